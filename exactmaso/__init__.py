@@ -1,0 +1,74 @@
+"""exactmaso: the exact geometry of deep networks as max-affine spline operators.
+
+>>> import exactmaso as em
+>>> net = em.mlp([[[1, -1], [1, 1]], [[1, 1]]], [[0, 0], [0]])
+>>> net([1, 2]).tolist()
+[Fraction(3, 1)]
+>>> net.code([1, 2])
+((0, 1), (0,))
+"""
+
+from . import errors
+from .errors import (
+    CertificateError,
+    DomainError,
+    ExactMasoError,
+    LimitError,
+    ModelFileError,
+    ShapeError,
+    UnsupportedLayerError,
+)
+from .layers import (
+    Abs,
+    AvgPool1d,
+    AvgPool2d,
+    BatchNorm,
+    Conv1d,
+    Conv2d,
+    Dense,
+    Flatten,
+    LeakyReLU,
+    MaxPool1d,
+    MaxPool2d,
+    ReLU,
+    Residual,
+    mlp,
+)
+from .maso import MASO, Affine, Network
+from .numbers import to_fraction, to_fraction_array
+from .templates import matched_filter, templates
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "errors",
+    "ExactMasoError",
+    "ShapeError",
+    "UnsupportedLayerError",
+    "DomainError",
+    "CertificateError",
+    "LimitError",
+    "ModelFileError",
+    "MASO",
+    "Affine",
+    "Network",
+    "Dense",
+    "ReLU",
+    "LeakyReLU",
+    "Abs",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "BatchNorm",
+    "Flatten",
+    "Residual",
+    "mlp",
+    "to_fraction",
+    "to_fraction_array",
+    "templates",
+    "matched_filter",
+    "__version__",
+]

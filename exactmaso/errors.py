@@ -1,0 +1,56 @@
+"""Exception hierarchy of exactmaso.
+
+Every error raised on purpose by the library is an :class:`ExactMasoError`.  Each leaf also
+subclasses the matching builtin exception, so ``except ValueError`` keeps working for code
+that does not know about exactmaso.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ExactMasoError",
+    "ShapeError",
+    "UnsupportedLayerError",
+    "DomainError",
+    "CertificateError",
+    "LimitError",
+    "ModelFileError",
+]
+
+
+class ExactMasoError(Exception):
+    """Root of all exactmaso errors."""
+
+
+class ShapeError(ExactMasoError, ValueError):
+    """An array, layer or input has the wrong shape or size."""
+
+
+class UnsupportedLayerError(ExactMasoError, TypeError):
+    """A layer or operator has no exact max-affine spline form (sigmoid, tanh, GELU, ...)."""
+
+
+class DomainError(ExactMasoError, ValueError):
+    """A domain is empty, unbounded, not full-dimensional, or a number is not a finite real."""
+
+
+class CertificateError(ExactMasoError, RuntimeError):
+    """An exact re-check of a certificate failed."""
+
+
+class LimitError(ExactMasoError, RuntimeError):
+    """A user-set limit (regions, time) was reached before the computation finished.
+
+    Attributes
+    ----------
+    count : int
+        How many items (regions) had been found when the limit was hit.
+    """
+
+    def __init__(self, message: str, *, count: int = 0) -> None:
+        super().__init__(message)
+        self.count = count
+
+
+class ModelFileError(ExactMasoError, ValueError):
+    """A model file is malformed, truncated, of an unknown format, or unsafe to load."""
