@@ -6,25 +6,30 @@ into MASOs: affine layers (:class:`Dense`, :class:`Conv1d`, :class:`Conv2d`,
 one exact affine map, which folds into the next nonlinear layer (:class:`ReLU`,
 :class:`LeakyReLU`, :class:`Abs`, :class:`MaxPool1d`, :class:`MaxPool2d`); a
 :class:`Residual` block ``x + g(x)`` carries its input through ``g`` with pass-through units
-(units whose pieces are all equal).
+(units whose pieces are all equal, so their code is always 0).
 
 Piece order fixes the codes: for ReLU piece 0 is ``0`` and piece 1 the identity, so code 1
 means "pre-activation > 0"; LeakyReLU(s) has pieces ``s z`` and ``z``; Abs has ``-z`` and ``z``;
-a max-pool unit has one piece per window entry in row-major order.
+a max-pool unit has one piece per window entry in row-major order.  Ties go to the lowest
+index, so a unit whose pre-activation is exactly 0 has code 0.
+
+Tensors are channels first, as in PyTorch: ``(C,)``, ``(C, L)`` or ``(C, H, W)``; one
+input is never batched here (the batch axis belongs to :meth:`Network.__call__`).
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from .errors import ShapeError, UnsupportedLayerError
+from .errors import DomainError, ShapeError, UnsupportedLayerError
 from .maso import MASO, Network
-from .numbers import IntMatrix, to_fraction, to_fraction_array
+from .numbers import IntMatrix, lcm_of_denominators, to_fraction, to_fraction_array
 
 __all__ = [
     "Layer",
@@ -50,28 +55,33 @@ _ONE = Fraction(1)
 
 
 class Layer:
-    """Base of the layer descriptions."""
+    """Base of the layer descriptions; ``_apply`` writes the layer into a :class:`_Builder`."""
 
-    def _apply(self, b: "_Builder", index: int) -> None:  # pragma: no cover - interface
+    __slots__ = ()
+
+    def _apply(self, b: "_Builder", index: str) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
-def _pair(v: int | Sequence[int], name: str) -> tuple[int, int]:
-    if isinstance(v, (int, np.integer)):
-        return int(v), int(v)
-    t = tuple(int(x) for x in v)
-    if len(t) != 2:
-        raise ShapeError(f"{name} is {v!r}; expected an int or a pair of ints")
-    return t  # type: ignore[return-value]
+def _int_tuple(value: Any, n: int, name: str, *, minimum: int) -> tuple[int, ...]:
+    """An int or a sequence of ``n`` ints, each at least ``minimum``, as a tuple of ``n`` ints."""
+    try:
+        items = [value] * n if not isinstance(value, (tuple, list, np.ndarray)) else list(value)
+        t = tuple(operator.index(v) for v in items)
+    except TypeError:
+        t = ()
+    if len(t) != n or any(v < minimum for v in t):
+        want = "an int" if n == 1 else f"an int or {n} ints"
+        raise ShapeError(f"{name} is {value!r}; expected {want}, each at least {minimum}")
+    return t
 
 
-def _single(v: int | Sequence[int], name: str) -> int:
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    t = tuple(int(x) for x in v)
-    if len(t) != 1:
-        raise ShapeError(f"{name} is {v!r}; expected an int")
-    return t[0]
+def _zeros(n: int) -> np.ndarray:
+    return np.full(n, _ZERO, dtype=object)
+
+
+def _size(shape: Sequence[int]) -> int:
+    return math.prod(int(s) for s in shape)
 
 
 # ---------------------------------------------------------------------------------------
@@ -81,7 +91,11 @@ def _single(v: int | Sequence[int], name: str) -> int:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Dense(Layer):
-    """``z -> W z + b`` with ``W`` of shape (out, in), like ``torch.nn.Linear``."""
+    """``z -> W z + b`` with ``W`` of shape (out, in), like ``torch.nn.Linear``.
+
+    >>> Network([Dense([[1, 2]], [3])])([1, 1]).tolist()
+    [Fraction(6, 1)]
+    """
 
     W: Any
     b: Any = None
@@ -89,7 +103,7 @@ class Dense(Layer):
     def __post_init__(self) -> None:
         W = to_fraction_array(self.W, name="Dense weight", ndim=2)
         if self.b is None:
-            b = np.array([_ZERO] * W.shape[0], dtype=object)
+            b = _zeros(W.shape[0])
         else:
             b = to_fraction_array(self.b, name="Dense bias", ndim=1)
         if b.shape[0] != W.shape[0]:
@@ -97,189 +111,203 @@ class Dense(Layer):
         object.__setattr__(self, "W", W)
         object.__setattr__(self, "b", b)
 
-    def _apply(self, b: "_Builder", index: int) -> None:
+    def _apply(self, b: "_Builder", index: str) -> None:
         if len(b.shape) != 1:
             raise ShapeError(f"layer {index} (Dense) gets an input of shape {b.shape}; add a Flatten() before it")
         if self.W.shape[1] != b.shape[0]:
             raise ShapeError(
                 f"layer {index} (Dense) weight has {self.W.shape[1]} columns; its input has {b.shape[0]} entries"
             )
-        b.affine(self.W, self.b, (self.W.shape[0],))
+        b.affine(IntMatrix.from_fractions(np.concatenate([self.W, self.b[:, None]], axis=1)), (self.W.shape[0],))
 
 
-def _conv_matrix(weight: np.ndarray, in_shape: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...]):
-    """Dense (out, in) matrix of a convolution (cross-correlation, as torch) and the out shape."""
+def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _ConvNd(Layer):
+    weight: Any
+    bias: Any = None
+    stride: Any = 1
+    padding: Any = 0
+
+    _ndim: ClassVar[int] = 0
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        w = to_fraction_array(self.weight, name=f"{name} weight", ndim=self._ndim + 2)
+        if 0 in w.shape:
+            raise ShapeError(f"{name} weight has shape {w.shape}; every dimension must be at least 1")
+        bias = None if self.bias is None else to_fraction_array(self.bias, name=f"{name} bias", shape=(w.shape[0],))
+        object.__setattr__(self, "weight", w)
+        object.__setattr__(self, "bias", bias)
+        object.__setattr__(self, "stride", _int_tuple(self.stride, self._ndim, f"{name} stride", minimum=1))
+        object.__setattr__(self, "padding", _int_tuple(self.padding, self._ndim, f"{name} padding", minimum=0))
+
+    def _apply(self, b: "_Builder", index: str) -> None:
+        name = type(self).__name__
+        if len(b.shape) != self._ndim + 1:
+            raise ShapeError(
+                f"layer {index} ({name}) needs an input of {self._ndim + 1} dimensions (channels first); "
+                f"got shape {b.shape}"
+            )
+        if self.weight.shape[1] != b.shape[0]:
+            raise ShapeError(
+                f"layer {index} ({name}) weight takes {self.weight.shape[1]} channels; its input has {b.shape[0]}"
+            )
+        matrix, out_shape = _conv_matrix(self.weight, self.bias, b.shape, self.stride, self.padding, f"layer {index} ({name})")
+        b.affine(matrix, out_shape)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Conv2d(_ConvNd):
+    """2-D convolution like ``torch.nn.Conv2d``: weight (out_ch, in_ch, kh, kw), zero padding.
+
+    Cross-correlation, as in torch; no dilation or groups.  Input shape (C, H, W).
+    """
+
+    _ndim: ClassVar[int] = 2
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Conv1d(_ConvNd):
+    """1-D convolution like ``torch.nn.Conv1d``: weight (out_ch, in_ch, k), zero padding.
+
+    >>> conv = Conv1d([[[1, -1]]])             # differences of neighbours
+    >>> Network([conv], input_shape=(1, 3))([5, 2, 7]).tolist()
+    [Fraction(3, 1), Fraction(-5, 1)]
+    """
+
+    _ndim: ClassVar[int] = 1
+
+
+def _conv_matrix(
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    in_shape: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    what: str,
+) -> tuple[IntMatrix, tuple[int, ...]]:
+    """The exact augmented matrix [M | bias] (out, in + 1) of a convolution and its out shape."""
     cout, cin = weight.shape[:2]
-    ksz = weight.shape[2:]
+    kernel = weight.shape[2:]
     spatial = in_shape[1:]
-    out_sp = tuple((s + 2 * p - k) // st + 1 for s, p, k, st in zip(spatial, padding, ksz, stride))
+    out_sp = tuple(_out_size(s, k, st, p) for s, k, st, p in zip(spatial, kernel, stride, padding))
     if any(o <= 0 for o in out_sp):
-        raise ShapeError(f"convolution with kernel {ksz} and padding {padding} does not fit an input of shape {in_shape}")
-    n_in = int(np.prod(in_shape))
-    n_out = cout * int(np.prod(out_sp))
-    M = np.full((n_out, n_in), _ZERO, dtype=object)
-    in_idx = np.arange(n_in).reshape(in_shape)
+        raise ShapeError(f"{what}: kernel {kernel} with padding {padding} does not fit an input of shape {in_shape}")
+    bias = bias if bias is not None else _zeros(cout)
+    den = math.lcm(lcm_of_denominators(weight.flat), lcm_of_denominators(bias))
+    w_int = np.array([v.numerator * (den // v.denominator) for v in weight.flat], dtype=object).reshape(weight.shape)
+    b_int = [v.numerator * (den // v.denominator) for v in bias]
+    n_in = _size(in_shape)
+    in_index = np.arange(n_in).reshape(in_shape)
+    rows = []
     for co in range(cout):
         for opos in np.ndindex(*out_sp):
-            row = np.ravel_multi_index((co, *opos), (cout, *out_sp))
-            for ci in range(cin):
-                for kpos in np.ndindex(*ksz):
-                    ipos = tuple(o * st - p + k for o, st, p, k in zip(opos, stride, padding, kpos))
-                    if all(0 <= i < s for i, s in zip(ipos, spatial)):
-                        w = weight[(co, ci, *kpos)]
-                        if w:
-                            M[row, in_idx[(ci, *ipos)]] += w
-    return M, (cout, *out_sp)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Conv2d(Layer):
-    """2-D convolution like ``torch.nn.Conv2d`` (weight (out_ch, in_ch, kh, kw)), zero padding."""
-
-    weight: Any
-    bias: Any = None
-    stride: Any = 1
-    padding: Any = 0
-
-    def __post_init__(self) -> None:
-        w = to_fraction_array(self.weight, name="Conv2d weight", ndim=4)
-        object.__setattr__(self, "weight", w)
-        object.__setattr__(self, "bias", None if self.bias is None else to_fraction_array(self.bias, name="Conv2d bias", shape=(w.shape[0],)))
-        object.__setattr__(self, "stride", _pair(self.stride, "Conv2d stride"))
-        object.__setattr__(self, "padding", _pair(self.padding, "Conv2d padding"))
-
-    def _apply(self, b: "_Builder", index: int) -> None:
-        _conv_apply(self, b, index, 3, "Conv2d")
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Conv1d(Layer):
-    """1-D convolution like ``torch.nn.Conv1d`` (weight (out_ch, in_ch, k)), zero padding."""
-
-    weight: Any
-    bias: Any = None
-    stride: Any = 1
-    padding: Any = 0
-
-    def __post_init__(self) -> None:
-        w = to_fraction_array(self.weight, name="Conv1d weight", ndim=3)
-        object.__setattr__(self, "weight", w)
-        object.__setattr__(self, "bias", None if self.bias is None else to_fraction_array(self.bias, name="Conv1d bias", shape=(w.shape[0],)))
-        object.__setattr__(self, "stride", (_single(self.stride, "Conv1d stride"),))
-        object.__setattr__(self, "padding", (_single(self.padding, "Conv1d padding"),))
-
-    def _apply(self, b: "_Builder", index: int) -> None:
-        _conv_apply(self, b, index, 2, "Conv1d")
-
-
-def _conv_apply(layer: Any, b: "_Builder", index: int, ndim: int, name: str) -> None:
-    if len(b.shape) != ndim:
-        raise ShapeError(f"layer {index} ({name}) needs an input of {ndim} dimensions (channels first); got shape {b.shape}")
-    if layer.weight.shape[1] != b.shape[0]:
-        raise ShapeError(f"layer {index} ({name}) weight takes {layer.weight.shape[1]} channels; its input has {b.shape[0]}")
-    M, out_shape = _conv_matrix(layer.weight, b.shape, layer.stride, layer.padding)
-    per = int(np.prod(out_shape[1:]))
-    bias = (
-        np.repeat(layer.bias, per) if layer.bias is not None else np.array([_ZERO] * M.shape[0], dtype=object)
-    )
-    b.affine(M, bias, out_shape)
-
-
-def _pool_windows(in_shape: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...]):
-    """For each output entry, the input indices in its window (in bounds only), row-major."""
-    ch = in_shape[0]
-    spatial = in_shape[1:]
-    out_sp = tuple((s + 2 * p - k) // st + 1 for s, p, k, st in zip(spatial, padding, kernel, stride))
-    if any(o <= 0 for o in out_sp):
-        raise ShapeError(f"pooling window {kernel} with padding {padding} does not fit an input of shape {in_shape}")
-    for p, k in zip(padding, kernel):
-        if p > k // 2:
-            raise ShapeError(f"pool padding {padding} must be at most half the kernel {kernel}")
-    in_idx = np.arange(int(np.prod(in_shape))).reshape(in_shape)
-    windows = []
-    for c in range(ch):
-        for opos in np.ndindex(*out_sp):
-            w = []
+            row = [0] * (n_in + 1)
+            row[n_in] = b_int[co]
             for kpos in np.ndindex(*kernel):
                 ipos = tuple(o * st - p + k for o, st, p, k in zip(opos, stride, padding, kpos))
                 if all(0 <= i < s for i, s in zip(ipos, spatial)):
-                    w.append(int(in_idx[(c, *ipos)]))
-            windows.append(w)
-    return windows, (ch, *out_sp), int(np.prod(kernel))
+                    for ci in range(cin):
+                        row[in_index[(ci, *ipos)]] += w_int[(co, ci, *kpos)]
+            rows.append(row)
+    return IntMatrix.from_ints(rows, den), (cout, *out_sp)
+
+
+def _pool_windows(
+    in_shape: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...], what: str
+) -> tuple[list[list[int]], tuple[int, ...]]:
+    """For each output entry (channel-major, row-major), the flat input indices of its window
+    that lie inside the input, in row-major window order."""
+    channels, spatial = in_shape[0], in_shape[1:]
+    out_sp = tuple(_out_size(s, k, st, p) for s, k, st, p in zip(spatial, kernel, stride, padding))
+    if any(o <= 0 for o in out_sp):
+        raise ShapeError(f"{what}: window {kernel} with padding {padding} does not fit an input of shape {in_shape}")
+    in_index = np.arange(_size(in_shape)).reshape(in_shape)
+    windows = []
+    for c in range(channels):
+        for opos in np.ndindex(*out_sp):
+            window = []
+            for kpos in np.ndindex(*kernel):
+                ipos = tuple(o * st - p + k for o, st, p, k in zip(opos, stride, padding, kpos))
+                if all(0 <= i < s for i, s in zip(ipos, spatial)):
+                    window.append(int(in_index[(c, *ipos)]))
+            windows.append(window)
+    return windows, (channels, *out_sp)
 
 
 @dataclass(frozen=True, slots=True)
-class MaxPool2d(Layer):
-    """Max pooling like ``torch.nn.MaxPool2d`` (stride defaults to the kernel size)."""
-
+class _PoolNd(Layer):
     kernel_size: Any
     stride: Any = None
     padding: Any = 0
 
-    def _apply(self, b: "_Builder", index: int) -> None:
-        _pool_apply(b, index, 3, "MaxPool2d", _pair(self.kernel_size, "kernel_size"),
-                    _pair(self.stride if self.stride is not None else self.kernel_size, "stride"),
-                    _pair(self.padding, "padding"), maximum=True)
+    _ndim: ClassVar[int] = 0
+    _maximum: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        n = self._ndim
+        kernel = _int_tuple(self.kernel_size, n, f"{name} kernel_size", minimum=1)
+        stride = kernel if self.stride is None else _int_tuple(self.stride, n, f"{name} stride", minimum=1)
+        padding = _int_tuple(self.padding, n, f"{name} padding", minimum=0)
+        if any(2 * p > k for p, k in zip(padding, kernel)):
+            raise ShapeError(f"{name} padding {padding} is more than half the kernel {kernel} (as torch forbids)")
+        object.__setattr__(self, "kernel_size", kernel)
+        object.__setattr__(self, "stride", stride)
+        object.__setattr__(self, "padding", padding)
+
+    def _apply(self, b: "_Builder", index: str) -> None:
+        what = f"layer {index} ({type(self).__name__})"
+        if len(b.shape) != self._ndim + 1:
+            raise ShapeError(f"{what} needs an input of {self._ndim + 1} dimensions (channels first); got shape {b.shape}")
+        windows, out_shape = _pool_windows(b.shape, self.kernel_size, self.stride, self.padding, what)
+        if self._maximum:
+            b.maximum(windows, out_shape)
+        else:
+            b.average(windows, _size(self.kernel_size), out_shape)
 
 
 @dataclass(frozen=True, slots=True)
-class MaxPool1d(Layer):
-    """Max pooling like ``torch.nn.MaxPool1d``."""
+class MaxPool2d(_PoolNd):
+    """Max pooling like ``torch.nn.MaxPool2d`` (stride defaults to the kernel size).
 
-    kernel_size: Any
-    stride: Any = None
-    padding: Any = 0
+    Padding is ``-inf`` as in torch: a border window takes the maximum of its entries
+    inside the input.  A tie goes to the first entry of the window in row-major order.
+    """
 
-    def _apply(self, b: "_Builder", index: int) -> None:
-        _pool_apply(b, index, 2, "MaxPool1d", (_single(self.kernel_size, "kernel_size"),),
-                    (_single(self.stride if self.stride is not None else self.kernel_size, "stride"),),
-                    (_single(self.padding, "padding"),), maximum=True)
+    _ndim: ClassVar[int] = 2
 
 
 @dataclass(frozen=True, slots=True)
-class AvgPool2d(Layer):
-    """Average pooling like ``torch.nn.AvgPool2d`` (padding counts as zeros, as torch's default)."""
+class MaxPool1d(_PoolNd):
+    """Max pooling like ``torch.nn.MaxPool1d`` (stride defaults to the kernel size).
 
-    kernel_size: Any
-    stride: Any = None
-    padding: Any = 0
+    >>> Network([MaxPool1d(2)], input_shape=(1, 4))([1, 3, 2, 0]).tolist()
+    [Fraction(3, 1), Fraction(2, 1)]
+    """
 
-    def _apply(self, b: "_Builder", index: int) -> None:
-        _pool_apply(b, index, 3, "AvgPool2d", _pair(self.kernel_size, "kernel_size"),
-                    _pair(self.stride if self.stride is not None else self.kernel_size, "stride"),
-                    _pair(self.padding, "padding"), maximum=False)
+    _ndim: ClassVar[int] = 1
 
 
 @dataclass(frozen=True, slots=True)
-class AvgPool1d(Layer):
-    """Average pooling like ``torch.nn.AvgPool1d``."""
+class AvgPool2d(_PoolNd):
+    """Average pooling like ``torch.nn.AvgPool2d`` with its defaults: padding counts as zeros
+    (``count_include_pad=True``), so every window divides by the full kernel size."""
 
-    kernel_size: Any
-    stride: Any = None
-    padding: Any = 0
-
-    def _apply(self, b: "_Builder", index: int) -> None:
-        _pool_apply(b, index, 2, "AvgPool1d", (_single(self.kernel_size, "kernel_size"),),
-                    (_single(self.stride if self.stride is not None else self.kernel_size, "stride"),),
-                    (_single(self.padding, "padding"),), maximum=False)
+    _ndim: ClassVar[int] = 2
+    _maximum: ClassVar[bool] = False
 
 
-def _pool_apply(b: "_Builder", index: int, ndim: int, name: str, kernel, stride, padding, *, maximum: bool) -> None:
-    if len(b.shape) != ndim:
-        raise ShapeError(f"layer {index} ({name}) needs an input of {ndim} dimensions (channels first); got shape {b.shape}")
-    windows, out_shape, ksize = _pool_windows(b.shape, kernel, stride, padding)
-    if maximum:
-        R = max(len(w) for w in windows)
-        # pad short (border) windows by repeating their first entry: a repeat never wins a tie
-        b.maximum([w + [w[0]] * (R - len(w)) for w in windows], out_shape)
-    else:
-        n_in = int(np.prod(b.shape))
-        M = np.full((len(windows), n_in), _ZERO, dtype=object)
-        inv = Fraction(1, ksize)
-        for i, w in enumerate(windows):
-            for j in w:
-                M[i, j] = inv
-        b.affine(M, np.array([_ZERO] * len(windows), dtype=object), out_shape)
+@dataclass(frozen=True, slots=True)
+class AvgPool1d(_PoolNd):
+    """Average pooling like ``torch.nn.AvgPool1d`` (padding counts as zeros, as torch's default)."""
+
+    _ndim: ClassVar[int] = 1
+    _maximum: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -287,11 +315,18 @@ class BatchNorm(Layer):
     """Eval-mode batch normalisation as an exact per-channel affine map ``scale * z + shift``.
 
     The channel axis is the first axis of the input (``(C,)``, ``(C, L)`` or ``(C, H, W)``).
-    Use :meth:`from_stats` for running statistics: ``scale = weight / sqrt(var + eps)`` is
-    exact when ``var + eps`` is the square of a rational; otherwise the square root is
-    irrational, and the scale is defined as the float64 value of
-    ``weight / sqrt(var + eps)`` (correctly rounded square root), which then is taken
-    exactly: the network exactmaso analyses is the one with that folded scale.
+
+    Use :meth:`from_stats` for running statistics.  There
+    ``scale = weight / sqrt(var + eps)`` is exact when ``var + eps`` is the square of a
+    rational.  Otherwise the square root is irrational and the scale is *defined* as the
+    float64 number ``float(weight) / math.sqrt(float(var + eps))`` (``var + eps`` summed
+    exactly, then rounded; IEEE square root and division), taken exactly from then on:
+    the network exactmaso analyses is the one with that folded scale, and
+    ``shift = bias - scale * mean`` exactly.
+
+    >>> bn = BatchNorm.from_stats(mean=[1], var=[3], eps=1)   # sqrt(3 + 1) = 2
+    >>> bn.scale.tolist(), bn.shift.tolist()
+    ([Fraction(1, 2)], [Fraction(-1, 2)])
     """
 
     scale: Any
@@ -306,42 +341,41 @@ class BatchNorm(Layer):
         object.__setattr__(self, "shift", t)
 
     @classmethod
-    def from_stats(cls, mean: Any, var: Any, weight: Any = None, bias: Any = None, eps: Any = 1e-5) -> "BatchNorm":
+    def from_stats(
+        cls, mean: Any, var: Any, weight: Any = None, bias: Any = None, eps: Any = 1e-5
+    ) -> "BatchNorm":
+        """Fold running statistics: ``z -> weight * (z - mean) / sqrt(var + eps) + bias``."""
         mean_f = to_fraction_array(mean, name="BatchNorm running mean", ndim=1)
-        var_f = to_fraction_array(var, name="BatchNorm running variance", shape=mean_f.shape)
         C = mean_f.shape[0]
-        w = to_fraction_array(weight, name="BatchNorm weight", shape=(C,)) if weight is not None else np.array([_ONE] * C, dtype=object)
-        bb = to_fraction_array(bias, name="BatchNorm bias", shape=(C,)) if bias is not None else np.array([_ZERO] * C, dtype=object)
+        var_f = to_fraction_array(var, name="BatchNorm running variance", shape=(C,))
+        w = to_fraction_array(weight, name="BatchNorm weight", shape=(C,)) if weight is not None else np.full(C, _ONE, dtype=object)
+        bb = to_fraction_array(bias, name="BatchNorm bias", shape=(C,)) if bias is not None else _zeros(C)
         e = to_fraction(eps, name="BatchNorm eps")
-        scale, shift = [], []
+        scale = []
         for c in range(C):
             v = var_f[c] + e
             if v <= 0:
-                raise ShapeError(f"BatchNorm channel {c} has variance + eps = {v} <= 0")
+                raise DomainError(f"BatchNorm channel {c} has variance + eps = {v}; expected a positive number")
             root = _exact_sqrt(v)
             if root is not None:
-                s = w[c] / root
+                scale.append(w[c] / root)
+            elif float(v) == 0.0:
+                raise DomainError(f"BatchNorm channel {c}: variance + eps = {v} underflows float64")
             else:
-                s = Fraction(float(w[c]) / math.sqrt(float(v))) if float(v) > 0 else None
-                if s is None:
-                    raise ShapeError(f"BatchNorm channel {c}: variance + eps = {v} underflows float64")
-            scale.append(s)
-            shift.append(bb[c] - s * mean_f[c])
+                scale.append(to_fraction(float(w[c]) / math.sqrt(float(v)), name=f"BatchNorm scale of channel {c}"))
+        shift = [bb[c] - scale[c] * mean_f[c] for c in range(C)]
         return cls(np.array(scale, dtype=object), np.array(shift, dtype=object))
 
-    def _apply(self, b: "_Builder", index: int) -> None:
+    def _apply(self, b: "_Builder", index: str) -> None:
         C = self.scale.shape[0]
         if b.shape[0] != C:
             raise ShapeError(f"layer {index} (BatchNorm) has {C} channels; its input has {b.shape[0]} (shape {b.shape})")
-        per = int(np.prod(b.shape[1:])) if len(b.shape) > 1 else 1
-        n = C * per
-        M = np.full((n, n), _ZERO, dtype=object)
-        for i in range(n):
-            M[i, i] = self.scale[i // per]
-        b.affine(M, np.repeat(self.shift, per), b.shape)
+        per = _size(b.shape[1:])
+        b.scale_shift(np.repeat(self.scale, per), np.repeat(self.shift, per))
 
 
 def _exact_sqrt(v: Fraction) -> Fraction | None:
+    """The rational square root of ``v >= 0``, or None when it is irrational."""
     p, q = v.numerator, v.denominator
     rp, rq = math.isqrt(p), math.isqrt(q)
     if rp * rp == p and rq * rq == q:
@@ -353,8 +387,8 @@ def _exact_sqrt(v: Fraction) -> Fraction | None:
 class Flatten(Layer):
     """Flatten to one dimension (row-major, as ``torch.nn.Flatten``)."""
 
-    def _apply(self, b: "_Builder", index: int) -> None:
-        b.shape = (int(np.prod(b.shape)),)
+    def _apply(self, b: "_Builder", index: str) -> None:
+        b.shape = (_size(b.shape),)
 
 
 # ---------------------------------------------------------------------------------------
@@ -366,13 +400,18 @@ class Flatten(Layer):
 class ReLU(Layer):
     """``max(0, z)`` elementwise: pieces ``0`` (code 0) and ``z`` (code 1)."""
 
-    def _apply(self, b: "_Builder", index: int) -> None:
+    def _apply(self, b: "_Builder", index: str) -> None:
         b.elementwise([_ZERO, _ONE])
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class LeakyReLU(Layer):
-    """``max(s z, z)`` elementwise for a slope ``s <= 1``: pieces ``s z`` (code 0) and ``z`` (code 1)."""
+    """``max(s z, z)`` elementwise for a slope ``s <= 1``: pieces ``s z`` (code 0) and ``z`` (code 1).
+
+    The default slope is exactly ``1/100`` (``torch.nn.LeakyReLU`` uses the float 0.01; pass
+    ``0.01`` to get that float's exact value).  A slope above 1 makes the function concave
+    (``min(s z, z)``), which is not a max-affine spline: :class:`UnsupportedLayerError`.
+    """
 
     negative_slope: Any = Fraction(1, 100)
 
@@ -380,11 +419,11 @@ class LeakyReLU(Layer):
         s = to_fraction(self.negative_slope, name="LeakyReLU slope")
         if s > 1:
             raise UnsupportedLayerError(
-                f"LeakyReLU slope {s} > 1 is a concave (min-affine) function, not a max-affine spline; expected a slope <= 1"
+                f"LeakyReLU slope {s} > 1 is concave (min(s z, z)), not a max-affine spline; expected a slope <= 1"
             )
         object.__setattr__(self, "negative_slope", s)
 
-    def _apply(self, b: "_Builder", index: int) -> None:
+    def _apply(self, b: "_Builder", index: str) -> None:
         b.elementwise([self.negative_slope, _ONE])
 
 
@@ -392,20 +431,25 @@ class LeakyReLU(Layer):
 class Abs(Layer):
     """``|z| = max(-z, z)`` elementwise: pieces ``-z`` (code 0) and ``z`` (code 1)."""
 
-    def _apply(self, b: "_Builder", index: int) -> None:
+    def _apply(self, b: "_Builder", index: str) -> None:
         b.elementwise([-_ONE, _ONE])
 
 
 @dataclass(frozen=True, slots=True)
 class Residual(Layer):
-    """``x -> x + g(x)`` for a sub-network ``g`` given as a list of layers."""
+    """``x -> x + g(x)`` for a sub-network ``g`` given as a list of layers (shape-preserving).
+
+    >>> net = Network([Residual([Dense([[-2]]), ReLU()])], input_shape=(1,))   # x + relu(-2 x)
+    >>> net([-1]).tolist(), net([1]).tolist()
+    ([Fraction(1, 1)], [Fraction(1, 1)])
+    """
 
     layers: tuple = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
 
-    def _apply(self, b: "_Builder", index: int) -> None:
+    def _apply(self, b: "_Builder", index: str) -> None:
         b.residual(list(self.layers), index)
 
 
@@ -413,143 +457,173 @@ class Residual(Layer):
 # the compiler
 # ---------------------------------------------------------------------------------------
 
+_SUPPORTED = (
+    "Dense, Conv1d, Conv2d, ReLU, LeakyReLU (slope <= 1), Abs, MaxPool1d/2d, AvgPool1d/2d, "
+    "BatchNorm, Flatten, Residual, MASO"
+)
 
-def _unsupported(layer: Any, index: int) -> UnsupportedLayerError:
+
+def _unsupported(layer: Any, index: str) -> UnsupportedLayerError:
     return UnsupportedLayerError(
-        f"layer {index} is {type(layer).__name__}, which is not a max-affine spline operator; supported: "
-        "Dense, Conv1d, Conv2d, ReLU, LeakyReLU, Abs, MaxPool1d/2d, AvgPool1d/2d, BatchNorm, Flatten, Residual, MASO"
+        f"layer {index} is {layer!r:.60} (type {type(layer).__name__}), which has no exact max-affine "
+        f"spline form; supported: {_SUPPORTED}"
     )
 
 
 class _Builder:
-    """Accumulates ``pending``: the exact augmented affine map from the last MASO's output
-    (or the network input) to the current tensor, and emits MASOs at nonlinearities."""
+    """Compiles layers into MASOs.
+
+    ``pending`` is the exact augmented affine map ``[[M, m], [0, 1]]`` from the source
+    ``u`` (the last emitted MASO's output, or the network input) to the current tensor
+    ``x = M u + m`` of shape ``shape``.  Affine layers multiply into it; a nonlinear layer
+    folds it into a new MASO and resets it to the identity.
+    """
 
     def __init__(self, in_dim: int, shape: tuple[int, ...]) -> None:
-        self.in_dim = in_dim
         self.shape = shape
         self.masos: list[MASO] = []
-        self.pending: IntMatrix = _identity(in_dim)  # (n_cur + 1) x (n_src + 1)
+        self.pending = _identity(in_dim)
 
-    @property
-    def src_dim(self) -> int:
-        return self.masos[-1].num_units if self.masos else self.in_dim
-
-    def affine(self, M: np.ndarray, v: np.ndarray, out_shape: tuple[int, ...]) -> None:
-        n_out, n_in = M.shape
-        aug = np.full((n_out + 1, n_in + 1), _ZERO, dtype=object)
-        aug[:n_out, :n_in] = M
-        aug[:n_out, n_in] = v
-        aug[n_out, n_in] = _ONE
-        self.pending = (IntMatrix.from_fractions(aug) @ self.pending).reduced()
+    # -- affine steps -----------------------------------------------------------------
+    def affine(self, matrix: IntMatrix, out_shape: tuple[int, ...]) -> None:
+        """Apply ``x -> M x + m`` given as the augmented (out, in + 1) matrix ``[M | m]``."""
+        self.pending = (_augment(matrix) @ self.pending).reduced()
         self.shape = tuple(int(s) for s in out_shape)
 
+    def average(self, windows: list[list[int]], divisor: int, out_shape: tuple[int, ...]) -> None:
+        n_in = _size(self.shape)
+        rows = []
+        for window in windows:
+            row = [0] * (n_in + 1)
+            for j in window:
+                row[j] = 1
+            rows.append(row)
+        self.affine(IntMatrix.from_ints(rows, divisor), out_shape)
+
+    def scale_shift(self, scale: np.ndarray, shift: np.ndarray) -> None:
+        """``x -> scale * x + shift`` entrywise, without a dense (n x n) matrix."""
+        den = math.lcm(lcm_of_denominators(scale), lcm_of_denominators(shift))
+        rows = self.pending.int_rows()
+        last = rows[-1]  # [0 .. 0 pending.den]
+        new = []
+        for row, s, t in zip(rows[:-1], scale, shift):
+            s_int = s.numerator * (den // s.denominator)
+            t_int = t.numerator * (den // t.denominator)
+            new.append([s_int * v + t_int * w for v, w in zip(row, last)])
+        new.append([den * w for w in last])
+        self.pending = IntMatrix.from_ints(new, self.pending.den * den).reduced()
+
+    # -- nonlinear steps --------------------------------------------------------------
     def _pending_rows(self) -> np.ndarray:
-        """Pending map as Fractions, (n_cur, n_src + 1) without the trailing [0 .. 0 1] row."""
+        """The pending map as Fractions, (n_cur, n_src + 1), without the [0 .. 0 1] row."""
         return self.pending.to_fractions()[:-1]
 
     def elementwise(self, slopes: list[Fraction]) -> None:
+        """One unit per entry with pieces ``s * x`` for each slope ``s``."""
         P = self._pending_rows()
         n = P.shape[0]
         A = np.empty((n, len(slopes), P.shape[1] - 1), dtype=object)
         B = np.empty((n, len(slopes)), dtype=object)
         for r, s in enumerate(slopes):
-            A[:, r, :] = P[:, :-1] * s
-            B[:, r] = P[:, -1] * s
+            if s == 0:
+                A[:, r, :] = _ZERO
+                B[:, r] = _ZERO
+            elif s == 1:
+                A[:, r, :] = P[:, :-1]
+                B[:, r] = P[:, -1]
+            else:
+                A[:, r, :] = P[:, :-1] * s
+                B[:, r] = P[:, -1] * s
         self._emit(MASO(A, B))
 
     def maximum(self, windows: list[list[int]], out_shape: tuple[int, ...]) -> None:
+        """One unit per window with one piece per window entry."""
         P = self._pending_rows()
-        A = np.stack([P[w, :-1] for w in windows])
-        B = np.stack([P[w, -1] for w in windows])
-        self._emit(MASO(A, B))
-        self.shape = out_shape
+        R = max(len(w) for w in windows)
+        # a short (border) window repeats its first entry: a later copy never wins a tie
+        padded = [w + [w[0]] * (R - len(w)) for w in windows]
+        self._emit(MASO(np.stack([P[w, :-1] for w in padded]), np.stack([P[w, -1] for w in padded])))
+        self.shape = tuple(out_shape)
 
-    def maso(self, m: MASO, index: int) -> None:
+    def maso(self, m: MASO, index: str) -> None:
         if len(self.shape) != 1 or m.input_dim != self.shape[0]:
             raise ShapeError(f"layer {index} (MASO) takes {m.input_dim} inputs; it gets shape {self.shape}")
-        P = self._pending_rows()
-        K, R, D = m.A.shape
-        aug = np.concatenate([m.A.reshape(K * R, D), m.B.reshape(K * R, 1)], axis=1)
-        folded = (IntMatrix.from_fractions(aug) @ _augmented(P)).reduced().to_fractions()
-        self._emit(MASO(folded[:, :-1].reshape(K, R, -1), folded[:, -1].reshape(K, R)))
-        self.shape = (K,)
+        self._emit(_fold(m, self.pending))
+        self.shape = (m.num_units,)
 
     def _emit(self, m: MASO) -> None:
         self.masos.append(m)
         self.pending = _identity(m.num_units)
 
-    def residual(self, layers: list, index: int) -> None:
+    def residual(self, layers: list, index: str) -> None:
+        """``x + g(x)``: the MASOs of ``g`` gain pass-through units that carry ``u``."""
         x_shape = self.shape
-        n_x = int(np.prod(x_shape))
+        n_x = _size(x_shape)
         sub = _Builder(n_x, x_shape)
         for i, layer in enumerate(layers):
             _apply_one(sub, layer, f"{index}.{i}")
         if sub.shape != x_shape:
             raise ShapeError(f"layer {index} (Residual) branch ends with shape {sub.shape}; its input has shape {x_shape}")
-        P = self._pending_rows()  # x = P [u; 1]
-        if not sub.masos:  # x + G x, all affine
-            G = sub.pending.to_fractions()[:-1]
-            total = G[:, :-1].dot(P) + np.concatenate([P[:, :-1], P[:, -1:]], axis=1)
-            total[:, -1] = total[:, -1] + G[:, -1]
-            self.pending = IntMatrix.from_fractions(_augmented(total).to_fractions()).reduced()
-            return
+        P = self.pending.to_fractions()[:-1]  # x = P [u; 1]
         n_u = P.shape[1] - 1
-        prev_dim = None
+        if not sub.masos:  # g is affine: x + g(x) = (I + G) P [u; 1] + g0
+            G = sub.pending.to_fractions()[:-1]
+            total = G[:, :-1].dot(P) + P
+            total[:, -1] += G[:, -1]
+            self.pending = _augment(IntMatrix.from_fractions(total)).reduced()
+            return
+        prev_dim = 0  # units of the previous MASO of g inside the new layers
         for j, m in enumerate(sub.masos):
-            K, R, D = m.A.shape
+            K, R, _ = m.A.shape
             if j == 0:
-                aug = np.concatenate([m.A.reshape(K * R, D), m.B.reshape(K * R, 1)], axis=1)
-                folded = (IntMatrix.from_fractions(aug) @ _augmented(P)).reduced().to_fractions()
-                A_g = folded[:, :-1].reshape(K, R, n_u)
-                B_g = folded[:, -1].reshape(K, R)
-                carry = np.full((n_u, R, n_u), _ZERO, dtype=object)
-                for i in range(n_u):
-                    carry[i, :, i] = _ONE
-            else:
+                g = _fold(m, self.pending)  # m reads x = P [u; 1]
+                A_g, B_g = g.A, g.B
+            else:  # m reads the previous output of g, the first prev_dim inputs
                 A_g = np.concatenate([m.A, np.full((K, R, n_u), _ZERO, dtype=object)], axis=2)
                 B_g = m.B
-                carry = np.full((n_u, R, prev_dim + n_u), _ZERO, dtype=object)
-                for i in range(n_u):
-                    carry[i, :, prev_dim + i] = _ONE
+            carry = np.full((n_u, R, prev_dim + n_u), _ZERO, dtype=object)
+            for i in range(n_u):
+                carry[i, :, prev_dim + i] = _ONE
             A = np.concatenate([A_g, carry], axis=0)
             B = np.concatenate([B_g, np.full((n_u, R), _ZERO, dtype=object)], axis=0)
             self.masos.append(MASO(A, B))
             prev_dim = K
-        # output: g(x) + x = Gp [out; 1] + P [u; 1], on the last MASO's output [out, u]
-        Gp = sub.pending.to_fractions()[:-1]  # (n_x, prev_dim + 1)
+        # g(x) + x = Gp [out; 1] + P [u; 1], read from the last MASO's output [out; u]
+        Gp = sub.pending.to_fractions()[:-1]
         total = np.concatenate([Gp[:, :-1], P[:, :-1], (Gp[:, -1] + P[:, -1])[:, None]], axis=1)
-        self.pending = IntMatrix.from_fractions(_augmented(total).to_fractions()).reduced()
+        self.pending = _augment(IntMatrix.from_fractions(total)).reduced()
 
     def finish(self) -> list[MASO]:
-        P = self._pending_rows()
-        is_identity = P.shape[0] == P.shape[1] - 1 and all(
-            P[i, j] == (_ONE if i == j else _ZERO) for i in range(P.shape[0]) for j in range(P.shape[1])
-        )
-        if self.masos and is_identity:
+        """The MASOs, with the pending affine map as a last R = 1 layer unless it is the identity."""
+        pending = self.pending.reduced()
+        rows, cols = pending.shape
+        if self.masos and rows == cols and pending.den == 1 and pending.num.is_one():
             return self.masos
-        n, m1 = P.shape
-        A = P[:, :-1].reshape(n, 1, m1 - 1)
-        B = P[:, -1].reshape(n, 1)
-        return self.masos + [MASO(A, B)]
+        P = pending.to_fractions()[:-1]
+        n = P.shape[0]
+        return self.masos + [MASO(P[:, :-1].reshape(n, 1, -1), P[:, -1].reshape(n, 1))]
 
 
 def _identity(n: int) -> IntMatrix:
-    return IntMatrix.from_ints([[1 if i == j else 0 for j in range(n + 1)] for i in range(n + 1)], 1)
+    return IntMatrix.from_ints([[int(i == j) for j in range(n + 1)] for i in range(n + 1)], 1)
 
 
-def _augmented(P: np.ndarray) -> IntMatrix:
-    rows, cols = P.shape
-    aug = np.full((rows + 1, cols), _ZERO, dtype=object)
-    aug[:rows] = P
-    aug[rows, cols - 1] = _ONE
-    return IntMatrix.from_fractions(aug)
+def _augment(mat: IntMatrix) -> IntMatrix:
+    """``[[M, m], [0, 1]]`` for an augmented map ``[M | m]``."""
+    rows = mat.int_rows()
+    rows.append([0] * (mat.shape[1] - 1) + [mat.den])
+    return IntMatrix.from_ints(rows, mat.den)
 
 
-_TORCH_HINTS = ("Sigmoid", "Tanh", "GELU", "Softmax", "SiLU", "ELU", "Softplus", "Mish", "Hardswish")
+def _fold(m: MASO, pending: IntMatrix) -> MASO:
+    """The MASO ``z -> m(M z + c)`` for the augmented map ``pending = [[M, c], [0, 1]]``."""
+    K, R, _ = m.A.shape
+    rows, den = m._int_pieces()
+    folded = (IntMatrix.from_ints(rows, den) @ pending).reduced().to_fractions()
+    return MASO(folded[:, :-1].reshape(K, R, -1), folded[:, -1].reshape(K, R))
 
 
-def _apply_one(b: _Builder, layer: Any, index: Any) -> None:
+def _apply_one(b: _Builder, layer: Any, index: str) -> None:
     if isinstance(layer, MASO):
         b.maso(layer, index)
     elif isinstance(layer, Layer):
@@ -560,7 +634,7 @@ def _apply_one(b: _Builder, layer: Any, index: Any) -> None:
         raise _unsupported(layer, index)
 
 
-def compile_layers(layers: list, input_shape: Sequence[int] | None) -> tuple[list[MASO], tuple[int, ...]]:
+def compile_layers(layers: list, input_shape: Sequence[int] | int | None) -> tuple[list[MASO], tuple[int, ...]]:
     """Compile layer descriptions into MASOs; returns the MASOs and the input shape."""
     if not layers:
         raise ShapeError("a network needs at least one layer; got an empty list")
@@ -570,14 +644,17 @@ def compile_layers(layers: list, input_shape: Sequence[int] | None) -> tuple[lis
             input_shape = (first.W.shape[1],)
         elif isinstance(first, MASO):
             input_shape = (first.input_dim,)
+        elif isinstance(first, (Layer, list, tuple)):
+            raise ShapeError(
+                f"the first layer is {type(first).__name__}, which does not fix the input size; "
+                "pass input_shape= (e.g. (1, 28, 28))"
+            )
         else:
-            raise ShapeError(f"the first layer is {type(first).__name__}; give input_shape= to say what the input looks like")
-    shape = tuple(int(s) for s in (input_shape if not isinstance(input_shape, int) else (input_shape,)))
-    if any(s <= 0 for s in shape):
-        raise ShapeError(f"input_shape {shape} has a non-positive size")
-    b = _Builder(int(np.prod(shape)), shape)
+            raise _unsupported(first, "0")
+    shape = _int_tuple(input_shape, 1 if isinstance(input_shape, int) else len(input_shape), "input_shape", minimum=1)
+    b = _Builder(_size(shape), shape)
     for i, layer in enumerate(layers):
-        _apply_one(b, layer, i)
+        _apply_one(b, layer, str(i))
     return b.finish(), shape
 
 
@@ -588,14 +665,15 @@ def compile_layers(layers: list, input_shape: Sequence[int] | None) -> tuple[lis
 _ACTIVATIONS = {"relu": ReLU, "abs": Abs, "leaky_relu": LeakyReLU, "leakyrelu": LeakyReLU}
 
 
-def mlp(weights: Sequence[Any], biases: Sequence[Any] | None = None, activation: str | Layer = "relu") -> Network:
+def mlp(weights: Sequence[Any], biases: Sequence[Any] | None = None, activation: str | Layer | type = "relu") -> Network:
     """A multilayer perceptron: Dense layers with an activation between them, the last affine.
 
     Parameters
     ----------
     weights : list of arrays (out, in), like ``torch.nn.Linear.weight``
     biases : list of arrays (out,), optional (zeros)
-    activation : "relu", "leaky_relu", "abs", or a layer instance such as ``LeakyReLU(0.1)``
+    activation : "relu", "leaky_relu" (slope 1/100), "abs", a layer such as
+        ``LeakyReLU(0.1)``, or a layer class such as ``Abs``
 
     Examples
     --------
@@ -603,24 +681,28 @@ def mlp(weights: Sequence[Any], biases: Sequence[Any] | None = None, activation:
     >>> net([-3]).tolist()
     [Fraction(3, 1)]
     """
-    if biases is None:
-        biases = [None] * len(weights)
+    weights = list(weights)
+    if not weights:
+        raise ShapeError("mlp got no weight matrices; expected at least one")
+    biases = [None] * len(weights) if biases is None else list(biases)
     if len(biases) != len(weights):
         raise ShapeError(f"mlp got {len(weights)} weight matrices and {len(biases)} bias vectors")
     if isinstance(activation, str):
         key = activation.lower()
         if key not in _ACTIVATIONS:
             raise UnsupportedLayerError(
-                f"activation {activation!r} is not a max-affine spline; expected one of {sorted(_ACTIVATIONS)}"
+                f"activation {activation!r} is not a max-affine spline; expected one of {sorted(_ACTIVATIONS)} or a layer"
             )
-        make = _ACTIVATIONS[key]
+        act = _ACTIVATIONS[key]()
     elif isinstance(activation, Layer):
-        make = lambda: activation  # noqa: E731
+        act = activation
+    elif isinstance(activation, type) and issubclass(activation, Layer):
+        act = activation()
     else:
-        raise UnsupportedLayerError(f"activation {activation!r} is not a layer or a name")
+        raise UnsupportedLayerError(f"activation {activation!r:.60} is neither a layer nor one of {sorted(_ACTIVATIONS)}")
     layers: list[Layer] = []
     for i, (W, bias) in enumerate(zip(weights, biases)):
         layers.append(Dense(W, bias))
         if i < len(weights) - 1:
-            layers.append(make())
+            layers.append(act)
     return Network(layers)

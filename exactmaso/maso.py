@@ -21,11 +21,13 @@ import flint
 import numpy as np
 
 from .errors import ShapeError
-from .numbers import IntMatrix, to_fraction_array
+from .numbers import IntMatrix, lcm_of_denominators, to_fraction_array
 
 __all__ = ["MASO", "Affine", "Network", "Code"]
 
 Code = tuple[tuple[int, ...], ...]
+
+_ZERO = Fraction(0)
 
 
 def _array_equal(a: np.ndarray, b: np.ndarray) -> bool:
@@ -141,27 +143,46 @@ class MASO:
         return self.num_pieces == 1
 
     # -- internal exact and float forms ---------------------------------------------
-    def pieces_int(self) -> tuple[IntMatrix | None, list[int]]:
-        """Augmented non-zero pieces ``[A | B]`` as integers over one denominator.
-
-        Returns the matrix of the rows that are not identically zero and, for each of the
-        ``K * R`` pieces (unit-major), its row in that matrix or ``-1`` for a zero piece.
-        """
-        hit = self._cache.get("int")
+    def _int_pieces(self) -> tuple[list[list[int]], int]:
+        """All ``K * R`` augmented pieces ``[A | B]`` (unit-major) as integer rows over one
+        common denominator ``den``: piece ``(k, r)`` is ``rows[k * R + r] / den``."""
+        hit = self._cache.get("int_rows")
         if hit is None:
             K, R, D = self.A.shape
             aug = np.concatenate([self.A.reshape(K * R, D), self.B.reshape(K * R, 1)], axis=1)
-            rows, where = [], []
-            for row in aug:
-                if any(v != 0 for v in row):
-                    where.append(len(rows))
-                    rows.append(row)
+            den = lcm_of_denominators(aug.flat)
+            rows = [[v.numerator * (den // v.denominator) for v in row] for row in aug]
+            hit = (rows, den)
+            self._cache["int_rows"] = hit
+        return hit
+
+    def pieces_int(self) -> tuple[IntMatrix | None, list[int]]:
+        """Augmented non-zero pieces ``[A | B]`` as integers over one denominator.
+
+        Returns the matrix of the rows that are not identically zero (None when every piece
+        is zero) and, for each of the ``K * R`` pieces (unit-major), its row in that matrix
+        or ``-1`` for a zero piece.
+        """
+        hit = self._cache.get("int")
+        if hit is None:
+            rows, den = self._int_pieces()
+            kept, where = [], []
+            for row in rows:
+                if any(row):
+                    where.append(len(kept))
+                    kept.append(row)
                 else:
                     where.append(-1)
-            mat = IntMatrix.from_fractions(np.array(rows, dtype=object)).reduced() if rows else None
+            mat = IntMatrix.from_ints(kept, den).reduced() if kept else None
             hit = (mat, where)
             self._cache["int"] = hit
         return hit
+
+    def selected_pieces(self, code: Sequence[int]) -> IntMatrix:
+        """The augmented rows ``[A[k, code[k]] | B[k, code[k]]]``, shape (K, D + 1), exact."""
+        rows, den = self._int_pieces()
+        R = self.num_pieces
+        return IntMatrix.from_ints([rows[k * R + r] for k, r in enumerate(code)], den)
 
     def pieces_float(self) -> np.ndarray:
         """Nearest float64 of ``[A | B]``, shape (K, R, D + 1); for proposals only."""
@@ -197,71 +218,67 @@ class MASO:
 # ------------------------------------------------------------------------------------------
 
 
-def _columns_to_int(X: np.ndarray) -> tuple[list[list[int]], list[int]]:
-    """Rows of Fractions -> per-row numerators over a per-row common denominator."""
+def _rows_to_int(X: np.ndarray) -> tuple[list[list[int]], list[int]]:
+    """Rows of Fractions -> per-row integer numerators over a per-row common denominator."""
     nums, dens = [], []
     for row in X:
-        den = 1
-        for v in row:
-            d = v.denominator
-            if d != 1 and den % d:
-                den = den // math.gcd(den, d) * d
+        den = lcm_of_denominators(row)
         nums.append([v.numerator * (den // v.denominator) for v in row])
         dens.append(den)
     return nums, dens
 
 
-def _forward_int(masos: Sequence[MASO], X: np.ndarray, *, want_values: bool = True):
+def _reduce_rows(nums: list[list[int]], dens: list[int]) -> None:
+    """Divide each sample's numerators and denominator by their gcd, in place."""
+    for j, row in enumerate(nums):
+        g = math.gcd(dens[j], *row)
+        if g > 1:
+            nums[j] = [v // g for v in row]
+            dens[j] //= g
+
+
+def _forward_int(
+    masos: Sequence[MASO], X: np.ndarray, *, want_values: bool = True
+) -> tuple[np.ndarray | None, list[Code]]:
     """Exact forward pass of a batch (N, D) of Fractions.
 
-    Returns ``(values, codes)``: values an (N, out) object array of Fractions (or None),
-    codes a list of per-sample codes.
+    Each sample is kept as integer numerators over one denominator; a layer is one FLINT
+    integer matrix product for the whole batch, then an arg-max per unit on integers.
+
+    Returns ``(values, codes)``: values an (N, out) object array of Fractions (None when
+    ``want_values`` is false), codes the list of the N per-sample codes.
     """
-    nums, dens = _columns_to_int(X)
-    N = len(nums)
-    codes: list[list[tuple[int, ...]]] = [[] for _ in range(N)]
+    N = X.shape[0]
+    nums, dens = _rows_to_int(X)
+    per_layer: list[np.ndarray] = []  # (N, K) arg-max pieces of each layer
     for maso in masos:
-        mat, where = maso.pieces_int()
         K, R = maso.num_units, maso.num_pieces
-        if mat is not None:
+        mat, where = maso.pieces_int()
+        values = np.zeros((K * R, N), dtype=object)  # piece values times den_j * mat.den
+        if mat is not None and N:
             Z = flint.fmpz_mat([row + [den] for row, den in zip(nums, dens)]).transpose()
-            prod = mat.num * Z
-            ncols = N
-            ent = [int(v) for v in prod.entries()]
-        new_nums = []
-        for j in range(N):
-            out, cj = [], []
-            for k in range(K):
-                best, arg = None, 0
-                for r in range(R):
-                    w = where[k * R + r]
-                    v = ent[w * ncols + j] if w >= 0 else 0
-                    if best is None or v > best:
-                        best, arg = v, r
-                out.append(best)
-                cj.append(arg)
-            codes[j].append(tuple(cj))
-            new_nums.append(out)
-        scale = mat.den if mat is not None else 1
-        dens = [d * scale for d in dens]
-        # keep numbers small: divide each sample by the gcd of its entries and denominator
-        for j in range(N):
-            g = dens[j]
-            for v in new_nums[j]:
-                if g == 1:
-                    break
-                if v:
-                    g = math.gcd(g, v)
-            if g > 1:
-                new_nums[j] = [v // g for v in new_nums[j]]
-                dens[j] //= g
-        nums = new_nums
-    values = None
-    if want_values:
-        values = np.empty((N, len(nums[0]) if N else masos[-1].num_units), dtype=object)
-        for j in range(N):
-            values[j, :] = [Fraction(v, dens[j]) for v in nums[j]]
-    return values, [tuple(c) for c in codes]
+            prod = np.array([int(v) for v in (mat.num * Z).entries()], dtype=object).reshape(-1, N)
+            kept = [i for i, w in enumerate(where) if w >= 0]
+            values[kept] = prod
+            dens = [d * mat.den for d in dens]
+        values = values.reshape(K, R, N)
+        if R == 1:
+            arg = np.zeros((K, N), dtype=np.intp)
+            best = values[:, 0, :]
+        else:
+            arg = np.argmax(values, axis=1)  # the first maximum: ties go to the lowest piece
+            best = np.take_along_axis(values, arg[:, None, :], axis=1)[:, 0, :]
+        per_layer.append(arg.T)
+        nums = best.T.tolist()
+        _reduce_rows(nums, dens)
+    codes = [tuple(tuple(int(v) for v in layer[j]) for layer in per_layer) for j in range(N)]
+    if not want_values:
+        return None, codes
+    out = np.empty((N, masos[-1].num_units), dtype=object)
+    for j in range(N):
+        den = dens[j]
+        out[j, :] = [Fraction(v, den) for v in nums[j]]
+    return out, codes
 
 
 # ------------------------------------------------------------------------------------------
@@ -306,7 +323,10 @@ class Network:
                 )
         self._masos = masos
         self._input_dim = masos[0].input_dim
-        self._input_shape = tuple(int(s) for s in input_shape) if input_shape else (self._input_dim,)
+        shape = tuple(int(s) for s in input_shape) if input_shape else (self._input_dim,)
+        if math.prod(shape) != self._input_dim:
+            raise ShapeError(f"input_shape {shape} holds {math.prod(shape)} numbers; the first layer takes {self._input_dim}")
+        self._input_shape = shape
         self._cache: dict = {}
 
     @classmethod
@@ -368,18 +388,28 @@ class Network:
 
     # -- inputs ----------------------------------------------------------------------
     def _batch(self, x: Any) -> tuple[np.ndarray, bool]:
+        """``x`` as an exact (N, D) batch, and whether it was a single input.
+
+        A single input is a vector (D,) or an array of exactly :attr:`input_shape`; a batch
+        is (N, D) or (N, *input_shape).  An array of exactly ``input_shape`` counts as a
+        single input even where it could also be read as a batch.
+        """
         X = to_fraction_array(x, name="x")
+        shape = self._input_shape
+        if X.shape == shape:
+            return X.reshape(1, -1), True
+        if X.ndim == len(shape) + 1 and X.shape[1:] == shape:
+            return X.reshape(X.shape[0], -1), False
         if X.ndim == 1:
             _check_dim(X.shape[0], self.input_dim, "x")
             return X[None, :], True
         if X.ndim == 2:
             _check_dim(X.shape[1], self.input_dim, "each row of x")
             return X, False
-        if X.ndim == len(self._input_shape) and X.shape == self._input_shape:
-            return X.reshape(1, -1), True
-        if X.ndim == len(self._input_shape) + 1 and X.shape[1:] == self._input_shape:
-            return X.reshape(X.shape[0], -1), False
-        raise ShapeError(f"x has shape {X.shape}; expected ({self.input_dim},) or (N, {self.input_dim})")
+        shapes = f"({self.input_dim},) or (N, {self.input_dim})"
+        if len(shape) > 1:
+            shapes += f" or {shape} or (N, {', '.join(map(str, shape))})"
+        raise ShapeError(f"x has shape {X.shape}; expected {shapes}")
 
     # -- exact evaluation ------------------------------------------------------------
     def __call__(self, x: Any) -> np.ndarray:
@@ -424,30 +454,30 @@ class Network:
 
         Exactly one of ``x`` and ``code`` is given.  For a code, the map is the composition of
         the selected pieces, whether or not any input has that code.
+
+        Examples
+        --------
+        >>> net = Network.from_masos([MASO([[[0], [1]]], [[0, 0]])])   # a 1-D ReLU
+        >>> net.affine_map([3]).A.tolist(), net.affine_map(code=((0,),)).A.tolist()
+        ([[Fraction(1, 1)]], [[Fraction(0, 1)]])
         """
         if (x is None) == (code is None):
             raise TypeError("affine_map takes exactly one of x or code=")
         if code is None:
             X, single = self._batch(x)
             if not single:
-                raise ShapeError("affine_map takes a single input x of shape (D,)")
+                raise ShapeError(f"affine_map takes one input of shape ({self.input_dim},); got a batch of {X.shape[0]}")
             code = _forward_int(self._masos, X, want_values=False)[1][0]
-        code = self.check_code(code)
-        total = self._compose(code, len(self._masos))
-        A = total.to_fractions()
-        return Affine(A[:, :-1], A[:, -1])
+        total = self._compose(self.check_code(code), len(self._masos)).to_fractions()
+        return Affine(total[:, :-1], total[:, -1])
 
     def _compose(self, code: Code, upto: int) -> IntMatrix:
-        """Augmented (K_l x (D + 1)) exact map of layers ``0 .. upto-1`` under ``code``."""
-        total: IntMatrix | None = None
-        for l in range(upto - 1, -1, -1):
-            m = self._masos[l]
-            sel = _selected_rows(m, code[l])
-            if total is None:
-                total = sel
-            else:
-                total = (total @ _augment(sel)).reduced()
-        assert total is not None
+        """Augmented (K x (D + 1)) exact map of layers ``0 .. upto-1`` under ``code``."""
+        if upto < 1:
+            raise ValueError(f"_compose needs at least one layer; got upto={upto}")
+        total = self._masos[upto - 1].selected_pieces(code[upto - 1])
+        for l in range(upto - 2, -1, -1):
+            total = (total @ _augment(self._masos[l].selected_pieces(code[l]))).reduced()
         return total
 
     # -- other views -----------------------------------------------------------------
@@ -475,29 +505,43 @@ class Network:
     def restrict(self, M: Any, c: Any = None) -> "Network":
         """The network ``x' -> self(M @ x' + c)``: e.g. a 2-D slice of a high-dimensional input.
 
+        The map folds exactly into the first layer, so the result is a network on ``d`` inputs.
+
         Parameters
         ----------
         M : array-like, shape (D, d)
         c : array-like, shape (D,), optional (zero)
+
+        Examples
+        --------
+        >>> relu = Network.from_masos([MASO([[[0, 0], [1, -1]]], [[0, 0]])])  # relu(x0 - x1)
+        >>> line = relu.restrict([[1], [0]], [0, 2])                          # x' -> relu(x' - 2)
+        >>> line.input_dim, line([5]).tolist()
+        (1, [Fraction(3, 1)])
         """
+        D = self.input_dim
         Mf = to_fraction_array(M, name="restriction matrix M", ndim=2)
-        if Mf.shape[0] != self.input_dim:
-            raise ShapeError(f"restriction matrix M has {Mf.shape[0]} rows; the network input has {self.input_dim} coordinates")
+        if Mf.shape[0] != D or Mf.shape[1] == 0:
+            raise ShapeError(
+                f"restriction matrix M has shape {Mf.shape}; expected ({D}, d) with d >= 1 "
+                f"(the network input has {D} coordinates)"
+            )
+        d = Mf.shape[1]
         cf = (
-            to_fraction_array(c, name="restriction offset c", shape=(self.input_dim,))
+            to_fraction_array(c, name="restriction offset c", shape=(D,))
             if c is not None
-            else np.array([Fraction(0)] * self.input_dim, dtype=object)
+            else np.full(D, _ZERO, dtype=object)
         )
+        # [M c; 0 1] maps [x'; 1] to [x; 1]
+        lift = np.full((D + 1, d + 1), _ZERO, dtype=object)
+        lift[:D, :d] = Mf
+        lift[:D, d] = cf
+        lift[D, d] = Fraction(1)
         first = self._masos[0]
-        K, R, D = first.A.shape
-        aug = np.zeros((D + 1, Mf.shape[1] + 1), dtype=object)
-        aug[:D, :-1] = Mf
-        aug[:D, -1] = cf
-        aug[D, -1] = Fraction(1)
-        aug[:D + 1, :] = np.vectorize(Fraction, otypes=[object])(aug)
-        pieces = np.concatenate([first.A.reshape(K * R, D), first.B.reshape(K * R, 1)], axis=1)
-        new = (IntMatrix.from_fractions(pieces) @ IntMatrix.from_fractions(aug)).reduced().to_fractions()
-        new_first = MASO(new[:, :-1].reshape(K, R, -1), new[:, -1].reshape(K, R))
+        K, R, _ = first.A.shape
+        rows, den = first._int_pieces()
+        new = (IntMatrix.from_ints(rows, den) @ IntMatrix.from_fractions(lift)).reduced().to_fractions()
+        new_first = MASO(new[:, :d].reshape(K, R, d), new[:, d].reshape(K, R))
         return Network.from_masos([new_first, *self._masos[1:]])
 
     def save(self, path: Any) -> None:
@@ -511,14 +555,8 @@ class Network:
         return [m.pieces_float() for m in self._masos]
 
 
-def _selected_rows(m: MASO, code_l: tuple[int, ...]) -> IntMatrix:
-    rows = [list(m.A[k, r]) + [m.B[k, r]] for k, r in enumerate(code_l)]
-    return IntMatrix.from_fractions(np.array(rows, dtype=object))
-
-
 def _augment(mat: IntMatrix) -> IntMatrix:
     """[[M, m], [0, 1]] for an augmented map [M | m]."""
     rows = mat.int_rows()
-    c = mat.shape[1]
-    rows.append([0] * (c - 1) + [mat.den])
+    rows.append([0] * (mat.shape[1] - 1) + [mat.den])
     return IntMatrix.from_ints(rows, mat.den)
