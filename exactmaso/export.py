@@ -22,7 +22,7 @@ from .numbers import fraction_to_str
 
 __all__ = ["tikz", "write_tikz", "json", "to_dict", "decimal_string", "FORMAT"]
 
-FORMAT = "exactmaso.partition"
+FORMAT = "exactmaso-partition"
 """The ``"format"`` field of partition JSON files (version 1)."""
 
 
@@ -214,7 +214,7 @@ def to_dict(part: Any) -> dict:
 def json(part: Any, path: str | os.PathLike) -> None:
     """Write the partition as exact JSON to ``path``, atomically (temp file + ``os.replace``).
 
-    Layout: ``{"format": "exactmaso.partition", "version": 1, "input_dim", "output_dim",
+    Layout: ``{"format": "exactmaso-partition", "version": 1, "input_dim", "output_dim",
     "domain", "num_regions", "total_volume", "regions": [{"index", "code", "point",
     "polytope": {"A", "b"}, "vertices", "volume", "affine": {"A", "b"}}], "edges":
     [{"source", "target", "units"}]}``.  Every rational is a ``"p/q"`` (or ``"p"``) string;

@@ -198,7 +198,7 @@ def hierarchy(part: Any, ax: Any = None, *, node_size: float = 10) -> Any:
     ax.scatter(P[:, 0], P[:, 1], s=node_size, c=levels, cmap="plasma", zorder=2)
     ax.set_yticks([-l for l in range(depth + 1)])
     ax.set_yticklabels(
-        [f"level {l} ({sum(1 for n in pos if n[0] == l)} cells)" for l in range(depth + 1)]
+        [f"level {l}\n{sum(1 for n in pos if n[0] == l)} cells" for l in range(depth + 1)]
     )
     ax.set_xticks([])
     ax.autoscale_view()
