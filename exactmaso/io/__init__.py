@@ -1,0 +1,90 @@
+"""Converters: numpy/npz, PyTorch, ONNX and exact JSON files to :class:`~exactmaso.maso.Network`.
+
+Nothing here ever unpickles: ``.npz`` files are read with ``allow_pickle=False``, torch
+weights with ``torch.load(..., weights_only=True)``, and :func:`load` refuses pickles.
+``torch`` and ``onnx`` are optional and imported only inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelFileError
+from ..maso import Network
+from .json_io import save
+from .numpy_io import from_numpy, load_npz, save_npz
+
+__all__ = ["load", "save", "from_numpy", "load_npz", "save_npz", "from_torch", "from_onnx"]
+
+_PICKLE_GLOBAL = re.compile(rb"c[A-Za-z_][\w.]*\n[A-Za-z_]")  # protocol 0/1 opcode GLOBAL "module\nname"
+_PICKLE_HINT = (
+    "exactmaso never unpickles files, because unpickling runs arbitrary code; save the model as exact "
+    "JSON (exactmaso.io.save), as .npz arrays, as ONNX, or load torch weights with "
+    "exactmaso.io.from_torch(module, state_dict=path)"
+)
+
+
+def from_torch(module: Any, input_shape: Any = None, *, state_dict: Any = None) -> Network:
+    """See :func:`exactmaso.io.torch_io.from_torch` (imports torch lazily)."""
+    from .torch_io import from_torch as _from_torch
+
+    return _from_torch(module, input_shape, state_dict=state_dict)
+
+
+def from_onnx(path: str | os.PathLike) -> Network:
+    """See :func:`exactmaso.io.onnx_io.from_onnx` (imports onnx lazily)."""
+    from .onnx_io import from_onnx as _from_onnx
+
+    return _from_onnx(path)
+
+
+def _sniff(head: bytes) -> str:
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"{"):
+        return "json"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith(b"\x80") or head[:1] in (b"(", b"]", b"}") or _PICKLE_GLOBAL.match(head):
+        return "pickle"
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
+    return "unknown"
+
+
+def load(path: str | os.PathLike) -> Network:
+    """Load a network from a file, recognising its format by its content.
+
+    - exact JSON (starts with ``{``) -> :func:`exactmaso.io.json_io.load`
+    - ``.npz`` (a zip archive) -> :func:`load_npz`
+    - ``*.onnx`` -> :func:`from_onnx`
+
+    Pickles (and anything else) are refused with :class:`~exactmaso.errors.ModelFileError`,
+    never executed.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ModelFileError(f"{p} is a folder; expected a model file (.json, .npz or .onnx)")
+    with open(p, "rb") as fh:
+        head = fh.read(16)
+    kind = _sniff(head)
+    if kind == "json":
+        from .json_io import load as load_json
+
+        return load_json(p)
+    if kind == "zip":
+        return load_npz(p)
+    if p.suffix.lower() == ".onnx":
+        return from_onnx(p)
+    if kind == "pickle":
+        raise ModelFileError(f"{p} looks like a Python pickle (starts with {head[:4]!r}); {_PICKLE_HINT}")
+    if kind == "npy":
+        raise ModelFileError(f"{p} is a single .npy array; expected an .npz archive of W0, b0, W1, b1, ...")
+    if not head:
+        raise ModelFileError(f"{p} is empty; expected a model file (.json, .npz or .onnx)")
+    raise ModelFileError(
+        f"{p} starts with {head[:8]!r}, which is no format exactmaso reads; expected exact JSON "
+        "(starting with '{'), an .npz archive, or a file named *.onnx"
+    )

@@ -1,0 +1,253 @@
+"""MLPs from numpy arrays and .npz files; the content-sniffing loader; no pickle ever runs."""
+
+from __future__ import annotations
+
+import builtins
+import pickle
+import zipfile
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import exactmaso as em
+from exactmaso.errors import ModelFileError, ShapeError, UnsupportedLayerError
+from exactmaso.io import from_numpy, load, load_npz, save, save_npz
+
+
+def _weights(seed: int, sizes=(3, 6, 4, 2), dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    W = [rng.standard_normal((o, i)).astype(dtype) for i, o in zip(sizes[:-1], sizes[1:])]
+    b = [rng.standard_normal(o).astype(dtype) for o in sizes[1:]]
+    return W, b
+
+
+class _Malicious:
+    """Unpickling this creates the marker file: proof that a pickle was executed."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (builtins.open, (self.marker, "w"))
+
+
+# ---------------------------------------------------------------------------------------
+# from_numpy
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_from_numpy_is_mlp_and_exact(dtype):
+    W, b = _weights(0, dtype=dtype)
+    net = from_numpy(W, b)
+    assert net == em.mlp(W, b)
+    assert net.masos[0].A[2, 1, 1] == Fraction(float(W[0][2, 1]))
+    x = np.array([0.25, -1.0, 2.0])
+    ref = x
+    for i, (Wi, bi) in enumerate(zip(W, b)):
+        ref = Wi.astype(np.float64) @ ref + bi
+        if i < len(W) - 1:
+            ref = np.maximum(ref, 0)
+    assert [float(v) for v in net(x)] == pytest.approx(ref, rel=1e-12)
+
+
+def test_from_numpy_activations():
+    W, b = _weights(1)
+    assert from_numpy(W, b, "abs") == em.mlp(W, b, "abs")
+    assert from_numpy(W, b, "leaky_relu(1/10)") == em.mlp(W, b, em.LeakyReLU("1/10"))
+    with pytest.raises(UnsupportedLayerError, match="tanh"):
+        from_numpy(W, b, "tanh")
+
+
+# ---------------------------------------------------------------------------------------
+# npz round trips
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["relu", "abs", "leaky_relu(1/8)", "leaky_relu(3/100)"])
+def test_npz_round_trip(tmp_path, activation):
+    W, b = _weights(2, dtype=np.float32)
+    net = from_numpy(W, b, activation)
+    save_npz(net, tmp_path / "m.npz")
+    back = load_npz(tmp_path / "m.npz")
+    assert back == net
+    assert load(tmp_path / "m.npz") == net
+
+
+def test_npz_float_weights_stay_float_arrays(tmp_path):
+    W, b = _weights(3)
+    save_npz(W, tmp_path / "m.npz", biases=b)
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as z:
+        assert z["W0"].dtype == np.float64
+        assert np.array_equal(z["W1"], W[1])
+        assert str(z["activation"]) == "relu"
+    assert load_npz(tmp_path / "m.npz") == from_numpy(W, b)
+
+
+def test_npz_non_float_rationals_are_stored_as_strings(tmp_path):
+    net = em.mlp([[["1/3", 2], [0, "-7/5"]], [["1/10", 1]]], [[0, "2/3"], [1]])
+    save_npz(net, tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as z:
+        assert z["W0"].dtype.kind == "U"
+    assert load_npz(tmp_path / "m.npz") == net
+
+
+def test_npz_keeps_input_shape(tmp_path):
+    rng = np.random.default_rng(4)
+    net = em.Network([em.Flatten(), em.Dense(rng.standard_normal((3, 4))), em.ReLU(), em.Dense(rng.standard_normal((1, 3)))],
+                     input_shape=(1, 2, 2))
+    save_npz(net, tmp_path / "m.npz")
+    back = load_npz(tmp_path / "m.npz")
+    assert back == net and back.input_shape == (1, 2, 2)
+
+
+def test_plain_savez_without_activation_or_biases(tmp_path):
+    W, _ = _weights(5)
+    np.savez(tmp_path / "m.npz", W0=W[0], W1=W[1], W2=W[2])
+    assert load_npz(tmp_path / "m.npz") == from_numpy(W)
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        em.Network([em.MaxPool1d(2), em.Flatten(), em.Dense([[1, 1]])], input_shape=(1, 4)),
+        em.Network([em.Dense([[1, 2]]), em.ReLU()]),
+        em.Network([em.Dense([[1, 2], [3, 4]]), em.Residual([em.ReLU()]), em.Dense([[1, 1]])]),
+    ],
+    ids=["maxpool", "ends-in-relu", "residual"],
+)
+def test_non_mlp_refused_with_pointer_to_json(tmp_path, net):
+    with pytest.raises(UnsupportedLayerError, match=r"exactmaso\.io\.save"):
+        save_npz(net, tmp_path / "m.npz")
+    save(net, tmp_path / "m.json")  # the pointer is right: JSON takes it
+    assert load(tmp_path / "m.json") == net
+
+
+# ---------------------------------------------------------------------------------------
+# malformed files
+# ---------------------------------------------------------------------------------------
+
+
+def test_truncated_npz(tmp_path):
+    W, b = _weights(6)
+    save_npz(W, tmp_path / "m.npz", biases=b)
+    data = (tmp_path / "m.npz").read_bytes()
+    (tmp_path / "t.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="truncated"):
+        load_npz(tmp_path / "t.npz")
+    with pytest.raises(ModelFileError, match="truncated"):
+        load(tmp_path / "t.npz")
+
+
+def test_wrong_magic(tmp_path):
+    (tmp_path / "m.npz").write_bytes(b"GIF89a not a model")
+    with pytest.raises(ModelFileError, match="not a zip archive"):
+        load_npz(tmp_path / "m.npz")
+    with pytest.raises(ModelFileError, match="no format exactmaso reads"):
+        load(tmp_path / "m.npz")
+
+
+def test_empty_file_and_npy(tmp_path):
+    (tmp_path / "e.bin").write_bytes(b"")
+    with pytest.raises(ModelFileError, match="empty"):
+        load(tmp_path / "e.bin")
+    np.save(tmp_path / "a.npy", np.zeros(3))
+    with pytest.raises(ModelFileError, match="single .npy array"):
+        load(tmp_path / "a.npy")
+
+
+def test_nan_weight(tmp_path):
+    W, b = _weights(7)
+    W[1][2, 3] = np.nan
+    np.savez(tmp_path / "m.npz", W0=W[0], b0=b[0], W1=W[1], b1=b[1], W2=W[2], b2=b[2])
+    with pytest.raises(ModelFileError, match=r"W1\[2, 3\] is nan; expected a finite real number"):
+        load_npz(tmp_path / "m.npz")
+
+
+def test_bad_string_weight(tmp_path):
+    np.savez(tmp_path / "m.npz", W0=np.array([["1/3", "abc"]]))
+    with pytest.raises(ModelFileError, match=r"W0\[0, 1\] is the string 'abc'"):
+        load_npz(tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize(
+    "arrays, pattern",
+    [
+        (dict(W0=np.ones((3, 2)), b0=np.ones(3), W1=np.ones((1, 4))), "W1 has 4 columns; W0 has 3 rows"),
+        (dict(W0=np.ones((3, 2)), b0=np.ones(2)), "b0 has 2 entries; W0 has 3 rows"),
+        (dict(W0=np.ones(3)), r"W0 has shape \(3,\); expected 2 dimension"),
+        (dict(W0=np.ones((3, 2)), input_shape=np.array([5])), r"input_shape \(5,\) has 5 entries; W0 has 2 columns"),
+    ],
+)
+def test_shape_mismatch(tmp_path, arrays, pattern):
+    np.savez(tmp_path / "m.npz", **arrays)
+    with pytest.raises(ShapeError, match=pattern) as info:
+        load_npz(tmp_path / "m.npz")
+    assert isinstance(info.value, ModelFileError)
+
+
+def test_missing_and_unknown_arrays(tmp_path):
+    np.savez(tmp_path / "a.npz", weights=np.ones((2, 2)))
+    with pytest.raises(ModelFileError, match="has no array 'W0'"):
+        load_npz(tmp_path / "a.npz")
+    np.savez(tmp_path / "b.npz", W0=np.ones((2, 2)), extra=np.ones(2))
+    with pytest.raises(ModelFileError, match=r"unexpected arrays \['extra'\]"):
+        load_npz(tmp_path / "b.npz")
+
+
+def test_plain_object_array_refused(tmp_path):
+    np.savez(tmp_path / "m.npz", W0=np.array([[Fraction(1, 3)]], dtype=object))
+    with pytest.raises(ModelFileError, match="'W0' is an object array"):
+        load_npz(tmp_path / "m.npz")
+
+
+# ---------------------------------------------------------------------------------------
+# malicious pickles are never executed
+# ---------------------------------------------------------------------------------------
+
+
+def test_malicious_payload_is_real(tmp_path):
+    """Sanity check of the test payload itself: unpickling it does create the marker."""
+    marker = tmp_path / "sanity"
+    pickle.loads(pickle.dumps(_Malicious(str(marker))))
+    assert marker.exists()
+
+
+def test_malicious_object_array_in_npz_never_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = np.empty(1, dtype=object)
+    evil[0] = _Malicious(str(marker))
+    np.savez(tmp_path / "evil.npz", W0=evil)
+    with pytest.raises(ModelFileError, match="object array"):
+        load_npz(tmp_path / "evil.npz")
+    with pytest.raises(ModelFileError, match="object array"):
+        load(tmp_path / "evil.npz")
+    np.savez(tmp_path / "evil2.npz", W0=np.ones((1, 1)), activation=evil)
+    with pytest.raises(ModelFileError, match="object array"):
+        load(tmp_path / "evil2.npz")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["evil.pkl", "evil.npz", "evil.json", "evil.onnx", "evil"])
+@pytest.mark.parametrize("protocol", [0, 2, pickle.HIGHEST_PROTOCOL])
+def test_raw_pickle_never_runs(tmp_path, name, protocol):
+    marker = tmp_path / "pwned"
+    path = tmp_path / name
+    path.write_bytes(pickle.dumps(_Malicious(str(marker)), protocol=protocol))
+    with pytest.raises(ModelFileError, match=None if name.endswith(".onnx") else "pickle"):
+        load(path)
+    if not name.endswith(".onnx"):
+        with pytest.raises(ModelFileError):
+            load_npz(path)
+    assert not marker.exists()
+
+
+def test_pickle_inside_zip_never_runs(tmp_path):
+    """A zip holding a pickle (as a PyTorch checkpoint does) is refused, not unpickled."""
+    marker = tmp_path / "pwned"
+    with zipfile.ZipFile(tmp_path / "ckpt.pt", "w") as zf:
+        zf.writestr("archive/data.pkl", pickle.dumps(_Malicious(str(marker))))
+    with pytest.raises(ModelFileError, match="never unpickles"):
+        load(tmp_path / "ckpt.pt")
+    assert not marker.exists()

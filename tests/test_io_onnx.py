@@ -1,0 +1,265 @@
+"""Exact networks from ONNX files (exactmaso.io.onnx_io), checked against from_torch."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+import exactmaso as em  # noqa: E402
+from exactmaso.errors import ModelFileError, ShapeError, UnsupportedLayerError  # noqa: E402
+from exactmaso.io import from_onnx, from_torch, load  # noqa: E402
+
+from test_io_torch import MODELS, build, torch_output  # noqa: E402
+
+nn = torch.nn
+
+
+def export(model, shape, path, **kwargs) -> str:
+    dtype = next(model.parameters()).dtype
+    x = torch.zeros(1, *shape, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, x, str(path), dynamo=False, **kwargs)
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------
+# identical to from_torch
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_same_network_as_from_torch(tmp_path, name, dtype):
+    model, shape = build(name, dtype)
+    # PRESERVE keeps BatchNorm apart from the Conv before it (EVAL fuses them in float32)
+    path = export(model, shape, tmp_path / f"{name}.onnx", training=torch.onnx.TrainingMode.PRESERVE)
+    net_torch = from_torch(model, shape)
+    net_onnx = from_onnx(path)
+    assert net_onnx == net_torch
+    assert net_onnx.input_shape == shape
+    assert load(path) == net_torch
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "residual"])
+def test_default_export_is_identical_without_conv_batchnorm(tmp_path, name):
+    model, shape = build(name, torch.float32, seed=5)
+    assert from_onnx(export(model, shape, tmp_path / "m.onnx")) == from_torch(model, shape)
+
+
+def test_default_export_with_fused_conv_batchnorm_is_close(tmp_path):
+    """torch's EVAL export folds BatchNorm into the Conv weights in float32: close, not identical."""
+    model, shape = build("batchnorm", torch.float32, seed=6)
+    net = from_onnx(export(model, shape, tmp_path / "m.onnx"))
+    x = np.random.default_rng(0).standard_normal(int(np.prod(shape))).astype(np.float32)
+    assert [float(v) for v in net(x)] == pytest.approx(torch_output(model, x, shape), rel=1e-4, abs=1e-5)
+
+
+def test_dynamic_batch_dimension(tmp_path):
+    model, shape = build("cnn", torch.float32, seed=7)
+    path = export(model, shape, tmp_path / "m.onnx", input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    assert from_onnx(path) == from_torch(model, shape)
+
+
+def test_unsupported_op_named(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1)).eval()
+    path = export(model, (2,), tmp_path / "m.onnx")
+    with pytest.raises(UnsupportedLayerError, match=r"node '/1/Sigmoid' \(Sigmoid\): the ONNX operator Sigmoid"):
+        from_onnx(path)
+
+
+# ---------------------------------------------------------------------------------------
+# hand-made graphs
+# ---------------------------------------------------------------------------------------
+
+
+def _model(nodes, inits, in_shape, out_dim, *, in_name="x", out_name="y", elem=TensorProto.FLOAT):
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info(in_name, elem, ["N", *in_shape])],
+        [helper.make_tensor_value_info(out_name, elem, ["N", out_dim])],
+        initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def _save(model, path) -> str:
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def test_matmul_add_reshape_abs_identity(tmp_path):
+    rng = np.random.default_rng(1)
+    W1, b1 = rng.standard_normal((8, 4)).astype(np.float32), rng.standard_normal(4).astype(np.float32)
+    W2, b2 = rng.standard_normal((4, 2)).astype(np.float32), rng.standard_normal((1, 2)).astype(np.float32)
+    nodes = [
+        helper.make_node("Reshape", ["x", "shape"], ["f"], name="flat"),
+        helper.make_node("MatMul", ["f", "W1"], ["h"], name="mm1"),
+        helper.make_node("Add", ["h", "b1"], ["hb"], name="bias1"),
+        helper.make_node("Abs", ["hb"], ["a"], name="abs"),
+        helper.make_node("Identity", ["a"], ["i"], name="id"),
+        helper.make_node("Dropout", ["i"], ["d"], name="drop"),
+        helper.make_node("MatMul", ["d", "W2"], ["o"], name="mm2"),
+        helper.make_node("Add", ["b2", "o"], ["y"], name="bias2"),
+    ]
+    inits = {"W1": W1, "b1": b1, "W2": W2, "b2": b2, "shape": np.array([0, -1], dtype=np.int64)}
+    net = from_onnx(_save(_model(nodes, inits, [2, 4], 2), tmp_path / "m.onnx"))
+    expected = em.Network([em.Flatten(), em.Dense(W1.T, b1), em.Abs(), em.Dense(W2.T, b2[0])], input_shape=(2, 4))
+    assert net == expected
+    assert net.input_shape == (2, 4)
+
+
+def test_gemm_attributes(tmp_path):
+    B = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.25]], dtype=np.float32)  # (in=3, out=2): transB=0
+    C = np.array([1.0, -2.0], dtype=np.float32)
+    nodes = [
+        helper.make_node("Gemm", ["x", "B", "C"], ["g"], name="gemm", alpha=0.5, beta=2.0),
+        helper.make_node("LeakyRelu", ["g"], ["y"], name="lrelu", alpha=0.25),
+    ]
+    net = from_onnx(_save(_model(nodes, {"B": B, "C": C}, [3], 2), tmp_path / "m.onnx"))
+    assert net == em.Network([em.Dense(B.T * 0.5, C * 2), em.LeakyReLU("1/4")])
+
+
+def test_residual_add_in_either_order(tmp_path):
+    rng = np.random.default_rng(2)
+    W = rng.standard_normal((3, 3)).astype(np.float32)
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="relu0"),
+        helper.make_node("Gemm", ["r", "W"], ["g"], name="gemm", transB=1),
+        helper.make_node("Relu", ["g"], ["gr"], name="relu1"),
+        helper.make_node("Add", ["gr", "r"], ["y"], name="skip"),
+    ]
+    net = from_onnx(_save(_model(nodes, {"W": W}, [3], 3), tmp_path / "m.onnx"))
+    assert net == em.Network([em.ReLU(), em.Residual([em.Dense(W), em.ReLU()])], input_shape=(3,))
+
+
+def test_constant_nodes_and_conv_bias_add(tmp_path):
+    rng = np.random.default_rng(3)
+    Wc = rng.standard_normal((2, 1, 3, 3)).astype(np.float32)
+    bias = rng.standard_normal((1, 2, 1, 1)).astype(np.float32)
+    nodes = [
+        helper.make_node("Constant", [], ["Wc"], value=numpy_helper.from_array(Wc)),
+        helper.make_node("Conv", ["x", "Wc"], ["c"], name="conv", pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+        helper.make_node("Add", ["c", "bias"], ["cb"], name="bias"),
+        helper.make_node("Relu", ["cb"], ["r"], name="relu"),
+        helper.make_node("MaxPool", ["r"], ["m"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["m"], ["y"], name="flat", axis=1),
+    ]
+    net = from_onnx(_save(_model(nodes, {"bias": bias}, [1, 4, 4], 8), tmp_path / "m.onnx"))
+    expected = em.Network([em.Conv2d(Wc, bias.reshape(-1), padding=1), em.ReLU(), em.MaxPool2d(2), em.Flatten()],
+                          input_shape=(1, 4, 4))
+    assert net == expected
+
+
+@pytest.mark.parametrize(
+    "node, inits, pattern",
+    [
+        (helper.make_node("Gemm", ["x", "W"], ["y"], name="g", transA=1), {}, "transA=1"),
+        (helper.make_node("Conv", ["x", "Wc"], ["y"], name="c", pads=[0, 0, 1, 1]), {}, "asymmetric pads"),
+        (helper.make_node("Conv", ["x", "Wc"], ["y"], name="c", group=2), {}, "group=2"),
+        (helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], ceil_mode=1), {}, "ceil_mode=1"),
+        (helper.make_node("Reshape", ["x", "s"], ["y"], name="r"), {"s": np.array([-1, 2], dtype=np.int64)}, r"reshapes to \[-1, 2\]"),
+        (helper.make_node("Flatten", ["x"], ["y"], name="f", axis=2), {}, "axis=2"),
+        (helper.make_node("Softmax", ["x"], ["y"], name="sm"), {}, r"node 'sm' \(Softmax\)"),
+        (helper.make_node("Mul", ["x", "W"], ["y"], name="mul"), {}, r"node 'mul' \(Mul\)"),
+        (helper.make_node("Gemm", ["x", "x"], ["y"], name="g2"), {}, "expected a constant"),
+    ],
+)
+def test_unsupported_graphs(tmp_path, node, inits, pattern):
+    base = {"W": np.ones((2, 16), np.float32), "Wc": np.ones((2, 1, 3, 3), np.float32)}
+    model = _model([node], {**base, **inits}, [1, 4, 4], 2)
+    with pytest.raises(UnsupportedLayerError, match=pattern):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+def test_not_a_chain(tmp_path):
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="r1"),
+        helper.make_node("Abs", ["x"], ["b"], name="r2"),
+        helper.make_node("Relu", ["x"], ["c"], name="r3"),
+        helper.make_node("Add", ["a", "b"], ["y"], name="add"),
+    ]
+    with pytest.raises(UnsupportedLayerError, match="feeds 3 nodes"):
+        from_onnx(_save(_model(nodes, {}, [2], 2), tmp_path / "m.onnx"))
+    nodes = [helper.make_node("Relu", ["x"], ["a"], name="r1"), helper.make_node("Relu", ["x"], ["y"], name="r2")]
+    with pytest.raises(UnsupportedLayerError, match="neither is the Add of a residual"):
+        from_onnx(_save(_model(nodes, {}, [2], 2), tmp_path / "m.onnx"))
+    nodes = [helper.make_node("Relu", ["x"], ["a"], name="r1")]
+    with pytest.raises(ModelFileError, match="used by no node"):
+        from_onnx(_save(_model(nodes, {}, [2], 2), tmp_path / "m.onnx"))
+
+
+def test_input_needs_fixed_sizes(tmp_path):
+    model = _model([helper.make_node("Relu", ["x"], ["y"], name="r")], {}, ["H"], 2)
+    with pytest.raises(ShapeError, match="fixed sizes"):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+# ---------------------------------------------------------------------------------------
+# malformed files and external data
+# ---------------------------------------------------------------------------------------
+
+
+def test_garbage_and_truncated_files(tmp_path):
+    (tmp_path / "g.onnx").write_bytes(b"\xff\xfe definitely not protobuf \x00\x01")
+    with pytest.raises(ModelFileError, match="not a readable ONNX model|holds no graph"):
+        from_onnx(tmp_path / "g.onnx")
+    model, shape = build("mlp", torch.float32)
+    data = open(export(model, shape, tmp_path / "m.onnx"), "rb").read()
+    (tmp_path / "t.onnx").write_bytes(data[: len(data) // 3])
+    with pytest.raises(ModelFileError):
+        from_onnx(tmp_path / "t.onnx")
+    with pytest.raises(ModelFileError):
+        load(tmp_path / "t.onnx")
+
+
+def _external_model(tmp_path, location: str):
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((3, 2)).astype(np.float32)
+    model = _model([helper.make_node("Gemm", ["x", "W"], ["y"], name="g", transB=1)], {"W": W}, [2], 3)
+    onnx.external_data_helper.convert_model_to_external_data(model, all_tensors_to_one_file=True,
+                                                            location="weights.bin", size_threshold=0)
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    if location != "weights.bin":
+        m = onnx.load(str(tmp_path / "m.onnx"), load_external_data=False)
+        for entry in m.graph.initializer[0].external_data:
+            if entry.key == "location":
+                entry.value = location
+        onnx.save(m, str(tmp_path / "m.onnx"))
+    return W
+
+
+def test_external_data_inside_folder(tmp_path):
+    W = _external_model(tmp_path, "weights.bin")
+    assert os.path.exists(tmp_path / "weights.bin")
+    assert from_onnx(tmp_path / "m.onnx") == em.Network([em.Dense(W)])
+
+
+@pytest.mark.parametrize("location", ["../outside.bin", "/etc/passwd", "sub/../../outside.bin", "link.bin"])
+def test_external_data_outside_folder_refused(tmp_path, location):
+    (tmp_path / "outside.bin").write_bytes(b"\x00" * 64)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    _external_model(folder, location)
+    if location == "link.bin":
+        os.symlink(tmp_path / "outside.bin", folder / "link.bin")
+    with pytest.raises(ModelFileError, match="outside the model's folder"):
+        from_onnx(folder / "m.onnx")
+
+
+def test_external_data_missing_or_short(tmp_path):
+    _external_model(tmp_path, "weights.bin")
+    (tmp_path / "weights.bin").write_bytes(b"\x00" * 4)
+    with pytest.raises(ModelFileError, match="which has 4 bytes"):
+        from_onnx(tmp_path / "m.onnx")
+    os.remove(tmp_path / "weights.bin")
+    with pytest.raises(ModelFileError, match="missing"):
+        from_onnx(tmp_path / "m.onnx")
