@@ -118,7 +118,8 @@ class Dense(Layer):
             raise ShapeError(
                 f"layer {index} (Dense) weight has {self.W.shape[1]} columns; its input has {b.shape[0]} entries"
             )
-        b.affine(IntMatrix.from_fractions(np.concatenate([self.W, self.b[:, None]], axis=1)), (self.W.shape[0],))
+        aug = np.concatenate([self.W, self.b[:, None]], axis=1)
+        b.affine(IntMatrix.from_fractions(aug), (self.W.shape[0],), fractions=aug)
 
 
 def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -473,21 +474,38 @@ def _unsupported(layer: Any, index: str) -> UnsupportedLayerError:
 class _Builder:
     """Compiles layers into MASOs.
 
-    ``pending`` is the exact augmented affine map ``[[M, m], [0, 1]]`` from the source
+    The pending map is the exact augmented affine map ``[[M, m], [0, 1]]`` from the source
     ``u`` (the last emitted MASO's output, or the network input) to the current tensor
-    ``x = M u + m`` of shape ``shape``.  Affine layers multiply into it; a nonlinear layer
-    folds it into a new MASO and resets it to the identity.
+    ``x = M u + m`` of shape ``shape``; None stands for the identity (no affine layer since
+    the last MASO).  Affine layers multiply into it; a nonlinear layer folds it into a new
+    MASO and resets it.
     """
 
     def __init__(self, in_dim: int, shape: tuple[int, ...]) -> None:
         self.shape = shape
         self.masos: list[MASO] = []
-        self.pending = _identity(in_dim)
+        self._src_dim = in_dim
+        self._pending: IntMatrix | None = None
+        self._pending_fractions: np.ndarray | None = None  # its rows as Fractions, when known
+
+    @property
+    def pending(self) -> IntMatrix:
+        if self._pending is None:
+            return _identity(self._src_dim)
+        return self._pending
+
+    def _set_pending(self, mat: IntMatrix, fractions: np.ndarray | None = None) -> None:
+        self._pending = mat
+        self._pending_fractions = fractions
 
     # -- affine steps -----------------------------------------------------------------
-    def affine(self, matrix: IntMatrix, out_shape: tuple[int, ...]) -> None:
-        """Apply ``x -> M x + m`` given as the augmented (out, in + 1) matrix ``[M | m]``."""
-        self.pending = (_augment(matrix) @ self.pending).reduced()
+    def affine(self, matrix: IntMatrix, out_shape: tuple[int, ...], fractions: np.ndarray | None = None) -> None:
+        """Apply ``x -> M x + m`` given as the augmented (out, in + 1) matrix ``[M | m]``
+        (``fractions``: the same matrix as Fractions, if the caller has it)."""
+        if self._pending is None:
+            self._set_pending(_augment(matrix), fractions)
+        else:
+            self._set_pending((_augment(matrix) @ self._pending).reduced())
         self.shape = tuple(int(s) for s in out_shape)
 
     def average(self, windows: list[list[int]], divisor: int, out_shape: tuple[int, ...]) -> None:
@@ -503,7 +521,8 @@ class _Builder:
     def scale_shift(self, scale: np.ndarray, shift: np.ndarray) -> None:
         """``x -> scale * x + shift`` entrywise, without a dense (n x n) matrix."""
         den = math.lcm(lcm_of_denominators(scale), lcm_of_denominators(shift))
-        rows = self.pending.int_rows()
+        pending = self.pending
+        rows = pending.int_rows()
         last = rows[-1]  # [0 .. 0 pending.den]
         new = []
         for row, s, t in zip(rows[:-1], scale, shift):
@@ -511,12 +530,14 @@ class _Builder:
             t_int = t.numerator * (den // t.denominator)
             new.append([s_int * v + t_int * w for v, w in zip(row, last)])
         new.append([den * w for w in last])
-        self.pending = IntMatrix.from_ints(new, self.pending.den * den).reduced()
+        self._set_pending(IntMatrix.from_ints(new, pending.den * den).reduced())
 
     # -- nonlinear steps --------------------------------------------------------------
     def _pending_rows(self) -> np.ndarray:
         """The pending map as Fractions, (n_cur, n_src + 1), without the [0 .. 0 1] row."""
-        return self.pending.to_fractions()[:-1]
+        if self._pending_fractions is None:
+            self._pending_fractions = self.pending.to_fractions()[:-1]
+        return self._pending_fractions
 
     def elementwise(self, slopes: list[Fraction]) -> None:
         """One unit per entry with pieces ``s * x`` for each slope ``s``."""
@@ -553,7 +574,8 @@ class _Builder:
 
     def _emit(self, m: MASO) -> None:
         self.masos.append(m)
-        self.pending = _identity(m.num_units)
+        self._src_dim = m.num_units
+        self._set_pending(None)
 
     def residual(self, layers: list, index: str) -> None:
         """``x + g(x)``: the MASOs of ``g`` gain pass-through units that carry ``u``."""
@@ -564,13 +586,13 @@ class _Builder:
             _apply_one(sub, layer, f"{index}.{i}")
         if sub.shape != x_shape:
             raise ShapeError(f"layer {index} (Residual) branch ends with shape {sub.shape}; its input has shape {x_shape}")
-        P = self.pending.to_fractions()[:-1]  # x = P [u; 1]
+        P = self._pending_rows()  # x = P [u; 1]
         n_u = P.shape[1] - 1
         if not sub.masos:  # g is affine: x + g(x) = (I + G) P [u; 1] + g0
-            G = sub.pending.to_fractions()[:-1]
+            G = sub._pending_rows()
             total = G[:, :-1].dot(P) + P
             total[:, -1] += G[:, -1]
-            self.pending = _augment(IntMatrix.from_fractions(total)).reduced()
+            self._set_pending(_augment(IntMatrix.from_fractions(total)).reduced())
             return
         prev_dim = 0  # units of the previous MASO of g inside the new layers
         for j, m in enumerate(sub.masos):
@@ -589,17 +611,16 @@ class _Builder:
             self.masos.append(MASO(A, B))
             prev_dim = K
         # g(x) + x = Gp [out; 1] + P [u; 1], read from the last MASO's output [out; u]
-        Gp = sub.pending.to_fractions()[:-1]
+        Gp = sub._pending_rows()
         total = np.concatenate([Gp[:, :-1], P[:, :-1], (Gp[:, -1] + P[:, -1])[:, None]], axis=1)
-        self.pending = _augment(IntMatrix.from_fractions(total)).reduced()
+        self._set_pending(_augment(IntMatrix.from_fractions(total)).reduced())
 
     def finish(self) -> list[MASO]:
-        """The MASOs, with the pending affine map as a last R = 1 layer unless it is the identity."""
-        pending = self.pending.reduced()
-        rows, cols = pending.shape
-        if self.masos and rows == cols and pending.den == 1 and pending.num.is_one():
+        """The MASOs, with the pending affine map as a last R = 1 layer when an affine layer
+        (even an identity one) follows the last nonlinearity, or when there is no MASO at all."""
+        if self.masos and self._pending is None:
             return self.masos
-        P = pending.to_fractions()[:-1]
+        P = self._pending_rows()
         n = P.shape[0]
         return self.masos + [MASO(P[:, :-1].reshape(n, 1, -1), P[:, -1].reshape(n, 1))]
 

@@ -13,6 +13,7 @@ lowest index).  On the set of inputs with one code the network is the affine map
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
@@ -397,9 +398,9 @@ class Network:
         X = to_fraction_array(x, name="x")
         shape = self._input_shape
         if X.shape == shape:
-            return X.reshape(1, -1), True
+            return X.reshape(1, self.input_dim), True
         if X.ndim == len(shape) + 1 and X.shape[1:] == shape:
-            return X.reshape(X.shape[0], -1), False
+            return X.reshape(X.shape[0], self.input_dim), False
         if X.ndim == 1:
             _check_dim(X.shape[0], self.input_dim, "x")
             return X[None, :], True
@@ -436,7 +437,7 @@ class Network:
     def check_code(self, code: Any) -> Code:
         """Validate a code (tuple of per-layer tuples) and return it as tuples of ints."""
         try:
-            layers = [tuple(int(c) for c in layer) for layer in code]
+            layers = [tuple(operator.index(c) for c in layer) for layer in code]
         except TypeError as exc:
             raise ShapeError(f"code {code!r:.80} is not a sequence of per-layer sequences of ints") from exc
         if len(layers) != len(self._masos):
