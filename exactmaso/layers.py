@@ -555,7 +555,14 @@ class _Builder:
             else:
                 A[:, r, :] = P[:, :-1] * s
                 B[:, r] = P[:, -1] * s
-        self._emit(MASO(A, B))
+        m = MASO(A, B)
+        # the integer form of the pieces, for the forward pass: slope s * pending rows
+        pending = self.pending
+        scale = math.lcm(*(s.denominator for s in slopes))
+        factors = [s.numerator * (scale // s.denominator) for s in slopes]
+        rows = [[f * v for v in row] for row in pending.int_rows()[:-1] for f in factors]
+        m._seed_int_pieces(rows, pending.den * scale)
+        self._emit(m)
 
     def maximum(self, windows: list[list[int]], out_shape: tuple[int, ...]) -> None:
         """One unit per window with one piece per window entry."""

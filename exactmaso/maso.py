@@ -157,6 +157,11 @@ class MASO:
             self._cache["int_rows"] = hit
         return hit
 
+    def _seed_int_pieces(self, rows: list[list[int]], den: int) -> None:
+        """Record the integer form of the pieces when the builder already has it (internal:
+        ``rows[k * R + r] / den`` must equal ``[A[k, r] | B[k, r]]``)."""
+        self._cache["int_rows"] = (rows, den)
+
     def pieces_int(self) -> tuple[IntMatrix | None, list[int]]:
         """Augmented non-zero pieces ``[A | B]`` as integers over one denominator.
 
@@ -209,6 +214,10 @@ class MASO:
 
     def __hash__(self) -> int:
         return hash((self.A.shape, tuple(self.A.flat), tuple(self.B.flat)))
+
+    def __reduce__(self):
+        # the caches hold FLINT matrices, which do not pickle: rebuild them on the other side
+        return (MASO, (self.A, self.B))
 
     def __repr__(self) -> str:
         return f"MASO(units={self.num_units}, pieces={self.num_pieces}, input_dim={self.input_dim})"
@@ -370,6 +379,7 @@ class Network:
         return f"Network(input_dim={self.input_dim}, layers=[{parts}])"
 
     def __eq__(self, other: object) -> bool:
+        """Same representation: equal MASO layers, entry by entry (not merely the same function)."""
         return (
             isinstance(other, Network)
             and len(self._masos) == len(other._masos)
@@ -378,6 +388,9 @@ class Network:
 
     def __hash__(self) -> int:
         return hash(self._masos)
+
+    def __reduce__(self):
+        return (_rebuild_network, (list(self._masos), self._input_shape))
 
     def summary(self) -> str:
         """A table of the layers: units, pieces, input dimension."""
@@ -554,6 +567,10 @@ class Network:
     def float_pieces(self) -> list[np.ndarray]:
         """Float64 copies of each layer's augmented pieces (K, R, D + 1); proposals only."""
         return [m.pieces_float() for m in self._masos]
+
+
+def _rebuild_network(masos: list[MASO], input_shape: tuple[int, ...]) -> Network:
+    return Network.from_masos(masos, input_shape=input_shape)
 
 
 def _augment(mat: IntMatrix) -> IntMatrix:

@@ -427,3 +427,17 @@ def test_mlp_errors():
         em.mlp([])
     with pytest.raises(em.ShapeError, match=r"layer 2 \(Dense\) weight has 3 columns; its input has 2 entries"):
         em.mlp([np.ones((2, 1)), np.ones((1, 3))])
+
+
+@pytest.mark.parametrize("activation", [em.ReLU(), em.Abs(), em.LeakyReLU(F(-2, 3)), em.LeakyReLU(0.01)])
+def test_integer_form_of_compiled_pieces_matches_the_pieces(activation):
+    """The compiler hands the forward pass an integer form of each MASO's pieces; it must
+    equal [A | B] exactly."""
+    net = em.Network([em.Dense([[F(1, 3), 2], [-1, F(5, 7)]], [F(1, 2), 0]), activation, em.Dense([[1, 1]])])
+    for m in net.masos:
+        rows, den = m._int_pieces()
+        K, R, D = m.A.shape
+        for k in range(K):
+            for r in range(R):
+                want = list(m.A[k, r]) + [m.B[k, r]]
+                assert [F(v, den) for v in rows[k * R + r]] == want
