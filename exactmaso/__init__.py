@@ -34,9 +34,13 @@ from .layers import (
     Residual,
     mlp,
 )
+from .io import from_numpy, from_onnx, from_torch, load
 from .maso import MASO, Affine, Network
 from .numbers import to_fraction, to_fraction_array
+from .polytope import Box, Polytope
+from .regions import Partition, Region, count_regions, iter_regions, regions
 from .templates import matched_filter, templates
+from . import export, graph, io, plot  # noqa: E402  (submodules as attributes: em.plot.partition, ...)
 
 __version__ = "0.1.0"
 
@@ -70,5 +74,20 @@ __all__ = [
     "to_fraction_array",
     "templates",
     "matched_filter",
+    "from_numpy",
+    "from_torch",
+    "from_onnx",
+    "load",
+    "Box",
+    "Polytope",
+    "Region",
+    "Partition",
+    "regions",
+    "iter_regions",
+    "count_regions",
+    "export",
+    "graph",
+    "io",
+    "plot",
     "__version__",
 ]

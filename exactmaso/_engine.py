@@ -1,0 +1,504 @@
+"""The region-enumeration engine: hierarchical cell subdivision with filtered exact signs.
+
+Every cell of the first ``l`` layers is a convex polytope kept as its vertices (float
+coordinates with a rigorous error bound, exact coordinates when computed) and its
+vertex-facet incidences.  Layer ``l`` cuts each cell by the hyperplanes of its units; a cut
+evaluates the unit's affine pre-activation at the cell's vertices, splits the edges whose
+ends have strictly opposite signs, and reads the new polytopes' edges off the incidences
+(two vertices span an edge iff no third vertex lies on every facet the two share: the
+combinatorial test, valid in any dimension and for degenerate polytopes).
+
+Exactness: every sign is decided either by a floating-point filter whose error bound is
+rigorous (float maps carry entry-wise error bounds, vertices carry coordinate error bounds,
+and the bound covers every rounding on the way) or, when the filter cannot decide, in exact
+rational arithmetic.  Floats never decide on their own, so the combinatorics -- which
+regions exist, their codes, their facets and vertex incidences -- is exact.  Exact
+coordinates and hyperplanes are computed lazily, from the codes, when asked for.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from fractions import Fraction
+from typing import Any, Iterator, Sequence
+
+import flint
+import numpy as np
+
+from .errors import DomainError, LimitError
+from .maso import Network
+from .numbers import IntMatrix
+
+U = 2.0 ** -53  # unit round-off of float64
+SAFETY = 1.0 + 1e-9  # covers the rounding of the bound computations themselves
+TINY = 1e-290  # covers underflow
+
+
+def gamma(n: int) -> float:
+    return n * U / (1 - n * U)
+
+
+# A facet label is a tuple: ("d", i) for row i of the domain, or (l, k, r, s) for the
+# hyperplane g_r = g_s (r < s) of unit k of layer l inside the level-l ancestor cell.
+Label = tuple
+
+
+class Geom:
+    """A convex polytope as vertices with incidences; arrays are never mutated in place."""
+
+    __slots__ = ("X", "e", "F", "labels", "exact")
+
+    def __init__(self, X: np.ndarray, e: np.ndarray, F: np.ndarray, labels: list, exact: list) -> None:
+        self.X = X  # (n, D) float
+        self.e = e  # (n,) bound on |X - exact| (max norm)
+        self.F = F  # (n, f) bool: vertex i lies on facet label j
+        self.labels = labels  # f labels
+        self.exact = exact  # n entries: None or tuple of Fractions
+
+
+class RegionRecord:
+    """What the enumeration knows of one region (exact combinatorics, float geometry)."""
+
+    __slots__ = ("code", "geom", "M", "E")
+
+    def __init__(self, code: tuple, geom: Geom, M: np.ndarray, E: np.ndarray) -> None:
+        self.code = code
+        self.geom = geom
+        self.M = M  # float augmented output map (out, D + 1)
+        self.E = E  # its error bound
+
+
+class Cell:
+    __slots__ = ("level", "code", "geom", "M", "E")
+
+    def __init__(self, level: int, code: tuple, geom: Geom, M: np.ndarray, E: np.ndarray) -> None:
+        self.level = level
+        self.code = code
+        self.geom = geom
+        self.M = M  # float augmented map of the layer-`level` input, (n_l, D + 1)
+        self.E = E
+
+
+def _rows_to_fmpq(rows: Sequence[Sequence[Fraction]]) -> Any:
+    return flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in r] for r in rows])
+
+
+class Exact:
+    """Exact hyperplanes and vertices, computed from codes and cached."""
+
+    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray) -> None:
+        self.net = net
+        self.D = net.input_dim
+        self.A_dom = A_dom
+        self.b_dom = b_dom
+        self._maps: dict[tuple, IntMatrix] = {}
+        self._rows: dict[tuple, tuple[Fraction, ...]] = {}
+        self._pieces = [m.pieces_int() for m in net.masos]
+
+    def prefix_map(self, prefix: tuple) -> IntMatrix:
+        """Exact augmented map ``[M | m]`` of the input of layer ``len(prefix)``."""
+        hit = self._maps.get(prefix)
+        if hit is not None:
+            return hit
+        D = self.D
+        if not prefix:
+            mat = IntMatrix.from_ints([[1 if i == j else 0 for j in range(D + 1)] for i in range(D)], 1)
+        else:
+            l = len(prefix) - 1
+            prev = self.prefix_map(prefix[:-1])
+            m = self.net.masos[l]
+            sel = _selected(m, prefix[-1])
+            mat = (sel @ _augment(prev)).reduced()
+        self._maps[prefix] = mat
+        return mat
+
+    def row(self, code: tuple, label: Label) -> tuple[Fraction, ...]:
+        """Exact (a, c) with a.x + c = g_r - g_s (or, for a domain row, b - A x), as D + 1 Fractions."""
+        if label[0] == "d":
+            i = label[1]
+            return tuple([-v for v in self.A_dom[i]] + [self.b_dom[i]])
+        l, k, r, s = label
+        key = (code[:l], label)
+        hit = self._rows.get(key)
+        if hit is None:
+            m = self.net.masos[l]
+            prefix = self.prefix_map(code[:l])
+            diff = np.concatenate([m.A[k, r] - m.A[k, s], [m.B[k, r] - m.B[k, s]]])
+            drow = IntMatrix.from_fractions(diff.reshape(1, -1))
+            hit = tuple((drow @ _augment(prefix)).reduced().to_fractions()[0])
+            self._rows[key] = hit
+        return hit
+
+    def oriented_row(self, code: tuple, label: Label) -> tuple[Fraction, ...]:
+        """The facet row oriented so that the region satisfies ``a.x + c >= 0``."""
+        row = self.row(code, label)
+        if label[0] == "d":
+            return row
+        l, k, r, s = label
+        return row if code[l][k] == r else tuple(-v for v in row)
+
+    def vertex(self, code: tuple, geom: Geom, i: int) -> tuple[Fraction, ...]:
+        """Exact coordinates of vertex i of a cell whose prefix code is ``code``."""
+        hit = geom.exact[i]
+        if hit is not None:
+            return hit
+        D = self.D
+        rows = [self.row(code, geom.labels[j]) for j in np.flatnonzero(geom.F[i])]
+        mat = _rows_to_fmpq([r[:D] for r in rows])
+        rhs = [-r[D] for r in rows]
+        # pick D independent rows: pivots of the transpose's reduced row echelon form
+        ech, rank = mat.transpose().rref()
+        if rank < D:
+            raise AssertionError("a vertex lies on fewer than D independent facets")  # invariant
+        pivots, c = [], 0
+        for rr in range(rank):
+            while ech[rr, c] == 0:
+                c += 1
+            pivots.append(c)
+        sub = flint.fmpq_mat([[mat[p, j] for j in range(D)] for p in pivots])
+        vec = flint.fmpq_mat([[flint.fmpq(rhs[p].numerator, rhs[p].denominator)] for p in pivots])
+        sol = sub.solve(vec)
+        x = tuple(Fraction(int(sol[j, 0].p), int(sol[j, 0].q)) for j in range(D))
+        geom.exact[i] = x
+        geom.X = geom.X.copy()
+        geom.X[i] = [float(v) for v in x]
+        geom.e = geom.e.copy()
+        geom.e[i] = U * float(np.max(np.abs(geom.X[i]))) + TINY
+        return x
+
+
+def _selected(m: Any, code_l: tuple) -> IntMatrix:
+    rows = [list(m.A[k, r]) + [m.B[k, r]] for k, r in enumerate(code_l)]
+    return IntMatrix.from_fractions(np.array(rows, dtype=object))
+
+
+def _augment(mat: IntMatrix) -> IntMatrix:
+    rows = mat.int_rows()
+    c = mat.shape[1]
+    rows.append([0] * (c - 1) + [mat.den])
+    return IntMatrix.from_ints(rows, mat.den)
+
+
+def domain_vertices(A: np.ndarray, b: np.ndarray) -> tuple[list[tuple[Fraction, ...]], np.ndarray]:
+    """Exact vertices of {A x <= b} and their incidence (brute force over D-subsets of rows)."""
+    from itertools import combinations
+
+    m, D = A.shape
+    found: dict[tuple, None] = {}
+    for rows in combinations(range(m), D):
+        mat = _rows_to_fmpq([A[i] for i in rows])
+        try:
+            if mat.det() == 0:
+                continue
+        except Exception:  # pragma: no cover - flint raises on singular solve only
+            continue
+        sol = mat.solve(_rows_to_fmpq([[b[i]] for i in rows]))
+        x = tuple(Fraction(int(sol[j, 0].p), int(sol[j, 0].q)) for j in range(D))
+        if all(sum(a * v for a, v in zip(A[i], x)) <= b[i] for i in range(m)):
+            found[x] = None
+    verts = sorted(found)
+    F = np.array([[sum(a * v for a, v in zip(A[i], x)) == b[i] for i in range(m)] for x in verts], dtype=bool)
+    return verts, F
+
+
+class Engine:
+    """Enumerates the regions of ``net`` on the domain ``{A x <= b}`` depth first."""
+
+    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray) -> None:
+        self.net = net
+        self.D = net.input_dim
+        self.L = len(net.masos)
+        self.exact = Exact(net, A_dom, b_dom)
+        self.P = []  # float pieces (K*R, n+1) per layer
+        self.absP = []
+        self.gam = []
+        self.exactP = []  # True where the float pieces are the exact values
+        for m in net.masos:
+            K, R, n = m.A.shape
+            Pf = m.pieces_float().reshape(K * R, n + 1)
+            self.P.append(Pf)
+            self.absP.append(np.abs(Pf))
+            self.gam.append(gamma(n + 3))
+        self.A_dom, self.b_dom = A_dom, b_dom
+
+    # -- the root ----------------------------------------------------------------------
+    def root(self) -> Cell:
+        verts, F = domain_vertices(self.A_dom, self.b_dom)
+        D = self.D
+        X = np.array([[float(v) for v in x] for x in verts], dtype=np.float64).reshape(len(verts), D)
+        e = U * np.max(np.abs(X), axis=1) + TINY
+        labels = [("d", i) for i in range(self.A_dom.shape[0])]
+        geom = Geom(X, e, F, labels, list(verts))
+        geom = _prune(geom, D)
+        M = np.hstack([np.eye(D), np.zeros((D, 1))])
+        return Cell(0, (), geom, M, np.zeros_like(M))
+
+    # -- signs ---------------------------------------------------------------------------
+    def signs(self, cell_code: tuple, geom: Geom, H: np.ndarray, EH: np.ndarray, label: Label, pair_sign: int = 1):
+        """Signs of ``pair_sign * (g_r - g_s)`` at the vertices; returns (s, vals, thr, exact_used).
+
+        ``H``/``EH`` are the float row of g_r - g_s (D + 1) and its error bound.
+        """
+        D = self.D
+        X, e = geom.X, geom.e
+        vals = X @ H[:D] + H[D]
+        ax = np.abs(X)
+        aH = np.abs(H)
+        thr = (
+            (ax + e[:, None]) @ EH[:D] + EH[D] + e * (aH[:D].sum() + EH[:D].sum())
+            + gamma(D + 2) * (ax @ aH[:D] + aH[D])
+        ) * SAFETY + TINY
+        s = np.zeros(len(vals), dtype=np.int8)
+        s[vals > thr] = 1
+        s[vals < -thr] = -1
+        und = np.flatnonzero(np.abs(vals) <= thr)
+        exact_used = np.zeros(len(vals), dtype=bool)
+        if len(und):
+            row = self.exact.row(cell_code, label)
+            for i in und:
+                x = self.exact.vertex(cell_code, geom, i)
+                v = sum(a * xi for a, xi in zip(row[:D], x)) + row[D]
+                s[i] = (v > 0) - (v < 0)
+                exact_used[i] = True
+            # vertex coordinates may have been refined: recompute the float values there
+            X, e = geom.X, geom.e
+            vals = X @ H[:D] + H[D]
+        if pair_sign < 0:
+            s = -s
+            vals = -vals
+        return s, vals, thr, exact_used
+
+    # -- cutting -------------------------------------------------------------------------
+    def split(self, cell_code: tuple, geom: Geom, s, vals, thr, exact_used, label: Label, H_sign: int):
+        """Split ``geom`` by the hyperplane (signs ``s`` at its vertices: both +1 and -1 occur).
+
+        Returns (negative part, positive part).  ``H_sign`` orients ``label``'s exact row
+        like ``vals`` (+1 if vals are g_r - g_s, -1 if g_s - g_r).
+        """
+        D = self.D
+        F = geom.F
+        pos = np.flatnonzero(s > 0)
+        neg = np.flatnonzero(s < 0)
+        Fi = F.astype(np.int16)
+        C = Fi[pos] @ Fi[neg].T
+        pi, ni = np.nonzero(C >= D - 1)
+        a_idx, b_idx = pos[pi], neg[ni]
+        if D >= 3 and len(a_idx):
+            common = F[a_idx] & F[b_idx]  # (c, f)
+            cnt = Fi @ common.T.astype(np.int16)  # (n, c)
+            size = common.sum(axis=1)
+            holders = (cnt == size[None, :]).sum(axis=0)
+            keep = holders == 2
+            a_idx, b_idx = a_idx[keep], b_idx[keep]
+        c = len(a_idx)
+        # new vertices on the crossing edges
+        ha, hb = vals[a_idx], vals[b_idx]
+        da, db = thr[a_idx], thr[b_idx]
+        p_lo = np.maximum(ha - da, 0.0)
+        p_hi = np.maximum(ha + da, 0.0)
+        q_lo = np.maximum(-hb - db, 0.0)
+        q_hi = np.maximum(-hb + db, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t_lo = np.where(p_lo + q_hi > 0, p_lo / (p_lo + q_hi), 0.0) * (1 - 4 * U)
+            t_hi = np.where(p_hi + q_lo > 0, p_hi / (p_hi + q_lo), 1.0) * (1 + 4 * U)
+        t_lo = np.clip(t_lo, 0.0, 1.0)
+        t_hi = np.clip(t_hi, 0.0, 1.0)
+        t = 0.5 * (t_lo + t_hi)
+        dt = 0.5 * (t_hi - t_lo) + 2 * U
+        Xa, Xb = geom.X[a_idx], geom.X[b_idx]
+        ea, eb = geom.e[a_idx], geom.e[b_idx]
+        Xn = Xa + t[:, None] * (Xb - Xa)
+        en = (2 * ea + eb + dt * np.max(np.abs(Xb - Xa), axis=1) + 3 * U * np.max(np.abs(Xa) + np.abs(Xb), axis=1)) * SAFETY + TINY
+        Fn = F[a_idx] & F[b_idx]
+        exact_new: list = [None] * c
+        need = np.flatnonzero(exact_used[a_idx] | exact_used[b_idx])
+        if len(need):
+            row = self.exact.row(cell_code, label)
+            if H_sign < 0:
+                row = tuple(-v for v in row)
+            for j in need:
+                xa = self.exact.vertex(cell_code, geom, a_idx[j])
+                xb = self.exact.vertex(cell_code, geom, b_idx[j])
+                va = sum(q * x for q, x in zip(row[:D], xa)) + row[D]
+                vb = sum(q * x for q, x in zip(row[:D], xb)) + row[D]
+                tt = va / (va - vb)
+                x = tuple(p + tt * (q - p) for p, q in zip(xa, xb))
+                exact_new[j] = x
+                Xn[j] = [float(v) for v in x]
+                en[j] = U * float(np.max(np.abs(Xn[j]))) + TINY
+        zero = s == 0
+        col_old = zero
+        parts = []
+        for side in (s < 0, s > 0):
+            keep_old = np.flatnonzero(side | zero)
+            X = np.vstack([geom.X[keep_old], Xn])
+            e = np.concatenate([geom.e[keep_old], en])
+            Fc = np.vstack([F[keep_old], Fn])
+            newcol = np.concatenate([col_old[keep_old], np.ones(c, dtype=bool)])
+            Fc = np.hstack([Fc, newcol[:, None]])
+            exact = [geom.exact[i] for i in keep_old] + list(exact_new)
+            parts.append(_prune(Geom(X, e, Fc, geom.labels + [label], exact), D))
+        return parts[0], parts[1]
+
+    # -- one layer on one cell ----------------------------------------------------------
+    def layer(self, cell: Cell) -> list[Cell]:
+        """Cut ``cell`` by layer ``cell.level``; returns the child cells in code order."""
+        l = cell.level
+        m = self.net.masos[l]
+        K, R = m.num_units, m.num_pieces
+        D = self.D
+        Maug = np.vstack([cell.M, np.eye(1, D + 1, D)])
+        Eaug = np.vstack([cell.E, np.zeros((1, D + 1))])
+        G = self.P[l] @ Maug
+        EG = (self.absP[l] @ Eaug) * (1 + 2 * U) + self.gam[l] * (self.absP[l] @ (np.abs(Maug) + Eaug))
+        G = G.reshape(K, R, D + 1)
+        EG = EG.reshape(K, R, D + 1)
+        if R == 1:
+            return [self._child(cell, cell.geom, (0,) * K, G, EG)]
+        if R == 2:
+            return self._two_piece_layer(cell, G, EG)
+        return self._general_layer(cell, G, EG)
+
+    def _child(self, cell: Cell, geom: Geom, code_l: tuple, G: np.ndarray, EG: np.ndarray) -> Cell:
+        idx = np.arange(len(code_l))
+        c = np.asarray(code_l)
+        return Cell(cell.level + 1, cell.code + (tuple(code_l),), geom, G[idx, c], EG[idx, c])
+
+    def _two_piece_layer(self, cell: Cell, G: np.ndarray, EG: np.ndarray) -> list[Cell]:
+        l = cell.level
+        D = self.D
+        H = G[:, 1] - G[:, 0]
+        EH = EG[:, 1] + EG[:, 0] + U * np.abs(H)
+        geom = cell.geom
+        X, e = geom.X, geom.e
+        K = H.shape[0]
+        vals = X @ H[:, :D].T + H[:, D]
+        ax = np.abs(X)
+        aH = np.abs(H)
+        thr = (
+            (ax + e[:, None]) @ EH[:, :D].T + EH[:, D] + e[:, None] * (aH[:, :D].sum(1) + EH[:, :D].sum(1))
+            + gamma(D + 2) * (ax @ aH[:, :D].T + aH[:, D])
+        ) * SAFETY + TINY
+        anypos = (vals > thr).any(axis=0)
+        anyneg = (vals < -thr).any(axis=0)
+        undecided = ~((vals > thr) | (vals < -thr)).all(axis=0)
+        code = np.zeros(K, dtype=np.int64)
+        cutting = []
+        for k in range(K):
+            if undecided[k]:
+                s, _, _, _ = self.signs(cell.code, geom, H[k], EH[k], (l, k, 0, 1))
+                p, n = bool((s > 0).any()), bool((s < 0).any())
+            else:
+                p, n = bool(anypos[k]), bool(anyneg[k])
+            if p and n:
+                cutting.append(k)
+            elif p:
+                code[k] = 1
+        pieces = [(geom, code)]
+        for k in cutting:
+            label = (l, k, 0, 1)
+            nxt = []
+            for g, c in pieces:
+                s, v, t, ex = self.signs(cell.code, g, H[k], EH[k], label)
+                haspos, hasneg = bool((s > 0).any()), bool((s < 0).any())
+                if haspos and hasneg:
+                    gn, gp = self.split(cell.code, g, s, v, t, ex, label, 1)
+                    c0 = c.copy()
+                    c1 = c.copy()
+                    c1[k] = 1
+                    nxt.append((gn, c0))
+                    nxt.append((gp, c1))
+                else:
+                    if haspos:
+                        c = c.copy()
+                        c[k] = 1
+                    nxt.append((g, c))
+            pieces = nxt
+        return [self._child(cell, g, tuple(int(v) for v in c), G, EG) for g, c in pieces]
+
+    def _general_layer(self, cell: Cell, G: np.ndarray, EG: np.ndarray) -> list[Cell]:
+        """Units with R > 2 pieces: for each piece r, keep {g_r >= g_s for all s} (ties: lowest index)."""
+        l = cell.level
+        K, R, _ = G.shape
+        pieces: list[tuple[Geom, list[int]]] = [(cell.geom, [])]
+        for k in range(K):
+            nxt = []
+            for g, c in pieces:
+                for r in range(R):
+                    part: Geom | None = g
+                    for s_ in range(R):
+                        if s_ == r or part is None:
+                            continue
+                        lo, hi = min(r, s_), max(r, s_)
+                        label = (l, k, lo, hi)
+                        H = G[k, lo] - G[k, hi]
+                        EH = EG[k, lo] + EG[k, hi] + U * np.abs(H)
+                        sign = 1 if r == lo else -1  # orient so that + means piece r wins
+                        s, v, t, ex = self.signs(cell.code, part, H, EH, label, sign)
+                        haspos, hasneg = bool((s > 0).any()), bool((s < 0).any())
+                        if not haspos and not hasneg:  # g_r == g_s on the whole part: tie
+                            if s_ < r:
+                                part = None
+                        elif not haspos:
+                            part = None
+                        elif hasneg:
+                            part = self.split(cell.code, part, s, v, t, ex, label, sign)[1]
+                    if part is not None:
+                        nxt.append((part, c + [r]))
+            pieces = nxt
+        return [self._child(cell, g, tuple(c), G, EG) for g, c in pieces]
+
+    # -- traversal -----------------------------------------------------------------------
+    def iter_records(self, cell: Cell | None = None) -> Iterator[RegionRecord]:
+        """Depth-first: the regions inside ``cell`` (the whole domain by default), in code order."""
+        stack = [cell if cell is not None else self.root()]
+        L = self.L
+        while stack:
+            c = stack.pop()
+            if c.level == L:
+                yield RegionRecord(c.code, c.geom, c.M, c.E)
+                continue
+            children = self.layer(c)
+            stack.extend(reversed(children))
+
+
+def _prune(geom: Geom, D: int) -> Geom:
+    """Drop labels that are not facets: fewer than D vertices, or a vertex set inside another's."""
+    F = geom.F
+    size = F.sum(axis=0)
+    keep = size >= D
+    if D >= 4 and keep.sum() > 1:
+        Fi = F[:, keep].astype(np.int32)
+        inter = Fi.T @ Fi
+        sz = size[keep]
+        sub = (inter == sz[:, None]) & (sz[None, :] > sz[:, None])
+        inner = sub.any(axis=1)
+        idx = np.flatnonzero(keep)
+        keep[idx[inner]] = False
+    if keep.all():
+        return geom
+    cols = np.flatnonzero(keep)
+    return Geom(geom.X, geom.e, F[:, cols], [geom.labels[j] for j in cols], geom.exact)
+
+
+class Progress:
+    """A one-line progress counter on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, count: int, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if final or now - self.last > 0.2:
+            self.last = now
+            rate = count / max(now - self.start, 1e-9)
+            sys.stderr.write(f"\rexactmaso: {count} regions ({rate:,.0f}/s, {now - self.start:.1f} s)")
+            if final:
+                sys.stderr.write("\n")
+            sys.stderr.flush()

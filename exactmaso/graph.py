@@ -1,0 +1,248 @@
+"""The adjacency graph, the layer hierarchy and the decision boundary of a partition.
+
+Adjacency.  Two regions are adjacent when they share a (D-1)-dimensional face.  Such a face
+lies on the hyperplane of one unit ``k`` of one layer ``l`` inside one cell of the first ``l``
+layers, and the enumeration labels each facet by the first unit whose hyperplane holds it,
+so facets that can touch are grouped by (prefix code, unit, piece pair): all facets of a
+group lie on one exact hyperplane.  Inside a group, a facet on one side and a facet on the
+other are adjacent iff their relative interiors meet: in 1-D always, in 2-D iff their
+intervals along the line overlap with positive length (decided by a filtered float test,
+exactly when the filter cannot tell), in higher dimension iff an LP finds a point of positive
+margin in both, re-checked exactly.  Each edge keeps what :func:`edge_point` needs to produce
+an exact point in the relative interior of the shared face (the certificate that
+:meth:`Partition.verify` re-checks).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .regions import Partition
+
+__all__ = ["adjacency_graph", "edge_point", "hierarchy", "decision_boundary", "BoundaryPiece"]
+
+
+def _facet_vertices(rec: Any, j: int) -> np.ndarray:
+    return np.flatnonzero(rec.geom.F[:, j])
+
+
+def adjacency_graph(part: "Partition") -> nx.Graph:
+    """The region adjacency graph; see the module docstring for the method."""
+    D = part.net.input_dim
+    G = nx.Graph()
+    G.add_nodes_from(range(len(part)))
+    groups: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+    for reg in part:
+        for j, lab in enumerate(reg._rec.geom.labels):
+            if lab[0] == "d":
+                continue
+            l, k = lab[0], lab[1]
+            groups[(reg.code[:l], reg.code[l][:k], lab)].append((reg.index, j))
+    for key, items in groups.items():
+        lab = key[2]
+        l, k, r, s = lab
+        lo = [it for it in items if part[it[0]].code[l][k] == r]
+        hi = [it for it in items if part[it[0]].code[l][k] == s]
+        if not lo or not hi:
+            continue
+        for a in lo:
+            for b in hi:
+                if _touch(part, a, b, D):
+                    G.add_edge(a[0], b[0], units=_units(part[a[0]].code, part[b[0]].code, (l, k)), facets=(a, b))
+    return G
+
+
+def _units(c1: tuple, c2: tuple, unit: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+    """The units whose boundary holds a shared face: the facet's unit and every unit whose
+    piece differs on the two sides (by continuity its pieces tie on the whole face)."""
+    out = {unit}
+    for l, (a, b) in enumerate(zip(c1, c2)):
+        out.update((l, k) for k, (x, y) in enumerate(zip(a, b)) if x != y)
+    return tuple(sorted(out))
+
+
+def _touch(part: "Partition", a: tuple[int, int], b: tuple[int, int], D: int) -> bool:
+    if D == 1:
+        return True
+    if D == 2:
+        return _overlap_2d(part, a, b) is not None
+    return _overlap_lp(part, a, b) is not None
+
+
+def _overlap_2d(part: "Partition", a: tuple[int, int], b: tuple[int, int]):
+    """Exact overlap of two collinear segments: returns the two inner endpoints or None."""
+    ra, rb = part[a[0]], part[b[0]]
+    va, vb = _facet_vertices(ra._rec, a[1]), _facet_vertices(rb._rec, b[1])
+    Xa, Xb = ra._rec.geom.X[va], rb._rec.geom.X[vb]
+    d = Xa[1] - Xa[0]
+    j = int(np.argmax(np.abs(d)))
+    ta, tb = np.sort(Xa[:, j]), np.sort(Xb[:, j])
+    err = ra._rec.geom.e[va].sum() + rb._rec.geom.e[vb].sum()
+    gap = min(ta[1], tb[1]) - max(ta[0], tb[0])
+    if gap < -2 * err:
+        return None
+    # exact decision (and the exact inner endpoints for the certificate)
+    Va = [ra.vertices()[i] for i in va]
+    Vb = [rb.vertices()[i] for i in vb]
+    Va.sort(key=lambda v: v[j])
+    Vb.sort(key=lambda v: v[j])
+    lo_pt = Va[0] if Va[0][j] >= Vb[0][j] else Vb[0]
+    hi_pt = Va[1] if Va[1][j] <= Vb[1][j] else Vb[1]
+    if hi_pt[j] > lo_pt[j]:
+        return lo_pt, hi_pt
+    return None
+
+
+def _overlap_lp(part: "Partition", a: tuple[int, int], b: tuple[int, int]):
+    """A point in the relative interior of both facets (D >= 3): LP proposes, exact decides."""
+    from scipy.optimize import linprog
+
+    ra, rb = part[a[0]], part[b[0]]
+    D = part.net.input_dim
+    rows_a = ra.facet_rows()
+    rows_b = rb.facet_rows()
+    h = rows_a[a[1]]
+    others = [r for i, r in enumerate(rows_a) if i != a[1]] + [r for i, r in enumerate(rows_b) if i != b[1]]
+    # maximise t subject to a.x + c >= t ||a|| for the others, h(x) = 0
+    Af = np.array([[float(v) for v in r[:D]] for r in others])
+    cf = np.array([float(r[D]) for r in others])
+    nrm = np.linalg.norm(Af, axis=1)
+    nrm[nrm == 0] = 1.0
+    A_ub = np.hstack([-Af / nrm[:, None], np.ones((len(others), 1))])
+    b_ub = cf / nrm
+    hf = np.array([float(v) for v in h[:D]])
+    hn = np.linalg.norm(hf)
+    A_eq = np.hstack([hf / hn, [0.0]])[None, :]
+    b_eq = np.array([-float(h[D]) / hn])
+    res = linprog(np.r_[np.zeros(D), -1.0], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
+                  bounds=[(None, None)] * D + [(None, 1.0)], method="highs")
+    if res.status != 0 or res.x[-1] <= 1e-12:
+        return None
+    y = [Fraction(*float(v).as_integer_ratio()) for v in res.x[:D]]
+    # project exactly onto the hyperplane h(x) = 0
+    hv = h[:D]
+    val = sum(p * q for p, q in zip(hv, y)) + h[D]
+    nn = sum(p * p for p in hv)
+    x = [yi - val * p / nn for yi, p in zip(y, hv)]
+    if all(sum(r[j] * x[j] for j in range(D)) + r[D] > 0 for r in others):
+        return tuple(x)
+    return None
+
+
+def edge_point(part: "Partition", i: int, j: int) -> tuple[Fraction, ...]:
+    """An exact point in the relative interior of the face shared by regions ``i`` and ``j``."""
+    data = part.graph.edges[i, j]
+    a, b = data["facets"]
+    if a[0] != i:
+        a, b = b, a
+    D = part.net.input_dim
+    if D == 1:
+        return tuple(part[i].vertices()[_facet_vertices(part[i]._rec, a[1])[0]])
+    if D == 2:
+        got = _overlap_2d(part, a, b)
+        if got is None:
+            raise ValueError(f"regions {i} and {j} do not share a face")
+        lo, hi = got
+        return tuple((p + q) / 2 for p, q in zip(lo, hi))
+    got = _overlap_lp(part, a, b)
+    if got is None:
+        raise ValueError(f"regions {i} and {j} do not share a face")
+    return got
+
+
+def hierarchy(part: "Partition") -> nx.DiGraph:
+    """Nodes (level, prefix code) with root (0, ()); leaves (L, code) carry ``region``."""
+    T = nx.DiGraph()
+    T.add_node((0, ()), level=0)
+    L = len(part.net.masos)
+    for reg in part:
+        for l in range(L):
+            parent = (l, reg.code[:l])
+            child = (l + 1, reg.code[: l + 1])
+            if child not in T:
+                T.add_node(child, level=l + 1)
+                T.add_edge(parent, child)
+        T.nodes[(L, reg.code)]["region"] = reg.index
+    return T
+
+
+@dataclass(frozen=True)
+class BoundaryPiece:
+    """A piece of the decision boundary inside one region.
+
+    ``row`` is the exact (a, c) with the piece on ``a . x + c = 0``; ``outputs`` the pair of
+    outputs that tie there (``(0,)`` for a single output's zero set); ``vertices`` exact.
+    """
+
+    region: int
+    outputs: tuple[int, ...]
+    row: tuple[Fraction, ...]
+    vertices: np.ndarray
+
+
+def _section_vertices(ge: list[tuple[Fraction, ...]], eq: tuple[Fraction, ...], D: int) -> list[tuple[Fraction, ...]]:
+    """Exact vertices of {x : r(x) >= 0 for r in ge, eq(x) = 0} (small systems, brute force)."""
+    import flint
+
+    found = {}
+    for rows in combinations(range(len(ge)), D - 1):
+        sysrows = [eq] + [ge[i] for i in rows]
+        mat = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in r[:D]] for r in sysrows])
+        if mat.det() == 0:
+            continue
+        rhs = flint.fmpq_mat([[flint.fmpq(-r[D].numerator, r[D].denominator)] for r in sysrows])
+        sol = mat.solve(rhs)
+        x = tuple(Fraction(int(sol[j, 0].p), int(sol[j, 0].q)) for j in range(D))
+        if all(sum(r[j] * x[j] for j in range(D)) + r[D] >= 0 for r in ge):
+            found[x] = None
+    return sorted(found)
+
+
+def _affine_rank(points: list[tuple[Fraction, ...]]) -> int:
+    import flint
+
+    if len(points) < 2:
+        return 0
+    p0 = points[0]
+    mat = flint.fmpq_mat([[flint.fmpq((v - w).numerator, (v - w).denominator) for v, w in zip(p, p0)] for p in points[1:]])
+    return mat.rank()
+
+
+def decision_boundary(part: "Partition") -> list[BoundaryPiece]:
+    """Exact pieces where the arg-max output changes (for one output: where it is zero).
+
+    In each region the outputs are affine; for outputs ``i < j`` the piece is the set of the
+    region's points with ``f_i = f_j >= f_k`` for all other ``k``, kept when it is
+    (D-1)-dimensional.  A region where the single output vanishes identically is reported with
+    all its vertices.
+    """
+    D = part.net.input_dim
+    out: list[BoundaryPiece] = []
+    for reg in part:
+        aff = reg.affine
+        rows = reg.facet_rows()
+        fs = [tuple(list(aff.A[c]) + [aff.b[c]]) for c in range(aff.output_dim)]
+        pairs = [((0,), fs[0])] if len(fs) == 1 else [
+            ((i, j), tuple(p - q for p, q in zip(fs[i], fs[j]))) for i, j in combinations(range(len(fs)), 2)
+        ]
+        for outs, h in pairs:
+            if all(v == 0 for v in h[:D]):
+                if h[D] == 0 and len(fs) == 1:
+                    out.append(BoundaryPiece(reg.index, outs, h, reg.vertices()))
+                continue
+            ge = list(rows)
+            if len(outs) == 2:
+                i, j = outs
+                ge += [tuple(p - q for p, q in zip(fs[i], fs[k])) for k in range(len(fs)) if k not in outs]
+            verts = _section_vertices(ge, h, D)
+            if len(verts) >= D and _affine_rank(verts) == D - 1:
+                out.append(BoundaryPiece(reg.index, outs, h, np.array(verts, dtype=object)))
+    return out

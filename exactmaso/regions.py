@@ -1,0 +1,375 @@
+"""Exact linear regions of a network on a bounded polytope domain.
+
+>>> import exactmaso as em
+>>> net = em.mlp([[[1], [-1]], [[1, 1]]], [["-1/2", "-1/2"], [0]])
+>>> part = em.regions(net, em.Box([-1], [1]))
+>>> len(part), sum(r.volume() for r in part)
+(3, Fraction(2, 1))
+
+A *region* is a full-dimensional cell of the domain on which the code is constant.  The
+enumeration (see :mod:`exactmaso._engine`) decides every sign exactly, so the list of
+regions, their codes and their facets are exact; exact coordinates, interior points and
+affine maps are computed from the codes when first asked for, and :meth:`Partition.verify`
+re-checks everything independently in plain Fractions.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Executor
+from fractions import Fraction
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from ._engine import Cell, Engine, Progress, RegionRecord
+from .errors import CertificateError, DomainError, LimitError, ShapeError
+from .maso import Affine, Network
+from .numbers import to_fraction_array
+
+__all__ = ["Region", "Partition", "regions", "iter_regions", "count_regions"]
+
+
+def _domain_arrays(dom: Any, D: int) -> tuple[np.ndarray, np.ndarray]:
+    A = getattr(dom, "A", None)
+    b = getattr(dom, "b", None)
+    if A is None or b is None:
+        raise DomainError(f"the domain is a {type(dom).__name__}; expected em.Box(lo, hi) or em.Polytope(A, b)")
+    A = to_fraction_array(A, name="domain A", ndim=2)
+    b = to_fraction_array(b, name="domain b", ndim=1)
+    if A.shape[1] != D:
+        raise ShapeError(f"the domain lives in dimension {A.shape[1]}; the network input has {D} coordinates")
+    return A, b
+
+
+class Region:
+    """One linear region: its code, and exact geometry computed on first use."""
+
+    __slots__ = ("index", "code", "_rec", "_part", "_cache")
+
+    def __init__(self, index: int, rec: RegionRecord, part: "Partition") -> None:
+        self.index = index
+        self.code = rec.code
+        self._rec = rec
+        self._part = part
+        self._cache: dict = {}
+
+    def __repr__(self) -> str:
+        return f"Region(index={self.index}, vertices={len(self._rec.geom.X)}, facets={len(self._rec.geom.labels)})"
+
+    @property
+    def facet_labels(self) -> list[tuple]:
+        """For each facet: ("d", i) for domain row i, or (layer, unit, r, s) for g_r = g_s."""
+        return list(self._rec.geom.labels)
+
+    def facet_rows(self) -> list[tuple[Fraction, ...]]:
+        """Exact rows (a, c) of the facets, oriented so that the region is ``a . x + c >= 0``."""
+        hit = self._cache.get("rows")
+        if hit is None:
+            ex = self._part._engine.exact
+            hit = [ex.oriented_row(self.code, lab) for lab in self._rec.geom.labels]
+            self._cache["rows"] = hit
+        return hit
+
+    @property
+    def polytope(self):
+        """The region as an irredundant exact :class:`~exactmaso.polytope.Polytope` ``{A x <= b}``."""
+        hit = self._cache.get("polytope")
+        if hit is None:
+            from .polytope import Polytope
+
+            D = self._part.net.input_dim
+            rows = self.facet_rows()
+            A = np.array([[-v for v in r[:D]] for r in rows], dtype=object)
+            b = np.array([r[D] for r in rows], dtype=object)
+            hit = Polytope(A, b, check=False)
+            self._cache["polytope"] = hit
+        return hit
+
+    def vertices(self) -> np.ndarray:
+        """Exact vertices, an object array (n, D) of Fractions."""
+        hit = self._cache.get("vertices")
+        if hit is None:
+            ex = self._part._engine.exact
+            g = self._rec.geom
+            hit = np.array([ex.vertex(self.code, g, i) for i in range(len(g.X))], dtype=object)
+            self._cache["vertices"] = hit
+        return hit
+
+    def vertices_float(self) -> np.ndarray:
+        """Float vertices (within a few ulps; for plots)."""
+        return self._rec.geom.X.copy()
+
+    @property
+    def point(self) -> np.ndarray:
+        """An exact point strictly inside the region."""
+        hit = self._cache.get("point")
+        if hit is None:
+            rows = self.facet_rows()
+            D = self._part.net.input_dim
+            guess = self._rec.geom.X.mean(axis=0)
+            cand = [Fraction(*float(v).as_integer_ratio()) for v in guess]
+            if not _strictly_inside(rows, cand, D):
+                V = self.vertices()
+                cand = [sum(V[:, j], Fraction(0)) / len(V) for j in range(D)]
+            hit = np.array(cand, dtype=object)
+            self._cache["point"] = hit
+        return hit
+
+    @property
+    def affine(self) -> Affine:
+        """The exact affine map of the network on this region."""
+        hit = self._cache.get("affine")
+        if hit is None:
+            hit = self._part.net.affine_map(code=self.code)
+            self._cache["affine"] = hit
+        return hit
+
+    def volume(self) -> Fraction:
+        """Exact volume (length in 1-D, area in 2-D)."""
+        hit = self._cache.get("volume")
+        if hit is None:
+            from .geometry import volume_from_incidence
+
+            hit = volume_from_incidence(self.vertices(), self._rec.geom.F)
+            self._cache["volume"] = hit
+        return hit
+
+    def power_cell(self, l: int) -> tuple[np.ndarray, Fraction]:
+        """(centroid, radius) of the power-diagram cell of layer ``l`` that holds this region.
+
+        Inside the cell of the first ``l`` layers the input of layer ``l`` is ``z = M x + c``;
+        layer ``l`` assigns the code ``w`` minimising ``||x - mu_w||^2 - rad_w`` with
+        ``mu_w = M^T sum_k A[k, w_k]`` and ``rad_w = ||mu_w||^2 + 2 (<sum_k A[k, w_k], c> + sum_k B[k, w_k])``.
+        """
+        net = self._part.net
+        if not 0 <= l < len(net.masos):
+            raise ShapeError(f"layer {l} does not exist; the network has layers 0 .. {len(net.masos) - 1}")
+        ex = self._part._engine.exact
+        Mc = ex.prefix_map(self.code[:l]).to_fractions()
+        M, c = Mc[:, :-1], Mc[:, -1]
+        m = net.masos[l]
+        w = self.code[l]
+        a = sum((m.A[k, w[k]] for k in range(m.num_units)), np.array([Fraction(0)] * m.input_dim, dtype=object))
+        bsum = sum((m.B[k, w[k]] for k in range(m.num_units)), Fraction(0))
+        mu = M.T.dot(a)
+        rad = mu.dot(mu) + 2 * (a.dot(c) + bsum)
+        return mu, rad
+
+
+def _strictly_inside(rows: Sequence[Sequence[Fraction]], x: Sequence[Fraction], D: int) -> bool:
+    return all(sum(r[j] * x[j] for j in range(D)) + r[D] > 0 for r in rows)
+
+
+class Partition(Sequence[Region]):
+    """The exact linear regions of a network on a domain, in enumeration order."""
+
+    def __init__(self, net: Network, domain: Any, records: list[RegionRecord], engine: Engine) -> None:
+        self.net = net
+        self.domain = domain
+        self._engine = engine
+        self._regions = [Region(i, rec, self) for i, rec in enumerate(records)]
+        self._index = {r.code: r.index for r in self._regions}
+        self._graph = None
+
+    def __len__(self) -> int:
+        return len(self._regions)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._regions[i]
+
+    def __iter__(self) -> Iterator[Region]:
+        return iter(self._regions)
+
+    def __repr__(self) -> str:
+        return f"Partition({len(self)} regions, input_dim={self.net.input_dim})"
+
+    def index_of(self, code: Any) -> int:
+        """Index of the region with this code (KeyError if no region has it)."""
+        return self._index[self.net.check_code(code)]
+
+    # -- structure -----------------------------------------------------------------------
+    @property
+    def graph(self):
+        """Adjacency graph (networkx.Graph): an edge iff two regions share a (D-1)-face."""
+        if self._graph is None:
+            from .graph import adjacency_graph
+
+            self._graph = adjacency_graph(self)
+        return self._graph
+
+    def hierarchy(self):
+        """The layer-by-layer subdivision as a networkx.DiGraph of (level, prefix code) nodes."""
+        from .graph import hierarchy
+
+        return hierarchy(self)
+
+    def level(self, l: int) -> dict[tuple, list[int]]:
+        """Cells of the first ``l`` layers: prefix code -> indices of the regions inside."""
+        if not 0 <= l <= len(self.net.masos):
+            raise ShapeError(f"level {l} does not exist; levels run from 0 to {len(self.net.masos)}")
+        out: dict[tuple, list[int]] = {}
+        for r in self._regions:
+            out.setdefault(r.code[:l], []).append(r.index)
+        return out
+
+    def locate(self, x: Any) -> int:
+        """Index of a region whose closure holds ``x`` (exact)."""
+        X = to_fraction_array(x, name="x", shape=(self.net.input_dim,))
+        D = self.net.input_dim
+        A, b = self._engine.A_dom, self._engine.b_dom
+        if any(sum(A[i, j] * X[j] for j in range(D)) > b[i] for i in range(A.shape[0])):
+            raise DomainError(f"x = {[str(v) for v in X]} lies outside the domain")
+        code = self.net.code(X)
+        hit = self._index.get(code)
+        if hit is not None:
+            return hit
+        # x lies on a boundary where ties sent it to a lower-dimensional code: search closures
+        xs = list(X)
+        for r in self._regions:
+            if all(sum(row[j] * xs[j] for j in range(D)) + row[D] >= 0 for row in r.facet_rows()):
+                return r.index
+        raise CertificateError(f"no region's closure holds x = {[str(v) for v in X]}")  # pragma: no cover
+
+    def linear_pieces(self) -> list[list[int]]:
+        """Groups of adjacent regions whose affine maps are exactly equal (connected components)."""
+        import networkx as nx
+
+        G = self.graph
+        same = nx.Graph()
+        same.add_nodes_from(range(len(self)))
+        for i, j in G.edges:
+            if self[i].affine == self[j].affine:
+                same.add_edge(i, j)
+        return sorted(sorted(c) for c in nx.connected_components(same))
+
+    def decision_boundary(self):
+        """Exact pieces of the decision boundary; see :func:`exactmaso.graph.decision_boundary`."""
+        from .graph import decision_boundary
+
+        return decision_boundary(self)
+
+    def verify(self) -> None:
+        """Re-check every certificate exactly in plain Fractions; raise CertificateError on failure."""
+        from .verify import verify_partition
+
+        verify_partition(self)
+
+
+def _check_net_dom(net: Any, dom: Any) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(net, Network):
+        raise TypeError(f"net is a {type(net).__name__}; expected an em.Network")
+    return _domain_arrays(dom, net.input_dim)
+
+
+def _subtree(net: Network, A: np.ndarray, b: np.ndarray, cell: Cell) -> list[RegionRecord]:
+    return list(Engine(net, A, b).iter_records(cell))
+
+
+def _records(
+    net: Network,
+    dom: Any,
+    *,
+    executor: Executor | None,
+    progress: bool,
+    max_regions: int | None,
+    time_limit: float | None,
+) -> Iterator[tuple[RegionRecord, Engine]]:
+    A, b = _check_net_dom(net, dom)
+    engine = Engine(net, A, b)
+    bar = Progress(progress)
+    start = time.perf_counter()
+    count = 0
+
+    def check() -> None:
+        if max_regions is not None and count > max_regions:
+            bar.update(count - 1, final=True)
+            raise LimitError(f"more than max_regions={max_regions} regions; found {count - 1} so far", count=count - 1)
+        if time_limit is not None and time.perf_counter() - start > time_limit:
+            bar.update(count, final=True)
+            raise LimitError(f"time_limit={time_limit} s reached after {count} regions", count=count)
+
+    if executor is None or len(net.masos) < 2:
+        source: Iterator[RegionRecord] = engine.iter_records()
+    else:
+        source = _parallel_records(engine, net, A, b, executor)
+    for rec in source:
+        count += 1
+        check()
+        bar.update(count)
+        yield rec, engine
+    bar.update(count, final=True)
+
+
+def _parallel_records(engine: Engine, net: Network, A, b, executor: Executor) -> Iterator[RegionRecord]:
+    """Cells of the first layer are farmed out; results come back in enumeration order."""
+    cells = engine.layer(engine.root())
+    futures = [executor.submit(_subtree, net, A, b, c) for c in cells]
+    for fut in futures:
+        yield from fut.result()
+
+
+def iter_regions(
+    net: Network,
+    dom: Any,
+    *,
+    executor: Executor | None = None,
+    progress: bool = False,
+    max_regions: int | None = None,
+    time_limit: float | None = None,
+) -> Iterator[Region]:
+    """Stream the regions of ``net`` on ``dom`` in the order of :func:`regions`.
+
+    Regions come attached to a growing :class:`Partition`, so their exact methods work.
+    """
+    part: Partition | None = None
+    for rec, engine in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
+        if part is None:
+            part = Partition(net, dom, [], engine)
+        reg = Region(len(part._regions), rec, part)
+        part._regions.append(reg)
+        part._index[reg.code] = reg.index
+        yield reg
+
+
+def regions(
+    net: Network,
+    dom: Any,
+    executor: Executor | None = None,
+    progress: bool = False,
+    *,
+    max_regions: int | None = None,
+    time_limit: float | None = None,
+) -> Partition:
+    """All linear regions of ``net`` on the bounded polytope ``dom``, exactly.
+
+    Parameters
+    ----------
+    net : Network
+    dom : Box or Polytope
+    executor : concurrent.futures.Executor, optional
+        Splits the work by the cells of the first layer.
+    progress : bool
+        Show a progress line on stderr.
+    max_regions, time_limit : optional
+        Raise :class:`~exactmaso.errors.LimitError` (with ``.count``) when exceeded; the
+        enumeration is never cut silently.
+    """
+    A, b = _check_net_dom(net, dom)
+    engine: Engine | None = None
+    recs: list[RegionRecord] = []
+    for rec, eng in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
+        recs.append(rec)
+        engine = eng
+    if engine is None:  # pragma: no cover - a bounded full-dimensional domain has a region
+        engine = Engine(net, A, b)
+    return Partition(net, dom, recs, engine)
+
+
+def count_regions(net: Network, dom: Any, **options: Any) -> int:
+    """The number of regions of ``net`` on ``dom`` (streams; keeps nothing)."""
+    n = 0
+    for _ in _records(net, dom, executor=options.get("executor"), progress=options.get("progress", False),
+                      max_regions=options.get("max_regions"), time_limit=options.get("time_limit")):
+        n += 1
+    return n
