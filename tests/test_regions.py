@@ -461,3 +461,37 @@ def test_invariance_fixed_example():
     Wd, bd = add_dead_unit(weights, biases, 1, 2)
     got = summary(enumerate_regions(Wd, bd, lo, hi)[1])
     assert got == {(c[0], c[1] + (0,), c[2]): v for c, v in base.items()}
+
+
+@st.composite
+def deep_nets_1d(draw):
+    depth = draw(st.integers(1, 4))
+    widths = [1] + [draw(st.integers(1, 3)) for _ in range(depth)] + [1]
+    weights, biases = [], []
+    for i in range(len(widths) - 1):
+        weights.append([[draw(small_fracs) for _ in range(widths[i])] for _ in range(widths[i + 1])])
+        biases.append([draw(small_fracs) for _ in range(widths[i + 1])])
+    if widths[-2] == 1 and weights[-1][0][0] == 1 and biases[-1][0] == 0:
+        weights[-1][0][0] = F(3)
+    return weights, biases
+
+
+@HYP
+@given(deep_nets_1d())
+def test_hypothesis_deep_1d_vs_oracle(wb):
+    weights, biases = wb
+    lo, hi = [F(-2)], [F(2)]
+    net, part = enumerate_regions(weights, biases, lo, hi)
+    check_partition(part, net, lo, hi)
+    assert_matches_oracle(part, weights, biases, lo, hi)
+
+
+def test_executor_and_progress_give_the_same_partition(small_partition, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    net, part, lo, hi = small_partition
+    with ThreadPoolExecutor(2) as ex:
+        part2 = em.regions(net, em.Box(lo, hi), executor=ex)
+    assert summary(part2) == summary(part)
+    part3 = em.regions(net, em.Box(lo, hi), progress=True)
+    assert [r.code for r in part3] == [r.code for r in part]

@@ -209,3 +209,67 @@ def test_hypothesis_degenerate_vs_oracle(wbb):
     part = em.regions(net, em.Box(lo, hi))
     assert_matches_oracle(part, weights, biases, lo, hi)
     check_partition(part, net, lo, hi)
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers that defeat floating point: tiny cells, tiny slopes, huge weights, nearly parallel lines
+# ---------------------------------------------------------------------------------------------
+
+EPS = F(1, 2**60)
+NUMERIC = {
+    # x = 0, y = 0, x + y = eps: 7 regions, one a triangle of area eps^2 / 2
+    "tiny_triangle": (*one_layer([[1, 0], [0, 1], [1, 1]], [0, 0, -EPS]), SQ, 7),
+    # three lines missing concurrency by eps^2 (still 7 regions)
+    "almost_concurrent": (*one_layer([[1, 0], [0, 1], [1, 1]], [0, 0, -EPS * EPS]), SQ, 7),
+    # slopes far below HiGHS's 1e-9 drop threshold: 1e-40 x splits at x = 0
+    "tiny_slope": (*one_layer([[F(1, 10**40), 0], [0, 1]], [0, F(1, 3)]), SQ, 4),
+    # huge weights: 10^30 x + 1 = 0 splits at x = -10^-30
+    "huge_weights": (*one_layer([[10**30, 0], [0, 10**30]], [1, -1]), SQ, 4),
+    # two lines through the origin at an angle of about 1e-18: two thin wedges
+    "nearly_parallel": (*one_layer([[1, 0], [1, F(1, 10**18)]], [0, 0]), SQ, 4),
+    # a line that misses the corner (1, 1) by eps: cuts off a triangle of area eps^2 / 2
+    "corner_by_eps": (*one_layer([[1, 1], [1, -1]], [-2 + EPS, F(1, 7)]), SQ, 3),
+    # the same line exactly through the corner: no region of its own
+    "corner_exact": (*one_layer([[1, 1], [1, -1]], [-2, F(1, 7)]), SQ, 2),
+    # float weights taken exactly (0.1 is not 1/10)
+    "float_weights": (*one_layer([[0.1, 0.2], [0.3, -0.1], [0.7, 0.7]], [0.05, -0.02, 0.1]), SQ, None),
+}
+
+
+@pytest.mark.parametrize("name", list(NUMERIC))
+def test_numerically_hard_vs_oracle(name):
+    weights, biases, (lo, hi), expected = NUMERIC[name]
+    weights = [[[F(v) for v in row] for row in M] for M in weights]
+    biases = [[F(v) for v in row] for row in biases]
+    net = make_net(weights, biases)
+    part = em.regions(net, em.Box(lo, hi))
+    cells = assert_matches_oracle(part, weights, biases, lo, hi)
+    if expected is not None:
+        assert len(cells) == expected
+    check_partition(part, net, lo, hi)
+    if name == "tiny_triangle":
+        assert min(frac(r.volume()) for r in part) == EPS * EPS / 2
+    if name == "corner_by_eps":
+        assert min(frac(r.volume()) for r in part) == EPS * EPS / 2
+
+
+@st.composite
+def perturbed_nets(draw):
+    """Degenerate integer arrangements perturbed by multiples of 2^-50: cells far below float
+    resolution relative to the box, where only exact sign decisions are right."""
+    eps = F(1, 2**50)
+    n = draw(st.integers(2, 5))
+    W = [[F(draw(st.integers(-1, 1))) + eps * draw(st.integers(-2, 2)) for _ in range(2)] for _ in range(n)]
+    b = [F(draw(st.integers(-1, 1)), 2) + eps * draw(st.integers(-2, 2)) for _ in range(n)]
+    return one_layer(W, b)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(perturbed_nets())
+def test_hypothesis_perturbed_vs_oracle(wb):
+    weights, biases = wb
+    lo, hi = SQ
+    net = make_net(weights, biases)
+    part = em.regions(net, em.Box(lo, hi))
+    assert_matches_oracle(part, weights, biases, lo, hi)
+    check_partition(part, net, lo, hi)
