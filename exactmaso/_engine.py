@@ -236,10 +236,12 @@ class Engine:
         return Cell(0, (), geom, M, np.zeros_like(M))
 
     # -- signs ---------------------------------------------------------------------------
-    def signs(self, cell_code: tuple, geom: Geom, H: np.ndarray, EH: np.ndarray, label: Label, pair_sign: int = 1):
-        """Signs of ``pair_sign * (g_r - g_s)`` at the vertices; returns (s, vals, thr, exact_used).
+    def signs(self, cell_code: tuple, geom: Geom, H: np.ndarray, EH: np.ndarray, label: Label, orient: int):
+        """Signs of the affine function ``H`` at the vertices; returns (s, vals, thr, exact_used).
 
-        ``H``/``EH`` are the float row of g_r - g_s (D + 1) and its error bound.
+        ``H``/``EH`` are the float row (D + 1) and its error bound, with ``H`` approximating
+        ``orient * (g_r - g_s)`` for ``label = (l, k, r, s)``: the exact fallback evaluates the
+        same orientation.
         """
         D = self.D
         X, e = geom.X, geom.e
@@ -259,23 +261,20 @@ class Engine:
             row = self.exact.row(cell_code, label)
             for i in und:
                 x = self.exact.vertex(cell_code, geom, i)
-                v = sum(a * xi for a, xi in zip(row[:D], x)) + row[D]
+                v = (sum(a * xi for a, xi in zip(row[:D], x)) + row[D]) * orient
                 s[i] = (v > 0) - (v < 0)
                 exact_used[i] = True
             # vertex coordinates may have been refined: recompute the float values there
             X, e = geom.X, geom.e
             vals = X @ H[:D] + H[D]
-        if pair_sign < 0:
-            s = -s
-            vals = -vals
         return s, vals, thr, exact_used
 
     # -- cutting -------------------------------------------------------------------------
-    def split(self, cell_code: tuple, geom: Geom, s, vals, thr, exact_used, label: Label, H_sign: int):
+    def split(self, cell_code: tuple, geom: Geom, s, vals, thr, exact_used, label: Label, orient: int):
         """Split ``geom`` by the hyperplane (signs ``s`` at its vertices: both +1 and -1 occur).
 
-        Returns (negative part, positive part).  ``H_sign`` orients ``label``'s exact row
-        like ``vals`` (+1 if vals are g_r - g_s, -1 if g_s - g_r).
+        Returns (negative part, positive part).  ``vals`` approximate ``orient`` times the exact
+        row of ``label`` (see :meth:`signs`).
         """
         D = self.D
         F = geom.F
@@ -316,7 +315,7 @@ class Engine:
         need = np.flatnonzero(exact_used[a_idx] | exact_used[b_idx])
         if len(need):
             row = self.exact.row(cell_code, label)
-            if H_sign < 0:
+            if orient < 0:
                 row = tuple(-v for v in row)
             for j in need:
                 xa = self.exact.vertex(cell_code, geom, a_idx[j])
@@ -388,7 +387,7 @@ class Engine:
         cutting = []
         for k in range(K):
             if undecided[k]:
-                s, _, _, _ = self.signs(cell.code, geom, H[k], EH[k], (l, k, 0, 1))
+                s, _, _, _ = self.signs(cell.code, geom, H[k], EH[k], (l, k, 0, 1), -1)
                 p, n = bool((s > 0).any()), bool((s < 0).any())
             else:
                 p, n = bool(anypos[k]), bool(anyneg[k])
@@ -401,10 +400,11 @@ class Engine:
             label = (l, k, 0, 1)
             nxt = []
             for g, c in pieces:
-                s, v, t, ex = self.signs(cell.code, g, H[k], EH[k], label)
+                # H = g_1 - g_0 is minus the exact row g_0 - g_1 of the label (l, k, 0, 1)
+                s, v, t, ex = self.signs(cell.code, g, H[k], EH[k], label, -1)
                 haspos, hasneg = bool((s > 0).any()), bool((s < 0).any())
                 if haspos and hasneg:
-                    gn, gp = self.split(cell.code, g, s, v, t, ex, label, 1)
+                    gn, gp = self.split(cell.code, g, s, v, t, ex, label, -1)
                     c0 = c.copy()
                     c1 = c.copy()
                     c1[k] = 1
@@ -433,9 +433,9 @@ class Engine:
                             continue
                         lo, hi = min(r, s_), max(r, s_)
                         label = (l, k, lo, hi)
-                        H = G[k, lo] - G[k, hi]
-                        EH = EG[k, lo] + EG[k, hi] + U * np.abs(H)
                         sign = 1 if r == lo else -1  # orient so that + means piece r wins
+                        H = (G[k, lo] - G[k, hi]) * sign
+                        EH = EG[k, lo] + EG[k, hi] + U * np.abs(H)
                         s, v, t, ex = self.signs(cell.code, part, H, EH, label, sign)
                         haspos, hasneg = bool((s > 0).any()), bool((s < 0).any())
                         if not haspos and not hasneg:  # g_r == g_s on the whole part: tie
