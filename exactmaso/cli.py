@@ -52,6 +52,20 @@ def _vector(values: Any) -> str:
     return "[" + ", ".join(_q(v) for v in values) + "]"
 
 
+def _affine_text(row: Any, offset: Any) -> str:
+    """``a0 x0 + a1 x1 + ... + b`` with exact coefficients; zero terms left out."""
+    text = ""
+    for d, a in enumerate(row):
+        a = Fraction(a)
+        if a:
+            sign = "-" if a < 0 else "+"
+            text += f" {sign} {_q(abs(a))} x{d}" if text else f"{'-' if a < 0 else ''}{_q(abs(a))} x{d}"
+    b = Fraction(offset)
+    if not text:
+        return _q(b)
+    return text + (f" {'-' if b < 0 else '+'} {_q(abs(b))}" if b else "")
+
+
 def _point(values: Any) -> str:
     return "(" + ", ".join(_q(v) for v in values) + ")"
 
@@ -129,7 +143,7 @@ def _show_regions(part: Any, count: int) -> None:
     for r in list(part)[:count]:
         _say(f"  region {r.index}: code {_code(r.code)}")
         _say(f"    vertices {', '.join(_point(v) for v in r.vertices())}")
-        _say(f"    volume {_q(r.volume())};  on it, output 0 = {_vector(r.affine.A[0])} . x + {_q(r.affine.b[0])}")
+        _say(f"    volume {_q(r.volume())}; on it, output 0 = {_affine_text(r.affine.A[0], r.affine.b[0])}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -152,8 +166,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     aff = net.affine_map(x)
     _say(f"  code          {_code(code)}")
     _say(f"  net(x)        {_vector(y)}")
-    _say(f"  A (templates) {[_vector(row) for row in em.templates(net, x)]}")
-    _say(f"  b             {_vector(aff.b)}")
+    for c, row in enumerate(em.templates(net, x)):
+        _say(f"  template {c}    {_vector(row)}   (row {c} of A; b[{c}] = {_q(aff.b[c])})")
+        _say(f"  on this region output {c} = {_affine_text(row, aff.b[c])}")
     corr, offset = em.matched_filter(net, x)
     for c in range(net.output_dim):
         ok = corr[c] + offset[c] == y[c]

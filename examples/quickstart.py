@@ -41,7 +41,7 @@ part = em.regions(net, em.Box([-1, -1], [1, 1]))
 part.verify()  # every certificate re-checked in plain Fractions
 print(f"{len(part)} regions; volumes sum to {sum(r.volume() for r in part)}")
 for r in list(part)[:3]:
-    print("  code", r.code, "volume", r.volume(), "vertices", r.vertices().tolist())
+    print("  code", r.code, "volume", r.volume(), "vertices", [tuple(map(str, v)) for v in r.vertices()])
 
 ax = em.plot.partition(part, color_by="output")
 ax.figure.savefig("quickstart_partition.png", dpi=120)
