@@ -309,7 +309,7 @@ class Engine:
         Xa, Xb = geom.X[a_idx], geom.X[b_idx]
         ea, eb = geom.e[a_idx], geom.e[b_idx]
         Xn = Xa + t[:, None] * (Xb - Xa)
-        en = (2 * ea + eb + dt * np.max(np.abs(Xb - Xa), axis=1) + 3 * U * np.max(np.abs(Xa) + np.abs(Xb), axis=1)) * SAFETY + TINY
+        en = (np.maximum(ea, eb) + dt * np.max(np.abs(Xb - Xa), axis=1) + 3 * U * np.max(np.abs(Xa) + np.abs(Xb), axis=1)) * SAFETY + TINY
         Fn = F[a_idx] & F[b_idx]
         exact_new: list = [None] * c
         need = np.flatnonzero(exact_used[a_idx] | exact_used[b_idx])

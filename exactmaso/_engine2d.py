@@ -1,0 +1,437 @@
+"""Batched region enumeration for 2-D inputs and two-piece units (ReLU, leaky ReLU, abs).
+
+The same mathematics as :mod:`exactmaso._engine` (filtered exact signs, exact fallback, exact
+combinatorics), organised for throughput: all cells of a layer are processed together, one
+unit at a time, with every polygon stored in flat arrays (vertices in cyclic order, each
+with the label of the edge that leaves it).  Cutting a batch of polygons by their lines is a
+handful of vectorised numpy operations, so the cost per region is a few microseconds
+instead of a few hundred.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, domain_vertices, gamma
+from .maso import Network
+
+__all__ = ["supports", "enumerate_2d"]
+
+_G3 = gamma(4)  # rounding of a 2-D dot product plus offset, and of the inputs
+
+
+def supports(net: Network) -> bool:
+    """True when the batched engine applies: 2-D input, units of at most two pieces."""
+    return net.input_dim == 2 and all(m.num_pieces <= 2 for m in net.masos)
+
+
+class _Store:
+    """Append-only vertex storage: coordinates, error bounds, outgoing edge labels, exact values."""
+
+    def __init__(self, cap: int = 1024) -> None:
+        self.X = np.empty((cap, 2))
+        self.e = np.empty(cap)
+        self.lab = np.empty(cap, dtype=np.int64)
+        self.exact = np.empty(cap, dtype=object)
+        self.n = 0
+
+    def append(self, X, e, lab, exact) -> int:
+        m = len(e)
+        need = self.n + m
+        if need > len(self.e):
+            cap = max(need, 2 * len(self.e))
+            for name in ("X", "e", "lab", "exact"):
+                old = getattr(self, name)
+                new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        s = self.n
+        self.X[s:need] = X
+        self.e[s:need] = e
+        self.lab[s:need] = lab
+        self.exact[s:need] = exact
+        self.n = need
+        return s
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s + n) for each (s, n)."""
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offs = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+    return np.arange(total) + offs
+
+
+class _Labels:
+    """Integer facet labels: domain rows first, then (layer, unit) blocks."""
+
+    def __init__(self, net: Network, m_dom: int) -> None:
+        self.m = m_dom
+        self.base = []
+        off = m_dom
+        for mm in net.masos:
+            self.base.append(off)
+            off += mm.num_units
+
+    def unit(self, l: int, k: int) -> int:
+        return self.base[l] + k
+
+    def decode(self, v: int) -> tuple:
+        if v < self.m:
+            return ("d", int(v))
+        l = int(np.searchsorted(self.base, v, side="right") - 1)
+        return (l, int(v - self.base[l]), 0, 1)
+
+
+class Engine2D:
+    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> None:
+        self.net = net
+        self.check = check  # called with a lower bound on the number of regions, may raise
+        self.exact = Exact(net, A_dom, b_dom)
+        self.A_dom, self.b_dom = A_dom, b_dom
+        self.labels = _Labels(net, A_dom.shape[0])
+        self.store = _Store()
+        # float pieces: P0, P1 as (K, n + 1); their difference (and bounds) for the cuts
+        self.P0, self.P1 = [], []
+        for m in net.masos:
+            Pf = m.pieces_float()
+            self.P0.append(Pf[:, 0, :])
+            self.P1.append(Pf[:, -1, :])
+
+    # -- exact fallback -------------------------------------------------------------------
+    def _exact_vertex(self, code: tuple, j: int, prev: int) -> tuple:
+        hit = self.store.exact[j]
+        if hit is not None:
+            return hit
+        labs = [self.labels.decode(self.store.lab[prev]), self.labels.decode(self.store.lab[j])]
+        geom = Geom(self.store.X[j:j + 1].copy(), self.store.e[j:j + 1].copy(),
+                    np.ones((1, 2), dtype=bool), labs, [None])
+        x = self.exact.vertex(code, geom, 0)
+        self.store.exact[j] = x
+        self.store.X[j] = geom.X[0]
+        self.store.e[j] = geom.e[0]
+        return x
+
+    def _exact_value(self, code: tuple, label: tuple, x: tuple, orient: int):
+        row = self.exact.row(code, label)
+        return (row[0] * x[0] + row[1] * x[1] + row[2]) * orient
+
+    # -- the root --------------------------------------------------------------------------
+    def _root(self):
+        verts, F = domain_vertices(self.A_dom, self.b_dom)
+        n = len(verts)
+        # walk the polygon: consecutive vertices share a facet
+        order = [0]
+        used = {0}
+        while len(order) < n:
+            cur = order[-1]
+            for j in range(n):
+                if j not in used and (F[cur] & F[j]).any():
+                    order.append(j)
+                    used.add(j)
+                    break
+        labs = []
+        for i, cur in enumerate(order):
+            nxt = order[(i + 1) % n]
+            labs.append(int(np.flatnonzero(F[cur] & F[nxt])[0]))
+        X = np.array([[float(v) for v in verts[i]] for i in order])
+        e = U * np.abs(X).max(axis=1) + TINY
+        ex = np.empty(n, dtype=object)
+        ex[:] = [verts[i] for i in order]
+        s = self.store.append(X, e, np.array(labs), ex)
+        M = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        return [()], np.array([s]), np.array([n]), M[None], np.zeros((1, 2))
+
+    # -- one layer ---------------------------------------------------------------------------
+    def layer(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
+        """Cut all cells of level l by layer l.  Returns the level-(l+1) cells.
+
+        ``M`` (C, n, 3) holds each cell's float map of the layer input; ``E`` (C, n) bounds
+        the error of every entry of a row.
+        """
+        net = self.net
+        m = net.masos[l]
+        K, R = m.num_units, m.num_pieces
+        C = len(codes)
+        if R == 1:
+            return [c + ((0,) * K,) for c in codes], starts, lens, None, None
+        n = M.shape[1]
+        # augmented maps, stacked for one GEMM: (n + 1, 3C); error bounds per row: (n + 1, C)
+        flatM = np.empty((n + 1, C, 3))
+        flatM[:n] = M.transpose(1, 0, 2)
+        flatM[n] = (0.0, 0.0, 1.0)
+        flatM = flatM.reshape(n + 1, 3 * C)
+        Er = np.zeros((n + 1, C))
+        Er[:n] = E.T
+        rowmax = np.abs(flatM).reshape(n + 1, C, 3).max(axis=2) + Er
+        both = np.concatenate([Er, rowmax], axis=1)
+        gam = gamma(n + 3)
+
+        def product(P):
+            G = (P @ flatM).reshape(K, C, 3).transpose(1, 0, 2)
+            bounds = np.abs(P) @ both
+            EG = (bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:]).T
+            return G, EG
+
+        G1, EG1 = product(self.P1[l])
+        if not self.P0[l].any():
+            G0 = np.zeros_like(G1)
+            EG0 = np.zeros_like(EG1)
+            H, EH = G1, EG1
+        else:
+            G0, EG0 = product(self.P0[l])
+            H, EH = product(self.P1[l] - self.P0[l])
+            # the float difference of the pieces rounds: widen by an ulp of the pieces
+            EH = EH + U * (np.abs(H) + 2 * (np.abs(G1) + np.abs(G0))).max(axis=2)
+        # -- which units may cut which cells: a ball around each cell's centre -------------
+        seg = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        idx = _ranges(starts, lens)
+        Xv, ev = self.store.X[idx], self.store.e[idx]
+        ctr = np.add.reduceat(Xv, seg, axis=0) / lens[:, None]
+        rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, lens, axis=0)).sum(axis=1) + 2 * ev, seg) * (1 + 4 * U)
+        hm = H[:, :, 0] * ctr[:, 0:1] + H[:, :, 1] * ctr[:, 1:2] + H[:, :, 2]
+        aH = np.abs(H)
+        slack = (
+            EH * (np.abs(ctr[:, 0:1]) + np.abs(ctr[:, 1:2]) + 1)
+            + _G3 * (aH[:, :, 0] * np.abs(ctr[:, 0:1]) + aH[:, :, 1] * np.abs(ctr[:, 1:2]) + aH[:, :, 2])
+            + (np.maximum(aH[:, :, 0], aH[:, :, 1]) + EH) * rho[:, None]
+        ) * SAFETY + TINY
+        sure_pos = hm > slack
+        maybe = ~(sure_pos | (hm < -slack))
+        base = sure_pos.astype(np.int8)
+        # -- pieces: start as the cells; cut unit by unit across all of them ------------------
+        cap = max(16, 2 * C)
+        p_start = np.empty(cap, dtype=np.int64)
+        p_len = np.empty(cap, dtype=np.int64)
+        p_cell = np.empty(cap, dtype=np.int64)
+        p_code = np.empty((cap, K), dtype=np.int8)
+        p_alive = np.zeros(cap, dtype=bool)
+        p_start[:C], p_len[:C], p_cell[:C], p_code[:C], p_alive[:C] = starts, lens, np.arange(C), base, True
+        P = C
+        for k in np.flatnonzero(maybe.any(axis=0)).tolist():
+            cand = np.flatnonzero(p_alive[:P] & maybe[p_cell[:P], k])
+            if not len(cand):
+                continue
+            haspos, hasneg, children = self._cut(l, k, codes, cand, p_start, p_len, p_cell, H, EH)
+            p_code[cand[haspos & ~hasneg], k] = 1
+            if children is None:
+                continue
+            split_p, pos_s, pos_n, neg_s, neg_n = children
+            nnew = 2 * len(split_p)
+            if P + nnew > len(p_alive):
+                grow = max(P + nnew, 2 * len(p_alive))
+                p_start = np.resize(p_start, grow)
+                p_len = np.resize(p_len, grow)
+                p_cell = np.resize(p_cell, grow)
+                p_code = np.resize(p_code, (grow, K))
+                alive = np.zeros(grow, dtype=bool)
+                alive[:P] = p_alive[:P]
+                p_alive = alive
+            # negative child keeps code 0 at k, positive child gets 1: order (neg, pos) per split
+            sl = slice(P, P + nnew)
+            p_start[sl] = np.column_stack([neg_s, pos_s]).ravel()
+            p_len[sl] = np.column_stack([neg_n, pos_n]).ravel()
+            p_cell[sl] = np.repeat(p_cell[split_p], 2)
+            newcodes = np.repeat(p_code[split_p], 2, axis=0)
+            newcodes[1::2, k] = 1
+            newcodes[0::2, k] = 0
+            p_code[sl] = newcodes
+            p_alive[sl] = True
+            p_alive[split_p] = False
+            P += nnew
+            if self.check is not None:
+                self.check(C + (P - C) // 2)  # live pieces (each split adds one): a lower bound
+        alive = np.flatnonzero(p_alive[:P])
+        cells = p_cell[alive]
+        pc = p_code[alive]
+        # order the children of each cell by code (lexicographic), cells in their order
+        order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
+        alive, cells, pc = alive[order], cells[order], pc[order]
+        new_codes = [codes[c] + (tuple(row),) for c, row in zip(cells.tolist(), pc.tolist())]
+        if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
+            choose = pc.astype(bool)
+            Mn = np.where(choose[:, :, None], G1[cells], G0[cells])
+            En = np.where(choose, EG1[cells], EG0[cells])
+        else:  # the next layer is the affine read-out: no cut needs these maps
+            Mn = En = None
+        return new_codes, p_start[alive], p_len[alive], Mn, En
+
+    def _cut(self, l, k, codes, cand, p_start, p_len, p_cell, H, EH):
+        """Signs of unit k at the candidate pieces' vertices; split the mixed ones."""
+        st = self.store
+        lens = p_len[cand]
+        starts = p_start[cand]
+        idx = _ranges(starts, lens)
+        seg = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        owner = np.repeat(np.arange(len(cand)), lens)
+        cells = p_cell[cand]
+        h = H[cells, k][owner]
+        eh = EH[cells, k][owner]
+        X, e = st.X[idx], st.e[idx]
+        vals = X[:, 0] * h[:, 0] + X[:, 1] * h[:, 1] + h[:, 2]
+        ax = np.abs(X)
+        ah = np.abs(h)
+        # |float value - exact value| <= entry errors * |x| + slope * vertex error + rounding
+        thr = (
+            eh * (ax[:, 0] + ax[:, 1] + 1 + 2 * e)
+            + e * (ah[:, 0] + ah[:, 1] + 2 * eh)
+            + _G3 * (ax[:, 0] * ah[:, 0] + ax[:, 1] * ah[:, 1] + ah[:, 2])
+        ) * SAFETY + TINY
+        s = np.zeros(len(idx), dtype=np.int8)
+        s[vals > thr] = 1
+        s[vals < -thr] = -1
+        exact_used = np.zeros(len(idx), dtype=bool)
+        und = np.flatnonzero((vals <= thr) & (vals >= -thr))
+        if len(und):
+            label = (l, k, 0, 1)
+            for v in und.tolist():
+                o = int(owner[v])
+                first = int(seg[o])
+                prev = int(idx[v - 1]) if v > first else int(idx[first + lens[o] - 1])
+                code = codes[int(cells[o])]
+                x = self._exact_vertex(code, int(idx[v]), prev)
+                val = self._exact_value(code, label, x, -1)
+                s[v] = (val > 0) - (val < 0)
+                exact_used[v] = True
+            X, e = st.X[idx], st.e[idx]
+            vals = X[:, 0] * h[:, 0] + X[:, 1] * h[:, 1] + h[:, 2]
+        if not len(idx):
+            z = np.zeros(0, dtype=bool)
+            return z, z, None
+        haspos = np.logical_or.reduceat(s > 0, seg)
+        hasneg = np.logical_or.reduceat(s < 0, seg)
+        mixed = haspos & hasneg
+        if not mixed.any():
+            return haspos, hasneg, None
+        # -- split the mixed pieces ----------------------------------------------------------
+        mp = np.flatnonzero(mixed)
+        sel = mixed[owner]
+        gi = np.flatnonzero(sel)  # positions (in idx order) of vertices of mixed pieces
+        own = owner[gi]
+        mlen = lens[mp]
+        mseg = np.concatenate([[0], np.cumsum(mlen)[:-1]])
+        local = np.arange(len(gi)) - np.repeat(mseg, mlen)
+        nxt_local = np.where(local + 1 < np.repeat(mlen, mlen), local + 1, 0)
+        nxt = np.repeat(mseg, mlen) + nxt_local  # index into gi
+        sv = s[gi]
+        sn = sv[nxt]
+        cross = sv * sn < 0
+        # new vertices on crossing edges (j -> next)
+        cj = np.flatnonzero(cross)
+        a_pos = np.where(sv[cj] > 0, cj, nxt[cj])  # the positive end
+        b_neg = np.where(sv[cj] > 0, nxt[cj], cj)
+        A_, B_ = gi[a_pos], gi[b_neg]
+        ha, hb = vals[A_], vals[B_]
+        da, db = thr[A_], thr[B_]
+        p_lo = np.maximum(ha - da, 0.0)
+        p_hi = np.maximum(ha + da, 0.0)
+        q_lo = np.maximum(-hb - db, 0.0)
+        q_hi = np.maximum(-hb + db, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t_lo = np.where(p_lo + q_hi > 0, p_lo / (p_lo + q_hi), 0.0) * (1 - 4 * U)
+            t_hi = np.where(p_hi + q_lo > 0, p_hi / (p_hi + q_lo), 1.0) * (1 + 4 * U)
+        t_lo = np.clip(t_lo, 0.0, 1.0)
+        t_hi = np.clip(t_hi, 0.0, 1.0)
+        t = 0.5 * (t_lo + t_hi)
+        dt = 0.5 * (t_hi - t_lo) + 2 * U
+        Xa, Xb = X[A_], X[B_]
+        ea, eb = e[A_], e[B_]
+        Xn = Xa + t[:, None] * (Xb - Xa)
+        en = (np.maximum(ea, eb) + dt * np.abs(Xb - Xa).max(axis=1) + 3 * U * (np.abs(Xa) + np.abs(Xb)).max(axis=1)) * SAFETY + TINY
+        exn = np.empty(len(cj), dtype=object)
+        need = np.flatnonzero(exact_used[A_] | exact_used[B_])
+        if len(need):
+            label = (l, k, 0, 1)
+            for q in need.tolist():
+                o = int(own[cj[q]])
+                code = codes[int(cells[o])]
+                xa = self._vertex_in_piece(code, idx, seg, lens, owner, A_[q])
+                xb = self._vertex_in_piece(code, idx, seg, lens, owner, B_[q])
+                va = self._exact_value(code, label, xa, -1)
+                vb = self._exact_value(code, label, xb, -1)
+                tt = va / (va - vb)
+                x = tuple(p + tt * (r - p) for p, r in zip(xa, xb))
+                exn[q] = x
+                Xn[q] = [float(x[0]), float(x[1])]
+                en[q] = U * float(np.abs(Xn[q]).max()) + TINY
+        # slots: (vertex j, crossing after j), in cyclic order within each piece
+        slot_of_cross = np.full(len(gi), -1, dtype=np.int64)
+        slot_of_cross[cj] = np.arange(len(cj))
+        newlab = self.labels.unit(l, k)
+        labv = st.lab[idx[gi]]
+        out = []
+        for side in (-1, 1):
+            keep_v = sv * side >= 0
+            # label of the segment leaving an original vertex
+            lv = np.where((sv == 0) & (sn * side < 0), newlab, labv)
+            # label of the segment leaving a crossing: exit from this side -> along the cut
+            lc = np.where(sv * side > 0, newlab, labv)
+            mask = np.column_stack([keep_v, cross]).ravel()
+            src_kind = np.tile([0, 1], len(gi))[mask]
+            src_pos = np.repeat(np.arange(len(gi)), 2)[mask]
+            count = np.add.reduceat(mask.reshape(-1, 2).sum(1), mseg) if len(gi) else np.zeros(0, int)
+            is_v = src_kind == 0
+            Xo = np.empty((len(src_pos), 2))
+            eo = np.empty(len(src_pos))
+            lo = np.empty(len(src_pos), dtype=np.int64)
+            exo = np.empty(len(src_pos), dtype=object)
+            pv = src_pos[is_v]
+            Xo[is_v], eo[is_v], lo[is_v] = X[gi[pv]], e[gi[pv]], lv[pv]
+            exo[is_v] = st.exact[idx[gi[pv]]]
+            pc_ = src_pos[~is_v]
+            q = slot_of_cross[pc_]
+            Xo[~is_v], eo[~is_v], lo[~is_v] = Xn[q], en[q], lc[pc_]
+            exo[~is_v] = exn[q]
+            s0 = st.append(Xo, eo, lo, exo)
+            starts_out = s0 + np.concatenate([[0], np.cumsum(count)[:-1]])
+            out.append((starts_out, count))
+        (neg_s, neg_n), (pos_s, pos_n) = out
+        return haspos, hasneg, (cand[mp], pos_s, pos_n, neg_s, neg_n)
+
+    def _vertex_in_piece(self, code, idx, seg, lens, owner, v):
+        o = int(owner[v])
+        first = int(seg[o])
+        prev = int(idx[v - 1]) if v > first else int(idx[first + lens[o] - 1])
+        return self._exact_vertex(code, int(idx[v]), prev)
+
+    # -- driver ----------------------------------------------------------------------------
+    def run(self) -> list[RegionRecord]:
+        codes, starts, lens, M, E = self._root()
+        for l in range(len(self.net.masos)):
+            codes, starts, lens, M, E = self.layer(l, codes, starts, lens, M, E)
+        return [_LazyRecord(c, self, int(s), int(n)) for c, s, n in zip(codes, starts.tolist(), lens.tolist())]
+
+
+class _LazyRecord(RegionRecord):
+    """A region record whose Geom is built from the flat store on first use."""
+
+    __slots__ = ("_eng", "_s", "_n", "_geom")
+
+    def __init__(self, code: tuple, eng: Engine2D, s: int, n: int) -> None:
+        self.code = code
+        self._eng = eng
+        self._s = s
+        self._n = n
+        self._geom = None
+        self.M = None
+        self.E = None
+
+    @property
+    def geom(self) -> Geom:  # type: ignore[override]
+        if self._geom is None:
+            st = self._eng.store
+            sl = slice(self._s, self._s + self._n)
+            n = self._n
+            F = np.zeros((n, n), dtype=bool)
+            ar = np.arange(n)
+            F[ar, ar] = True
+            F[ar, (ar - 1) % n] = True
+            labels = [self._eng.labels.decode(int(v)) for v in st.lab[sl]]
+            self._geom = Geom(st.X[sl].copy(), st.e[sl].copy(), F, labels, list(st.exact[sl]))
+        return self._geom
+
+
+def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> tuple[list[RegionRecord], Engine2D]:
+    eng = Engine2D(net, A_dom, b_dom, check)
+    return eng.run(), eng
