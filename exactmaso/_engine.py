@@ -95,7 +95,6 @@ class Exact:
         self.b_dom = b_dom
         self._maps: dict[tuple, IntMatrix] = {}
         self._rows: dict[tuple, tuple[Fraction, ...]] = {}
-        self._pieces = [m.pieces_int() for m in net.masos]
 
     def prefix_map(self, prefix: tuple) -> IntMatrix:
         """Exact augmented map ``[M | m]`` of the input of layer ``len(prefix)``."""

@@ -10,6 +10,8 @@ instead of a few hundred.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, domain_vertices, gamma
@@ -396,11 +398,56 @@ class Engine2D:
         return self._exact_vertex(code, int(idx[v]), prev)
 
     # -- driver ----------------------------------------------------------------------------
-    def run(self) -> list[RegionRecord]:
-        codes, starts, lens, M, E = self._root()
-        for l in range(len(self.net.masos)):
-            codes, starts, lens, M, E = self.layer(l, codes, starts, lens, M, E)
+    def run(self, executor=None) -> list[RegionRecord]:
+        state = self._root()
+        L = len(self.net.masos)
+        if executor is None or L < 2:
+            for l in range(L):
+                state = self.layer(l, *state)
+            codes, starts, lens = state[0], state[1], state[2]
+            return self._records(codes, starts, lens)
+        # farm out the cells of the first layer, in chunks, and merge in code order
+        codes, starts, lens, M, E = self.layer(0, *state)
+        # one task per worker: each task pays for unpickling the exact network once
+        workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
+        nchunk = max(1, min(len(codes), workers))
+        bounds = np.linspace(0, len(codes), nchunk + 1).astype(int)
+        futures = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if a == b:
+                continue
+            futures.append(executor.submit(
+                _subtree, self.net, self.A_dom, self.b_dom, codes[a:b], self._export(starts[a:b], lens[a:b]),
+                None if M is None else M[a:b], None if E is None else E[a:b],
+            ))
+        out_codes, out_starts, out_lens = [], [], []
+        for fut in futures:
+            sub_codes, (X, e, lab, exact, sub_lens) = fut.result()
+            s0 = self.store.append(X, e, lab, exact)
+            out_codes += sub_codes
+            out_starts.append(s0 + np.concatenate([[0], np.cumsum(sub_lens)[:-1]]).astype(np.int64))
+            out_lens.append(sub_lens)
+        return self._records(out_codes, np.concatenate(out_starts), np.concatenate(out_lens))
+
+    def _export(self, starts: np.ndarray, lens: np.ndarray):
+        idx = _ranges(starts, lens)
+        st = self.store
+        return st.X[idx], st.e[idx], st.lab[idx], st.exact[idx], lens
+
+    def _records(self, codes, starts, lens) -> list[RegionRecord]:
         return [_LazyRecord(c, self, int(s), int(n)) for c, s, n in zip(codes, starts.tolist(), lens.tolist())]
+
+
+def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
+    """Worker: run layers 1 .. L-1 on some cells of the first layer; return codes and polygons."""
+    eng = Engine2D(net, A_dom, b_dom)
+    X, e, lab, exact, lens = polys
+    s0 = eng.store.append(X, e, lab, exact)
+    starts = s0 + np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    state = (codes, starts, lens, M, E)
+    for l in range(1, len(net.masos)):
+        state = eng.layer(l, *state)
+    return state[0], eng._export(state[1], state[2])
 
 
 class _LazyRecord(RegionRecord):
@@ -432,6 +479,6 @@ class _LazyRecord(RegionRecord):
         return self._geom
 
 
-def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> tuple[list[RegionRecord], Engine2D]:
+def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None, executor=None) -> tuple[list[RegionRecord], Engine2D]:
     eng = Engine2D(net, A_dom, b_dom, check)
-    return eng.run(), eng
+    return eng.run(executor), eng

@@ -290,14 +290,14 @@ def _records(
             bar.update(count, final=True)
             raise LimitError(f"time_limit={time_limit} s reached after {count} regions", count=count)
 
-    if supports_2d(net) and executor is None:
+    if supports_2d(net):
         def early(lower: int) -> None:
             if max_regions is not None and lower > max_regions:
                 raise LimitError(f"more than max_regions={max_regions} regions: at least {lower} found", count=lower)
             if time_limit is not None and time.perf_counter() - start > time_limit:
                 raise LimitError(f"time_limit={time_limit} s reached with at least {lower} regions", count=lower)
 
-        recs, engine = enumerate_2d(net, A, b, early)  # type: ignore[assignment]
+        recs, engine = enumerate_2d(net, A, b, early, executor)  # type: ignore[assignment]
         source: Iterator[RegionRecord] = iter(recs)
     elif executor is None or len(net.masos) < 2:
         source = engine.iter_records()
