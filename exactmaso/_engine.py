@@ -95,9 +95,14 @@ class Exact:
         self.b_dom = b_dom
         self._maps: dict[tuple, IntMatrix] = {}
         self._rows: dict[tuple, tuple[Fraction, ...]] = {}
+        self._int_rows: dict[tuple, tuple[int, ...]] = {}
 
     def prefix_map(self, prefix: tuple) -> IntMatrix:
-        """Exact augmented map ``[M | m]`` of the input of layer ``len(prefix)``."""
+        """Exact augmented map ``[M | m]`` of the input of layer ``len(prefix)``.
+
+        One integer product of all of the layer's pieces with the previous map, then the
+        rows the code selects: no rational arithmetic, and every prefix is cached.
+        """
         hit = self._maps.get(prefix)
         if hit is not None:
             return hit
@@ -108,8 +113,16 @@ class Exact:
             l = len(prefix) - 1
             prev = self.prefix_map(prefix[:-1])
             m = self.net.masos[l]
-            sel = _selected(m, prefix[-1])
-            mat = (sel @ _augment(prev)).reduced()
+            pieces, where = m.pieces_int()
+            R = m.num_pieces
+            if pieces is None:
+                mat = IntMatrix.from_ints([[0] * (D + 1) for _ in prefix[-1]], 1)
+            else:
+                prod = pieces @ _augment(prev)
+                rows = prod.int_rows()
+                zero = [0] * (D + 1)
+                sel = [rows[w] if w >= 0 else zero for w in (where[k * R + c] for k, c in enumerate(prefix[-1]))]
+                mat = IntMatrix.from_ints(sel, prod.den).reduced()
         self._maps[prefix] = mat
         return mat
 
@@ -123,11 +136,30 @@ class Exact:
         hit = self._rows.get(key)
         if hit is None:
             m = self.net.masos[l]
-            prefix = self.prefix_map(code[:l])
-            diff = np.concatenate([m.A[k, r] - m.A[k, s], [m.B[k, r] - m.B[k, s]]])
-            drow = IntMatrix.from_fractions(diff.reshape(1, -1))
-            hit = tuple((drow @ _augment(prefix)).reduced().to_fractions()[0])
+            rows, den = m._int_pieces()
+            R = m.num_pieces
+            diff = [p - q for p, q in zip(rows[k * R + r], rows[k * R + s])]
+            prod = IntMatrix.from_ints([diff], den) @ _augment(self.prefix_map(code[:l]))
+            d = prod.den
+            hit = tuple(Fraction(v, d) for v in prod.int_rows()[0])
             self._rows[key] = hit
+        return hit
+
+    def row_int(self, code: tuple, label: Label) -> tuple[int, ...]:
+        """A positive integer multiple of :meth:`row` (same zero set, same signs), cached."""
+        key = label if label[0] == "d" else (code[: label[0]], label)
+        hit = self._int_rows.get(key)
+        if hit is None:
+            r = self.row(code, label)
+            den = 1
+            for v in r:
+                den = den * v.denominator // math.gcd(den, v.denominator)
+            ints = [int(v * den) for v in r]
+            g = 0
+            for v in ints:
+                g = math.gcd(g, v)
+            hit = tuple(v // g for v in ints) if g > 1 else tuple(ints)
+            self._int_rows[key] = hit
         return hit
 
     def oriented_row(self, code: tuple, label: Label) -> tuple[Fraction, ...]:
@@ -138,12 +170,29 @@ class Exact:
         l, k, r, s = label
         return row if code[l][k] == r else tuple(-v for v in row)
 
+    def _vertex_2d(self, code: tuple, labels: list) -> tuple[Fraction, Fraction]:
+        rows = [self.row_int(code, lab) for lab in labels]
+        for a in range(len(rows)):
+            for b in range(a + 1, len(rows)):
+                x = _cramer_2d(rows[a], rows[b])
+                if x is not None:
+                    return x
+        raise AssertionError("a vertex lies on fewer than 2 independent facets")  # invariant
+
     def vertex(self, code: tuple, geom: Geom, i: int) -> tuple[Fraction, ...]:
         """Exact coordinates of vertex i of a cell whose prefix code is ``code``."""
         hit = geom.exact[i]
         if hit is not None:
             return hit
         D = self.D
+        if D == 2:
+            x = self._vertex_2d(code, [geom.labels[j] for j in np.flatnonzero(geom.F[i])])
+            geom.exact[i] = x
+            geom.X = geom.X.copy()
+            geom.X[i] = [float(v) for v in x]
+            geom.e = geom.e.copy()
+            geom.e[i] = U * float(np.max(np.abs(geom.X[i]))) + TINY
+            return x
         rows = [self.row(code, geom.labels[j]) for j in np.flatnonzero(geom.F[i])]
         mat = _rows_to_fmpq([r[:D] for r in rows])
         rhs = [-r[D] for r in rows]
@@ -168,9 +217,14 @@ class Exact:
         return x
 
 
-def _selected(m: Any, code_l: tuple) -> IntMatrix:
-    rows = [list(m.A[k, r]) + [m.B[k, r]] for k, r in enumerate(code_l)]
-    return IntMatrix.from_fractions(np.array(rows, dtype=object))
+def _cramer_2d(r1: tuple[int, ...], r2: tuple[int, ...]) -> tuple[Fraction, Fraction] | None:
+    """The point where a1 x + b1 y + c1 = 0 meets a2 x + b2 y + c2 = 0 (None if parallel)."""
+    a1, b1, c1 = r1
+    a2, b2, c2 = r2
+    det = a1 * b2 - a2 * b1
+    if det == 0:
+        return None
+    return Fraction(b1 * c2 - b2 * c1, det), Fraction(a2 * c1 - a1 * c2, det)
 
 
 def _augment(mat: IntMatrix) -> IntMatrix:

@@ -53,11 +53,75 @@ def adjacency_graph(part: "Partition") -> nx.Graph:
         hi = [it for it in items if part[it[0]].code[l][k] == s]
         if not lo or not hi:
             continue
-        for a in lo:
-            for b in hi:
-                if _touch(part, a, b, D):
-                    G.add_edge(a[0], b[0], units=_units(part[a[0]].code, part[b[0]].code, (l, k)), facets=(a, b))
+        pairs = _sweep_2d(part, lo, hi) if D == 2 else ((a, b) for a in lo for b in hi if _touch(part, a, b, D))
+        for a, b in pairs:
+            G.add_edge(a[0], b[0], units=_units(part[a[0]].code, part[b[0]].code, (l, k)), facets=(a, b))
     return G
+
+
+def _line_key(code: tuple, label: tuple) -> tuple:
+    """Identity of the exact line of a facet label in a region: equal keys, equal lines."""
+    return label if label[0] == "d" else (code[: label[0]], label)
+
+
+def _vertex_key(reg: Any, i: int) -> frozenset:
+    g = reg._rec.geom
+    return frozenset(_line_key(reg.code, g.labels[j]) for j in np.flatnonzero(g.F[i]))
+
+
+def _sweep_2d(part: "Partition", lo_side: list, hi_side: list) -> list:
+    """Adjacent pairs among collinear facets on the two sides of one line (2-D).
+
+    Facets of one side have disjoint interiors, so after sorting along the line each facet
+    meets only a few facets of the other side.  The overlap length is decided by the float
+    filter, then by vertex identity (two endpoints cut out by the same two exact lines are
+    one point), then exactly.
+    """
+    def intervals(items):
+        out = []
+        for reg_idx, col in items:
+            reg = part[reg_idx]
+            g = reg._rec.geom
+            v = _facet_vertices(reg._rec, col)
+            out.append((reg_idx, col, v, g.X[v], g.e[v]))
+        return out
+
+    A, B = intervals(lo_side), intervals(hi_side)
+    X0 = A[0][3]
+    j = int(np.argmax(np.abs(X0[1] - X0[0])))
+    def span(item):
+        t = item[3][:, j]
+        o = np.argsort(t)
+        return t[o[0]], t[o[1]], item[2][o[0]], item[2][o[1]], float(item[4].max())
+    SA = [span(it) for it in A]
+    SB = [span(it) for it in B]
+    order_b = sorted(range(len(B)), key=lambda q: SB[q][0])
+    lows_b = [SB[q][0] for q in order_b]
+    emax = 2 * max(max(s_[4] for s_ in SA), max(s_[4] for s_ in SB)) + 1e-300
+    import bisect
+    out = []
+    for p_, (a_lo, a_hi, a_vlo, a_vhi, ea) in enumerate(SA):
+        stop = bisect.bisect_right(lows_b, a_hi + 2 * emax)
+        for q in order_b[:stop]:
+            b_lo, b_hi, b_vlo, b_vhi, eb = SB[q]
+            if b_hi < a_lo - 2 * emax:
+                continue
+            gap = min(a_hi, b_hi) - max(a_lo, b_lo)
+            err = 2 * (ea + eb) + 1e-300
+            a, b = (A[p_][0], A[p_][1]), (B[q][0], B[q][1])
+            if gap > err:
+                out.append((a, b))
+                continue
+            if gap < -err:
+                continue
+            # the inner endpoints: the larger low end and the smaller high end
+            lo_pt = (a, a_vlo) if a_lo >= b_lo else (b, b_vlo)
+            hi_pt = (a, a_vhi) if a_hi <= b_hi else (b, b_vhi)
+            if _vertex_key(part[lo_pt[0][0]], lo_pt[1]) == _vertex_key(part[hi_pt[0][0]], hi_pt[1]):
+                continue  # the same point: they touch, the overlap has length zero
+            if _overlap_2d(part, a, b) is not None:
+                out.append((a, b))
+    return out
 
 
 def _units(c1: tuple, c2: tuple, unit: tuple[int, int]) -> tuple[tuple[int, int], ...]:
@@ -73,25 +137,42 @@ def _touch(part: "Partition", a: tuple[int, int], b: tuple[int, int], D: int) ->
     if D == 1:
         return True
     if D == 2:
+        gap = _gap_filter_2d(part, a, b)
+        if gap != 0:
+            return gap > 0
         return _overlap_2d(part, a, b) is not None
     return _overlap_lp(part, a, b) is not None
+
+
+def _gap_filter_2d(part: "Partition", a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Sign of the overlap length of two collinear segments, or 0 when floats cannot tell.
+
+    The vertices carry rigorous coordinate error bounds ``e``; the overlap length computed
+    from float coordinates is within the sum of the four bounds of the exact one.
+    """
+    ga, gb = part[a[0]]._rec.geom, part[b[0]]._rec.geom
+    va, vb = _facet_vertices(part[a[0]]._rec, a[1]), _facet_vertices(part[b[0]]._rec, b[1])
+    Xa, Xb = ga.X[va], gb.X[vb]
+    j = int(np.argmax(np.abs(Xa[1] - Xa[0])))
+    ta, tb = np.sort(Xa[:, j]), np.sort(Xb[:, j])
+    err = 2 * (ga.e[va].sum() + gb.e[vb].sum()) + 1e-300
+    gap = min(ta[1], tb[1]) - max(ta[0], tb[0])
+    if gap > err:
+        return 1
+    if gap < -err:
+        return -1
+    return 0
 
 
 def _overlap_2d(part: "Partition", a: tuple[int, int], b: tuple[int, int]):
     """Exact overlap of two collinear segments: returns the two inner endpoints or None."""
     ra, rb = part[a[0]], part[b[0]]
     va, vb = _facet_vertices(ra._rec, a[1]), _facet_vertices(rb._rec, b[1])
-    Xa, Xb = ra._rec.geom.X[va], rb._rec.geom.X[vb]
-    d = Xa[1] - Xa[0]
-    j = int(np.argmax(np.abs(d)))
-    ta, tb = np.sort(Xa[:, j]), np.sort(Xb[:, j])
-    err = ra._rec.geom.e[va].sum() + rb._rec.geom.e[vb].sum()
-    gap = min(ta[1], tb[1]) - max(ta[0], tb[0])
-    if gap < -2 * err:
-        return None
+    Xa = ra._rec.geom.X[va]
+    j = int(np.argmax(np.abs(Xa[1] - Xa[0])))
     # exact decision (and the exact inner endpoints for the certificate)
-    Va = [ra.vertices()[i] for i in va]
-    Vb = [rb.vertices()[i] for i in vb]
+    Va = [ra.vertex(i) for i in va]
+    Vb = [rb.vertex(i) for i in vb]
     Va.sort(key=lambda v: v[j])
     Vb.sort(key=lambda v: v[j])
     lo_pt = Va[0] if Va[0][j] >= Vb[0][j] else Vb[0]
@@ -145,7 +226,7 @@ def edge_point(part: "Partition", i: int, j: int) -> tuple[Fraction, ...]:
         a, b = b, a
     D = part.net.input_dim
     if D == 1:
-        return tuple(part[i].vertices()[_facet_vertices(part[i]._rec, a[1])[0]])
+        return tuple(part[i].vertex(_facet_vertices(part[i]._rec, a[1])[0]))
     if D == 2:
         got = _overlap_2d(part, a, b)
         if got is None:

@@ -91,11 +91,14 @@ class Region:
         """Exact vertices, an object array (n, D) of Fractions."""
         hit = self._cache.get("vertices")
         if hit is None:
-            ex = self._part._engine.exact
             g = self._rec.geom
-            hit = np.array([ex.vertex(self.code, g, i) for i in range(len(g.X))], dtype=object)
+            hit = np.array([self.vertex(i) for i in range(len(g.X))], dtype=object)
             self._cache["vertices"] = hit
         return hit
+
+    def vertex(self, i: int) -> tuple[Fraction, ...]:
+        """Exact coordinates of vertex ``i`` (in the order of :meth:`vertices`)."""
+        return self._part._engine.exact.vertex(self.code, self._rec.geom, i)
 
     def vertices_float(self) -> np.ndarray:
         """Float vertices (within a few ulps; for plots)."""
