@@ -88,61 +88,94 @@ def _rows_to_fmpq(rows: Sequence[Sequence[Fraction]]) -> Any:
 class Exact:
     """Exact hyperplanes and vertices, computed from codes and cached."""
 
+    CACHE = 8192  # cells whose exact products are kept (enumeration order keeps hits local)
+
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray) -> None:
         self.net = net
         self.D = net.input_dim
         self.A_dom = A_dom
         self.b_dom = b_dom
-        self._maps: dict[tuple, IntMatrix] = {}
+        self._products: dict[tuple, tuple[list, int]] = {}
+        self._maps: dict[tuple, tuple[list, int]] = {}
         self._rows: dict[tuple, tuple[Fraction, ...]] = {}
         self._int_rows: dict[tuple, tuple[int, ...]] = {}
 
-    def prefix_map(self, prefix: tuple) -> IntMatrix:
-        """Exact augmented map ``[M | m]`` of the input of layer ``len(prefix)``.
+    def _remember(self, cache: dict, key: tuple, value: Any) -> None:
+        if len(cache) >= self.CACHE:
+            for old in list(cache)[: self.CACHE // 2]:
+                del cache[old]
+        cache[key] = value
 
-        One integer product of all of the layer's pieces with the previous map, then the
-        rows the code selects: no rational arithmetic, and every prefix is cached.
-        """
+    def _map_ints(self, prefix: tuple) -> tuple[list, int]:
+        """Exact map of the input of layer ``len(prefix)``: integer rows ``[M | m]`` over ``den``."""
         hit = self._maps.get(prefix)
-        if hit is not None:
-            return hit
-        D = self.D
-        if not prefix:
-            mat = IntMatrix.from_ints([[1 if i == j else 0 for j in range(D + 1)] for i in range(D)], 1)
-        else:
-            l = len(prefix) - 1
-            prev = self.prefix_map(prefix[:-1])
+        if hit is None:
+            D = self.D
+            if not prefix:
+                hit = ([[1 if i == j else 0 for j in range(D + 1)] for i in range(D)], 1)
+            else:
+                rows, den = self.pieces_at(prefix[:-1])
+                R = self.net.masos[len(prefix) - 1].num_pieces
+                sel = [rows[k * R + c] for k, c in enumerate(prefix[-1])]
+                g = den
+                for row in sel:
+                    for v in row:
+                        if v:
+                            g = math.gcd(g, v)
+                            if g == 1:
+                                break
+                    if g == 1:
+                        break
+                hit = ([[v // g for v in row] for row in sel], den // g) if g > 1 else (sel, den)
+            self._remember(self._maps, prefix, hit)
+        return hit
+
+    def pieces_at(self, prefix: tuple) -> tuple[list, int]:
+        """Every piece of layer ``l = len(prefix)`` on the cell ``prefix``, as affine functions of x.
+
+        Returns the ``K * R`` rows (unit-major) of D + 1 integers over one denominator: one
+        FLINT product of the layer's integer pieces with the cell's exact map.
+        """
+        hit = self._products.get(prefix)
+        if hit is None:
+            D = self.D
+            l = len(prefix)
             m = self.net.masos[l]
             pieces, where = m.pieces_int()
-            R = m.num_pieces
+            zero = [0] * (D + 1)
             if pieces is None:
-                mat = IntMatrix.from_ints([[0] * (D + 1) for _ in prefix[-1]], 1)
+                hit = ([zero] * len(where), 1)
             else:
-                prod = pieces @ _augment(prev)
-                rows = prod.int_rows()
-                zero = [0] * (D + 1)
-                sel = [rows[w] if w >= 0 else zero for w in (where[k * R + c] for k, c in enumerate(prefix[-1]))]
-                mat = IntMatrix.from_ints(sel, prod.den).reduced()
-        self._maps[prefix] = mat
-        return mat
+                rows, den = self._map_ints(prefix)
+                aug = flint.fmpz_mat(rows + [[0] * D + [den]])
+                ent = [int(v) for v in (pieces.num * aug).entries()]
+                w = D + 1
+                hit = ([ent[i * w:(i + 1) * w] if i >= 0 else zero for i in where], pieces.den * den)
+            self._remember(self._products, prefix, hit)
+        return hit
+
+    def prefix_map(self, prefix: tuple) -> IntMatrix:
+        """Exact augmented map ``[M | m]`` of the input of layer ``len(prefix)``."""
+        rows, den = self._map_ints(prefix)
+        return IntMatrix.from_ints(rows, den, (len(rows), self.D + 1))
+
+    def _diff_ints(self, code: tuple, label: Label) -> tuple[list[int], int]:
+        l, k, r, s = label
+        rows, den = self.pieces_at(code[:l])
+        R = self.net.masos[l].num_pieces
+        return [p - q for p, q in zip(rows[k * R + r], rows[k * R + s])], den
 
     def row(self, code: tuple, label: Label) -> tuple[Fraction, ...]:
         """Exact (a, c) with a.x + c = g_r - g_s (or, for a domain row, b - A x), as D + 1 Fractions."""
         if label[0] == "d":
             i = label[1]
             return tuple([-v for v in self.A_dom[i]] + [self.b_dom[i]])
-        l, k, r, s = label
-        key = (code[:l], label)
+        key = (code[: label[0]], label)
         hit = self._rows.get(key)
         if hit is None:
-            m = self.net.masos[l]
-            rows, den = m._int_pieces()
-            R = m.num_pieces
-            diff = [p - q for p, q in zip(rows[k * R + r], rows[k * R + s])]
-            prod = IntMatrix.from_ints([diff], den) @ _augment(self.prefix_map(code[:l]))
-            d = prod.den
-            hit = tuple(Fraction(v, d) for v in prod.int_rows()[0])
-            self._rows[key] = hit
+            diff, den = self._diff_ints(code, label)
+            hit = tuple(Fraction(v, den) for v in diff)
+            self._remember(self._rows, key, hit)
         return hit
 
     def row_int(self, code: tuple, label: Label) -> tuple[int, ...]:
@@ -150,16 +183,19 @@ class Exact:
         key = label if label[0] == "d" else (code[: label[0]], label)
         hit = self._int_rows.get(key)
         if hit is None:
-            r = self.row(code, label)
-            den = 1
-            for v in r:
-                den = den * v.denominator // math.gcd(den, v.denominator)
-            ints = [int(v * den) for v in r]
+            if label[0] == "d":
+                r = self.row(code, label)
+                den = 1
+                for v in r:
+                    den = den * v.denominator // math.gcd(den, v.denominator)
+                ints = [int(v * den) for v in r]
+            else:
+                ints = self._diff_ints(code, label)[0]
             g = 0
             for v in ints:
                 g = math.gcd(g, v)
             hit = tuple(v // g for v in ints) if g > 1 else tuple(ints)
-            self._int_rows[key] = hit
+            self._remember(self._int_rows, key, hit)
         return hit
 
     def oriented_row(self, code: tuple, label: Label) -> tuple[Fraction, ...]:
