@@ -27,7 +27,6 @@ from typing import Any, Iterator, Sequence
 import flint
 import numpy as np
 
-from .errors import DomainError, LimitError
 from .maso import Network
 from .numbers import IntMatrix
 
@@ -220,16 +219,18 @@ class Exact:
         hit = geom.exact[i]
         if hit is not None:
             return hit
+        labels = [geom.labels[j] for j in np.flatnonzero(geom.F[i])]
+        x = self._vertex_2d(code, labels) if self.D == 2 else self._vertex_nd(code, labels)
+        geom.exact[i] = x
+        geom.X = geom.X.copy()
+        geom.X[i] = [float(v) for v in x]
+        geom.e = geom.e.copy()
+        geom.e[i] = U * float(np.max(np.abs(geom.X[i]))) + TINY
+        return x
+
+    def _vertex_nd(self, code: tuple, labels: list) -> tuple[Fraction, ...]:
         D = self.D
-        if D == 2:
-            x = self._vertex_2d(code, [geom.labels[j] for j in np.flatnonzero(geom.F[i])])
-            geom.exact[i] = x
-            geom.X = geom.X.copy()
-            geom.X[i] = [float(v) for v in x]
-            geom.e = geom.e.copy()
-            geom.e[i] = U * float(np.max(np.abs(geom.X[i]))) + TINY
-            return x
-        rows = [self.row(code, geom.labels[j]) for j in np.flatnonzero(geom.F[i])]
+        rows = [self.row(code, lab) for lab in labels]
         mat = _rows_to_fmpq([r[:D] for r in rows])
         rhs = [-r[D] for r in rows]
         # pick D independent rows: pivots of the transpose's reduced row echelon form
@@ -244,13 +245,33 @@ class Exact:
         sub = flint.fmpq_mat([[mat[p, j] for j in range(D)] for p in pivots])
         vec = flint.fmpq_mat([[flint.fmpq(rhs[p].numerator, rhs[p].denominator)] for p in pivots])
         sol = sub.solve(vec)
-        x = tuple(Fraction(int(sol[j, 0].p), int(sol[j, 0].q)) for j in range(D))
-        geom.exact[i] = x
-        geom.X = geom.X.copy()
-        geom.X[i] = [float(v) for v in x]
-        geom.e = geom.e.copy()
-        geom.e[i] = U * float(np.max(np.abs(geom.X[i]))) + TINY
-        return x
+        return tuple(Fraction(int(sol[j, 0].p), int(sol[j, 0].q)) for j in range(D))
+
+
+def crossing_points(ha, hb, da, db, Xa, Xb, ea, eb) -> tuple[np.ndarray, np.ndarray]:
+    """Float points where segments [Xa, Xb] cross an affine function's zero, with error bounds.
+
+    ``ha > 0 > hb`` are the function's exact values at the ends up to the bounds ``da, db``
+    (as float approximations ``ha, hb``); ``ea, eb`` bound the ends' coordinate errors.  The
+    exact crossing is ``xa* + t* (xb* - xa*)`` with ``t* = ha*/(ha* - hb*)``, and ``t*`` lies in
+    an interval computed from the value intervals (widened for rounding).  The returned
+    bound covers ``(1 - t*)|xa~ - xa*| + t*|xb~ - xb*| + |t~ - t*| |xb~ - xa~|`` and the rounding.
+    """
+    p_lo = np.maximum(ha - da, 0.0)
+    p_hi = np.maximum(ha + da, 0.0)
+    q_lo = np.maximum(-hb - db, 0.0)
+    q_hi = np.maximum(-hb + db, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_lo = np.where(p_lo + q_hi > 0, p_lo / (p_lo + q_hi), 0.0) * (1 - 4 * U)
+        t_hi = np.where(p_hi + q_lo > 0, p_hi / (p_hi + q_lo), 1.0) * (1 + 4 * U)
+    t_lo = np.clip(t_lo, 0.0, 1.0)
+    t_hi = np.clip(t_hi, 0.0, 1.0)
+    t = 0.5 * (t_lo + t_hi)
+    dt = 0.5 * (t_hi - t_lo) + 2 * U
+    Xn = Xa + t[:, None] * (Xb - Xa)
+    en = (np.maximum(ea, eb) + dt * np.abs(Xb - Xa).max(axis=1)
+          + 3 * U * (np.abs(Xa) + np.abs(Xb)).max(axis=1)) * SAFETY + TINY
+    return Xn, en
 
 
 def _cramer_2d(r1: tuple[int, ...], r2: tuple[int, ...]) -> tuple[Fraction, Fraction] | None:
@@ -382,23 +403,8 @@ class Engine:
             a_idx, b_idx = a_idx[keep], b_idx[keep]
         c = len(a_idx)
         # new vertices on the crossing edges
-        ha, hb = vals[a_idx], vals[b_idx]
-        da, db = thr[a_idx], thr[b_idx]
-        p_lo = np.maximum(ha - da, 0.0)
-        p_hi = np.maximum(ha + da, 0.0)
-        q_lo = np.maximum(-hb - db, 0.0)
-        q_hi = np.maximum(-hb + db, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t_lo = np.where(p_lo + q_hi > 0, p_lo / (p_lo + q_hi), 0.0) * (1 - 4 * U)
-            t_hi = np.where(p_hi + q_lo > 0, p_hi / (p_hi + q_lo), 1.0) * (1 + 4 * U)
-        t_lo = np.clip(t_lo, 0.0, 1.0)
-        t_hi = np.clip(t_hi, 0.0, 1.0)
-        t = 0.5 * (t_lo + t_hi)
-        dt = 0.5 * (t_hi - t_lo) + 2 * U
-        Xa, Xb = geom.X[a_idx], geom.X[b_idx]
-        ea, eb = geom.e[a_idx], geom.e[b_idx]
-        Xn = Xa + t[:, None] * (Xb - Xa)
-        en = (np.maximum(ea, eb) + dt * np.max(np.abs(Xb - Xa), axis=1) + 3 * U * np.max(np.abs(Xa) + np.abs(Xb), axis=1)) * SAFETY + TINY
+        Xn, en = crossing_points(vals[a_idx], vals[b_idx], thr[a_idx], thr[b_idx],
+                                 geom.X[a_idx], geom.X[b_idx], geom.e[a_idx], geom.e[b_idx])
         Fn = F[a_idx] & F[b_idx]
         exact_new: list = [None] * c
         need = np.flatnonzero(exact_used[a_idx] | exact_used[b_idx])

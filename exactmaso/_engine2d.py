@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, domain_vertices, gamma
+from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, crossing_points, domain_vertices, gamma
 from .maso import Network
 
 __all__ = ["supports", "enumerate_2d"]
@@ -324,23 +324,7 @@ class Engine2D:
         a_pos = np.where(sv[cj] > 0, cj, nxt[cj])  # the positive end
         b_neg = np.where(sv[cj] > 0, nxt[cj], cj)
         A_, B_ = gi[a_pos], gi[b_neg]
-        ha, hb = vals[A_], vals[B_]
-        da, db = thr[A_], thr[B_]
-        p_lo = np.maximum(ha - da, 0.0)
-        p_hi = np.maximum(ha + da, 0.0)
-        q_lo = np.maximum(-hb - db, 0.0)
-        q_hi = np.maximum(-hb + db, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t_lo = np.where(p_lo + q_hi > 0, p_lo / (p_lo + q_hi), 0.0) * (1 - 4 * U)
-            t_hi = np.where(p_hi + q_lo > 0, p_hi / (p_hi + q_lo), 1.0) * (1 + 4 * U)
-        t_lo = np.clip(t_lo, 0.0, 1.0)
-        t_hi = np.clip(t_hi, 0.0, 1.0)
-        t = 0.5 * (t_lo + t_hi)
-        dt = 0.5 * (t_hi - t_lo) + 2 * U
-        Xa, Xb = X[A_], X[B_]
-        ea, eb = e[A_], e[B_]
-        Xn = Xa + t[:, None] * (Xb - Xa)
-        en = (np.maximum(ea, eb) + dt * np.abs(Xb - Xa).max(axis=1) + 3 * U * (np.abs(Xa) + np.abs(Xb)).max(axis=1)) * SAFETY + TINY
+        Xn, en = crossing_points(vals[A_], vals[B_], thr[A_], thr[B_], X[A_], X[B_], e[A_], e[B_])
         exn = np.empty(len(cj), dtype=object)
         need = np.flatnonzero(exact_used[A_] | exact_used[B_])
         if len(need):

@@ -12,11 +12,12 @@ import colorsys
 import hashlib
 import json as _json
 import os
-import uuid
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
+
+from ._files import write_text_atomic
 
 from .numbers import fraction_to_str
 
@@ -141,7 +142,7 @@ def tikz(part: Any, *, digits: int = 8, width_cm: float = 8.0, standalone: bool 
 
 def write_tikz(part: Any, path: str | os.PathLike, **options: Any) -> None:
     """Write :func:`tikz` of ``part`` to ``path`` (atomically); options as in :func:`tikz`."""
-    _write_atomic(path, tikz(part, **options))
+    write_text_atomic(path, tikz(part, **options))
 
 
 def _code_text(code: Any) -> str:
@@ -220,25 +221,6 @@ def json(part: Any, path: str | os.PathLike) -> None:
     [{"source", "target", "units"}]}``.  Every rational is a ``"p/q"`` (or ``"p"``) string;
     2-D vertices are listed counter-clockwise.
     """
-    _write_atomic(path, _json.dumps(to_dict(part), indent=1) + "\n")
+    write_text_atomic(path, _json.dumps(to_dict(part), indent=1) + "\n")
 
 
-def _write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then move it over ``path``.
-
-    Readers see the old file or the new one, never half of one.  The file gets the usual
-    permissions (0o666 less the umask).
-    """
-    path = os.fspath(path)
-    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

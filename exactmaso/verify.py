@@ -30,7 +30,6 @@ import numpy as np
 
 from .errors import CertificateError
 from .geometry import volume_from_incidence
-from .maso import _forward_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from .regions import Partition
@@ -44,7 +43,6 @@ def _row_value(row, x, D: int) -> Fraction:
 
 def _unit_pieces_at(net, X: np.ndarray):
     """Exact piece values of every unit at each point: list over layers of (N, K, R) lists."""
-    from .maso import MASO
 
     out = []
     z = X

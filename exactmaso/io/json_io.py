@@ -19,7 +19,6 @@ import json
 import math
 import os
 import re
-import secrets
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import numpy as np
 
 from ..errors import ModelFileError, ShapeError
 from ..maso import MASO, Network
+from .._files import write_text_atomic
 from ..numbers import fraction_to_str
 
 __all__ = ["save", "load", "dumps", "loads", "ModelShapeError", "FORMAT", "VERSION"]
@@ -89,24 +89,7 @@ def save(net: Network, path: str | os.PathLike) -> None:
     ...     load(os.path.join(d, "net.json")) == net
     True
     """
-    text = dumps(net)
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    # like open(..., "w"): permissions follow the umask (mkstemp would give 0600)
-    tmp = str(folder / f".{target.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    write_text_atomic(path, dumps(net))
 
 
 # ------------------------------------------------------------------------------------------
