@@ -27,6 +27,34 @@ def supports(net: Network) -> bool:
     return net.input_dim == 2 and all(m.num_pieces <= 2 for m in net.masos)
 
 
+class _LevelCodes:
+    """Codes of the cells of one level: parent level, parent index and this layer's code rows.
+
+    Tuples are built only when asked for (the exact fallback, or the final regions).
+    """
+
+    def __init__(self, parent, parent_index: np.ndarray, rows: np.ndarray) -> None:
+        self.parent = parent
+        self.parent_index = parent_index
+        self.rows = rows
+        self._memo: dict[int, tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self.parent_index)
+
+    def __getitem__(self, c: int) -> tuple:
+        hit = self._memo.get(c)
+        if hit is None:
+            hit = self.parent[int(self.parent_index[c])] + (tuple(self.rows[c].tolist()),)
+            self._memo[c] = hit
+        return hit
+
+    def all(self) -> list[tuple]:
+        """Every code, built level by level in one pass."""
+        prev = self.parent.all() if isinstance(self.parent, _LevelCodes) else list(self.parent)
+        return [prev[p] + (tuple(r),) for p, r in zip(self.parent_index.tolist(), self.rows.tolist())]
+
+
 class _Store:
     """Append-only vertex storage: coordinates, error bounds, outgoing edge labels, exact values."""
 
@@ -157,7 +185,7 @@ class Engine2D:
         K, R = m.num_units, m.num_pieces
         C = len(codes)
         if R == 1:
-            return [c + ((0,) * K,) for c in codes], starts, lens, None, None
+            return _LevelCodes(codes, np.arange(C), np.zeros((C, K), dtype=np.int8)), starts, lens, None, None
         n = M.shape[1]
         # augmented maps, stacked for one GEMM: (n + 1, 3C); error bounds per row: (n + 1, C)
         flatM = np.empty((n + 1, C, 3))
@@ -211,15 +239,26 @@ class Engine2D:
         p_alive = np.zeros(cap, dtype=bool)
         p_start[:C], p_len[:C], p_cell[:C], p_code[:C], p_alive[:C] = starts, lens, np.arange(C), base, True
         P = C
-        for k in np.flatnonzero(maybe.any(axis=0)).tolist():
-            cand = np.flatnonzero(p_alive[:P] & maybe[p_cell[:P], k])
+        # wavefront: at step t every cell cuts its pieces by its own t-th candidate unit, in
+        # increasing unit order, so all cells advance together in one batched call per step
+        mc, mk = np.nonzero(maybe)  # row-major: units in increasing order within each cell
+        rank = np.arange(len(mc)) - np.searchsorted(mc, mc)
+        by_rank = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if len(rank) else 1))
+        for t in range(len(bounds) - 1):
+            unit_at = np.full(C, -1, dtype=np.int64)
+            sel_t = by_rank[bounds[t]:bounds[t + 1]]
+            unit_at[mc[sel_t]] = mk[sel_t]
+            cand = np.flatnonzero(p_alive[:P] & (unit_at[p_cell[:P]] >= 0))
             if not len(cand):
                 continue
-            haspos, hasneg, children = self._cut(l, k, codes, cand, p_start, p_len, p_cell, H, EH)
-            p_code[cand[haspos & ~hasneg], k] = 1
+            kc = unit_at[p_cell[cand]]
+            haspos, hasneg, children = self._cut(l, kc, codes, cand, p_start, p_len, p_cell, H, EH)
+            up = haspos & ~hasneg
+            p_code[cand[up], kc[up]] = 1
             if children is None:
                 continue
-            split_p, pos_s, pos_n, neg_s, neg_n = children
+            split_p, ks, pos_s, pos_n, neg_s, neg_n = children
             nnew = 2 * len(split_p)
             if P + nnew > len(p_alive):
                 grow = max(P + nnew, 2 * len(p_alive))
@@ -230,14 +269,15 @@ class Engine2D:
                 alive = np.zeros(grow, dtype=bool)
                 alive[:P] = p_alive[:P]
                 p_alive = alive
-            # negative child keeps code 0 at k, positive child gets 1: order (neg, pos) per split
+            # negative child keeps code 0 at its unit, positive child gets 1: (neg, pos) per split
             sl = slice(P, P + nnew)
             p_start[sl] = np.column_stack([neg_s, pos_s]).ravel()
             p_len[sl] = np.column_stack([neg_n, pos_n]).ravel()
             p_cell[sl] = np.repeat(p_cell[split_p], 2)
             newcodes = np.repeat(p_code[split_p], 2, axis=0)
-            newcodes[1::2, k] = 1
-            newcodes[0::2, k] = 0
+            pair = np.arange(len(split_p))
+            newcodes[2 * pair, ks] = 0
+            newcodes[2 * pair + 1, ks] = 1
             p_code[sl] = newcodes
             p_alive[sl] = True
             p_alive[split_p] = False
@@ -250,7 +290,7 @@ class Engine2D:
         # order the children of each cell by code (lexicographic), cells in their order
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
-        new_codes = [codes[c] + (tuple(row),) for c, row in zip(cells.tolist(), pc.tolist())]
+        new_codes = _LevelCodes(codes, cells, pc)
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
             choose = pc.astype(bool)
             Mn = np.where(choose[:, :, None], G1[cells], G0[cells])
@@ -259,8 +299,8 @@ class Engine2D:
             Mn = En = None
         return new_codes, p_start[alive], p_len[alive], Mn, En
 
-    def _cut(self, l, k, codes, cand, p_start, p_len, p_cell, H, EH):
-        """Signs of unit k at the candidate pieces' vertices; split the mixed ones."""
+    def _cut(self, l, kc, codes, cand, p_start, p_len, p_cell, H, EH):
+        """Signs of unit ``kc[i]`` at the vertices of piece ``cand[i]``; split the mixed pieces."""
         st = self.store
         lens = p_len[cand]
         starts = p_start[cand]
@@ -268,8 +308,8 @@ class Engine2D:
         seg = np.concatenate([[0], np.cumsum(lens)[:-1]])
         owner = np.repeat(np.arange(len(cand)), lens)
         cells = p_cell[cand]
-        h = H[cells, k][owner]
-        eh = EH[cells, k][owner]
+        h = H[cells, kc][owner]
+        eh = EH[cells, kc][owner]
         X, e = st.X[idx], st.e[idx]
         vals = X[:, 0] * h[:, 0] + X[:, 1] * h[:, 1] + h[:, 2]
         ax = np.abs(X)
@@ -286,14 +326,13 @@ class Engine2D:
         exact_used = np.zeros(len(idx), dtype=bool)
         und = np.flatnonzero((vals <= thr) & (vals >= -thr))
         if len(und):
-            label = (l, k, 0, 1)
             for v in und.tolist():
                 o = int(owner[v])
                 first = int(seg[o])
                 prev = int(idx[v - 1]) if v > first else int(idx[first + lens[o] - 1])
                 code = codes[int(cells[o])]
                 x = self._exact_vertex(code, int(idx[v]), prev)
-                val = self._exact_value(code, label, x, -1)
+                val = self._exact_value(code, (l, int(kc[o]), 0, 1), x, -1)
                 s[v] = (val > 0) - (val < 0)
                 exact_used[v] = True
             X, e = st.X[idx], st.e[idx]
@@ -328,10 +367,10 @@ class Engine2D:
         exn = np.empty(len(cj), dtype=object)
         need = np.flatnonzero(exact_used[A_] | exact_used[B_])
         if len(need):
-            label = (l, k, 0, 1)
             for q in need.tolist():
                 o = int(own[cj[q]])
                 code = codes[int(cells[o])]
+                label = (l, int(kc[o]), 0, 1)
                 xa = self._vertex_in_piece(code, idx, seg, lens, owner, A_[q])
                 xb = self._vertex_in_piece(code, idx, seg, lens, owner, B_[q])
                 va = self._exact_value(code, label, xa, -1)
@@ -344,7 +383,7 @@ class Engine2D:
         # slots: (vertex j, crossing after j), in cyclic order within each piece
         slot_of_cross = np.full(len(gi), -1, dtype=np.int64)
         slot_of_cross[cj] = np.arange(len(cj))
-        newlab = self.labels.unit(l, k)
+        newlab = self.labels.unit(l, 0) + kc[own]  # per vertex of a mixed piece
         labv = st.lab[idx[gi]]
         out = []
         for side in (-1, 1):
@@ -373,7 +412,7 @@ class Engine2D:
             starts_out = s0 + np.concatenate([[0], np.cumsum(count)[:-1]])
             out.append((starts_out, count))
         (neg_s, neg_n), (pos_s, pos_n) = out
-        return haspos, hasneg, (cand[mp], pos_s, pos_n, neg_s, neg_n)
+        return haspos, hasneg, (cand[mp], kc[mp], pos_s, pos_n, neg_s, neg_n)
 
     def _vertex_in_piece(self, code, idx, seg, lens, owner, v):
         o = int(owner[v])
@@ -392,6 +431,7 @@ class Engine2D:
             return self._records(codes, starts, lens)
         # farm out the cells of the first layer, in chunks, and merge in code order
         codes, starts, lens, M, E = self.layer(0, *state)
+        codes = codes.all()
         # one task per worker: each task pays for unpickling the exact network once
         workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
         nchunk = max(1, min(len(codes), workers))
@@ -419,6 +459,7 @@ class Engine2D:
         return st.X[idx], st.e[idx], st.lab[idx], st.exact[idx], lens
 
     def _records(self, codes, starts, lens) -> list[RegionRecord]:
+        codes = codes.all() if isinstance(codes, _LevelCodes) else codes
         return [_LazyRecord(c, self, int(s), int(n)) for c, s, n in zip(codes, starts.tolist(), lens.tolist())]
 
 
@@ -431,7 +472,7 @@ def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
     state = (codes, starts, lens, M, E)
     for l in range(1, len(net.masos)):
         state = eng.layer(l, *state)
-    return state[0], eng._export(state[1], state[2])
+    return state[0].all(), eng._export(state[1], state[2])
 
 
 class _LazyRecord(RegionRecord):
