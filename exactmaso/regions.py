@@ -24,6 +24,7 @@ import numpy as np
 
 from ._engine import Cell, Engine, Progress, RegionRecord
 from ._engine2d import enumerate_2d, supports as supports_2d
+from ._engine_nd import enumerate_nd, supports as supports_nd
 from .errors import CertificateError, DomainError, LimitError, ShapeError
 from .maso import Affine, Network
 from .numbers import to_fraction_array
@@ -293,14 +294,17 @@ def _records(
             bar.update(count, final=True)
             raise LimitError(f"time_limit={time_limit} s reached after {count} regions", count=count)
 
-    if supports_2d(net):
+    if supports_2d(net) or (supports_nd(net) and executor is None):
         def early(lower: int) -> None:
             if max_regions is not None and lower > max_regions:
                 raise LimitError(f"more than max_regions={max_regions} regions: at least {lower} found", count=lower)
             if time_limit is not None and time.perf_counter() - start > time_limit:
                 raise LimitError(f"time_limit={time_limit} s reached with at least {lower} regions", count=lower)
 
-        recs, engine = enumerate_2d(net, A, b, early, executor)  # type: ignore[assignment]
+        if supports_2d(net):
+            recs, engine = enumerate_2d(net, A, b, early, executor)  # type: ignore[assignment]
+        else:  # D >= 3, units of at most two pieces: the batched N-D engine
+            recs, engine = enumerate_nd(net, A, b, early)  # type: ignore[assignment]
         source: Iterator[RegionRecord] = iter(recs)
     elif executor is None or len(net.masos) < 2:
         source = engine.iter_records()

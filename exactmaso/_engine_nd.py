@@ -1,0 +1,603 @@
+"""Batched region enumeration for inputs of any dimension and two-piece units (ReLU, leaky ReLU, abs).
+
+The mathematics of :mod:`exactmaso._engine` (filtered exact signs, exact fallback, exact
+combinatorics), organised for throughput like :mod:`exactmaso._engine2d`: all cells of a layer
+are processed together, one unit at a time, with every polytope ("piece") stored in flat
+arrays:
+
+* an append-only vertex store: float coordinates ``X`` with a rigorous error bound ``e``
+  (max norm), exact coordinates when known, and the vertex's facet incidence as a bitset
+  over global integer labels (domain rows first, then one label per unit of each layer);
+* an append-only edge store: pairs of vertex slots;
+* per piece: a contiguous range of vertex slots and a contiguous range of edges.
+
+Every vertex slot belongs to exactly one piece (a split copies the kept vertices into both
+children), so a vertex's bitset is its incidence with the facets of its own piece.
+
+Cutting a piece by the hyperplane of unit ``k``: the signs at its vertices are decided by a
+float filter with a rigorous error bound, or exactly (:class:`~exactmaso._engine.Exact`) when
+the filter cannot decide.  The crossing edges (ends of strictly opposite signs) give the new
+vertices (incidence: the labels common to both ends, plus the new label); the old edges whose
+ends lie on one side stay; (side end, new vertex) are new edges; the edges inside the cut face
+are found by the combinatorial test among the vertices on the cut (two of them are adjacent iff
+they share at least D - 1 labels and no third vertex on the cut holds all the labels they
+share).  Labels that stop being facets are dropped exactly as :func:`_engine._prune` does; this
+can only happen when some vertex lies on the cutting hyperplane, so only those children are
+examined.
+
+The results are those of the per-cell engine: the same regions in the same order (by code),
+the same facet labels (in the same order), the same vertices (in the same order) and incidences.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import combinations
+
+import flint
+import numpy as np
+
+from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, _prune, crossing_points, gamma
+from ._engine2d import _Labels, _ranges
+from .maso import Network
+
+__all__ = ["supports", "enumerate_nd", "EngineND"]
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def supports(net: Network) -> bool:
+    """True when the batched N-D engine is used: input dimension >= 3, units of at most two pieces."""
+    return net.input_dim >= 3 and all(m.num_pieces <= 2 for m in net.masos)
+
+
+def _excl(counts: np.ndarray) -> np.ndarray:
+    """Exclusive cumulative sum."""
+    out = np.zeros(len(counts), dtype=np.int64)
+    if len(counts) > 1:
+        np.cumsum(counts[:-1], out=out[1:])
+    return out
+
+
+class _Store:
+    """Append-only vertex and edge storage."""
+
+    def __init__(self, D: int, W: int, cap: int = 4096) -> None:
+        self.X = np.empty((cap, D))
+        self.e = np.empty(cap)
+        self.B = np.zeros((cap, W), dtype=np.uint64)
+        self.exact = np.empty(cap, dtype=object)
+        self.n = 0
+        self.E = np.empty((4 * cap, 2), dtype=np.int64)
+        self.ne = 0
+
+    def reserve(self, m: int) -> int:
+        need = self.n + m
+        if need > len(self.e):
+            cap = max(need, 2 * len(self.e))
+            for name in ("X", "e", "B", "exact"):
+                old = getattr(self, name)
+                new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        s = self.n
+        self.n = need
+        return s
+
+    def add_edges(self, u: np.ndarray, v: np.ndarray) -> int:
+        m = len(u)
+        need = self.ne + m
+        if need > len(self.E):
+            new = np.empty((max(need, 2 * len(self.E)), 2), dtype=np.int64)
+            new[: self.ne] = self.E[: self.ne]
+            self.E = new
+        s = self.ne
+        self.E[s:need, 0] = u
+        self.E[s:need, 1] = v
+        self.ne = need
+        return s
+
+
+def _domain_vertices(A: np.ndarray, b: np.ndarray) -> tuple[list[tuple[Fraction, ...]], np.ndarray]:
+    """:func:`_engine.domain_vertices` (same output: sorted exact vertices, incidence), in flint."""
+    m, D = A.shape
+    fq = lambda v: flint.fmpq(v.numerator, v.denominator)  # noqa: E731
+    Am = flint.fmpq_mat([[fq(v) for v in row] for row in A])
+    bq = [fq(v) for v in b]
+    found: dict[tuple, None] = {}
+    for rows in combinations(range(m), D):
+        sub = flint.fmpq_mat([[Am[i, j] for j in range(D)] for i in rows])
+        if sub.det() == 0:
+            continue
+        sol = sub.solve(flint.fmpq_mat([[bq[i]] for i in rows]))
+        r = Am * sol
+        if all(r[i, 0] <= bq[i] for i in range(m)):
+            found[tuple(sol[j, 0] for j in range(D))] = None
+    verts = sorted(tuple(Fraction(int(v.p), int(v.q)) for v in x) for x in found)
+    F = np.zeros((len(verts), m), dtype=bool)
+    for k, x in enumerate(verts):
+        r = Am * flint.fmpq_mat([[fq(v)] for v in x])
+        F[k] = [r[i, 0] == bq[i] for i in range(m)]
+    return verts, F
+
+
+def _popcount(B: np.ndarray) -> np.ndarray:
+    if B.shape[1] == 1:
+        return np.bitwise_count(B[:, 0]).astype(np.int64)
+    return np.bitwise_count(B).sum(axis=1, dtype=np.int64)
+
+
+def _unpack(B: np.ndarray) -> np.ndarray:
+    """(n, W) uint64 bitsets -> (n, 64 W) bool, column j = label j."""
+    B = np.ascontiguousarray(B)
+    if B.dtype.byteorder == ">" or (B.dtype.byteorder == "=" and np.little_endian is False):  # pragma: no cover
+        B = B.astype("<u8")
+    return np.unpackbits(B.view(np.uint8).reshape(len(B), -1), axis=1, bitorder="little").astype(bool)
+
+
+def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
+    """Edges of the cut faces: pairs (i, j) of cut-face items (grouped by piece ``qo``, sorted).
+
+    Two vertices of a cut face are adjacent iff they share >= D - 1 labels and no third vertex
+    of the face holds all the labels they share (the combinatorial test; the face's vertices
+    are the only vertices of either child holding the new label).
+    """
+    nq = len(qo)
+    if nq < 2:
+        return _EMPTY, _EMPTY
+    qn = np.bincount(qo, minlength=m)
+    qs = _excl(qn)
+    after = qs[qo] + qn[qo] - np.arange(nq) - 1
+    I = np.repeat(np.arange(nq), after)
+    if not len(I):
+        return _EMPTY, _EMPTY
+    J = _ranges(np.arange(nq) + 1, after)
+    if QB.shape[1] == 1:
+        QB = QB[:, 0]
+        common = QB[I] & QB[J]
+        ok = np.bitwise_count(common) >= D - 1
+    else:
+        common = QB[I] & QB[J]
+        ok = _popcount(common) >= D - 1
+    I, J, common = I[ok], J[ok], common[ok]
+    if not len(I):
+        return _EMPTY, _EMPTY
+    g = qo[I]
+    gl = qn[g]
+    rp = np.repeat(np.arange(len(I)), gl)
+    Wq = _ranges(qs[g], gl)
+    cr = common[rp]
+    holds = (QB[Wq] & cr) == cr
+    if holds.ndim > 1:
+        holds = holds.all(axis=1)
+    holders = np.bincount(rp[holds], minlength=len(I))
+    keep = holders == 2
+    return I[keep], J[keep]
+
+
+class EngineND:
+    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> None:
+        self.net = net
+        self.D = net.input_dim
+        self.check = check  # called with a lower bound on the number of regions, may raise
+        self.exact = Exact(net, A_dom, b_dom)
+        self.A_dom, self.b_dom = A_dom, b_dom
+        self.labels = _Labels(net, A_dom.shape[0])
+        nlab = A_dom.shape[0] + sum(m.num_units for m in net.masos)
+        self.W = max(1, -(-nlab // 64))
+        self.st = _Store(self.D, self.W)
+        self._decode_cache: dict[int, tuple] = {}
+        # float pieces P0, P1 (K, n + 1) and the float of their exact difference P1 - P0
+        self.P0, self.P1, self.Pd, self.zero0 = [], [], [], []
+        for m in net.masos:
+            Pf = m.pieces_float()
+            self.P0.append(Pf[:, 0, :])
+            self.P1.append(Pf[:, -1, :])
+            if m.num_pieces == 2:
+                A, B = m.A, m.B
+                zero0 = all(v == 0 for v in A[:, 0].flat) and all(v == 0 for v in B[:, 0].flat)
+                self.zero0.append(zero0)
+                if zero0:  # the difference is piece 1 itself
+                    self.Pd.append(None)
+                    continue
+                # the nearest floats of the exact differences (not the difference of floats)
+                diff = [[float(v) for v in (list(A[k, 1] - A[k, 0]) + [B[k, 1] - B[k, 0]])] for k in range(m.num_units)]
+                self.Pd.append(np.array(diff, dtype=np.float64).reshape(m.num_units, m.input_dim + 1))
+            else:
+                self.Pd.append(None)
+                self.zero0.append(False)
+
+    # -- labels ----------------------------------------------------------------------------
+    def _decode(self, v: int) -> tuple:
+        hit = self._decode_cache.get(v)
+        if hit is None:
+            hit = self.labels.decode(v)
+            self._decode_cache[v] = hit
+        return hit
+
+    def _bits_labels(self, bits: np.ndarray) -> list[int]:
+        return np.flatnonzero(_unpack(bits.reshape(1, -1))[0]).tolist()
+
+    # -- exact fallback -------------------------------------------------------------------
+    def _exact_vertex(self, code: tuple, slot: int) -> tuple:
+        st = self.st
+        hit = st.exact[slot]
+        if hit is not None:
+            return hit
+        labs = [self._decode(j) for j in self._bits_labels(st.B[slot])]
+        geom = Geom(st.X[slot:slot + 1].copy(), st.e[slot:slot + 1].copy(),
+                    np.ones((1, len(labs)), dtype=bool), labs, [None])
+        x = self.exact.vertex(code, geom, 0)
+        st.exact[slot] = x
+        st.X[slot] = geom.X[0]
+        st.e[slot] = geom.e[0]
+        return x
+
+    def _exact_value(self, code: tuple, label: tuple, x: tuple, orient: int):
+        """A positive multiple of ``orient`` times the label's exact row at ``x``."""
+        row = self.exact.row_int(code, label)
+        D = self.D
+        return (sum(row[i] * x[i] for i in range(D)) + row[D]) * orient
+
+    # -- the root --------------------------------------------------------------------------
+    def _root(self):
+        D = self.D
+        verts, F = _domain_vertices(self.A_dom, self.b_dom)
+        n = len(verts)
+        X = np.array([[float(v) for v in x] for x in verts], dtype=np.float64).reshape(n, D)
+        e = U * np.max(np.abs(X), axis=1) + TINY
+        labels = [("d", i) for i in range(self.A_dom.shape[0])]
+        geom = _prune(Geom(X, e, F, labels, list(verts)), D)
+        st = self.st
+        s = st.reserve(n)
+        st.X[s:s + n] = X
+        st.e[s:s + n] = e
+        st.B[s:s + n] = 0
+        for j, lab in enumerate(geom.labels):
+            i = lab[1]
+            rows = np.flatnonzero(geom.F[:, j])
+            st.B[s + rows, i // 64] |= np.uint64(1 << (i % 64))
+        ex = np.empty(n, dtype=object)
+        ex[:] = list(verts)
+        st.exact[s:s + n] = ex
+        # edges: the combinatorial test among all pairs of vertices
+        I, J = _cut_face_edges(st.B[s:s + n], np.zeros(n, dtype=np.int64), 1, D)
+        es = st.add_edges(s + I, s + J)
+        M = np.hstack([np.eye(D), np.zeros((D, 1))])
+        return ([()], np.array([s]), np.array([n]), np.array([es]), np.array([len(I)]), M[None], np.zeros((1, D)))
+
+    # -- maps -----------------------------------------------------------------------------
+    def _maps(self, l: int, M: np.ndarray, E: np.ndarray):
+        """Float maps (C, K, D + 1) of the pieces and of their difference, with per-row bounds (C, K)."""
+        D = self.D
+        C, n, _ = M.shape
+        K = self.net.masos[l].num_units
+        flatM = np.empty((n + 1, C, D + 1))
+        flatM[:n] = M.transpose(1, 0, 2)
+        flatM[n] = 0.0
+        flatM[n, :, D] = 1.0
+        flatM = flatM.reshape(n + 1, (D + 1) * C)
+        Er = np.zeros((n + 1, C))
+        Er[:n] = E.T
+        rowmax = np.abs(flatM).reshape(n + 1, C, D + 1).max(axis=2) + Er
+        both = np.concatenate([Er, rowmax], axis=1)
+        gam = gamma(n + 3)
+
+        def product(P):
+            # P holds the nearest floats of exact rows: |exact - float| <= entry errors of the
+            # map times |P| (+ 2 ulps), plus the rounding of the dot products
+            G = (P @ flatM).reshape(K, C, D + 1).transpose(1, 0, 2)
+            bounds = np.abs(P) @ both
+            EG = (bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:]).T
+            return G, EG
+
+        return product
+
+    # -- one layer ---------------------------------------------------------------------------
+    def layer(self, l, codes, vs, vn, es, en, M, E):
+        net = self.net
+        m = net.masos[l]
+        K, R = m.num_units, m.num_pieces
+        C = len(codes)
+        D = self.D
+        need_next = any(mm.num_pieces > 1 for mm in net.masos[l + 1:])  # a later cut needs the maps
+        if R == 1:
+            new_codes = [c + ((0,) * K,) for c in codes]
+            if need_next:
+                G0, EG0 = self._maps(l, M, E)(self.P0[l])
+                return new_codes, vs, vn, es, en, G0, EG0
+            return new_codes, vs, vn, es, en, None, None
+        product = self._maps(l, M, E)
+        G1, EG1 = product(self.P1[l])
+        if self.zero0[l]:
+            G0 = np.zeros_like(G1)
+            EG0 = np.zeros_like(EG1)
+            H, EH = G1, EG1
+        else:
+            G0, EG0 = product(self.P0[l])
+            H, EH = product(self.Pd[l])
+        self.H, self.EH = H, EH
+        # -- which units may cut which cells: an L1 ball around each cell's centre -----------
+        st = self.st
+        seg = _excl(vn)
+        idx = _ranges(vs, vn)
+        Xv, ev = st.X[idx], st.e[idx]
+        ctr = np.add.reduceat(Xv, seg, axis=0) / vn[:, None]
+        rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, vn, axis=0)).sum(axis=1) + D * ev, seg) * (1 + gamma(2 * D + 4))
+        HX = H[:, :, :D]
+        hm = np.einsum("ckd,cd->ck", HX, ctr) + H[:, :, D]
+        aH = np.abs(H)
+        actr = np.abs(ctr)
+        slack = (
+            EH * (actr.sum(axis=1)[:, None] + 1)
+            + gamma(D + 2) * (np.einsum("ckd,cd->ck", aH[:, :, :D], actr) + aH[:, :, D])
+            + (aH[:, :, :D].max(axis=2) + EH) * rho[:, None]
+        ) * SAFETY + TINY
+        sure_pos = hm > slack
+        maybe = ~(sure_pos | (hm < -slack))
+        base = sure_pos.astype(np.int8)
+        # -- pieces: start as the cells; cut unit by unit across all of them ------------------
+        cap = max(16, 2 * C)
+        p = {
+            "vs": np.empty(cap, dtype=np.int64), "vn": np.empty(cap, dtype=np.int64),
+            "es": np.empty(cap, dtype=np.int64), "en": np.empty(cap, dtype=np.int64),
+            "cell": np.empty(cap, dtype=np.int64),
+        }
+        p_code = np.empty((cap, K), dtype=np.int8)
+        p_alive = np.zeros(cap, dtype=bool)
+        p["vs"][:C], p["vn"][:C], p["es"][:C], p["en"][:C], p["cell"][:C] = vs, vn, es, en, np.arange(C)
+        p_code[:C] = base
+        p_alive[:C] = True
+        P = C
+        for k in np.flatnonzero(maybe.any(axis=0)).tolist():
+            cand = np.flatnonzero(p_alive[:P] & maybe[p["cell"][:P], k])
+            if not len(cand):
+                continue
+            haspos, hasneg, children = self._cut(l, k, codes, cand, p)
+            p_code[cand[haspos & ~hasneg], k] = 1
+            if children is None:
+                continue
+            split_p, neg, pos = children
+            nnew = 2 * len(split_p)
+            if P + nnew > len(p_alive):
+                grow = max(P + nnew, 2 * len(p_alive))
+                for name in p:
+                    p[name] = np.resize(p[name], grow)
+                p_code = np.resize(p_code, (grow, K))
+                alive = np.zeros(grow, dtype=bool)
+                alive[:P] = p_alive[:P]
+                p_alive = alive
+            sl = slice(P, P + nnew)
+            for j, name in enumerate(("vs", "vn", "es", "en")):
+                p[name][sl] = np.column_stack([neg[j], pos[j]]).ravel()
+            p["cell"][sl] = np.repeat(p["cell"][split_p], 2)
+            newcodes = np.repeat(p_code[split_p], 2, axis=0)
+            newcodes[1::2, k] = 1
+            newcodes[0::2, k] = 0
+            p_code[sl] = newcodes
+            p_alive[sl] = True
+            p_alive[split_p] = False
+            P += nnew
+            if self.check is not None:
+                self.check(C + (P - C) // 2)
+        alive = np.flatnonzero(p_alive[:P])
+        cells = p["cell"][alive]
+        pc = p_code[alive]
+        order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
+        alive, cells, pc = alive[order], cells[order], pc[order]
+        new_codes = [codes[c] + (tuple(row),) for c, row in zip(cells.tolist(), pc.tolist())]
+        if need_next:
+            choose = pc.astype(bool)
+            Mn = np.where(choose[:, :, None], G1[cells], G0[cells])
+            En = np.where(choose, EG1[cells], EG0[cells])
+        else:
+            Mn = En = None
+        self.H = self.EH = None
+        return new_codes, p["vs"][alive], p["vn"][alive], p["es"][alive], p["en"][alive], Mn, En
+
+    # -- signs and splits -----------------------------------------------------------------
+    def _cut(self, l, k, codes, cand, p):
+        D = self.D
+        st = self.st
+        vs = p["vs"][cand]
+        vn = p["vn"][cand]
+        idx = _ranges(vs, vn)
+        seg = _excl(vn)
+        owner = np.repeat(np.arange(len(cand)), vn)
+        cells = p["cell"][cand]
+        h = self.H[cells, k][owner]
+        eh = self.EH[cells, k][owner]
+        X, e = st.X[idx], st.e[idx]
+        hx = h[:, :D]
+        vals = np.einsum("ij,ij->i", X, hx) + h[:, D]
+        ax = np.abs(X)
+        ah = np.abs(hx)
+        # |float value - exact value| <= entry errors * |x| + slope * vertex error + rounding
+        thr = (
+            eh * (ax.sum(axis=1) + 1 + D * e)
+            + e * (ah.sum(axis=1) + D * eh)
+            + gamma(D + 2) * (np.einsum("ij,ij->i", ax, ah) + np.abs(h[:, D]))
+        ) * SAFETY + TINY
+        s = np.zeros(len(idx), dtype=np.int8)
+        s[vals > thr] = 1
+        s[vals < -thr] = -1
+        exact_used = np.zeros(len(idx), dtype=bool)
+        und = np.flatnonzero((vals <= thr) & (vals >= -thr))
+        if len(und):
+            label = (l, k, 0, 1)
+            for v in und.tolist():
+                code = codes[int(cells[owner[v]])]
+                x = self._exact_vertex(code, int(idx[v]))
+                # H = g_1 - g_0 is minus the exact row g_0 - g_1 of the label (l, k, 0, 1)
+                val = self._exact_value(code, label, x, -1)
+                s[v] = (val > 0) - (val < 0)
+                exact_used[v] = True
+            X, e = st.X[idx], st.e[idx]
+            vals = np.einsum("ij,ij->i", X, hx) + h[:, D]
+        haspos = np.logical_or.reduceat(s > 0, seg)
+        hasneg = np.logical_or.reduceat(s < 0, seg)
+        mixed = haspos & hasneg
+        if not mixed.any():
+            return haspos, hasneg, None
+        # -- split the mixed pieces ------------------------------------------------------------
+        mp = np.flatnonzero(mixed)
+        m = len(mp)
+        pieces = cand[mp]
+        mvs = vs[mp]
+        mvn = vn[mp]
+        mseg = seg[mp]
+        gm = _ranges(mseg, mvn)  # positions (in idx order) of the vertices of mixed pieces
+        om = np.repeat(np.arange(m), mvn)
+        sg = s[gm]
+        # edges of the mixed pieces, as positions in idx
+        eidx = _ranges(p["es"][pieces], p["en"][pieces])
+        eo = np.repeat(np.arange(m), p["en"][pieces])
+        off = (mseg - mvs)[eo]
+        pu = st.E[eidx, 0] + off
+        pv = st.E[eidx, 1] + off
+        su, sv = s[pu], s[pv]
+        ci = np.flatnonzero(su * sv < 0)
+        upos = su[ci] > 0
+        A_ = np.where(upos, pu[ci], pv[ci])  # the positive end
+        B_ = np.where(upos, pv[ci], pu[ci])  # the negative end
+        co = eo[ci]
+        # new vertices in the per-cell engine's order: by (positive end, negative end) per piece
+        order = np.lexsort((B_, A_, co))
+        A_, B_, co = A_[order], B_[order], co[order]
+        nc = len(co)
+        Xn, en_ = crossing_points(vals[A_], vals[B_], thr[A_], thr[B_], X[A_], X[B_], e[A_], e[B_])
+        newlab = self.labels.unit(l, k)
+        nw, nbit = newlab // 64, np.uint64(1 << (newlab % 64))
+        SA, SB = idx[A_], idx[B_]
+        Bn = st.B[SA] & st.B[SB]
+        Bn[:, nw] |= nbit
+        exn = np.empty(nc, dtype=object)
+        need = np.flatnonzero(exact_used[A_] | exact_used[B_])
+        if len(need):
+            label = (l, k, 0, 1)
+            for q in need.tolist():
+                code = codes[int(cells[mp[co[q]]])]
+                xa = self._exact_vertex(code, int(SA[q]))
+                xb = self._exact_vertex(code, int(SB[q]))
+                va = self._exact_value(code, label, xa, -1)
+                vb = self._exact_value(code, label, xb, -1)
+                tt = va / (va - vb)
+                x = tuple(a + tt * (b - a) for a, b in zip(xa, xb))
+                exn[q] = x
+                Xn[q] = [float(v) for v in x]
+                en_[q] = U * float(np.abs(Xn[q]).max()) + TINY
+            X = st.X[idx]
+        # -- the cut face: zero vertices and new vertices; its edges ---------------------------
+        zmask = sg == 0
+        zp = gm[zmask]
+        zo = om[zmask]
+        QB = np.concatenate([st.B[idx[zp]], Bn])
+        QB[: len(zp), nw] |= nbit
+        qo = np.concatenate([zo, co])
+        qsrc = np.concatenate([zp, -1 - np.arange(nc)])  # >= 0: position in idx; < 0: new vertex
+        qord = np.argsort(qo, kind="stable")
+        QB, qo, qsrc = QB[qord], qo[qord], qsrc[qord]
+        QI, QJ = _cut_face_edges(QB, qo, m, D)
+        q_old = qsrc >= 0
+        qeo = qo[QI]
+        nnew = np.bincount(co, minlength=m)
+        rank_new = np.arange(nc) - _excl(nnew)[co]
+        out = []
+        for side in (-1, 1):
+            keepm = sg * side >= 0
+            kp = gm[keepm]
+            ko = om[keepm]
+            nold = np.bincount(ko, minlength=m)
+            tot = nold + nnew
+            base = st.reserve(int(tot.sum()))
+            cs = base + _excl(tot)
+            rank_old = np.arange(len(kp)) - _excl(nold)[ko]
+            slot_old = cs[ko] + rank_old
+            slot_new = cs[co] + nold[co] + rank_new
+            st.X[slot_old] = X[kp]
+            st.e[slot_old] = st.e[idx[kp]]
+            Bo = st.B[idx[kp]]
+            Bo[sg[keepm] == 0, nw] |= nbit
+            st.B[slot_old] = Bo
+            st.exact[slot_old] = st.exact[idx[kp]]
+            st.X[slot_new] = Xn
+            st.e[slot_new] = en_
+            st.B[slot_new] = Bn
+            st.exact[slot_new] = exn
+            posmap = np.full(len(idx), -1, dtype=np.int64)
+            posmap[kp] = slot_old
+            # old edges with no end on the other side, except those inside the cut face
+            emask = (su * side >= 0) & (sv * side >= 0) & ((su != 0) | (sv != 0))
+            ou, ov, oo = posmap[pu[emask]], posmap[pv[emask]], eo[emask]
+            # half edges: (this side's end, new vertex)
+            hu = posmap[A_ if side > 0 else B_]
+            # edges of the cut face
+            qslot = np.empty(len(qsrc), dtype=np.int64)
+            qslot[q_old] = posmap[qsrc[q_old]]
+            qslot[~q_old] = slot_new[-1 - qsrc[~q_old]]
+            allu = np.concatenate([ou, hu, qslot[QI]])
+            allv = np.concatenate([ov, slot_new, qslot[QJ]])
+            allo = np.concatenate([oo, co, qeo])
+            eord = np.argsort(allo, kind="stable")
+            ecount = np.bincount(allo, minlength=m)
+            e0 = st.add_edges(allu[eord], allv[eord])
+            out.append((cs, tot, e0 + _excl(ecount), ecount))
+        # -- labels that stop being facets (only possible where a vertex lies on the cut) ----
+        if len(zo):
+            for o in np.unique(zo).tolist():
+                for cs, tot, _, _ in out:
+                    self._prune_piece(int(cs[o]), int(tot[o]))
+        return haspos, hasneg, (pieces, out[0], out[1])
+
+    def _prune_piece(self, s: int, n: int) -> None:
+        st = self.st
+        D = self.D
+        Fb = _unpack(st.B[s:s + n])
+        cols = np.flatnonzero(Fb.any(axis=0))
+        F = Fb[:, cols]
+        g = _prune(Geom(None, None, F, list(range(len(cols))), None), D)
+        if len(g.labels) == len(cols):
+            return
+        dropped = np.setdiff1d(np.arange(len(cols)), np.array(g.labels, dtype=np.int64))
+        mask = np.zeros(st.B.shape[1], dtype=np.uint64)
+        for j in cols[dropped].tolist():
+            mask[j // 64] |= np.uint64(1 << (j % 64))
+        st.B[s:s + n] &= ~mask
+
+    # -- driver ----------------------------------------------------------------------------
+    def run(self) -> list[RegionRecord]:
+        codes, vs, vn, es, en, M, E = self._root()
+        for l in range(len(self.net.masos)):
+            codes, vs, vn, es, en, M, E = self.layer(l, codes, vs, vn, es, en, M, E)
+        return [_LazyRecord(c, self, s, n) for c, s, n in zip(codes, vs.tolist(), vn.tolist())]
+
+
+class _LazyRecord(RegionRecord):
+    """A region record whose Geom is built from the flat store on first use."""
+
+    __slots__ = ("_eng", "_s", "_n", "_geom")
+
+    def __init__(self, code: tuple, eng: EngineND, s: int, n: int) -> None:
+        self.code = code
+        self._eng = eng
+        self._s = s
+        self._n = n
+        self._geom = None
+        self.M = None
+        self.E = None
+
+    @property
+    def geom(self) -> Geom:  # type: ignore[override]
+        if self._geom is None:
+            st = self._eng.st
+            sl = slice(self._s, self._s + self._n)
+            Fb = _unpack(st.B[sl])
+            cols = np.flatnonzero(Fb.any(axis=0))
+            labels = [self._eng._decode(int(j)) for j in cols]
+            self._geom = Geom(st.X[sl].copy(), st.e[sl].copy(), Fb[:, cols].copy(), labels, list(st.exact[sl]))
+        return self._geom
+
+
+def enumerate_nd(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> tuple[list[RegionRecord], EngineND]:
+    eng = EngineND(net, A_dom, b_dom, check)
+    return eng.run(), eng
