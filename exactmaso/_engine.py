@@ -248,6 +248,22 @@ class Exact:
         return tuple(Fraction(int(sol[j, 0].p), int(sol[j, 0].q)) for j in range(D))
 
 
+def float_cut_rows(m: Any) -> np.ndarray | None:
+    """For a two-piece layer: nearest floats of the exact rows ``piece 1 - piece 0``, (K, n + 1).
+
+    None when piece 0 is identically zero (ReLU), where the cut rows are piece 1 itself.
+    Rounding the exact difference keeps the error within one ulp of each entry, which the
+    engines' product bounds cover; a difference of two rounded pieces would not be (it can
+    cancel).
+    """
+    A, B = m.A, m.B
+    if all(v == 0 for v in A[:, 0].flat) and all(v == 0 for v in B[:, 0].flat):
+        return None
+    K, _, n = A.shape
+    diff = np.concatenate([A[:, 1] - A[:, 0], (B[:, 1] - B[:, 0])[:, None]], axis=1)
+    return np.array([float(v) for v in diff.flat], dtype=np.float64).reshape(K, n + 1)
+
+
 def crossing_points(ha, hb, da, db, Xa, Xb, ea, eb) -> tuple[np.ndarray, np.ndarray]:
     """Float points where segments [Xa, Xb] cross an affine function's zero, with error bounds.
 

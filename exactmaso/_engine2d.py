@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, crossing_points, domain_vertices, gamma
+from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, crossing_points, domain_vertices, float_cut_rows, gamma
 from .maso import Network
 
 __all__ = ["supports", "enumerate_2d"]
@@ -123,11 +123,12 @@ class Engine2D:
         self.labels = _Labels(net, A_dom.shape[0])
         self.store = _Store()
         # float pieces: P0, P1 as (K, n + 1); their difference (and bounds) for the cuts
-        self.P0, self.P1 = [], []
+        self.P0, self.P1, self.Pd = [], [], []
         for m in net.masos:
             Pf = m.pieces_float()
             self.P0.append(Pf[:, 0, :])
             self.P1.append(Pf[:, -1, :])
+            self.Pd.append(float_cut_rows(m) if m.num_pieces == 2 else None)
 
     # -- exact fallback -------------------------------------------------------------------
     def _exact_vertex(self, code: tuple, j: int, prev: int) -> tuple:
@@ -205,15 +206,13 @@ class Engine2D:
             return G, EG
 
         G1, EG1 = product(self.P1[l])
-        if not self.P0[l].any():
+        if self.Pd[l] is None:
             G0 = np.zeros_like(G1)
             EG0 = np.zeros_like(EG1)
             H, EH = G1, EG1
         else:
             G0, EG0 = product(self.P0[l])
-            H, EH = product(self.P1[l] - self.P0[l])
-            # the float difference of the pieces rounds: widen by an ulp of the pieces
-            EH = EH + U * (np.abs(H) + 2 * (np.abs(G1) + np.abs(G0))).max(axis=2)
+            H, EH = product(self.Pd[l])
         # -- which units may cut which cells: a ball around each cell's centre -------------
         seg = np.concatenate([[0], np.cumsum(lens)[:-1]])
         idx = _ranges(starts, lens)

@@ -37,7 +37,7 @@ from itertools import combinations
 import flint
 import numpy as np
 
-from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, _prune, crossing_points, gamma
+from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, _prune, crossing_points, float_cut_rows, gamma
 from ._engine2d import _Labels, _ranges
 from .maso import Network
 
@@ -194,15 +194,9 @@ class EngineND:
             self.P0.append(Pf[:, 0, :])
             self.P1.append(Pf[:, -1, :])
             if m.num_pieces == 2:
-                A, B = m.A, m.B
-                zero0 = all(v == 0 for v in A[:, 0].flat) and all(v == 0 for v in B[:, 0].flat)
-                self.zero0.append(zero0)
-                if zero0:  # the difference is piece 1 itself
-                    self.Pd.append(None)
-                    continue
-                # the nearest floats of the exact differences (not the difference of floats)
-                diff = [[float(v) for v in (list(A[k, 1] - A[k, 0]) + [B[k, 1] - B[k, 0]])] for k in range(m.num_units)]
-                self.Pd.append(np.array(diff, dtype=np.float64).reshape(m.num_units, m.input_dim + 1))
+                pd = float_cut_rows(m)  # None: piece 0 is zero and the cut rows are piece 1
+                self.zero0.append(pd is None)
+                self.Pd.append(pd)
             else:
                 self.Pd.append(None)
                 self.zero0.append(False)
