@@ -53,10 +53,42 @@ def adjacency_graph(part: "Partition") -> nx.Graph:
         hi = [it for it in items if part[it[0]].code[l][k] == s]
         if not lo or not hi:
             continue
-        pairs = _sweep_2d(part, lo, hi) if D == 2 else ((a, b) for a in lo for b in hi if _touch(part, a, b, D))
-        for a, b in pairs:
-            G.add_edge(a[0], b[0], units=_units(part[a[0]].code, part[b[0]].code, (l, k)), facets=(a, b))
+        if D == 1:
+            pairs = [(a, b, None) for a in lo for b in hi]
+        elif D == 2:
+            pairs = [(a, b, None) for a, b in _sweep_2d(part, lo, hi)]
+        else:
+            pairs = _pairs_nd(part, lo, hi)
+        for a, b, point in pairs:
+            G.add_edge(a[0], b[0], units=_units(part[a[0]].code, part[b[0]].code, (l, k)), facets=(a, b), point=point)
     return G
+
+
+def _pairs_nd(part: "Partition", lo_side: list, hi_side: list) -> list:
+    """Adjacent pairs among facets on one hyperplane (D >= 3), with their exact points.
+
+    Facets whose bounding boxes (widened by the vertices' error bounds) are disjoint cannot
+    share a (D-1)-face; the others get an LP that proposes a common relative-interior point,
+    which is then checked exactly.
+    """
+    def box(item):
+        reg = part[item[0]]
+        g = reg._rec.geom
+        v = _facet_vertices(reg._rec, item[1])
+        e = float(g.e[v].max())
+        return g.X[v].min(axis=0) - 2 * e, g.X[v].max(axis=0) + 2 * e
+
+    boxes_hi = [box(b) for b in hi_side]
+    out = []
+    for a in lo_side:
+        alo, ahi = box(a)
+        for b, (blo, bhi) in zip(hi_side, boxes_hi):
+            if np.any(bhi < alo) or np.any(ahi < blo):
+                continue
+            point = _overlap_lp(part, a, b)
+            if point is not None:
+                out.append((a, b, point))
+    return out
 
 
 def _line_key(code: tuple, label: tuple) -> tuple:
@@ -133,17 +165,6 @@ def _units(c1: tuple, c2: tuple, unit: tuple[int, int]) -> tuple[tuple[int, int]
     return tuple(sorted(out))
 
 
-def _touch(part: "Partition", a: tuple[int, int], b: tuple[int, int], D: int) -> bool:
-    if D == 1:
-        return True
-    if D == 2:
-        gap = _gap_filter_2d(part, a, b)
-        if gap != 0:
-            return gap > 0
-        return _overlap_2d(part, a, b) is not None
-    return _overlap_lp(part, a, b) is not None
-
-
 def _gap_filter_2d(part: "Partition", a: tuple[int, int], b: tuple[int, int]) -> int:
     """Sign of the overlap length of two collinear segments, or 0 when floats cannot tell.
 
@@ -183,8 +204,13 @@ def _overlap_2d(part: "Partition", a: tuple[int, int], b: tuple[int, int]):
 
 
 def _overlap_lp(part: "Partition", a: tuple[int, int], b: tuple[int, int]):
-    """A point in the relative interior of both facets (D >= 3): LP proposes, exact decides."""
-    from scipy.optimize import linprog
+    """A point in the relative interior of both facets (D >= 3): LP proposes, exact decides.
+
+    The LP is a Chebyshev centre inside the facets' hyperplane, in coordinates ``x = x0 + N y``
+    of it; the proposal is projected exactly onto the hyperplane and must satisfy every other
+    facet row of both regions strictly.
+    """
+    from .lp import chebyshev_center
 
     ra, rb = part[a[0]], part[b[0]]
     D = part.net.input_dim
@@ -192,23 +218,18 @@ def _overlap_lp(part: "Partition", a: tuple[int, int], b: tuple[int, int]):
     rows_b = rb.facet_rows()
     h = rows_a[a[1]]
     others = [r for i, r in enumerate(rows_a) if i != a[1]] + [r for i, r in enumerate(rows_b) if i != b[1]]
-    # maximise t subject to a.x + c >= t ||a|| for the others, h(x) = 0
+    hf = np.array([float(v) for v in h[:D]])
+    hn = float(np.linalg.norm(hf))
+    x0 = -float(h[D]) / hn**2 * hf
+    N = np.linalg.svd(hf[None, :])[2][1:].T  # (D, D-1) orthonormal basis of the hyperplane
     Af = np.array([[float(v) for v in r[:D]] for r in others])
     cf = np.array([float(r[D]) for r in others])
-    nrm = np.linalg.norm(Af, axis=1)
-    nrm[nrm == 0] = 1.0
-    A_ub = np.hstack([-Af / nrm[:, None], np.ones((len(others), 1))])
-    b_ub = cf / nrm
-    hf = np.array([float(v) for v in h[:D]])
-    hn = np.linalg.norm(hf)
-    A_eq = np.hstack([hf / hn, [0.0]])[None, :]
-    b_eq = np.array([-float(h[D]) / hn])
-    res = linprog(np.r_[np.zeros(D), -1.0], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
-                  bounds=[(None, None)] * D + [(None, 1.0)], method="highs")
-    if res.status != 0 or res.x[-1] <= 1e-12:
+    # a.x + c >= 0  <=>  -(a N) y <= a x0 + c
+    got = chebyshev_center(-(Af @ N), Af @ x0 + cf)
+    if got is None or not got[1] > 1e-12:
         return None
-    y = [Fraction(*float(v).as_integer_ratio()) for v in res.x[:D]]
-    # project exactly onto the hyperplane h(x) = 0
+    yv = x0 + N @ got[0]
+    y = [Fraction(*float(v).as_integer_ratio()) for v in yv]
     hv = h[:D]
     val = sum(p * q for p, q in zip(hv, y)) + h[D]
     nn = sum(p * p for p in hv)
@@ -224,6 +245,8 @@ def edge_point(part: "Partition", i: int, j: int) -> tuple[Fraction, ...]:
     a, b = data["facets"]
     if a[0] != i:
         a, b = b, a
+    if data.get("point") is not None:
+        return data["point"]
     D = part.net.input_dim
     if D == 1:
         return tuple(part[i].vertex(_facet_vertices(part[i]._rec, a[1])[0]))

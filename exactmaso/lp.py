@@ -30,12 +30,15 @@ only before the first ``run()`` in the process; the integrality array passed to
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
+import os
+import sys
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import flint
 import numpy as np
@@ -103,6 +106,25 @@ _THREADS_LOCK = threading.Lock()
 _THREADS_SET = False
 
 
+@contextlib.contextmanager
+def _silenced_stdout() -> Iterator[None]:
+    """Send the C-level standard output to /dev/null for the duration (banners from C++)."""
+    try:
+        sys.stdout.flush()
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real file descriptor (e.g. captured)
+        yield
+        return
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 class LPSolver:
     """One reused :class:`highspy.Highs` object (output off, presolve off, one thread).
 
@@ -119,7 +141,8 @@ class LPSolver:
         if self._highs is None:
             import highspy
 
-            h = highspy.Highs()
+            with _silenced_stdout():  # the first Highs() prints a banner whatever its options
+                h = highspy.Highs()
             h.setOptionValue("output_flag", False)
             h.setOptionValue("presolve", "off")
             with _THREADS_LOCK:
