@@ -126,9 +126,12 @@ def _child(conn, name: str, method: str, time_limit: float | None, verify: bool,
                 out.update(timeout=True, seconds=time.perf_counter() - t0, count=getattr(exc, "count", None))
             if verify and part is not None:
                 out["rss_regions"] = _maxrss_mib()
+                out["rss_peak"] = out["rss_regions"]
+                conn.send(dict(out, partial=True))  # the parent keeps this if verify is killed
                 t0 = time.perf_counter()
                 out["edges"] = len(part.graph.edges)
                 out["graph_s"] = time.perf_counter() - t0
+                conn.send(dict(out, partial=True))
                 t0 = time.perf_counter()
                 try:
                     part.verify()
@@ -153,19 +156,30 @@ def measure(name: str, method: str, *, time_limit: float | None, verify: bool = 
     p.start()
     child.close()
     rec: dict[str, Any] | None = None
-    if parent.poll(hard_limit):
+    partial: dict[str, Any] | None = None
+    deadline = None if hard_limit is None else time.monotonic() + hard_limit
+    while rec is None:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not parent.poll(left):
+            break
         try:
-            rec = parent.recv()
+            msg = parent.recv()
         except EOFError:
-            rec = None
+            break
+        if msg.get("partial"):
+            partial = msg
+        else:
+            rec = msg
     if rec is None:
+        why = f"killed after {hard_limit:.0f} s (hard limit)" if p.is_alive() else f"child died (exit code {p.exitcode})"
         if p.is_alive():
             p.terminate()
             p.join(5)
-            rec = {"name": name, "method": method, "error": f"killed after {hard_limit:.0f} s (hard limit)"}
+        if partial is not None:  # regions finished; graph/verify did not
+            rec = dict(partial, verify=why)
+            rec.pop("partial")
         else:
-            p.join()
-            rec = {"name": name, "method": method, "error": f"child died (exit code {p.exitcode})"}
+            rec = {"name": name, "method": method, "error": why}
     p.join()
     return rec
 
@@ -230,6 +244,10 @@ def print_table(names: list[str], em_recs: dict, naive_recs: dict, *, verify: bo
     print("-" * len(line))
     for r in rows:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+    for name in names:
+        e = em_recs.get(name)
+        if e and e.get("verify") not in (None, "ok"):
+            print(f"\n{name} graph/verify: {e['verify']}")
     for recs in (em_recs, naive_recs):
         for name in names:
             rec = recs.get(name)
@@ -260,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=None, help="seconds per network (em.regions time_limit=)")
     ap.add_argument("--naive-time-limit", type=float, default=None,
                     help="seconds per network for the naive baseline (default: none)")
+    ap.add_argument("--hard-limit", type=float, default=None,
+                    help="kill a measurement (incl. graph/verify) after this many seconds "
+                         "(default 3 * time-limit + 120, none without --time-limit)")
     ap.add_argument("--verify", action="store_true", help="also time part.graph and part.verify()")
     ap.add_argument("--count-only", action="store_true", help="time em.count_regions instead of em.regions")
     args = ap.parse_args(argv)
@@ -269,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         ap.error(f"unknown network(s) {bad}; expected some of {list(NETWORKS)}")
     # a safety net for a child that ignores its time limit
-    hard = None if args.time_limit is None else 3 * args.time_limit + 120
+    ap_hard = args.hard_limit
+    hard = ap_hard if ap_hard is not None else (None if args.time_limit is None else 3 * args.time_limit + 120)
     naive_hard = None if args.naive_time_limit is None else 3 * args.naive_time_limit + 120
 
     import platform
