@@ -171,15 +171,19 @@ class Engine2D:
         ex = np.empty(n, dtype=object)
         ex[:] = [verts[i] for i in order]
         s = self.store.append(X, e, np.array(labs), ex)
-        M = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-        return [()], np.array([s]), np.array([n]), M[None], np.zeros((1, 2))
+        # the map of the input itself, unit-major (n + 1, C, 3) with the row (0, 0, 1) last;
+        # error bounds per row (n + 1, C) and the rows' largest entries plus bounds
+        M = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])[:, None, :]
+        return [()], np.array([s]), np.array([n]), M, (np.zeros((3, 1)), np.ones((3, 1)))
 
     # -- one layer ---------------------------------------------------------------------------
     def layer(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
         """Cut all cells of level l by layer l.  Returns the level-(l+1) cells.
 
-        ``M`` (C, n, 3) holds each cell's float map of the layer input; ``E`` (C, n) bounds
-        the error of every entry of a row.
+        Maps are unit-major: ``M`` (n + 1, C, 3) holds row ``i`` of every cell's augmented float
+        map of the layer input (the last row is (0, 0, 1)); ``E = (Er, rowmax)`` holds, per row
+        and cell, a bound on the error of the row's entries and the row's largest |entry|
+        plus that bound.  This is the layout the GEMM produces, so nothing is transposed.
         """
         net = self.net
         m = net.masos[l]
@@ -187,28 +191,21 @@ class Engine2D:
         C = len(codes)
         if R == 1:
             return _LevelCodes(codes, np.arange(C), np.zeros((C, K), dtype=np.int8)), starts, lens, None, None
-        n = M.shape[1]
-        # augmented maps, stacked for one GEMM: (n + 1, 3C); error bounds per row: (n + 1, C)
-        flatM = np.empty((n + 1, C, 3))
-        flatM[:n] = M.transpose(1, 0, 2)
-        flatM[n] = (0.0, 0.0, 1.0)
-        flatM = flatM.reshape(n + 1, 3 * C)
-        Er = np.zeros((n + 1, C))
-        Er[:n] = E.T
-        rowmax = np.abs(flatM).reshape(n + 1, C, 3).max(axis=2) + Er
+        n = M.shape[0] - 1
+        Er, rowmax = E
+        flatM = M.reshape(n + 1, 3 * C)
         both = np.concatenate([Er, rowmax], axis=1)
         gam = gamma(n + 3)
 
         def product(P):
-            G = (P @ flatM).reshape(K, C, 3).transpose(1, 0, 2)
+            G = (P @ flatM).reshape(K, C, 3)
             bounds = np.abs(P) @ both
-            EG = (bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:]).T
+            EG = bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:]
             return G, EG
 
         G1, EG1 = product(self.P1[l])
         if self.Pd[l] is None:
-            G0 = np.zeros_like(G1)
-            EG0 = np.zeros_like(EG1)
+            G0 = EG0 = None
             H, EH = G1, EG1
         else:
             G0, EG0 = product(self.P0[l])
@@ -219,15 +216,18 @@ class Engine2D:
         Xv, ev = self.store.X[idx], self.store.e[idx]
         ctr = np.add.reduceat(Xv, seg, axis=0) / lens[:, None]
         rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, lens, axis=0)).sum(axis=1) + 2 * ev, seg) * (1 + 4 * U)
-        hm = H[:, :, 0] * ctr[:, 0:1] + H[:, :, 1] * ctr[:, 1:2] + H[:, :, 2]
-        aH = np.abs(H)
+        c0, c1 = ctr[:, 0], ctr[:, 1]  # (C,), broadcast against the (K, C) planes of H
+        H0, H1, H2 = H[:, :, 0], H[:, :, 1], H[:, :, 2]
+        hm = H0 * c0 + H1 * c1 + H2
+        a0, a1 = np.abs(H0), np.abs(H1)
+        ac0, ac1 = np.abs(c0), np.abs(c1)
         slack = (
-            EH * (np.abs(ctr[:, 0:1]) + np.abs(ctr[:, 1:2]) + 1)
-            + _G3 * (aH[:, :, 0] * np.abs(ctr[:, 0:1]) + aH[:, :, 1] * np.abs(ctr[:, 1:2]) + aH[:, :, 2])
-            + (np.maximum(aH[:, :, 0], aH[:, :, 1]) + EH) * rho[:, None]
+            EH * (ac0 + ac1 + 1)
+            + _G3 * (a0 * ac0 + a1 * ac1 + np.abs(H2))
+            + (np.maximum(a0, a1) + EH) * rho
         ) * SAFETY + TINY
-        sure_pos = hm > slack
-        maybe = ~(sure_pos | (hm < -slack))
+        sure_pos = (hm > slack).T  # (C, K)
+        maybe = ~(sure_pos | (hm < -slack).T)
         base = sure_pos.astype(np.int8)
         # -- pieces: start as the cells; cut unit by unit across all of them ------------------
         cap = max(16, 2 * C)
@@ -291,12 +291,27 @@ class Engine2D:
         alive, cells, pc = alive[order], cells[order], pc[order]
         new_codes = _LevelCodes(codes, cells, pc)
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
-            choose = pc.astype(bool)
-            Mn = np.where(choose[:, :, None], G1[cells], G0[cells])
-            En = np.where(choose, EG1[cells], EG0[cells])
+            choose = pc.T.astype(bool)  # (K, P)
+            Pn = len(cells)
+            Mn = np.empty((K + 1, Pn, 3))
+            Ern = np.zeros((K + 1, Pn))
+            rmx = np.empty((K + 1, Pn))
+            Mn[K] = (0.0, 0.0, 1.0)
+            rmx[K] = 1.0
+            big1 = np.abs(G1).max(axis=2)  # on the parent cells, then gathered
+            if G0 is None:  # ReLU: piece 0 is exactly zero
+                np.multiply(G1[:, cells, :], choose[:, :, None], out=Mn[:K])
+                np.multiply(EG1[:, cells], choose, out=Ern[:K])
+                np.multiply(big1[:, cells], choose, out=rmx[:K])
+            else:
+                Mn[:K] = np.where(choose[:, :, None], G1[:, cells, :], G0[:, cells, :])
+                Ern[:K] = np.where(choose, EG1[:, cells], EG0[:, cells])
+                rmx[:K] = np.where(choose, big1[:, cells], np.abs(G0).max(axis=2)[:, cells])
+            rmx[:K] += Ern[:K]
+            Mn_E = (Ern, rmx)
         else:  # the next layer is the affine read-out: no cut needs these maps
-            Mn = En = None
-        return new_codes, p_start[alive], p_len[alive], Mn, En
+            Mn = Mn_E = None
+        return new_codes, p_start[alive], p_len[alive], Mn, Mn_E
 
     def _cut(self, l, kc, codes, cand, p_start, p_len, p_cell, H, EH):
         """Signs of unit ``kc[i]`` at the vertices of piece ``cand[i]``; split the mixed pieces."""
@@ -307,8 +322,8 @@ class Engine2D:
         seg = np.concatenate([[0], np.cumsum(lens)[:-1]])
         owner = np.repeat(np.arange(len(cand)), lens)
         cells = p_cell[cand]
-        h = H[cells, kc][owner]
-        eh = EH[cells, kc][owner]
+        h = H[kc, cells][owner]
+        eh = EH[kc, cells][owner]
         X, e = st.X[idx], st.e[idx]
         vals = X[:, 0] * h[:, 0] + X[:, 1] * h[:, 1] + h[:, 2]
         ax = np.abs(X)
@@ -441,7 +456,8 @@ class Engine2D:
                 continue
             futures.append(executor.submit(
                 _subtree, self.net, self.A_dom, self.b_dom, codes[a:b], self._export(starts[a:b], lens[a:b]),
-                None if M is None else M[a:b], None if E is None else E[a:b],
+                None if M is None else np.ascontiguousarray(M[:, a:b]),
+                None if E is None else (np.ascontiguousarray(E[0][:, a:b]), np.ascontiguousarray(E[1][:, a:b])),
             ))
         out_codes, out_starts, out_lens = [], [], []
         for fut in futures:
