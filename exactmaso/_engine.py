@@ -257,7 +257,9 @@ def float_cut_rows(m: Any) -> np.ndarray | None:
     cancel).
     """
     A, B = m.A, m.B
-    if all(v == 0 for v in A[:, 0].flat) and all(v == 0 for v in B[:, 0].flat):
+    R = m.num_pieces
+    where = m.pieces_int()[1]
+    if all(where[k * R] < 0 for k in range(m.num_units)):  # every piece 0 is identically zero
         return None
     K, _, n = A.shape
     diff = np.concatenate([A[:, 1] - A[:, 0], (B[:, 1] - B[:, 0])[:, None]], axis=1)

@@ -11,6 +11,7 @@ instead of a few hundred.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,23 @@ _G3 = gamma(4)  # rounding of a 2-D dot product plus offset, and of the inputs
 def supports(net: Network) -> bool:
     """True when the batched engine applies: 2-D input, units of at most two pieces."""
     return net.input_dim == 2 and all(m.num_pieces <= 2 for m in net.masos)
+
+
+def _ball_test(H0, H1, H2, EH, c0, c1, rho):
+    """``h(c)`` and a bound on ``|h(x) - h(c)|`` plus all rounding, over the L1 ball ``|x - c| <= rho``.
+
+    ``h = H0 x0 + H1 x1 + H2`` is a float row with entry error ``EH``; where ``|h(c)|`` exceeds
+    the bound, the exact function has that sign on the whole ball.  Arrays broadcast.
+    """
+    a0, a1 = np.abs(H0), np.abs(H1)
+    ac0, ac1 = np.abs(c0), np.abs(c1)
+    hm = H0 * c0 + H1 * c1 + H2
+    slack = (
+        EH * (ac0 + ac1 + 1)
+        + _G3 * (a0 * ac0 + a1 * ac1 + np.abs(H2))
+        + (np.maximum(a0, a1) + EH) * rho
+    ) * SAFETY + TINY
+    return hm, slack
 
 
 class _LevelCodes:
@@ -211,21 +229,9 @@ class Engine2D:
             G0, EG0 = product(self.P0[l])
             H, EH = product(self.Pd[l])
         # -- which units may cut which cells: a ball around each cell's centre -------------
-        seg = np.concatenate([[0], np.cumsum(lens)[:-1]])
-        idx = _ranges(starts, lens)
-        Xv, ev = self.store.X[idx], self.store.e[idx]
-        ctr = np.add.reduceat(Xv, seg, axis=0) / lens[:, None]
-        rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, lens, axis=0)).sum(axis=1) + 2 * ev, seg) * (1 + 4 * U)
-        c0, c1 = ctr[:, 0], ctr[:, 1]  # (C,), broadcast against the (K, C) planes of H
+        ctr, rho = self._balls(starts, lens)
         H0, H1, H2 = H[:, :, 0], H[:, :, 1], H[:, :, 2]
-        hm = H0 * c0 + H1 * c1 + H2
-        a0, a1 = np.abs(H0), np.abs(H1)
-        ac0, ac1 = np.abs(c0), np.abs(c1)
-        slack = (
-            EH * (ac0 + ac1 + 1)
-            + _G3 * (a0 * ac0 + a1 * ac1 + np.abs(H2))
-            + (np.maximum(a0, a1) + EH) * rho
-        ) * SAFETY + TINY
+        hm, slack = _ball_test(H0, H1, H2, EH, ctr[:, 0], ctr[:, 1], rho)  # (K, C)
         sure_pos = (hm > slack).T  # (C, K)
         maybe = ~(sure_pos | (hm < -slack).T)
         base = sure_pos.astype(np.int8)
@@ -236,7 +242,10 @@ class Engine2D:
         p_cell = np.empty(cap, dtype=np.int64)
         p_code = np.empty((cap, K), dtype=np.int8)
         p_alive = np.zeros(cap, dtype=bool)
+        p_ctr = np.empty((cap, 2))
+        p_rho = np.empty(cap)
         p_start[:C], p_len[:C], p_cell[:C], p_code[:C], p_alive[:C] = starts, lens, np.arange(C), base, True
+        p_ctr[:C], p_rho[:C] = ctr, rho
         P = C
         # wavefront: at step t every cell cuts its pieces by its own t-th candidate unit, in
         # increasing unit order, so all cells advance together in one batched call per step
@@ -252,6 +261,15 @@ class Engine2D:
             if not len(cand):
                 continue
             kc = unit_at[p_cell[cand]]
+            # the same ball test per piece: pieces far from the line need no vertex work
+            hc, cc = H[kc, p_cell[cand]], EH[kc, p_cell[cand]]
+            hm_p, slack_p = _ball_test(hc[:, 0], hc[:, 1], hc[:, 2], cc, p_ctr[cand, 0], p_ctr[cand, 1], p_rho[cand])
+            surely = hm_p > slack_p
+            p_code[cand[surely], kc[surely]] = 1
+            near = ~(surely | (hm_p < -slack_p))
+            cand, kc = cand[near], kc[near]
+            if not len(cand):
+                continue
             haspos, hasneg, children = self._cut(l, kc, codes, cand, p_start, p_len, p_cell, H, EH)
             up = haspos & ~hasneg
             p_code[cand[up], kc[up]] = 1
@@ -265,6 +283,8 @@ class Engine2D:
                 p_len = np.resize(p_len, grow)
                 p_cell = np.resize(p_cell, grow)
                 p_code = np.resize(p_code, (grow, K))
+                p_ctr = np.resize(p_ctr, (grow, 2))
+                p_rho = np.resize(p_rho, grow)
                 alive = np.zeros(grow, dtype=bool)
                 alive[:P] = p_alive[:P]
                 p_alive = alive
@@ -278,6 +298,7 @@ class Engine2D:
             newcodes[2 * pair, ks] = 0
             newcodes[2 * pair + 1, ks] = 1
             p_code[sl] = newcodes
+            p_ctr[sl], p_rho[sl] = self._balls(p_start[sl], p_len[sl])
             p_alive[sl] = True
             p_alive[split_p] = False
             P += nnew
@@ -312,6 +333,15 @@ class Engine2D:
         else:  # the next layer is the affine read-out: no cut needs these maps
             Mn = Mn_E = None
         return new_codes, p_start[alive], p_len[alive], Mn, Mn_E
+
+    def _balls(self, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Centre (mean of the float vertices) and an L1 radius holding every exact vertex."""
+        seg = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        idx = _ranges(starts, lens)
+        Xv, ev = self.store.X[idx], self.store.e[idx]
+        ctr = np.add.reduceat(Xv, seg, axis=0) / lens[:, None]
+        rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, lens, axis=0)).sum(axis=1) + 2 * ev, seg) * (1 + 4 * U)
+        return ctr, rho
 
     def _cut(self, l, kc, codes, cand, p_start, p_len, p_cell, H, EH):
         """Signs of unit ``kc[i]`` at the vertices of piece ``cand[i]``; split the mixed pieces."""
@@ -474,8 +504,7 @@ class Engine2D:
         return st.X[idx], st.e[idx], st.lab[idx], st.exact[idx], lens
 
     def _records(self, codes, starts, lens) -> list[RegionRecord]:
-        codes = codes.all() if isinstance(codes, _LevelCodes) else codes
-        return [_LazyRecord(c, self, int(s), int(n)) for c, s, n in zip(codes, starts.tolist(), lens.tolist())]
+        return [_LazyRecord(codes, c, self, s, n) for c, (s, n) in enumerate(zip(starts.tolist(), lens.tolist()))]
 
 
 def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
@@ -493,16 +522,21 @@ def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
 class _LazyRecord(RegionRecord):
     """A region record whose Geom is built from the flat store on first use."""
 
-    __slots__ = ("_eng", "_s", "_n", "_geom")
+    __slots__ = ("_codes", "_c", "_eng", "_s", "_n", "_geom")
 
-    def __init__(self, code: tuple, eng: Engine2D, s: int, n: int) -> None:
-        self.code = code
+    def __init__(self, codes: Any, c: int, eng: Engine2D, s: int, n: int) -> None:
+        self._codes = codes  # a _LevelCodes (tuples built on demand) or a list of codes
+        self._c = c
         self._eng = eng
         self._s = s
         self._n = n
         self._geom = None
         self.M = None
         self.E = None
+
+    @property
+    def code(self) -> tuple:  # type: ignore[override]
+        return self._codes[self._c]
 
     @property
     def geom(self) -> Geom:  # type: ignore[override]

@@ -47,17 +47,21 @@ def _domain_arrays(dom: Any, D: int) -> tuple[np.ndarray, np.ndarray]:
 class Region:
     """One linear region: its code, and exact geometry computed on first use."""
 
-    __slots__ = ("index", "code", "_rec", "_part", "_cache")
+    __slots__ = ("index", "_rec", "_part", "_cache")
 
     def __init__(self, index: int, rec: RegionRecord, part: "Partition") -> None:
         self.index = index
-        self.code = rec.code
         self._rec = rec
         self._part = part
         self._cache: dict = {}
 
     def __repr__(self) -> str:
         return f"Region(index={self.index}, vertices={len(self._rec.geom.X)}, facets={len(self._rec.geom.labels)})"
+
+    @property
+    def code(self) -> tuple:
+        """Per layer, the arg-max piece of every unit on this region (a tuple of tuples)."""
+        return self._rec.code
 
     @property
     def facet_labels(self) -> list[tuple]:
@@ -174,7 +178,7 @@ class Partition(Sequence[Region]):
         self.domain = domain
         self._engine = engine
         self._regions = [Region(i, rec, self) for i, rec in enumerate(records)]
-        self._index = {r.code: r.index for r in self._regions}
+        self._index: dict | None = None  # code -> index, built on first use
         self._graph = None
 
     def __len__(self) -> int:
@@ -191,7 +195,12 @@ class Partition(Sequence[Region]):
 
     def index_of(self, code: Any) -> int:
         """Index of the region with this code (KeyError if no region has it)."""
-        return self._index[self.net.check_code(code)]
+        return self._code_index()[self.net.check_code(code)]
+
+    def _code_index(self) -> dict:
+        if self._index is None or len(self._index) != len(self._regions):
+            self._index = {r.code: r.index for r in self._regions}
+        return self._index
 
     # -- structure -----------------------------------------------------------------------
     @property
@@ -226,7 +235,7 @@ class Partition(Sequence[Region]):
         if any(sum(A[i, j] * X[j] for j in range(D)) > b[i] for i in range(A.shape[0])):
             raise DomainError(f"x = {[str(v) for v in X]} lies outside the domain")
         code = self.net.code(X)
-        hit = self._index.get(code)
+        hit = self._code_index().get(code)
         if hit is not None:
             return hit
         # x lies on a boundary where ties sent it to a lower-dimensional code: search closures
@@ -281,7 +290,6 @@ def _records(
     time_limit: float | None,
 ) -> Iterator[tuple[RegionRecord, Engine]]:
     A, b = _check_net_dom(net, dom)
-    engine = Engine(net, A, b)
     bar = Progress(progress)
     start = time.perf_counter()
     count = 0
@@ -306,10 +314,12 @@ def _records(
         else:  # D >= 3, units of at most two pieces: the batched N-D engine
             recs, engine = enumerate_nd(net, A, b, early)  # type: ignore[assignment]
         source: Iterator[RegionRecord] = iter(recs)
-    elif executor is None or len(net.masos) < 2:
-        source = engine.iter_records()
-    else:
-        source = _parallel_records(engine, net, A, b, executor)
+    else:  # the per-cell engine: any dimension, any number of pieces, streaming
+        engine = Engine(net, A, b)
+        if executor is None or len(net.masos) < 2:
+            source = engine.iter_records()
+        else:
+            source = _parallel_records(engine, net, A, b, executor)
     for rec in source:
         count += 1
         check()
@@ -345,7 +355,6 @@ def iter_regions(
             part = Partition(net, dom, [], engine)
         reg = Region(len(part._regions), rec, part)
         part._regions.append(reg)
-        part._index[reg.code] = reg.index
         yield reg
 
 
