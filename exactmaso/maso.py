@@ -79,20 +79,6 @@ class Affine:
         return f"Affine(out={self.output_dim}, in={self.input_dim})"
 
 
-def _nearest_float(v: Fraction) -> float:
-    """The float nearest to ``v`` (as ``float(v)``), fast for dyadic rationals such as floats.
-
-    For a denominator ``2^k`` and a numerator of at most 53 bits both steps are exact; other
-    values go through ``Fraction.__float__``, which rounds correctly.
-    """
-    n, d = v.numerator, v.denominator
-    if d & (d - 1) == 0 and -(2**53) <= n <= 2**53:
-        e = d.bit_length() - 1
-        if e < 1000:
-            return math.ldexp(float(n), -e)
-    return float(v)
-
-
 def _check_dim(got: int, want: int, name: str) -> None:
     if got != want:
         raise ShapeError(f"{name} has {got} coordinates; the network expects {want}")
@@ -209,8 +195,20 @@ class MASO:
         hit = self._cache.get("float")
         if hit is None:
             K, R, D = self.A.shape
-            aug = np.concatenate([self.A, self.B[:, :, None]], axis=2)
-            hit = np.array([_nearest_float(v) for v in aug.flat], dtype=np.float64).reshape(K, R, D + 1)
+            rows, den = self._int_pieces()
+            e = den.bit_length() - 1
+            hit = None
+            if den == 1 << e and e < 900:
+                # float(int) rounds correctly and scaling by 2^-e is exact while nothing is
+                # subnormal: together, the nearest float of each piece (floats are dyadic)
+                ints = np.array(rows, dtype=object).reshape(K, R, D + 1)
+                hit = ints.astype(np.float64) * 2.0 ** -e
+                tiny = (hit != 0) & (np.abs(hit) < 2.0**-1000)
+                if tiny.any() or not np.isfinite(hit).all():
+                    hit = None
+            if hit is None:
+                aug = np.concatenate([self.A, self.B[:, :, None]], axis=2)
+                hit = np.array([float(v) for v in aug.flat], dtype=np.float64).reshape(K, R, D + 1)
             self._cache["float"] = hit
         return hit
 
