@@ -1,4 +1,7 @@
-"""Independent exact re-check of a partition (plain Fractions and the exact forward pass).
+"""Independent exact re-check of a partition, in exact rational and integer arithmetic.
+
+Nothing here uses the enumeration engines' float filters: signs are integer signs, and the
+network is evaluated by its own exact forward pass.
 
 What is checked, and why it proves the partition:
 
@@ -23,6 +26,7 @@ What is checked, and why it proves the partition:
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -37,22 +41,73 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["verify_partition"]
 
 
-def _row_value(row, x, D: int) -> Fraction:
-    return sum(row[j] * x[j] for j in range(D)) + row[D]
-
-
-def _unit_pieces_at(net, X: np.ndarray):
-    """Exact piece values of every unit at each point: list over layers of (N, K, R) lists."""
+def _layer_pieces(net) -> list:
+    """Per layer: (all K * R pieces as a FLINT integer matrix, their denominator, K, R)."""
+    import flint
 
     out = []
-    z = X
     for m in net.masos:
-        K, R, _ = m.A.shape
-        vals = z.dot(m.A.reshape(K * R, -1).T) + m.B.reshape(1, K * R)
-        vals = vals.reshape(len(z), K, R)
-        out.append(vals)
-        z = vals.max(axis=2)
+        rows, den = m._int_pieces()
+        out.append((flint.fmpz_mat(rows), den, m.num_units, m.num_pieces))
     return out
+
+
+def _maximal_pieces(layers: list, points: list, chunk: int = 2048) -> list[np.ndarray]:
+    """For each layer, an (N, K) array of bit masks: bit r of unit k is set at point j when
+    piece r is a maximum of unit k there (the exact forward pass, in integers).
+
+    Each point is numerators over one denominator; each layer's pieces are integer rows over
+    one denominator; one FLINT integer product per layer and chunk gives all piece values
+    (comparisons within a point share the denominator).
+    """
+    import flint
+
+    out = [np.zeros((len(points), K), dtype=np.int64) for (_, _, K, _) in layers]
+    for a in range(0, len(points), chunk):
+        nums, dens = [], []
+        for v in points[a:a + chunk]:
+            den = 1
+            for t in v:
+                den = den * t.denominator // math.gcd(den, t.denominator)
+            nums.append([t.numerator * (den // t.denominator) for t in v])
+            dens.append(den)
+        N = len(nums)
+        for l, (pieces, pden, K, R) in enumerate(layers):
+            Z = flint.fmpz_mat([row + [d] for row, d in zip(nums, dens)]).transpose()
+            vals = np.array([int(t) for t in (pieces * Z).entries()], dtype=object).reshape(K, R, N)
+            best = vals.max(axis=1)  # (K, N): the layer's exact outputs, over dens * pden
+            is_max = (vals == best[:, None, :]).astype(bool)
+            masks = np.zeros((K, N), dtype=np.int64)
+            for r in range(R):
+                masks |= is_max[:, r, :].astype(np.int64) << r
+            out[l][a:a + N] = masks.T
+            nums = best.T.tolist()
+            dens = [d * pden for d in dens]
+    return out
+
+
+def _int_rows(rows: list) -> list[tuple[int, ...]]:
+    """Positive integer multiples of rational rows (same signs everywhere)."""
+    out = []
+    for r in rows:
+        den = 1
+        for v in r:
+            den = den * v.denominator // math.gcd(den, v.denominator)
+        out.append(tuple(int(v.numerator * (den // v.denominator)) for v in r))
+    return out
+
+
+def _point_ints(x) -> tuple[list[int], int]:
+    den = 1
+    for v in x:
+        den = den * v.denominator // math.gcd(den, v.denominator)
+    return [v.numerator * (den // v.denominator) for v in x], den
+
+
+def _sign(row: tuple[int, ...], num: list[int], den: int) -> int:
+    """Sign of a . x + c at x = num / den (den > 0)."""
+    v = sum(a * n for a, n in zip(row, num)) + row[-1] * den
+    return (v > 0) - (v < 0)
 
 
 def verify_partition(part: "Partition", *, graph: bool = True) -> None:
@@ -62,35 +117,44 @@ def verify_partition(part: "Partition", *, graph: bool = True) -> None:
     if len(set(codes)) != len(codes):
         raise CertificateError("two regions have the same code")
     A_dom, b_dom = part._engine.A_dom, part._engine.b_dom
+    dom_rows = _int_rows([tuple([-v for v in A_dom[i]] + [b_dom[i]]) for i in range(A_dom.shape[0])])
+    # (2) interior points: strictly inside the facet rows; the forward pass gives the code
+    points = [list(r.point) for r in part]
+    for a in range(0, len(points), 2048):
+        got = net.code(np.array(points[a:a + 2048], dtype=object).reshape(-1, D))
+        for n, c in enumerate(got):
+            if c != codes[a + n]:
+                raise CertificateError(f"region {a + n}: the forward pass gives its point another code")
+    # (3) vertices: each distinct vertex is evaluated once
+    Vs = [r.vertices() for r in part]
+    ids: dict[tuple, int] = {}
+    vid = [[ids.setdefault(tuple(v), len(ids)) for v in V] for V in Vs]
+    distinct = list(ids)
+    masks = _maximal_pieces(_layer_pieces(net), distinct)
+    ints = [_point_ints(v) for v in distinct]
+    outside = [q for q, (num, den) in enumerate(ints) if any(_sign(r, num, den) < 0 for r in dom_rows)]
+    if outside:
+        raise CertificateError(f"vertex {[str(t) for t in distinct[outside[0]]]} lies outside the domain")
     total = Fraction(0)
-    for reg in part:
-        rows = reg.facet_rows()
-        p = list(reg.point)
-        bad = [i for i, r in enumerate(rows) if not _row_value(r, p, D) > 0]
+    for reg, V, q in zip(part, Vs, vid):
+        rows = _int_rows(reg.facet_rows())
+        num, den = _point_ints(points[reg.index])
+        bad = [i for i, r in enumerate(rows) if _sign(r, num, den) <= 0]
         if bad:
             raise CertificateError(f"region {reg.index}: its point is not strictly inside facet {bad[0]}")
-        if net.code(np.array(p, dtype=object)) != reg.code:
-            raise CertificateError(f"region {reg.index}: the forward pass gives its point another code")
-        V = reg.vertices()
-        for v in V:
-            if any(sum(A_dom[i, j] * v[j] for j in range(D)) > b_dom[i] for i in range(A_dom.shape[0])):
-                raise CertificateError(f"region {reg.index}: vertex {[str(t) for t in v]} lies outside the domain")
-        pieces = _unit_pieces_at(net, V)
-        for l, vals in enumerate(pieces):
-            chosen = reg.code[l]
-            for n in range(len(V)):
-                for k, c in enumerate(chosen):
-                    if any(vals[n, k, c] < w for w in vals[n, k]):
-                        raise CertificateError(
-                            f"region {reg.index}: at vertex {n}, unit {k} of layer {l} does not take piece {c}"
-                        )
+        for l, c in enumerate(reg.code):
+            ok = (masks[l][q] >> np.asarray(c, dtype=np.int64)) & 1
+            if not ok.all():
+                n, k = (int(t) for t in np.argwhere(ok == 0)[0])
+                raise CertificateError(f"region {reg.index}: at vertex {n}, unit {k} of layer {l} does not take piece {c[k]}")
         F = np.zeros((len(V), len(rows)), dtype=bool)
-        for j, r in enumerate(rows):
-            for n, v in enumerate(V):
-                val = _row_value(r, v, D)
-                if val < 0:
+        for n, qq in enumerate(q):
+            vn, vd = ints[qq]
+            for j, r in enumerate(rows):
+                sgn = _sign(r, vn, vd)
+                if sgn < 0:
                     raise CertificateError(f"region {reg.index}: facet row {j} is negative at vertex {n}")
-                F[n, j] = val == 0
+                F[n, j] = sgn == 0
         F = F[:, _maximal_columns(F, D)]
         total += volume_from_incidence(V, F)
     dom_volume = _domain_volume(part)
@@ -127,17 +191,19 @@ def _domain_volume(part: "Partition") -> Fraction:
 def _verify_graph(part: "Partition") -> None:
     from .graph import edge_point
 
-    D = part.net.input_dim
+    rows_of: dict[int, list] = {}
     for i, j, data in part.graph.edges(data=True):
-        x = edge_point(part, i, j)
+        num, den = _point_ints(edge_point(part, i, j))
         a, b = data["facets"]
         for reg_idx, col in (a, b):
-            rows = part[reg_idx].facet_rows()
+            rows = rows_of.get(reg_idx)
+            if rows is None:
+                rows = rows_of[reg_idx] = _int_rows(part[reg_idx].facet_rows())
             for c, r in enumerate(rows):
-                v = _row_value(r, x, D)
-                if c == col and v != 0:
+                sgn = _sign(r, num, den)
+                if c == col and sgn != 0:
                     raise CertificateError(f"edge ({i}, {j}): its point is not on the shared facet of region {reg_idx}")
-                if c != col and not v > 0:
+                if c != col and sgn <= 0:
                     raise CertificateError(
                         f"edge ({i}, {j}): its point is not in the relative interior of region {reg_idx}'s facet"
                     )
