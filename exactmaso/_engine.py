@@ -229,23 +229,40 @@ class Exact:
         return x
 
     def _vertex_nd(self, code: tuple, labels: list) -> tuple[Fraction, ...]:
-        D = self.D
-        rows = [self.row(code, lab) for lab in labels]
-        mat = _rows_to_fmpq([r[:D] for r in rows])
-        rhs = [-r[D] for r in rows]
-        # pick D independent rows: pivots of the transpose's reduced row echelon form
-        ech, rank = mat.transpose().rref()
-        if rank < D:
+        x = solve_integer_rows([self.row_int(code, lab) for lab in labels], self.D)
+        if x is None:
             raise AssertionError("a vertex lies on fewer than D independent facets")  # invariant
-        pivots, c = [], 0
-        for rr in range(rank):
-            while ech[rr, c] == 0:
-                c += 1
-            pivots.append(c)
-        sub = flint.fmpq_mat([[mat[p, j] for j in range(D)] for p in pivots])
-        vec = flint.fmpq_mat([[flint.fmpq(rhs[p].numerator, rhs[p].denominator)] for p in pivots])
-        sol = sub.solve(vec)
-        return tuple(Fraction(int(sol[j, 0].p), int(sol[j, 0].q)) for j in range(D))
+        return x
+
+
+def solve_integer_rows(rows: Sequence[Sequence[int]], D: int) -> tuple[Fraction, ...] | None:
+    """The point x with ``a . x + c = 0`` for every integer row (a_1 .. a_D, c) of a consistent
+    system of rank D; None when the rank is lower.
+
+    Fraction-free (Bareiss) elimination with row pivoting: every intermediate entry is a minor
+    of the system, so all divisions are exact and the numbers stay as small as the answer.
+    """
+    M = [list(r[:D]) + [-r[D]] for r in rows]
+    prev = 1
+    for col in range(D):
+        p = next((i for i in range(col, len(M)) if M[i][col] != 0), None)
+        if p is None:
+            return None
+        M[col], M[p] = M[p], M[col]
+        piv = M[col]
+        for i in range(col + 1, len(M)):
+            row = M[i]
+            f = row[col]
+            M[i] = [(piv[col] * row[j] - f * piv[j]) // prev for j in range(D + 1)]
+        prev = piv[col]
+    # fraction-free back substitution: the last pivot is the determinant det of the chosen
+    # D rows, and y = det * x is integral (Cramer), with every division below exact
+    det = M[D - 1][D - 1]
+    y = [0] * D
+    for i in range(D - 1, -1, -1):
+        acc = M[i][D] * det - sum(M[i][j] * y[j] for j in range(i + 1, D))
+        y[i] = acc // M[i][i]
+    return tuple(Fraction(v, det) for v in y)
 
 
 def float_cut_rows(m: Any) -> np.ndarray | None:

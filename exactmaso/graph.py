@@ -15,6 +15,7 @@ an exact point in the relative interior of the shared face (the certificate that
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .regions import Partition
 
 __all__ = ["adjacency_graph", "edge_point", "hierarchy", "decision_boundary", "BoundaryPiece"]
+
+_U = 2.0 ** -53
 
 
 def _facet_vertices(rec: Any, j: int) -> np.ndarray:
@@ -65,30 +68,125 @@ def adjacency_graph(part: "Partition") -> nx.Graph:
 
 
 def _pairs_nd(part: "Partition", lo_side: list, hi_side: list) -> list:
-    """Adjacent pairs among facets on one hyperplane (D >= 3), with their exact points.
+    """Adjacent pairs among facets on one hyperplane (D >= 3), with their witnesses.
 
-    Facets whose bounding boxes (widened by the vertices' error bounds) are disjoint cannot
-    share a (D-1)-face; the others get an LP that proposes a common relative-interior point,
-    which is then checked exactly.
+    For each pair whose bounding boxes meet, rigorous float tests decide first: the facets
+    are *separated* when some other facet row of one region is negative, beyond its error
+    bound, at every vertex of the other facet (complete for the polygons of D = 3); they
+    *overlap* when the centroid of one facet's vertices is strictly inside the other region's
+    rows (its exact counterpart lies in the relative interior of both facets, and is the
+    edge's certificate).  Only undecided pairs get an LP, whose proposal is checked exactly.
     """
-    def box(item):
+    def info(item):
         reg = part[item[0]]
         g = reg._rec.geom
         v = _facet_vertices(reg._rec, item[1])
-        e = float(g.e[v].max())
-        return g.X[v].min(axis=0) - 2 * e, g.X[v].max(axis=0) + 2 * e
+        rows, arows = _float_rows(reg)
+        keep = [i for i in range(len(rows)) if i != item[1]]
+        X, e = g.X[v], g.e[v]
+        row_keys = [_line_key(reg.code, g.labels[i]) for i in keep]
+        vertex_keys = [_vertex_key(reg, i) for i in v]
+        return (X.min(axis=0) - 2 * e.max(), X.max(axis=0) + 2 * e.max(), X, e, rows[keep], arows[keep],
+                row_keys, vertex_keys, reg, keep, v)
 
-    boxes_hi = [box(b) for b in hi_side]
+    A = [info(a) for a in lo_side]
+    B = [info(b) for b in hi_side]
     out = []
-    for a in lo_side:
-        alo, ahi = box(a)
-        for b, (blo, bhi) in zip(hi_side, boxes_hi):
-            if np.any(bhi < alo) or np.any(ahi < blo):
+    for a, ia in zip(lo_side, A):
+        for b, ib in zip(hi_side, B):
+            if np.any(ib[1] < ia[0]) or np.any(ia[1] < ib[0]):
                 continue
-            point = _overlap_lp(part, a, b)
-            if point is not None:
-                out.append((a, b, point))
+            if _separated(ia, ib) or _separated(ib, ia):
+                continue
+            if _centroid_inside(ib, ia):
+                out.append((a, b, ("centroid", b)))
+            elif _centroid_inside(ia, ib):
+                out.append((a, b, ("centroid", a)))
+            else:
+                point = _overlap_lp(part, a, b)
+                if point is not None:
+                    out.append((a, b, point))
     return out
+
+
+def _float_rows(reg: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The region's facet rows as floats (nearest), and their absolute values; cached."""
+    hit = reg._cache.get("float_rows")
+    if hit is None:
+        R = np.array([[float(v) for v in r] for r in reg.facet_rows()])
+        hit = (R, np.abs(R))
+        reg._cache["float_rows"] = hit
+    return hit
+
+
+def _row_bounds(rows, arows, X, e):
+    """Float values of the rows at the points, and rigorous bounds on their errors."""
+    D = X.shape[1]
+    vals = X @ rows[:, :D].T + rows[:, D]
+    ax = np.abs(X)
+    err = (4 * _U * (ax @ arows[:, :D].T + arows[:, D]) + e[:, None] * arows[:, :D].sum(axis=1)) * 1.01 + 1e-300
+    return vals, err
+
+
+def _separated(own, other) -> bool:
+    """True when one of ``own``'s other facet rows is <= 0 at every vertex of ``other``.
+
+    A value is surely negative beyond its float error bound, or exactly zero when the row's
+    plane is one of the planes that cut the vertex out (equal keys, one exact plane).
+    """
+    rows, arows, row_keys = own[4], own[5], own[6]
+    vals, err = _row_bounds(rows, arows, other[2], other[3])
+    neg = vals < -err  # (vertices, rows)
+    for j in np.flatnonzero((neg | (vals <= err)).all(axis=0)):
+        if all(neg[n, j] or row_keys[j] in other[7][n] or _exact_sign(own, j, other, n) <= 0 for n in range(len(neg))):
+            return True
+    return False
+
+
+def _exact_sign(own, j: int, other, n: int) -> int:
+    """Exact sign of ``own``'s j-th other facet row at ``other``'s n-th facet vertex."""
+    row = _int_rows_of(own[8])[own[9][j]]
+    num, den = _vertex_ints(other[8], int(other[10][n]))
+    v = sum(a * t for a, t in zip(row, num)) + row[-1] * den
+    return (v > 0) - (v < 0)
+
+
+def _int_rows_of(reg: Any) -> list[tuple[int, ...]]:
+    """The region's oriented facet rows as integer rows (positive multiples), cached."""
+    hit = reg._cache.get("int_rows")
+    if hit is None:
+        ex = reg._part._engine.exact
+        hit = []
+        for lab in reg._rec.geom.labels:
+            r = ex.row_int(reg.code, lab)
+            if lab[0] != "d" and reg.code[lab[0]][lab[1]] != lab[2]:
+                r = tuple(-v for v in r)
+            hit.append(r)
+        reg._cache["int_rows"] = hit
+    return hit
+
+
+def _vertex_ints(reg: Any, i: int) -> tuple[list[int], int]:
+    """Exact vertex i as integer numerators over one positive denominator, cached."""
+    cache = reg._cache.setdefault("vertex_ints", {})
+    hit = cache.get(i)
+    if hit is None:
+        x = reg.vertex(i)
+        den = 1
+        for t in x:
+            den = den * t.denominator // math.gcd(den, t.denominator)
+        hit = ([t.numerator * (den // t.denominator) for t in x], den)
+        cache[i] = hit
+    return hit
+
+
+def _centroid_inside(facet, region) -> bool:
+    """True when the centroid of ``facet``'s vertices is surely inside ``region``'s other rows."""
+    X, e = facet[2], facet[3]
+    c = X.mean(axis=0)[None, :]
+    ce = np.array([e.max() + 4 * _U * np.abs(X).max()])
+    vals, err = _row_bounds(region[4], region[5], c, ce)
+    return bool((vals > err).all())
 
 
 def _line_key(code: tuple, label: tuple) -> tuple:
@@ -245,8 +343,13 @@ def edge_point(part: "Partition", i: int, j: int) -> tuple[Fraction, ...]:
     a, b = data["facets"]
     if a[0] != i:
         a, b = b, a
-    if data.get("point") is not None:
-        return data["point"]
+    point = data.get("point")
+    if isinstance(point, tuple) and point and point[0] == "centroid":
+        reg_idx, col = point[1]
+        V = [part[reg_idx].vertex(v) for v in _facet_vertices(part[reg_idx]._rec, col)]
+        return tuple(sum(c, Fraction(0)) / len(V) for c in zip(*V))
+    if point is not None:
+        return point
     D = part.net.input_dim
     if D == 1:
         return tuple(part[i].vertex(_facet_vertices(part[i]._rec, a[1])[0]))
