@@ -7,10 +7,16 @@
 (3, Fraction(2, 1))
 
 A *region* is a full-dimensional cell of the domain on which the code is constant.  The
-enumeration (see :mod:`exactmaso._engine`) decides every sign exactly, so the list of
-regions, their codes and their facets are exact; exact coordinates, interior points and
-affine maps are computed from the codes when first asked for, and :meth:`Partition.verify`
-re-checks everything independently in plain Fractions.
+enumeration decides every sign exactly (a float filter with a rigorous error bound, exact
+rational arithmetic where the filter cannot tell), so the list of regions, their codes and
+their facets are exact; exact coordinates, interior points and affine maps are computed from
+the codes when first asked for, and :meth:`Partition.verify` re-checks everything
+independently in exact arithmetic.  See docs/regions.md for the method.
+
+Three engines share the work, with identical results in identical (lexicographic code) order:
+the batched 2-D engine (:mod:`exactmaso._engine2d`) for 2-D inputs, the batched engine of
+:mod:`exactmaso._engine_nd` for D >= 3, both for units of at most two pieces, and the
+depth-first per-cell engine (:mod:`exactmaso._engine`) for everything else.
 """
 
 from __future__ import annotations
@@ -347,7 +353,10 @@ def iter_regions(
 ) -> Iterator[Region]:
     """Stream the regions of ``net`` on ``dom`` in the order of :func:`regions`.
 
-    Regions come attached to a growing :class:`Partition`, so their exact methods work.
+    Regions come attached to a growing :class:`Partition`, so their exact methods work.  The
+    per-cell engine (any network) produces them one by one, depth first, in small memory;
+    the batched engines (units of at most two pieces) finish each layer for all cells at once,
+    so there the first region arrives when the whole enumeration is done.
     """
     part: Partition | None = None
     for rec, engine in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
