@@ -275,8 +275,8 @@ def float_cut_rows(m: Any) -> np.ndarray | None:
     """
     A, B = m.A, m.B
     R = m.num_pieces
-    where = m.pieces_int()[1]
-    if all(where[k * R] < 0 for k in range(m.num_units)):  # every piece 0 is identically zero
+    rows = m._int_pieces()[0]
+    if not any(any(rows[k * R]) for k in range(m.num_units)):  # every piece 0 is identically zero
         return None
     K, _, n = A.shape
     diff = np.concatenate([A[:, 1] - A[:, 0], (B[:, 1] - B[:, 0])[:, None]], axis=1)
@@ -286,25 +286,25 @@ def float_cut_rows(m: Any) -> np.ndarray | None:
 def crossing_points(ha, hb, da, db, Xa, Xb, ea, eb) -> tuple[np.ndarray, np.ndarray]:
     """Float points where segments [Xa, Xb] cross an affine function's zero, with error bounds.
 
-    ``ha > 0 > hb`` are the function's exact values at the ends up to the bounds ``da, db``
-    (as float approximations ``ha, hb``); ``ea, eb`` bound the ends' coordinate errors.  The
-    exact crossing is ``xa* + t* (xb* - xa*)`` with ``t* = ha*/(ha* - hb*)``, and ``t*`` lies in
-    an interval computed from the value intervals (widened for rounding).  The returned
-    bound covers ``(1 - t*)|xa~ - xa*| + t*|xb~ - xb*| + |t~ - t*| |xb~ - xa~|`` and the rounding.
+    ``ha > 0 > hb`` are float values at the ends, within ``da, db`` of the exact values, and
+    the filter decided both signs (``ha - da > 0 > hb + db``); ``ea, eb`` bound the ends'
+    coordinate errors.  The exact crossing is ``xa* + t* (xb* - xa*)`` with
+    ``t* = ha*/(ha* - hb*)``, which lies in an interval computed from the value intervals
+    (widened for rounding).  The returned bound covers
+    ``(1 - t*)|xa~ - xa*| + t*|xb~ - xb*| + |t~ - t*| |xb~ - xa~|`` and the rounding.
+    Entries whose end signs were decided exactly are meaningless here: callers compute those
+    crossings exactly.
     """
-    p_lo = np.maximum(ha - da, 0.0)
-    p_hi = np.maximum(ha + da, 0.0)
-    q_lo = np.maximum(-hb - db, 0.0)
-    q_hi = np.maximum(-hb + db, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t_lo = np.where(p_lo + q_hi > 0, p_lo / (p_lo + q_hi), 0.0) * (1 - 4 * U)
-        t_hi = np.where(p_hi + q_lo > 0, p_hi / (p_hi + q_lo), 1.0) * (1 + 4 * U)
-    t_lo = np.clip(t_lo, 0.0, 1.0)
-    t_hi = np.clip(t_hi, 0.0, 1.0)
+        p_lo, p_hi = ha - da, ha + da
+        q_lo, q_hi = -hb - db, db - hb
+        t_lo = p_lo / (p_lo + q_hi) * (1 - 4 * U)
+        t_hi = p_hi / (p_hi + q_lo) * (1 + 4 * U)
     t = 0.5 * (t_lo + t_hi)
     dt = 0.5 * (t_hi - t_lo) + 2 * U
-    Xn = Xa + t[:, None] * (Xb - Xa)
-    en = (np.maximum(ea, eb) + dt * np.abs(Xb - Xa).max(axis=1)
+    d = Xb - Xa
+    Xn = Xa + t[:, None] * d
+    en = (np.maximum(ea, eb) + dt * np.abs(d).max(axis=1)
           + 3 * U * (np.abs(Xa) + np.abs(Xb)).max(axis=1)) * SAFETY + TINY
     return Xn, en
 

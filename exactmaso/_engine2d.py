@@ -437,8 +437,9 @@ class Engine2D:
             # label of the segment leaving a crossing: exit from this side -> along the cut
             lc = np.where(sv * side > 0, newlab, labv)
             mask = np.column_stack([keep_v, cross]).ravel()
-            src_kind = np.tile([0, 1], len(gi))[mask]
-            src_pos = np.repeat(np.arange(len(gi)), 2)[mask]
+            slots = np.flatnonzero(mask)  # slot 2j: vertex j; slot 2j + 1: the crossing after it
+            src_kind = slots & 1
+            src_pos = slots >> 1
             count = np.add.reduceat(mask.reshape(-1, 2).sum(1), mseg) if len(gi) else np.zeros(0, int)
             is_v = src_kind == 0
             Xo = np.empty((len(src_pos), 2))
