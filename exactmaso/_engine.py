@@ -19,6 +19,7 @@ coordinates and hyperplanes are computed lazily, from the codes, when asked for.
 from __future__ import annotations
 
 import math
+from itertools import combinations
 import sys
 import time
 from fractions import Fraction
@@ -327,24 +328,25 @@ def _augment(mat: IntMatrix) -> IntMatrix:
 
 
 def domain_vertices(A: np.ndarray, b: np.ndarray) -> tuple[list[tuple[Fraction, ...]], np.ndarray]:
-    """Exact vertices of {A x <= b} and their incidence (brute force over D-subsets of rows)."""
-    from itertools import combinations
-
+    """Exact vertices of {A x <= b}, sorted, and their incidence (brute force over D-subsets of rows)."""
     m, D = A.shape
+    fq = lambda v: flint.fmpq(v.numerator, v.denominator)  # noqa: E731
+    Am = flint.fmpq_mat([[fq(v) for v in row] for row in A])
+    bq = [fq(v) for v in b]
     found: dict[tuple, None] = {}
     for rows in combinations(range(m), D):
-        mat = _rows_to_fmpq([A[i] for i in rows])
-        try:
-            if mat.det() == 0:
-                continue
-        except Exception:  # pragma: no cover - flint raises on singular solve only
+        sub = flint.fmpq_mat([[Am[i, j] for j in range(D)] for i in rows])
+        if sub.det() == 0:
             continue
-        sol = mat.solve(_rows_to_fmpq([[b[i]] for i in rows]))
-        x = tuple(Fraction(int(sol[j, 0].p), int(sol[j, 0].q)) for j in range(D))
-        if all(sum(a * v for a, v in zip(A[i], x)) <= b[i] for i in range(m)):
-            found[x] = None
-    verts = sorted(found)
-    F = np.array([[sum(a * v for a, v in zip(A[i], x)) == b[i] for i in range(m)] for x in verts], dtype=bool)
+        sol = sub.solve(flint.fmpq_mat([[bq[i]] for i in rows]))
+        r = Am * sol
+        if all(r[i, 0] <= bq[i] for i in range(m)):
+            found[tuple(sol[j, 0] for j in range(D))] = None
+    verts = sorted(tuple(Fraction(int(v.p), int(v.q)) for v in x) for x in found)
+    F = np.zeros((len(verts), m), dtype=bool)
+    for k, x in enumerate(verts):
+        r = Am * flint.fmpq_mat([[fq(v)] for v in x])
+        F[k] = [r[i, 0] == bq[i] for i in range(m)]
     return verts, F
 
 

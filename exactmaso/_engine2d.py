@@ -86,13 +86,7 @@ class _Store:
     def append(self, X, e, lab, exact) -> int:
         m = len(e)
         need = self.n + m
-        if need > len(self.e):
-            cap = max(need, 2 * len(self.e))
-            for name in ("X", "e", "lab", "exact"):
-                old = getattr(self, name)
-                new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
-                new[: self.n] = old[: self.n]
-                setattr(self, name, new)
+        _grow(self, ("X", "e", "lab", "exact"), self.n, need)
         s = self.n
         self.X[s:need] = X
         self.e[s:need] = e
@@ -102,12 +96,32 @@ class _Store:
         return s
 
 
+def _grow(store: Any, names: tuple, used: int, need: int) -> None:
+    """Make room for ``need`` rows in the store's arrays (doubling), keeping the first ``used``."""
+    if need <= len(getattr(store, names[0])):
+        return
+    cap = max(need, 2 * len(getattr(store, names[0])))
+    for name in names:
+        old = getattr(store, name)
+        new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
+        new[:used] = old[:used]
+        setattr(store, name, new)
+
+
+def _excl(counts: np.ndarray) -> np.ndarray:
+    """Exclusive cumulative sum: the start of each segment of the given lengths."""
+    out = np.zeros(len(counts), dtype=np.int64)
+    if len(counts) > 1:
+        np.cumsum(counts[:-1], out=out[1:])
+    return out
+
+
 def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Concatenation of arange(s, s + n) for each (s, n)."""
     total = int(lens.sum())
     if total == 0:
         return np.zeros(0, dtype=np.int64)
-    offs = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+    offs = np.repeat(starts - _excl(lens), lens)
     return np.arange(total) + offs
 
 
@@ -336,7 +350,7 @@ class Engine2D:
 
     def _balls(self, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Centre (mean of the float vertices) and an L1 radius holding every exact vertex."""
-        seg = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        seg = _excl(lens)
         idx = _ranges(starts, lens)
         Xv, ev = self.store.X[idx], self.store.e[idx]
         ctr = np.add.reduceat(Xv, seg, axis=0) / lens[:, None]
@@ -349,7 +363,7 @@ class Engine2D:
         lens = p_len[cand]
         starts = p_start[cand]
         idx = _ranges(starts, lens)
-        seg = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        seg = _excl(lens)
         owner = np.repeat(np.arange(len(cand)), lens)
         cells = p_cell[cand]
         h = H[kc, cells][owner]
@@ -395,7 +409,7 @@ class Engine2D:
         gi = np.flatnonzero(sel)  # positions (in idx order) of vertices of mixed pieces
         own = owner[gi]
         mlen = lens[mp]
-        mseg = np.concatenate([[0], np.cumsum(mlen)[:-1]])
+        mseg = _excl(mlen)
         local = np.arange(len(gi)) - np.repeat(mseg, mlen)
         nxt_local = np.where(local + 1 < np.repeat(mlen, mlen), local + 1, 0)
         nxt = np.repeat(mseg, mlen) + nxt_local  # index into gi
@@ -454,7 +468,7 @@ class Engine2D:
             Xo[~is_v], eo[~is_v], lo[~is_v] = Xn[q], en[q], lc[pc_]
             exo[~is_v] = exn[q]
             s0 = st.append(Xo, eo, lo, exo)
-            starts_out = s0 + np.concatenate([[0], np.cumsum(count)[:-1]])
+            starts_out = s0 + _excl(count)
             out.append((starts_out, count))
         (neg_s, neg_n), (pos_s, pos_n) = out
         return haspos, hasneg, (cand[mp], kc[mp], pos_s, pos_n, neg_s, neg_n)
@@ -495,7 +509,7 @@ class Engine2D:
             sub_codes, (X, e, lab, exact, sub_lens) = fut.result()
             s0 = self.store.append(X, e, lab, exact)
             out_codes += sub_codes
-            out_starts.append(s0 + np.concatenate([[0], np.cumsum(sub_lens)[:-1]]).astype(np.int64))
+            out_starts.append(s0 + _excl(sub_lens))
             out_lens.append(sub_lens)
         return self._records(out_codes, np.concatenate(out_starts), np.concatenate(out_lens))
 
@@ -513,7 +527,7 @@ def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
     eng = Engine2D(net, A_dom, b_dom)
     X, e, lab, exact, lens = polys
     s0 = eng.store.append(X, e, lab, exact)
-    starts = s0 + np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    starts = s0 + _excl(lens).astype(np.int64)
     state = (codes, starts, lens, M, E)
     for l in range(1, len(net.masos)):
         state = eng.layer(l, *state)

@@ -31,14 +31,12 @@ the same facet labels (in the same order), the same vertices (in the same order)
 
 from __future__ import annotations
 
-from fractions import Fraction
-from itertools import combinations
-
-import flint
 import numpy as np
 
-from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, _prune, crossing_points, float_cut_rows, gamma
-from ._engine2d import _Labels, _ranges
+from ._engine import (
+    SAFETY, TINY, U, Exact, Geom, RegionRecord, _prune, crossing_points, domain_vertices, float_cut_rows, gamma,
+)
+from ._engine2d import _excl, _grow, _Labels, _ranges
 from .maso import Network
 
 __all__ = ["supports", "enumerate_nd", "EngineND"]
@@ -49,14 +47,6 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 def supports(net: Network) -> bool:
     """True when the batched N-D engine is used: input dimension >= 3, units of at most two pieces."""
     return net.input_dim >= 3 and all(m.num_pieces <= 2 for m in net.masos)
-
-
-def _excl(counts: np.ndarray) -> np.ndarray:
-    """Exclusive cumulative sum."""
-    out = np.zeros(len(counts), dtype=np.int64)
-    if len(counts) > 1:
-        np.cumsum(counts[:-1], out=out[1:])
-    return out
 
 
 class _Store:
@@ -73,13 +63,7 @@ class _Store:
 
     def reserve(self, m: int) -> int:
         need = self.n + m
-        if need > len(self.e):
-            cap = max(need, 2 * len(self.e))
-            for name in ("X", "e", "B", "exact"):
-                old = getattr(self, name)
-                new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
-                new[: self.n] = old[: self.n]
-                setattr(self, name, new)
+        _grow(self, ("X", "e", "B", "exact"), self.n, need)
         s = self.n
         self.n = need
         return s
@@ -87,38 +71,12 @@ class _Store:
     def add_edges(self, u: np.ndarray, v: np.ndarray) -> int:
         m = len(u)
         need = self.ne + m
-        if need > len(self.E):
-            new = np.empty((max(need, 2 * len(self.E)), 2), dtype=np.int64)
-            new[: self.ne] = self.E[: self.ne]
-            self.E = new
+        _grow(self, ("E",), self.ne, need)
         s = self.ne
         self.E[s:need, 0] = u
         self.E[s:need, 1] = v
         self.ne = need
         return s
-
-
-def _domain_vertices(A: np.ndarray, b: np.ndarray) -> tuple[list[tuple[Fraction, ...]], np.ndarray]:
-    """:func:`_engine.domain_vertices` (same output: sorted exact vertices, incidence), in flint."""
-    m, D = A.shape
-    fq = lambda v: flint.fmpq(v.numerator, v.denominator)  # noqa: E731
-    Am = flint.fmpq_mat([[fq(v) for v in row] for row in A])
-    bq = [fq(v) for v in b]
-    found: dict[tuple, None] = {}
-    for rows in combinations(range(m), D):
-        sub = flint.fmpq_mat([[Am[i, j] for j in range(D)] for i in rows])
-        if sub.det() == 0:
-            continue
-        sol = sub.solve(flint.fmpq_mat([[bq[i]] for i in rows]))
-        r = Am * sol
-        if all(r[i, 0] <= bq[i] for i in range(m)):
-            found[tuple(sol[j, 0] for j in range(D))] = None
-    verts = sorted(tuple(Fraction(int(v.p), int(v.q)) for v in x) for x in found)
-    F = np.zeros((len(verts), m), dtype=bool)
-    for k, x in enumerate(verts):
-        r = Am * flint.fmpq_mat([[fq(v)] for v in x])
-        F[k] = [r[i, 0] == bq[i] for i in range(m)]
-    return verts, F
 
 
 def _popcount(B: np.ndarray) -> np.ndarray:
@@ -236,7 +194,7 @@ class EngineND:
     # -- the root --------------------------------------------------------------------------
     def _root(self):
         D = self.D
-        verts, F = _domain_vertices(self.A_dom, self.b_dom)
+        verts, F = domain_vertices(self.A_dom, self.b_dom)
         n = len(verts)
         X = np.array([[float(v) for v in x] for x in verts], dtype=np.float64).reshape(n, D)
         e = U * np.max(np.abs(X), axis=1) + TINY
