@@ -320,13 +320,6 @@ def _cramer_2d(r1: tuple[int, ...], r2: tuple[int, ...]) -> tuple[Fraction, Frac
     return Fraction(b1 * c2 - b2 * c1, det), Fraction(a2 * c1 - a1 * c2, det)
 
 
-def _augment(mat: IntMatrix) -> IntMatrix:
-    rows = mat.int_rows()
-    c = mat.shape[1]
-    rows.append([0] * (c - 1) + [mat.den])
-    return IntMatrix.from_ints(rows, mat.den)
-
-
 def domain_vertices(A: np.ndarray, b: np.ndarray) -> tuple[list[tuple[Fraction, ...]], np.ndarray]:
     """Exact vertices of {A x <= b}, sorted, and their incidence (brute force over D-subsets of rows)."""
     m, D = A.shape

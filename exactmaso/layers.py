@@ -503,9 +503,9 @@ class _Builder:
         """Apply ``x -> M x + m`` given as the augmented (out, in + 1) matrix ``[M | m]``
         (``fractions``: the same matrix as Fractions, if the caller has it)."""
         if self._pending is None:
-            self._set_pending(_augment(matrix), fractions)
+            self._set_pending(matrix.augmented(), fractions)
         else:
-            self._set_pending((_augment(matrix) @ self._pending).reduced())
+            self._set_pending((matrix.augmented() @ self._pending).reduced())
         self.shape = tuple(int(s) for s in out_shape)
 
     def average(self, windows: list[list[int]], divisor: int, out_shape: tuple[int, ...]) -> None:
@@ -599,7 +599,7 @@ class _Builder:
             G = sub._pending_rows()
             total = G[:, :-1].dot(P) + P
             total[:, -1] += G[:, -1]
-            self._set_pending(_augment(IntMatrix.from_fractions(total)).reduced())
+            self._set_pending(IntMatrix.from_fractions(total).augmented().reduced())
             return
         prev_dim = 0  # units of the previous MASO of g inside the new layers
         for j, m in enumerate(sub.masos):
@@ -620,7 +620,7 @@ class _Builder:
         # g(x) + x = Gp [out; 1] + P [u; 1], read from the last MASO's output [out; u]
         Gp = sub._pending_rows()
         total = np.concatenate([Gp[:, :-1], P[:, :-1], (Gp[:, -1] + P[:, -1])[:, None]], axis=1)
-        self._set_pending(_augment(IntMatrix.from_fractions(total)).reduced())
+        self._set_pending(IntMatrix.from_fractions(total).augmented().reduced())
 
     def finish(self) -> list[MASO]:
         """The MASOs, with the pending affine map as a last R = 1 layer when an affine layer
@@ -634,13 +634,6 @@ class _Builder:
 
 def _identity(n: int) -> IntMatrix:
     return IntMatrix.from_ints([[int(i == j) for j in range(n + 1)] for i in range(n + 1)], 1)
-
-
-def _augment(mat: IntMatrix) -> IntMatrix:
-    """``[[M, m], [0, 1]]`` for an augmented map ``[M | m]``."""
-    rows = mat.int_rows()
-    rows.append([0] * (mat.shape[1] - 1) + [mat.den])
-    return IntMatrix.from_ints(rows, mat.den)
 
 
 def _fold(m: MASO, pending: IntMatrix) -> MASO:

@@ -190,6 +190,15 @@ class MASO:
         R = self.num_pieces
         return IntMatrix.from_ints([rows[k * R + r] for k, r in enumerate(code)], den)
 
+    def pieces_fmpz(self) -> tuple[Any, int]:
+        """All ``K * R`` augmented pieces as one FLINT integer matrix over a denominator (cached)."""
+        hit = self._cache.get("fmpz")
+        if hit is None:
+            rows, den = self._int_pieces()
+            hit = (flint.fmpz_mat(rows), den)
+            self._cache["fmpz"] = hit
+        return hit
+
     def pieces_float(self) -> np.ndarray:
         """Nearest float64 of ``[A | B]``, shape (K, R, D + 1); for proposals only."""
         hit = self._cache.get("float")
@@ -503,7 +512,7 @@ class Network:
             raise ValueError(f"_compose needs at least one layer; got upto={upto}")
         total = self._masos[upto - 1].selected_pieces(code[upto - 1])
         for l in range(upto - 2, -1, -1):
-            total = (total @ _augment(self._masos[l].selected_pieces(code[l]))).reduced()
+            total = _compose_step(total, self._masos[l], code[l])
         return total
 
     # -- other views -----------------------------------------------------------------
@@ -581,12 +590,30 @@ class Network:
         return [m.pieces_float() for m in self._masos]
 
 
+def _compose_step(total: IntMatrix, m: MASO, code_l: Sequence[int]) -> IntMatrix:
+    """``total @ [[S, s], [0, 1]]`` where ``[S | s]`` are the pieces of ``m`` that ``code_l`` selects.
+
+    ``total`` (rows x (K + 1)) is small; instead of building the selected rows of ``m`` as a
+    new matrix, its first K columns are scattered onto the positions of the selected pieces
+    and multiplied by the layer's cached integer matrix of all pieces.
+    """
+    K, R = m.num_units, m.num_pieces
+    pieces, pden = m.pieces_fmpz()
+    T = total.int_rows()
+    rows = len(T)
+    scat = [[0] * (K * R) for _ in range(rows)]
+    for k, c in enumerate(code_l):
+        col = k * R + c
+        for i in range(rows):
+            scat[i][col] = T[i][k]
+    prod = flint.fmpz_mat(scat) * pieces
+    n1 = prod.ncols()
+    last = [T[i][K] * pden for i in range(rows)]
+    for i in range(rows):
+        if last[i]:
+            prod[i, n1 - 1] += last[i]
+    return IntMatrix(prod, total.den * pden).reduced()
+
+
 def _rebuild_network(masos: list[MASO], input_shape: tuple[int, ...]) -> Network:
     return Network.from_masos(masos, input_shape=input_shape)
-
-
-def _augment(mat: IntMatrix) -> IntMatrix:
-    """[[M, m], [0, 1]] for an augmented map [M | m]."""
-    rows = mat.int_rows()
-    rows.append([0] * (mat.shape[1] - 1) + [mat.den])
-    return IntMatrix.from_ints(rows, mat.den)

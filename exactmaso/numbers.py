@@ -365,6 +365,12 @@ class IntMatrix:
         e = [int(v) for v in self.num.entries()]
         return [e[i * c:(i + 1) * c] for i in range(r)]
 
+    def augmented(self) -> "IntMatrix":
+        """``[[M, m], [0, 1]]`` for this augmented affine map ``[M | m]``: maps compose by products."""
+        rows = self.int_rows()
+        rows.append([0] * (self.shape[1] - 1) + [self.den])
+        return IntMatrix.from_ints(rows, self.den)
+
     def reduced(self) -> "IntMatrix":
         """The same matrix with ``num`` and ``den`` divided by their greatest common divisor."""
         entries = [int(v) for v in self.num.entries()]
