@@ -49,6 +49,7 @@ import numpy as np
 
 from . import lp
 from .errors import DomainError, ShapeError
+from .geometry import homogeneous_volume
 from .numbers import to_fraction_array
 
 __all__ = ["Polytope", "Box"]
@@ -338,62 +339,6 @@ def _vrep(A: np.ndarray, b: np.ndarray, rows: list[tuple[int, ...]], order: Sequ
 # --------------------------------------------------------------------------------------
 
 
-def _triangulate(vrep: _Vrep, D: int) -> list[tuple[int, ...]]:
-    """Pulling triangulation: simplices as tuples of D+1 vertex indices."""
-    facets = vrep.facet_masks
-    memo: dict[int, list[tuple[int, ...]]] = {}
-
-    def faces_of(F: int) -> list[int]:
-        cands = {F & s for s in facets if F & s != F}
-        cands.discard(0)
-        return [G for G in cands if not any(H != G and H & G == G for H in cands)]
-
-    def tri(F: int, k: int) -> list[tuple[int, ...]]:
-        if F in memo:
-            return memo[F]
-        apex_bit = F & -F
-        apex = apex_bit.bit_length() - 1
-        if k == 0:
-            out = [(apex,)]
-        else:
-            out = []
-            for G in faces_of(F):
-                if not G & apex_bit:
-                    out.extend(s + (apex,) for s in tri(G, k - 1))
-        memo[F] = out
-        return out
-
-    return tri((1 << len(vrep.vertices)) - 1, D)
-
-
-def _det(M: Sequence[Sequence[int]]) -> int:
-    n = len(M)
-    if n == 1:
-        return M[0][0]
-    if n == 2:
-        return M[0][0] * M[1][1] - M[0][1] * M[1][0]
-    if n == 3:
-        (a, b, c), (d, e, f), (g, h, i) = M
-        return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
-    return int(flint.fmpz_mat([list(r) for r in M]).det())
-
-
-def _volume_from_vrep(vrep: _Vrep, D: int) -> Fraction:
-    """Sum over the simplices of |det [X_i t_i]| / prod t_i / D!  (vertex i = X_i / t_i):
-    integer determinants of the homogeneous coordinates, no common denominator."""
-    H = vrep.homogeneous
-    terms = []
-    for simplex in _triangulate(vrep, D):
-        den = 1
-        for i in simplex:
-            den *= H[i][D]
-        terms.append(flint.fmpq(abs(_det([H[i] for i in simplex])), den))
-    while len(terms) > 1:  # pairwise: keeps the intermediate denominators balanced
-        terms = [terms[k] + terms[k + 1] for k in range(0, len(terms) - 1, 2)] + terms[len(terms) & ~1:]
-    total = terms[0]
-    return Fraction(int(total.p), int(total.q) * math.factorial(D))
-
-
 # --------------------------------------------------------------------------------------
 # the Polytope type
 # --------------------------------------------------------------------------------------
@@ -647,7 +592,8 @@ class Polytope:
         """
         v = self._cache.get("volume")
         if v is None:
-            v = _volume_from_vrep(self._vrep(), self.dim)
+            vr = self._vrep()
+            v = homogeneous_volume(vr.homogeneous, vr.facet_masks, self.dim)
             self._cache["volume"] = v
         return v
 
