@@ -1,11 +1,14 @@
 """Batched region enumeration for 2-D inputs and two-piece units (ReLU, leaky ReLU, abs).
 
 The same mathematics as :mod:`exactmaso._engine` (filtered exact signs, exact fallback, exact
-combinatorics), organised for throughput: all cells of a layer are processed together, one
-unit at a time, with every polygon stored in flat arrays (vertices in cyclic order, each
-with the label of the edge that leaves it).  Cutting a batch of polygons by their lines is a
-handful of vectorised numpy operations, so the cost per region is a few microseconds
-instead of a few hundred.
+combinatorics), organised for throughput: all cells of a layer are processed together, with
+every polygon stored in flat arrays (vertices in cyclic order, each with the label of the edge
+that leaves it).  A rigorous bounding-ball test first decides, per cell and unit, whether the
+unit surely keeps one sign on the cell; the remaining (cell, unit) pairs are processed as a
+wavefront -- at step t every piece of every cell is cut by its cell's t-th candidate unit --
+so each step is a handful of vectorised numpy operations over all cells at once, and the
+cost per region is a few microseconds instead of a few hundred.  Float maps are kept
+unit-major, (units, cells, 3), which is what the GEMM of a layer produces.
 """
 
 from __future__ import annotations
@@ -147,6 +150,12 @@ class _Labels:
 
 
 class Engine2D:
+    """The batched 2-D enumeration of one network on one convex polygon ``{A x <= b}``.
+
+    ``check``, when given, is called during the cuts with a lower bound on the number of
+    regions and may raise :class:`~exactmaso.errors.LimitError`.
+    """
+
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> None:
         self.net = net
         self.check = check  # called with a lower bound on the number of regions, may raise
