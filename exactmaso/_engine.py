@@ -296,17 +296,18 @@ def crossing_points(ha, hb, da, db, Xa, Xb, ea, eb) -> tuple[np.ndarray, np.ndar
     Entries whose end signs were decided exactly are meaningless here: callers compute those
     crossings exactly.
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # entries with an exactly decided end may divide 0 by 0: they are replaced by the caller
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         p_lo, p_hi = ha - da, ha + da
         q_lo, q_hi = -hb - db, db - hb
         t_lo = p_lo / (p_lo + q_hi) * (1 - 4 * U)
         t_hi = p_hi / (p_hi + q_lo) * (1 + 4 * U)
-    t = 0.5 * (t_lo + t_hi)
-    dt = 0.5 * (t_hi - t_lo) + 2 * U
-    d = Xb - Xa
-    Xn = Xa + t[:, None] * d
-    en = (np.maximum(ea, eb) + dt * np.abs(d).max(axis=1)
-          + 3 * U * (np.abs(Xa) + np.abs(Xb)).max(axis=1)) * SAFETY + TINY
+        t = 0.5 * (t_lo + t_hi)
+        dt = 0.5 * (t_hi - t_lo) + 2 * U
+        d = Xb - Xa
+        Xn = Xa + t[:, None] * d
+        en = (np.maximum(ea, eb) + dt * np.abs(d).max(axis=1)
+              + 3 * U * (np.abs(Xa) + np.abs(Xb)).max(axis=1)) * SAFETY + TINY
     return Xn, en
 
 
