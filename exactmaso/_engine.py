@@ -70,6 +70,35 @@ class RegionRecord:
         self.E = E  # its error bound
 
 
+class LazyRecord(RegionRecord):
+    """A region record whose code and Geom are built on first use.
+
+    ``codes[c]`` is the code (a list, or a lazy container that builds tuples on demand);
+    ``build(*args)`` returns the Geom from an engine's flat storage.
+    """
+
+    __slots__ = ("_codes", "_c", "_build", "_args", "_geom")
+
+    def __init__(self, codes: Any, c: int, build: Any, *args: Any) -> None:
+        self._codes = codes
+        self._c = c
+        self._build = build
+        self._args = args
+        self._geom = None
+        self.M = None
+        self.E = None
+
+    @property
+    def code(self) -> tuple:  # type: ignore[override]
+        return self._codes[self._c]
+
+    @property
+    def geom(self) -> Geom:  # type: ignore[override]
+        if self._geom is None:
+            self._geom = self._build(*self._args)
+        return self._geom
+
+
 class Cell:
     __slots__ = ("level", "code", "geom", "M", "E")
 

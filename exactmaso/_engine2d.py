@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ._engine import SAFETY, TINY, U, Exact, Geom, RegionRecord, crossing_points, domain_vertices, float_cut_rows, gamma
+from ._engine import (
+    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, crossing_points, domain_vertices, float_cut_rows, gamma,
+)
 from .maso import Network
 
 __all__ = ["supports", "enumerate_2d"]
@@ -528,7 +530,18 @@ class Engine2D:
         return st.X[idx], st.e[idx], st.lab[idx], st.exact[idx], lens
 
     def _records(self, codes, starts, lens) -> list[RegionRecord]:
-        return [_LazyRecord(codes, c, self, s, n) for c, (s, n) in enumerate(zip(starts.tolist(), lens.tolist()))]
+        return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(starts.tolist(), lens.tolist()))]
+
+    def _geom_of(self, s: int, n: int) -> Geom:
+        """The Geom of the polygon stored at ``s .. s + n``: vertex i lies on edges i - 1 and i."""
+        st = self.store
+        sl = slice(s, s + n)
+        F = np.zeros((n, n), dtype=bool)
+        ar = np.arange(n)
+        F[ar, ar] = True
+        F[ar, (ar - 1) % n] = True
+        labels = [self.labels.decode(int(v)) for v in st.lab[sl]]
+        return Geom(st.X[sl].copy(), st.e[sl].copy(), F, labels, list(st.exact[sl]))
 
 
 def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
@@ -541,40 +554,6 @@ def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
     for l in range(1, len(net.masos)):
         state = eng.layer(l, *state)
     return state[0].all(), eng._export(state[1], state[2])
-
-
-class _LazyRecord(RegionRecord):
-    """A region record whose Geom is built from the flat store on first use."""
-
-    __slots__ = ("_codes", "_c", "_eng", "_s", "_n", "_geom")
-
-    def __init__(self, codes: Any, c: int, eng: Engine2D, s: int, n: int) -> None:
-        self._codes = codes  # a _LevelCodes (tuples built on demand) or a list of codes
-        self._c = c
-        self._eng = eng
-        self._s = s
-        self._n = n
-        self._geom = None
-        self.M = None
-        self.E = None
-
-    @property
-    def code(self) -> tuple:  # type: ignore[override]
-        return self._codes[self._c]
-
-    @property
-    def geom(self) -> Geom:  # type: ignore[override]
-        if self._geom is None:
-            st = self._eng.store
-            sl = slice(self._s, self._s + self._n)
-            n = self._n
-            F = np.zeros((n, n), dtype=bool)
-            ar = np.arange(n)
-            F[ar, ar] = True
-            F[ar, (ar - 1) % n] = True
-            labels = [self._eng.labels.decode(int(v)) for v in st.lab[sl]]
-            self._geom = Geom(st.X[sl].copy(), st.e[sl].copy(), F, labels, list(st.exact[sl]))
-        return self._geom
 
 
 def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None, executor=None) -> tuple[list[RegionRecord], Engine2D]:

@@ -34,7 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._engine import (
-    SAFETY, TINY, U, Exact, Geom, RegionRecord, _prune, crossing_points, domain_vertices, float_cut_rows, gamma,
+    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, _prune, crossing_points, domain_vertices, float_cut_rows,
+    gamma,
 )
 from ._engine2d import _excl, _grow, _Labels, _ranges
 from .maso import Network
@@ -521,33 +522,16 @@ class EngineND:
         codes, vs, vn, es, en, M, E = self._root()
         for l in range(len(self.net.masos)):
             codes, vs, vn, es, en, M, E = self.layer(l, codes, vs, vn, es, en, M, E)
-        return [_LazyRecord(c, self, s, n) for c, s, n in zip(codes, vs.tolist(), vn.tolist())]
+        return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(vs.tolist(), vn.tolist()))]
 
-
-class _LazyRecord(RegionRecord):
-    """A region record whose Geom is built from the flat store on first use."""
-
-    __slots__ = ("_eng", "_s", "_n", "_geom")
-
-    def __init__(self, code: tuple, eng: EngineND, s: int, n: int) -> None:
-        self.code = code
-        self._eng = eng
-        self._s = s
-        self._n = n
-        self._geom = None
-        self.M = None
-        self.E = None
-
-    @property
-    def geom(self) -> Geom:  # type: ignore[override]
-        if self._geom is None:
-            st = self._eng.st
-            sl = slice(self._s, self._s + self._n)
-            Fb = _unpack(st.B[sl])
-            cols = np.flatnonzero(Fb.any(axis=0))
-            labels = [self._eng._decode(int(j)) for j in cols]
-            self._geom = Geom(st.X[sl].copy(), st.e[sl].copy(), Fb[:, cols].copy(), labels, list(st.exact[sl]))
-        return self._geom
+    def _geom_of(self, s: int, n: int) -> Geom:
+        """The Geom of the polytope whose vertices are stored at ``s .. s + n``."""
+        st = self.st
+        sl = slice(s, s + n)
+        Fb = _unpack(st.B[sl])
+        cols = np.flatnonzero(Fb.any(axis=0))
+        labels = [self._decode(int(j)) for j in cols]
+        return Geom(st.X[sl].copy(), st.e[sl].copy(), Fb[:, cols].copy(), labels, list(st.exact[sl]))
 
 
 def enumerate_nd(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> tuple[list[RegionRecord], EngineND]:
