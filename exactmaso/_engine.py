@@ -295,6 +295,27 @@ def solve_integer_rows(rows: Sequence[Sequence[int]], D: int) -> tuple[Fraction,
     return tuple(Fraction(v, det) for v in y)
 
 
+def filtered_values(X: np.ndarray, e: np.ndarray, h: np.ndarray, eh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float values of affine rows at points, and rigorous bounds on their distance to the exact ones.
+
+    Row ``i`` of ``h`` (n, D + 1) is a float approximation, each entry within ``eh[i]``, of an
+    exact affine function; point ``i`` of ``X`` (n, D) is within ``e[i]`` (max norm) of an exact
+    point.  Then ``|h(x) - h*(x*)| <= eh (|x|_1 + 1 + D e) + e (|h|_1 + D eh) + rounding``, and
+    a sign is proved where ``|value| > bound``.
+    """
+    D = X.shape[1]
+    hx = h[:, :D]
+    vals = np.einsum("ij,ij->i", X, hx) + h[:, D]
+    ax = np.abs(X)
+    ah = np.abs(hx)
+    thr = (
+        eh * (ax.sum(axis=1) + 1 + D * e)
+        + e * (ah.sum(axis=1) + D * eh)
+        + gamma(D + 2) * (np.einsum("ij,ij->i", ax, ah) + np.abs(h[:, D]))
+    ) * SAFETY + TINY
+    return vals, thr
+
+
 def float_cut_rows(m: Any) -> np.ndarray | None:
     """For a two-piece layer: nearest floats of the exact rows ``piece 1 - piece 0``, (K, n + 1).
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from ._engine import (
-    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, crossing_points, domain_vertices, float_cut_rows, gamma,
+    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, crossing_points, domain_vertices, filtered_values,
+    float_cut_rows, gamma,
 )
 from .maso import Network
 
@@ -380,15 +381,7 @@ class Engine2D:
         h = H[kc, cells][owner]
         eh = EH[kc, cells][owner]
         X, e = st.X[idx], st.e[idx]
-        vals = X[:, 0] * h[:, 0] + X[:, 1] * h[:, 1] + h[:, 2]
-        ax = np.abs(X)
-        ah = np.abs(h)
-        # |float value - exact value| <= entry errors * |x| + slope * vertex error + rounding
-        thr = (
-            eh * (ax[:, 0] + ax[:, 1] + 1 + 2 * e)
-            + e * (ah[:, 0] + ah[:, 1] + 2 * eh)
-            + _G3 * (ax[:, 0] * ah[:, 0] + ax[:, 1] * ah[:, 1] + ah[:, 2])
-        ) * SAFETY + TINY
+        vals, thr = filtered_values(X, e, h, eh)
         s = np.zeros(len(idx), dtype=np.int8)
         s[vals > thr] = 1
         s[vals < -thr] = -1
@@ -405,7 +398,7 @@ class Engine2D:
                 s[v] = (val > 0) - (val < 0)
                 exact_used[v] = True
             X, e = st.X[idx], st.e[idx]
-            vals = X[:, 0] * h[:, 0] + X[:, 1] * h[:, 1] + h[:, 2]
+            vals = filtered_values(X, e, h, eh)[0]
         if not len(idx):
             z = np.zeros(0, dtype=bool)
             return z, z, None

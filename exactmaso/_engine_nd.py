@@ -34,7 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._engine import (
-    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, _prune, crossing_points, domain_vertices, float_cut_rows,
+    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, _prune, crossing_points, domain_vertices, filtered_values,
+    float_cut_rows,
     gamma,
 )
 from ._engine2d import _excl, _grow, _Labels, _ranges
@@ -361,16 +362,7 @@ class EngineND:
         h = self.H[cells, k][owner]
         eh = self.EH[cells, k][owner]
         X, e = st.X[idx], st.e[idx]
-        hx = h[:, :D]
-        vals = np.einsum("ij,ij->i", X, hx) + h[:, D]
-        ax = np.abs(X)
-        ah = np.abs(hx)
-        # |float value - exact value| <= entry errors * |x| + slope * vertex error + rounding
-        thr = (
-            eh * (ax.sum(axis=1) + 1 + D * e)
-            + e * (ah.sum(axis=1) + D * eh)
-            + gamma(D + 2) * (np.einsum("ij,ij->i", ax, ah) + np.abs(h[:, D]))
-        ) * SAFETY + TINY
+        vals, thr = filtered_values(X, e, h, eh)
         s = np.zeros(len(idx), dtype=np.int8)
         s[vals > thr] = 1
         s[vals < -thr] = -1
@@ -386,7 +378,7 @@ class EngineND:
                 s[v] = (val > 0) - (val < 0)
                 exact_used[v] = True
             X, e = st.X[idx], st.e[idx]
-            vals = np.einsum("ij,ij->i", X, hx) + h[:, D]
+            vals = filtered_values(X, e, h, eh)[0]
         haspos = np.logical_or.reduceat(s > 0, seg)
         hasneg = np.logical_or.reduceat(s < 0, seg)
         mixed = haspos & hasneg
