@@ -29,7 +29,7 @@ import flint
 import numpy as np
 
 from .maso import Network
-from .numbers import IntMatrix
+from .numbers import IntMatrix, nearest_float, to_float_array
 
 U = 2.0 ** -53  # unit round-off of float64
 SAFETY = 1.0 + 1e-9  # covers the rounding of the bound computations themselves
@@ -253,7 +253,7 @@ class Exact:
         x = self._vertex_2d(code, labels) if self.D == 2 else self._vertex_nd(code, labels)
         geom.exact[i] = x
         geom.X = geom.X.copy()
-        geom.X[i] = [float(v) for v in x]
+        geom.X[i] = [nearest_float(v) for v in x]
         geom.e = geom.e.copy()
         geom.e[i] = U * float(np.max(np.abs(geom.X[i]))) + TINY
         return x
@@ -316,22 +316,102 @@ def filtered_values(X: np.ndarray, e: np.ndarray, h: np.ndarray, eh: np.ndarray)
     return vals, thr
 
 
-def float_cut_rows(m: Any) -> np.ndarray | None:
-    """For a two-piece layer: nearest floats of the exact rows ``piece 1 - piece 0``, (K, n + 1).
+def proved_signs(vals: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    """Signs the float filter proves: +1 / -1 where ``|vals|`` exceeds the bound, 0 = undecided.
 
-    None when piece 0 is identically zero (ReLU), where the cut rows are piece 1 itself.
-    Rounding the exact difference keeps the error within one ulp of each entry, which the
-    engines' product bounds cover; a difference of two rounded pieces would not be (it can
-    cancel).
+    Nothing non-finite decides: a NaN or infinite value, or a bound that overflowed, leaves
+    the sign undecided (all comparisons with NaN are false), for the exact fallback.
     """
-    A, B = m.A, m.B
-    R = m.num_pieces
-    rows = m._int_pieces()[0]
-    if not any(any(rows[k * R]) for k in range(m.num_units)):  # every piece 0 is identically zero
-        return None
-    K, _, n = A.shape
-    diff = np.concatenate([A[:, 1] - A[:, 0], (B[:, 1] - B[:, 0])[:, None]], axis=1)
-    return np.array([float(v) for v in diff.flat], dtype=np.float64).reshape(K, n + 1)
+    s = np.zeros(vals.shape, dtype=np.int8)
+    s[(vals > thr) & (vals < np.inf)] = 1
+    s[(vals < -thr) & (vals > -np.inf)] = -1
+    return s
+
+
+class FloatLayer:
+    """The float filter's copy of one layer of a network.
+
+    The filter works on a rescaled network: unit ``k`` of layer ``l`` outputs
+    ``y[l, k] / 2**t[l, k]``, so the pieces of that unit become
+    ``A[k, r, j] * 2**(t[l-1, j] - t[l, k])`` and ``B[k, r] / 2**t[l, k]`` (the input is not
+    rescaled).  A positive factor keeps every unit's arg-max and the sign of every difference
+    of its pieces, so every decision of the scaled network is a decision of the network
+    itself, while the exponents (chosen so that each unit's largest entry lies in [1, 2))
+    keep the floats of weights such as 1e200 beside 1e-200, or of products of huge weights
+    over many layers, finite and normal.  The exact fallback works on the network itself.
+
+    Attributes
+    ----------
+    pieces : (K, R, n + 1) float64
+        Nearest floats of the rescaled augmented pieces ``[A | B]``.
+    cut : (K, n + 1) float64 or None
+        For a two-piece layer: nearest floats of the rescaled exact differences
+        ``piece 1 - piece 0`` (rounding the exact difference keeps each entry within an ulp,
+        a difference of two rounded pieces would not); None when every piece 0 is zero
+        (ReLU), where the cut rows are piece 1 itself, or when R != 2.
+    eta : float
+        An absolute error bound per entry on top of the relative rounding: 0, or 2**-1074
+        when some non-zero entry fell below the normal range.
+    """
+
+    __slots__ = ("pieces", "cut", "eta")
+
+    def __init__(self, pieces: np.ndarray, cut: np.ndarray | None, eta: float) -> None:
+        self.pieces = pieces
+        self.cut = cut
+        self.eta = eta
+
+
+_NORMAL = 2.0 ** -1022
+
+
+def _scaled_floats(rows: list, shifts: list, den: int) -> tuple[np.ndarray, bool]:
+    """Nearest floats of ``rows[i][j] * 2**shifts[i][j] / den`` and whether any underflowed."""
+    ints = np.array(rows, dtype=object)
+    e = den.bit_length() - 1
+    F = None
+    if den == 1 << e:
+        try:  # float(int) rounds once and ldexp is exact down to the normal range
+            F = np.ldexp(ints.astype(np.float64), np.array(shifts, dtype=np.int64) - e)
+        except OverflowError:  # an integer beyond the float range: one entry at a time
+            F = None
+    if F is None:  # correctly rounded integer division, one entry at a time
+        F = np.array([[(v << t) / den if t >= 0 else v / (den << -t) for v, t in zip(row, sh)]
+                      for row, sh in zip(rows, shifts)], dtype=np.float64)
+    return F, bool(((ints != 0) & (np.abs(F) < _NORMAL)).any())
+
+
+def float_layers(net: Network) -> list[FloatLayer]:
+    """The float filter's copy of every layer (see :class:`FloatLayer`)."""
+    out = []
+    t_in = [0] * net.input_dim  # exponents of the current layer's input coordinates
+    for m in net.masos:
+        K, R, n = m.A.shape
+        rows, den = m._int_pieces()
+        dbits = den.bit_length()
+        t_out = []
+        shifts = []
+        for k in range(K):
+            big = None
+            for r in range(R):
+                row = rows[k * R + r]
+                for j, v in enumerate(row):
+                    if v:
+                        b = v.bit_length() + (t_in[j] if j < n else 0)
+                        big = b if big is None or b > big else big
+            t = 0 if big is None else big - dbits
+            t_out.append(t)
+            sh = [tj - t for tj in t_in] + [-t]
+            shifts.extend([sh] * R)
+        P, under = _scaled_floats(rows, shifts, den)
+        cut = None
+        if R == 2 and any(any(rows[2 * k]) for k in range(K)):
+            diff = [[q - p for p, q in zip(rows[2 * k], rows[2 * k + 1])] for k in range(K)]
+            cut, under_c = _scaled_floats(diff, shifts[::2], den)
+            under = under or under_c
+        out.append(FloatLayer(P.reshape(K, R, n + 1), cut, 2.0 ** -1074 if under else 0.0))
+        t_in = t_out
+    return out
 
 
 def crossing_points(ha, hb, da, db, Xa, Xb, ea, eb) -> tuple[np.ndarray, np.ndarray]:
@@ -397,28 +477,31 @@ def domain_vertices(A: np.ndarray, b: np.ndarray) -> tuple[list[tuple[Fraction, 
 class Engine:
     """Enumerates the regions of ``net`` on the domain ``{A x <= b}`` depth first."""
 
-    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray) -> None:
+    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor: "Monitor | None" = None) -> None:
         self.net = net
         self.D = net.input_dim
         self.L = len(net.masos)
         self.exact = Exact(net, A_dom, b_dom)
-        self.P = []  # float pieces (K*R, n+1) per layer
+        self.P = []  # the filter's float pieces (K*R, n+1) per layer (see FloatLayer)
         self.absP = []
         self.gam = []
-        self.exactP = []  # True where the float pieces are the exact values
-        for m in net.masos:
+        self.eta = []
+        for m, fl in zip(net.masos, float_layers(net)):
             K, R, n = m.A.shape
-            Pf = m.pieces_float().reshape(K * R, n + 1)
+            Pf = fl.pieces.reshape(K * R, n + 1)
             self.P.append(Pf)
             self.absP.append(np.abs(Pf))
             self.gam.append(gamma(n + 3))
+            self.eta.append(fl.eta)
         self.A_dom, self.b_dom = A_dom, b_dom
+        self.monitor = monitor  # checks limits and shows progress; may raise LimitError
+        self.count = 0  # regions produced so far
 
     # -- the root ----------------------------------------------------------------------
     def root(self) -> Cell:
         verts, F = domain_vertices(self.A_dom, self.b_dom)
         D = self.D
-        X = np.array([[float(v) for v in x] for x in verts], dtype=np.float64).reshape(len(verts), D)
+        X = to_float_array(np.array(verts, dtype=object).reshape(len(verts), D))
         e = U * np.max(np.abs(X), axis=1) + TINY
         labels = [("d", i) for i in range(self.A_dom.shape[0])]
         geom = Geom(X, e, F, labels, list(verts))
@@ -443,10 +526,8 @@ class Engine:
             (ax + e[:, None]) @ EH[:D] + EH[D] + e * (aH[:D].sum() + EH[:D].sum())
             + gamma(D + 2) * (ax @ aH[:D] + aH[D])
         ) * SAFETY + TINY
-        s = np.zeros(len(vals), dtype=np.int8)
-        s[vals > thr] = 1
-        s[vals < -thr] = -1
-        und = np.flatnonzero(np.abs(vals) <= thr)
+        s = proved_signs(vals, thr)
+        und = np.flatnonzero(s == 0)
         exact_used = np.zeros(len(vals), dtype=bool)
         if len(und):
             row = self.exact.row(cell_code, label)
@@ -501,7 +582,7 @@ class Engine:
                 tt = va / (va - vb)
                 x = tuple(p + tt * (q - p) for p, q in zip(xa, xb))
                 exact_new[j] = x
-                Xn[j] = [float(v) for v in x]
+                Xn[j] = [nearest_float(v) for v in x]
                 en[j] = U * float(np.max(np.abs(Xn[j]))) + TINY
         zero = s == 0
         col_old = zero
@@ -518,8 +599,12 @@ class Engine:
         return parts[0], parts[1]
 
     # -- one layer on one cell ----------------------------------------------------------
-    def layer(self, cell: Cell) -> list[Cell]:
-        """Cut ``cell`` by layer ``cell.level``; returns the child cells in code order."""
+    def children(self, cell: Cell) -> Iterator[Cell]:
+        """The cells that layer ``cell.level`` cuts ``cell`` into, in code order, one at a time.
+
+        Depth first over the units of the layer, so the first child arrives after one path of
+        cuts, memory stays small, and the monitor's limits are checked at every cut.
+        """
         l = cell.level
         m = self.net.masos[l]
         K, R = m.num_units, m.num_pieces
@@ -528,20 +613,27 @@ class Engine:
         Eaug = np.vstack([cell.E, np.zeros((1, D + 1))])
         G = self.P[l] @ Maug
         EG = (self.absP[l] @ Eaug) * (1 + 2 * U) + self.gam[l] * (self.absP[l] @ (np.abs(Maug) + Eaug))
+        if self.eta[l]:  # entries of the pieces that fell below the normal range
+            EG = EG + self.eta[l] * (np.abs(Maug) + Eaug).sum(axis=0)
         G = G.reshape(K, R, D + 1)
         EG = EG.reshape(K, R, D + 1)
         if R == 1:
-            return [self._child(cell, cell.geom, (0,) * K, G, EG)]
-        if R == 2:
-            return self._two_piece_layer(cell, G, EG)
-        return self._general_layer(cell, G, EG)
+            yield self._child(cell, cell.geom, (0,) * K, G, EG)
+        elif R == 2:
+            yield from self._two_piece_children(cell, G, EG)
+        else:
+            yield from self._general_children(cell, G, EG)
+
+    def _tick(self) -> None:
+        if self.monitor is not None:
+            self.monitor.tick(self.count)
 
     def _child(self, cell: Cell, geom: Geom, code_l: tuple, G: np.ndarray, EG: np.ndarray) -> Cell:
         idx = np.arange(len(code_l))
         c = np.asarray(code_l)
         return Cell(cell.level + 1, cell.code + (tuple(code_l),), geom, G[idx, c], EG[idx, c])
 
-    def _two_piece_layer(self, cell: Cell, G: np.ndarray, EG: np.ndarray) -> list[Cell]:
+    def _two_piece_children(self, cell: Cell, G: np.ndarray, EG: np.ndarray) -> Iterator[Cell]:
         l = cell.level
         D = self.D
         H = G[:, 1] - G[:, 0]
@@ -556,13 +648,15 @@ class Engine:
             (ax + e[:, None]) @ EH[:, :D].T + EH[:, D] + e[:, None] * (aH[:, :D].sum(1) + EH[:, :D].sum(1))
             + gamma(D + 2) * (ax @ aH[:, :D].T + aH[:, D])
         ) * SAFETY + TINY
-        anypos = (vals > thr).any(axis=0)
-        anyneg = (vals < -thr).any(axis=0)
-        undecided = ~((vals > thr) | (vals < -thr)).all(axis=0)
+        S = proved_signs(vals, thr)
+        anypos = (S > 0).any(axis=0)
+        anyneg = (S < 0).any(axis=0)
+        undecided = (S == 0).any(axis=0)
         code = np.zeros(K, dtype=np.int64)
         cutting = []
         for k in range(K):
             if undecided[k]:
+                self._tick()
                 s, _, _, _ = self.signs(cell.code, geom, H[k], EH[k], (l, k, 0, 1), -1)
                 p, n = bool((s > 0).any()), bool((s < 0).any())
             else:
@@ -571,73 +665,90 @@ class Engine:
                 cutting.append(k)
             elif p:
                 code[k] = 1
-        pieces = [(geom, code)]
-        for k in cutting:
+        # depth first over the cutting units; the negative side (code 0) comes first
+        stack = [(geom, code, 0)]
+        while stack:
+            g, c, i = stack.pop()
+            if i == len(cutting):
+                yield self._child(cell, g, tuple(int(v) for v in c), G, EG)
+                continue
+            self._tick()
+            k = cutting[i]
             label = (l, k, 0, 1)
-            nxt = []
-            for g, c in pieces:
-                # H = g_1 - g_0 is minus the exact row g_0 - g_1 of the label (l, k, 0, 1)
-                s, v, t, ex = self.signs(cell.code, g, H[k], EH[k], label, -1)
-                haspos, hasneg = bool((s > 0).any()), bool((s < 0).any())
-                if haspos and hasneg:
-                    gn, gp = self.split(cell.code, g, s, v, t, ex, label, -1)
-                    c0 = c.copy()
-                    c1 = c.copy()
-                    c1[k] = 1
-                    nxt.append((gn, c0))
-                    nxt.append((gp, c1))
-                else:
-                    if haspos:
-                        c = c.copy()
-                        c[k] = 1
-                    nxt.append((g, c))
-            pieces = nxt
-        return [self._child(cell, g, tuple(int(v) for v in c), G, EG) for g, c in pieces]
+            # H = g_1 - g_0 is minus the exact row g_0 - g_1 of the label (l, k, 0, 1)
+            s, v, t, ex = self.signs(cell.code, g, H[k], EH[k], label, -1)
+            haspos, hasneg = bool((s > 0).any()), bool((s < 0).any())
+            if haspos and hasneg:
+                gn, gp = self.split(cell.code, g, s, v, t, ex, label, -1)
+                c1 = c.copy()
+                c1[k] = 1
+                stack.append((gp, c1, i + 1))
+                stack.append((gn, c, i + 1))
+            else:
+                if haspos:
+                    c = c.copy()
+                    c[k] = 1
+                stack.append((g, c, i + 1))
 
-    def _general_layer(self, cell: Cell, G: np.ndarray, EG: np.ndarray) -> list[Cell]:
+    def _general_children(self, cell: Cell, G: np.ndarray, EG: np.ndarray) -> Iterator[Cell]:
         """Units with R > 2 pieces: for each piece r, keep {g_r >= g_s for all s} (ties: lowest index)."""
+        K = G.shape[0]
+        stack: list[tuple[Geom, tuple[int, ...]]] = [(cell.geom, ())]
+        while stack:
+            g, c = stack.pop()
+            k = len(c)
+            if k == K:
+                yield self._child(cell, g, c, G, EG)
+                continue
+            parts = [(part, c + (r,)) for r, part in enumerate(self._piece_parts(cell, g, k, G, EG)) if part is not None]
+            stack.extend(reversed(parts))
+
+    def _piece_parts(self, cell: Cell, g: Geom, k: int, G: np.ndarray, EG: np.ndarray) -> list[Geom | None]:
+        """For each piece r of unit k: the part of ``g`` where r is the arg-max (None if not full-dimensional)."""
         l = cell.level
-        K, R, _ = G.shape
-        pieces: list[tuple[Geom, list[int]]] = [(cell.geom, [])]
-        for k in range(K):
-            nxt = []
-            for g, c in pieces:
-                for r in range(R):
-                    part: Geom | None = g
-                    for s_ in range(R):
-                        if s_ == r or part is None:
-                            continue
-                        lo, hi = min(r, s_), max(r, s_)
-                        label = (l, k, lo, hi)
-                        sign = 1 if r == lo else -1  # orient so that + means piece r wins
-                        H = (G[k, lo] - G[k, hi]) * sign
-                        EH = EG[k, lo] + EG[k, hi] + U * np.abs(H)
-                        s, v, t, ex = self.signs(cell.code, part, H, EH, label, sign)
-                        haspos, hasneg = bool((s > 0).any()), bool((s < 0).any())
-                        if not haspos and not hasneg:  # g_r == g_s on the whole part: tie
-                            if s_ < r:
-                                part = None
-                        elif not haspos:
-                            part = None
-                        elif hasneg:
-                            part = self.split(cell.code, part, s, v, t, ex, label, sign)[1]
-                    if part is not None:
-                        nxt.append((part, c + [r]))
-            pieces = nxt
-        return [self._child(cell, g, tuple(c), G, EG) for g, c in pieces]
+        R = G.shape[1]
+        out: list[Geom | None] = []
+        for r in range(R):
+            part: Geom | None = g
+            for s_ in range(R):
+                if s_ == r or part is None:
+                    continue
+                self._tick()
+                lo, hi = min(r, s_), max(r, s_)
+                label = (l, k, lo, hi)
+                sign = 1 if r == lo else -1  # orient so that + means piece r wins
+                H = (G[k, lo] - G[k, hi]) * sign
+                EH = EG[k, lo] + EG[k, hi] + U * np.abs(H)
+                s, v, t, ex = self.signs(cell.code, part, H, EH, label, sign)
+                haspos, hasneg = bool((s > 0).any()), bool((s < 0).any())
+                if not haspos and not hasneg:  # g_r == g_s on the whole part: tie
+                    if s_ < r:
+                        part = None
+                elif not haspos:
+                    part = None
+                elif hasneg:
+                    part = self.split(cell.code, part, s, v, t, ex, label, sign)[1]
+            out.append(part)
+        return out
 
     # -- traversal -----------------------------------------------------------------------
     def iter_records(self, cell: Cell | None = None) -> Iterator[RegionRecord]:
         """Depth-first: the regions inside ``cell`` (the whole domain by default), in code order."""
-        stack = [cell if cell is not None else self.root()]
         L = self.L
+        with np.errstate(all="ignore"):  # non-finite floats are undecided, never errors
+            start = cell if cell is not None else self.root()
+        stack = [iter([start])]
         while stack:
-            c = stack.pop()
+            with np.errstate(all="ignore"):
+                c = next(stack[-1], None)
+            if c is None:
+                stack.pop()
+                continue
             if c.level == L:
+                self.count += 1
                 yield RegionRecord(c.code, c.geom, c.M, c.E)
                 continue
-            children = self.layer(c)
-            stack.extend(reversed(children))
+            stack.append(self.children(c))
 
 
 def _prune(geom: Geom, D: int) -> Geom:
@@ -659,22 +770,72 @@ def _prune(geom: Geom, D: int) -> Geom:
     return Geom(geom.X, geom.e, F[:, cols], [geom.labels[j] for j in cols], geom.exact)
 
 
-class Progress:
-    """A one-line progress counter on stderr."""
+def wait_result(fut: Any, futures: Sequence[Any], monitor: "Monitor | None", regions: int) -> Any:
+    """``fut.result()``, waiting no longer than the monitor's time limit allows.
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    On time-out the other futures are cancelled and :class:`~exactmaso.errors.LimitError` is
+    raised (with ``regions``, a lower bound on the count).
+    """
+    import concurrent.futures as cf
+
+    timeout = None if monitor is None else monitor.remaining()
+    try:
+        return fut.result(timeout=timeout)
+    except cf.TimeoutError:
+        for f in futures:
+            f.cancel()
+        monitor.tick(regions)  # past the limit: raises LimitError
+        raise  # pragma: no cover - tick raised
+
+
+class Monitor:
+    """Limits and progress of one enumeration.
+
+    The engines call :meth:`tick` often (at every cut, every wavefront step and every exact
+    fallback) with a lower bound on the number of regions; it raises
+    :class:`~exactmaso.errors.LimitError` as soon as ``max_regions`` is exceeded or
+    ``time_limit`` seconds have passed, and redraws a one-line progress report on stderr at
+    most every 0.25 s when ``progress`` is on.
+    """
+
+    INTERVAL = 0.25
+
+    def __init__(self, *, max_regions: int | None = None, time_limit: float | None = None, progress: bool = False) -> None:
+        self.max_regions = max_regions
+        self.time_limit = time_limit
+        self.progress = progress
         self.start = time.perf_counter()
-        self.last = 0.0
+        self.last = self.start
+        self.stage = ""
 
-    def update(self, count: int, final: bool = False) -> None:
-        if not self.enabled:
+    def remaining(self) -> float | None:
+        """Seconds left before the time limit (None without one)."""
+        if self.time_limit is None:
+            return None
+        return max(0.0, self.time_limit - (time.perf_counter() - self.start))
+
+    def tick(self, regions: int) -> None:
+        from .errors import LimitError
+
+        if self.max_regions is not None and regions > self.max_regions:
+            self.show(regions, final=True)
+            raise LimitError(f"more than max_regions={self.max_regions} regions: at least {regions} found", count=regions)
+        now = time.perf_counter()
+        if self.time_limit is not None and now - self.start > self.time_limit:
+            self.show(regions, final=True)
+            raise LimitError(f"time_limit={self.time_limit} s reached with at least {regions} regions", count=regions)
+        if self.progress and now - self.last >= self.INTERVAL:
+            self.show(regions)
+
+    def show(self, regions: int, final: bool = False) -> None:
+        if not self.progress:
             return
         now = time.perf_counter()
-        if final or now - self.last > 0.2:
-            self.last = now
-            rate = count / max(now - self.start, 1e-9)
-            sys.stderr.write(f"\rexactmaso: {count} regions ({rate:,.0f}/s, {now - self.start:.1f} s)")
-            if final:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        self.last = now
+        elapsed = now - self.start
+        rate = regions / max(elapsed, 1e-9)
+        stage = f"{self.stage}: " if self.stage and not final else ""
+        sys.stderr.write(f"\rexactmaso: {stage}{regions:,} regions ({rate:,.0f}/s, {elapsed:.1f} s)    ")
+        if final:
+            sys.stderr.write("\n")
+        sys.stderr.flush()

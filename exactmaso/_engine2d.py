@@ -20,9 +20,10 @@ import numpy as np
 
 from ._engine import (
     SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, crossing_points, domain_vertices, filtered_values,
-    float_cut_rows, gamma,
+    float_layers, gamma, proved_signs, wait_result,
 )
 from .maso import Network
+from .numbers import nearest_float, to_float_array
 
 __all__ = ["supports", "enumerate_2d"]
 
@@ -155,24 +156,30 @@ class _Labels:
 class Engine2D:
     """The batched 2-D enumeration of one network on one convex polygon ``{A x <= b}``.
 
-    ``check``, when given, is called during the cuts with a lower bound on the number of
-    regions and may raise :class:`~exactmaso.errors.LimitError`.
+    ``monitor``, when given (an :class:`~exactmaso._engine.Monitor`), is ticked during the cuts
+    with a lower bound on the number of regions and may raise
+    :class:`~exactmaso.errors.LimitError`.
     """
 
-    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> None:
+    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> None:
         self.net = net
-        self.check = check  # called with a lower bound on the number of regions, may raise
+        self.monitor = monitor  # ticked with a lower bound on the number of regions; may raise
+        self.lower = 1  # that lower bound
         self.exact = Exact(net, A_dom, b_dom)
         self.A_dom, self.b_dom = A_dom, b_dom
         self.labels = _Labels(net, A_dom.shape[0])
         self.store = _Store()
         # float pieces: P0, P1 as (K, n + 1); their difference (and bounds) for the cuts
-        self.P0, self.P1, self.Pd = [], [], []
-        for m in net.masos:
-            Pf = m.pieces_float()
-            self.P0.append(Pf[:, 0, :])
-            self.P1.append(Pf[:, -1, :])
-            self.Pd.append(float_cut_rows(m) if m.num_pieces == 2 else None)
+        self.P0, self.P1, self.Pd, self.eta = [], [], [], []
+        for fl in float_layers(net):
+            self.P0.append(fl.pieces[:, 0, :])
+            self.P1.append(fl.pieces[:, -1, :])
+            self.Pd.append(fl.cut)
+            self.eta.append(fl.eta)
+
+    def _tick(self) -> None:
+        if self.monitor is not None:
+            self.monitor.tick(self.lower)
 
     # -- exact fallback -------------------------------------------------------------------
     def _exact_vertex(self, code: tuple, j: int, prev: int) -> tuple:
@@ -210,7 +217,7 @@ class Engine2D:
         for i, cur in enumerate(order):
             nxt = order[(i + 1) % n]
             labs.append(int(np.flatnonzero(F[cur] & F[nxt])[0]))
-        X = np.array([[float(v) for v in verts[i]] for i in order])
+        X = to_float_array(np.array([verts[i] for i in order], dtype=object))
         e = U * np.abs(X).max(axis=1) + TINY
         ex = np.empty(n, dtype=object)
         ex[:] = [verts[i] for i in order]
@@ -240,11 +247,12 @@ class Engine2D:
         flatM = M.reshape(n + 1, 3 * C)
         both = np.concatenate([Er, rowmax], axis=1)
         gam = gamma(n + 3)
+        eta = self.eta[l] * rowmax.sum(axis=0)  # entries of the pieces below the normal range
 
         def product(P):
             G = (P @ flatM).reshape(K, C, 3)
             bounds = np.abs(P) @ both
-            EG = bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:]
+            EG = bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:] + eta
             return G, EG
 
         G1, EG1 = product(self.P1[l])
@@ -280,6 +288,7 @@ class Engine2D:
         by_rank = np.argsort(rank, kind="stable")
         bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if len(rank) else 1))
         for t in range(len(bounds) - 1):
+            self._tick()
             unit_at = np.full(C, -1, dtype=np.int64)
             sel_t = by_rank[bounds[t]:bounds[t + 1]]
             unit_at[mc[sel_t]] = mk[sel_t]
@@ -328,8 +337,8 @@ class Engine2D:
             p_alive[sl] = True
             p_alive[split_p] = False
             P += nnew
-            if self.check is not None:
-                self.check(C + (P - C) // 2)  # live pieces (each split adds one): a lower bound
+            self.lower = max(self.lower, C + (P - C) // 2)  # live pieces (each split adds one)
+            self._tick()
         alive = np.flatnonzero(p_alive[:P])
         cells = p_cell[alive]
         pc = p_code[alive]
@@ -382,13 +391,12 @@ class Engine2D:
         eh = EH[kc, cells][owner]
         X, e = st.X[idx], st.e[idx]
         vals, thr = filtered_values(X, e, h, eh)
-        s = np.zeros(len(idx), dtype=np.int8)
-        s[vals > thr] = 1
-        s[vals < -thr] = -1
+        s = proved_signs(vals, thr)
         exact_used = np.zeros(len(idx), dtype=bool)
-        und = np.flatnonzero((vals <= thr) & (vals >= -thr))
+        und = np.flatnonzero(s == 0)
         if len(und):
             for v in und.tolist():
+                self._tick()
                 o = int(owner[v])
                 first = int(seg[o])
                 prev = int(idx[v - 1]) if v > first else int(idx[first + lens[o] - 1])
@@ -440,7 +448,7 @@ class Engine2D:
                 tt = va / (va - vb)
                 x = tuple(p + tt * (r - p) for p, r in zip(xa, xb))
                 exn[q] = x
-                Xn[q] = [float(x[0]), float(x[1])]
+                Xn[q] = [nearest_float(x[0]), nearest_float(x[1])]
                 en[q] = U * float(np.abs(Xn[q]).max()) + TINY
         # slots: (vertex j, crossing after j), in cyclic order within each piece
         slot_of_cross = np.full(len(gi), -1, dtype=np.int64)
@@ -485,14 +493,24 @@ class Engine2D:
 
     # -- driver ----------------------------------------------------------------------------
     def run(self, executor=None) -> list[RegionRecord]:
+        with np.errstate(all="ignore"):  # non-finite floats are undecided, never errors
+            return self._run(executor)
+
+    def _stage(self, l: int) -> None:
+        if self.monitor is not None:
+            self.monitor.stage = f"layer {l + 1} of {len(self.net.masos)}"
+
+    def _run(self, executor) -> list[RegionRecord]:
         state = self._root()
         L = len(self.net.masos)
         if executor is None or L < 2:
             for l in range(L):
+                self._stage(l)
                 state = self.layer(l, *state)
             codes, starts, lens = state[0], state[1], state[2]
             return self._records(codes, starts, lens)
         # farm out the cells of the first layer, in chunks, and merge in code order
+        self._stage(0)
         codes, starts, lens, M, E = self.layer(0, *state)
         codes = codes.all()
         # one task per worker: each task pays for unpickling the exact network once
@@ -509,8 +527,10 @@ class Engine2D:
                 None if E is None else (np.ascontiguousarray(E[0][:, a:b]), np.ascontiguousarray(E[1][:, a:b])),
             ))
         out_codes, out_starts, out_lens = [], [], []
+        if self.monitor is not None:
+            self.monitor.stage = f"layers 2 to {L} in {len(futures)} tasks"
         for fut in futures:
-            sub_codes, (X, e, lab, exact, sub_lens) = fut.result()
+            sub_codes, (X, e, lab, exact, sub_lens) = wait_result(fut, futures, self.monitor, self.lower)
             s0 = self.store.append(X, e, lab, exact)
             out_codes += sub_codes
             out_starts.append(s0 + _excl(sub_lens))
@@ -549,6 +569,6 @@ def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
     return state[0].all(), eng._export(state[1], state[2])
 
 
-def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None, executor=None) -> tuple[list[RegionRecord], Engine2D]:
-    eng = Engine2D(net, A_dom, b_dom, check)
+def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None, executor=None) -> tuple[list[RegionRecord], Engine2D]:
+    eng = Engine2D(net, A_dom, b_dom, monitor)
     return eng.run(executor), eng

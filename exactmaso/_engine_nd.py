@@ -35,11 +35,11 @@ import numpy as np
 
 from ._engine import (
     SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, _prune, crossing_points, domain_vertices, filtered_values,
-    float_cut_rows,
-    gamma,
+    float_layers, gamma, proved_signs,
 )
 from ._engine2d import _excl, _grow, _Labels, _ranges
 from .maso import Network
+from .numbers import nearest_float, to_float_array
 
 __all__ = ["supports", "enumerate_nd", "EngineND"]
 
@@ -136,10 +136,11 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
 
 
 class EngineND:
-    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> None:
+    def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> None:
         self.net = net
         self.D = net.input_dim
-        self.check = check  # called with a lower bound on the number of regions, may raise
+        self.monitor = monitor  # ticked with a lower bound on the number of regions; may raise
+        self.lower = 1  # that lower bound
         self.exact = Exact(net, A_dom, b_dom)
         self.A_dom, self.b_dom = A_dom, b_dom
         self.labels = _Labels(net, A_dom.shape[0])
@@ -148,18 +149,13 @@ class EngineND:
         self.st = _Store(self.D, self.W)
         self._decode_cache: dict[int, tuple] = {}
         # float pieces P0, P1 (K, n + 1) and the float of their exact difference P1 - P0
-        self.P0, self.P1, self.Pd, self.zero0 = [], [], [], []
-        for m in net.masos:
-            Pf = m.pieces_float()
-            self.P0.append(Pf[:, 0, :])
-            self.P1.append(Pf[:, -1, :])
-            if m.num_pieces == 2:
-                pd = float_cut_rows(m)  # None: piece 0 is zero and the cut rows are piece 1
-                self.zero0.append(pd is None)
-                self.Pd.append(pd)
-            else:
-                self.Pd.append(None)
-                self.zero0.append(False)
+        self.P0, self.P1, self.Pd, self.zero0, self.eta = [], [], [], [], []
+        for m, fl in zip(net.masos, float_layers(net)):
+            self.P0.append(fl.pieces[:, 0, :])
+            self.P1.append(fl.pieces[:, -1, :])
+            self.Pd.append(fl.cut)  # None for ReLU: piece 0 is zero and the cut rows are piece 1
+            self.zero0.append(m.num_pieces == 2 and fl.cut is None)
+            self.eta.append(fl.eta)
 
     # -- labels ----------------------------------------------------------------------------
     def _decode(self, v: int) -> tuple:
@@ -171,6 +167,10 @@ class EngineND:
 
     def _bits_labels(self, bits: np.ndarray) -> list[int]:
         return np.flatnonzero(_unpack(bits.reshape(1, -1))[0]).tolist()
+
+    def _tick(self) -> None:
+        if self.monitor is not None:
+            self.monitor.tick(self.lower)
 
     # -- exact fallback -------------------------------------------------------------------
     def _exact_vertex(self, code: tuple, slot: int) -> tuple:
@@ -198,7 +198,7 @@ class EngineND:
         D = self.D
         verts, F = domain_vertices(self.A_dom, self.b_dom)
         n = len(verts)
-        X = np.array([[float(v) for v in x] for x in verts], dtype=np.float64).reshape(n, D)
+        X = to_float_array(np.array(verts, dtype=object).reshape(n, D))
         e = U * np.max(np.abs(X), axis=1) + TINY
         labels = [("d", i) for i in range(self.A_dom.shape[0])]
         geom = _prune(Geom(X, e, F, labels, list(verts)), D)
@@ -236,13 +236,14 @@ class EngineND:
         rowmax = np.abs(flatM).reshape(n + 1, C, D + 1).max(axis=2) + Er
         both = np.concatenate([Er, rowmax], axis=1)
         gam = gamma(n + 3)
+        eta = self.eta[l] * rowmax.sum(axis=0)[:, None]  # entries of the pieces below the normal range
 
         def product(P):
             # P holds the nearest floats of exact rows: |exact - float| <= entry errors of the
             # map times |P| (+ 2 ulps), plus the rounding of the dot products
             G = (P @ flatM).reshape(K, C, D + 1).transpose(1, 0, 2)
             bounds = np.abs(P) @ both
-            EG = (bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:]).T
+            EG = (bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:]).T + eta
             return G, EG
 
         return product
@@ -304,6 +305,7 @@ class EngineND:
         p_alive[:C] = True
         P = C
         for k in np.flatnonzero(maybe.any(axis=0)).tolist():
+            self._tick()
             cand = np.flatnonzero(p_alive[:P] & maybe[p["cell"][:P], k])
             if not len(cand):
                 continue
@@ -332,8 +334,8 @@ class EngineND:
             p_alive[sl] = True
             p_alive[split_p] = False
             P += nnew
-            if self.check is not None:
-                self.check(C + (P - C) // 2)
+            self.lower = max(self.lower, C + (P - C) // 2)  # live pieces (each split adds one)
+            self._tick()
         alive = np.flatnonzero(p_alive[:P])
         cells = p["cell"][alive]
         pc = p_code[alive]
@@ -363,14 +365,13 @@ class EngineND:
         eh = self.EH[cells, k][owner]
         X, e = st.X[idx], st.e[idx]
         vals, thr = filtered_values(X, e, h, eh)
-        s = np.zeros(len(idx), dtype=np.int8)
-        s[vals > thr] = 1
-        s[vals < -thr] = -1
+        s = proved_signs(vals, thr)
         exact_used = np.zeros(len(idx), dtype=bool)
-        und = np.flatnonzero((vals <= thr) & (vals >= -thr))
+        und = np.flatnonzero(s == 0)
         if len(und):
             label = (l, k, 0, 1)
             for v in und.tolist():
+                self._tick()
                 code = codes[int(cells[owner[v]])]
                 x = self._exact_vertex(code, int(idx[v]))
                 # H = g_1 - g_0 is minus the exact row g_0 - g_1 of the label (l, k, 0, 1)
@@ -429,7 +430,7 @@ class EngineND:
                 tt = va / (va - vb)
                 x = tuple(a + tt * (b - a) for a, b in zip(xa, xb))
                 exn[q] = x
-                Xn[q] = [float(v) for v in x]
+                Xn[q] = [nearest_float(v) for v in x]
                 en_[q] = U * float(np.abs(Xn[q]).max()) + TINY
             X = st.X[idx]
         # -- the cut face: zero vertices and new vertices; its edges ---------------------------
@@ -511,9 +512,13 @@ class EngineND:
 
     # -- driver ----------------------------------------------------------------------------
     def run(self) -> list[RegionRecord]:
-        codes, vs, vn, es, en, M, E = self._root()
-        for l in range(len(self.net.masos)):
-            codes, vs, vn, es, en, M, E = self.layer(l, codes, vs, vn, es, en, M, E)
+        with np.errstate(all="ignore"):  # non-finite floats are undecided, never errors
+            codes, vs, vn, es, en, M, E = self._root()
+            L = len(self.net.masos)
+            for l in range(L):
+                if self.monitor is not None:
+                    self.monitor.stage = f"layer {l + 1} of {L}"
+                codes, vs, vn, es, en, M, E = self.layer(l, codes, vs, vn, es, en, M, E)
         return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(vs.tolist(), vn.tolist()))]
 
     def _geom_of(self, s: int, n: int) -> Geom:
@@ -526,6 +531,6 @@ class EngineND:
         return Geom(st.X[sl].copy(), st.e[sl].copy(), Fb[:, cols].copy(), labels, list(st.exact[sl]))
 
 
-def enumerate_nd(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, check=None) -> tuple[list[RegionRecord], EngineND]:
-    eng = EngineND(net, A_dom, b_dom, check)
+def enumerate_nd(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> tuple[list[RegionRecord], EngineND]:
+    eng = EngineND(net, A_dom, b_dom, monitor)
     return eng.run(), eng

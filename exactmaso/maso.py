@@ -22,7 +22,7 @@ import flint
 import numpy as np
 
 from .errors import ShapeError
-from .numbers import IntMatrix, lcm_of_denominators, to_fraction_array
+from .numbers import IntMatrix, lcm_of_denominators, to_float_array, to_fraction_array
 
 __all__ = ["MASO", "Affine", "Network", "Code"]
 
@@ -200,7 +200,7 @@ class MASO:
         return hit
 
     def pieces_float(self) -> np.ndarray:
-        """Nearest float64 of ``[A | B]``, shape (K, R, D + 1); for proposals only."""
+        """Nearest float64 of ``[A | B]``, shape (K, R, D + 1), +-inf beyond the float range; for proposals only."""
         hit = self._cache.get("float")
         if hit is None:
             K, R, D = self.A.shape
@@ -211,13 +211,17 @@ class MASO:
                 # float(int) rounds correctly and scaling by 2^-e is exact while nothing is
                 # subnormal: together, the nearest float of each piece (floats are dyadic)
                 ints = np.array(rows, dtype=object).reshape(K, R, D + 1)
-                hit = ints.astype(np.float64) * 2.0 ** -e
-                tiny = (hit != 0) & (np.abs(hit) < 2.0**-1000)
-                if tiny.any() or not np.isfinite(hit).all():
+                try:
+                    hit = ints.astype(np.float64) * 2.0 ** -e
+                except OverflowError:  # an integer beyond the float range
                     hit = None
+                if hit is not None:
+                    tiny = (hit != 0) & (np.abs(hit) < 2.0**-1000)
+                    if tiny.any() or not np.isfinite(hit).all():
+                        hit = None
             if hit is None:
                 aug = np.concatenate([self.A, self.B[:, :, None]], axis=2)
-                hit = np.array([float(v) for v in aug.flat], dtype=np.float64).reshape(K, R, D + 1)
+                hit = to_float_array(aug)
             self._cache["float"] = hit
         return hit
 

@@ -35,6 +35,7 @@ __all__ = [
     "to_fraction",
     "to_fraction_array",
     "to_float_array",
+    "nearest_float",
     "is_fraction_array",
     "IntMatrix",
     "lcm_of_denominators",
@@ -301,10 +302,18 @@ def to_fraction_array(
     return out
 
 
+def nearest_float(value: Any) -> float:
+    """Nearest float64 of an exact rational; +-inf beyond the float range (never raises)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def to_float_array(value: np.ndarray) -> np.ndarray:
-    """Nearest float64 of each exact entry (for proposals and plots only)."""
+    """Nearest float64 of each exact entry, +-inf beyond the float range (for proposals and plots only)."""
     arr = np.asarray(value, dtype=object)
-    return np.array([float(v) for v in arr.flat], dtype=np.float64).reshape(arr.shape)
+    return np.array([nearest_float(v) for v in arr.flat], dtype=np.float64).reshape(arr.shape)
 
 
 def lcm_of_denominators(values: Iterable[Any]) -> int:

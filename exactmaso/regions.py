@@ -21,17 +21,16 @@ depth-first per-cell engine (:mod:`exactmaso._engine`) for everything else.
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import Executor
 from fractions import Fraction
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ._engine import Cell, Engine, Progress, RegionRecord
+from ._engine import Cell, Engine, Monitor, RegionRecord, wait_result
 from ._engine2d import enumerate_2d, supports as supports_2d
 from ._engine_nd import enumerate_nd, supports as supports_nd
-from .errors import CertificateError, DomainError, LimitError, ShapeError
+from .errors import CertificateError, DomainError, ShapeError
 from .maso import Affine, Network
 from .numbers import to_fraction_array
 
@@ -123,8 +122,8 @@ class Region:
             rows = self.facet_rows()
             D = self._part.net.input_dim
             guess = self._rec.geom.X.mean(axis=0)
-            cand = [Fraction(*float(v).as_integer_ratio()) for v in guess]
-            if not _strictly_inside(rows, cand, D):
+            cand = [Fraction(*float(v).as_integer_ratio()) for v in guess] if np.isfinite(guess).all() else None
+            if cand is None or not _strictly_inside(rows, cand, D):
                 V = self.vertices()
                 cand = [sum(V[:, j], Fraction(0)) / len(V) for j in range(D)]
             hit = np.array(cand, dtype=object)
@@ -296,50 +295,39 @@ def _records(
     time_limit: float | None,
 ) -> Iterator[tuple[RegionRecord, Engine]]:
     A, b = _check_net_dom(net, dom)
-    bar = Progress(progress)
-    start = time.perf_counter()
+    monitor = Monitor(max_regions=max_regions, time_limit=time_limit, progress=progress)
     count = 0
-
-    def check() -> None:
-        if max_regions is not None and count > max_regions:
-            bar.update(count - 1, final=True)
-            raise LimitError(f"more than max_regions={max_regions} regions; found {count - 1} so far", count=count - 1)
-        if time_limit is not None and time.perf_counter() - start > time_limit:
-            bar.update(count, final=True)
-            raise LimitError(f"time_limit={time_limit} s reached after {count} regions", count=count)
-
     if supports_2d(net) or (supports_nd(net) and executor is None):
-        def early(lower: int) -> None:
-            if max_regions is not None and lower > max_regions:
-                raise LimitError(f"more than max_regions={max_regions} regions: at least {lower} found", count=lower)
-            if time_limit is not None and time.perf_counter() - start > time_limit:
-                raise LimitError(f"time_limit={time_limit} s reached with at least {lower} regions", count=lower)
-
         if supports_2d(net):
-            recs, engine = enumerate_2d(net, A, b, early, executor)  # type: ignore[assignment]
+            recs, engine = enumerate_2d(net, A, b, monitor, executor)  # type: ignore[assignment]
         else:  # D >= 3, units of at most two pieces: the batched N-D engine
-            recs, engine = enumerate_nd(net, A, b, early)  # type: ignore[assignment]
+            recs, engine = enumerate_nd(net, A, b, monitor)  # type: ignore[assignment]
+        monitor.stage = "regions"
         source: Iterator[RegionRecord] = iter(recs)
     else:  # the per-cell engine: any dimension, any number of pieces, streaming
-        engine = Engine(net, A, b)
+        engine = Engine(net, A, b, monitor)
         if executor is None or len(net.masos) < 2:
             source = engine.iter_records()
         else:
-            source = _parallel_records(engine, net, A, b, executor)
+            source = _parallel_records(engine, net, A, b, executor, monitor)
     for rec in source:
         count += 1
-        check()
-        bar.update(count)
+        monitor.tick(count)
         yield rec, engine
-    bar.update(count, final=True)
+    monitor.show(count, final=True)
 
 
-def _parallel_records(engine: Engine, net: Network, A, b, executor: Executor) -> Iterator[RegionRecord]:
+def _parallel_records(engine: Engine, net: Network, A, b, executor: Executor, monitor: Monitor) -> Iterator[RegionRecord]:
     """Cells of the first layer are farmed out; results come back in enumeration order."""
-    cells = engine.layer(engine.root())
+    with np.errstate(all="ignore"):
+        cells = list(engine.children(engine.root()))
     futures = [executor.submit(_subtree, net, A, b, c) for c in cells]
+    monitor.stage = f"layers 2 to {len(net.masos)} in {len(futures)} tasks"
+    done = 0
     for fut in futures:
-        yield from fut.result()
+        recs = wait_result(fut, futures, monitor, done)
+        done += len(recs)
+        yield from recs
 
 
 def iter_regions(
@@ -354,9 +342,11 @@ def iter_regions(
     """Stream the regions of ``net`` on ``dom`` in the order of :func:`regions`.
 
     Regions come attached to a growing :class:`Partition`, so their exact methods work.  The
-    per-cell engine (any network) produces them one by one, depth first, in small memory;
-    the batched engines (units of at most two pieces) finish each layer for all cells at once,
-    so there the first region arrives when the whole enumeration is done.
+    per-cell engine (units of three or more pieces, or an executor in D >= 3) produces them
+    one by one, depth first over cells and units, in small memory; the batched engines (units
+    of at most two pieces) finish each layer for all cells at once, so there the first region
+    arrives when the whole enumeration is done.  Limits (``max_regions``, ``time_limit``) are
+    checked at every cut in every engine.
     """
     part: Partition | None = None
     for rec, engine in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):

@@ -1,0 +1,87 @@
+"""Limits bind inside the layer loops of every engine; progress ticks while a layer runs.
+
+Regression tests for: a time limit of 2 s that fired after 171 s and a max_regions=1000 that
+did not fire in 60 s on the per-cell engine (max-pooling, three or more pieces), an
+iter_regions that delivered its first region at the very end, and a progress line that was
+silent while a batched layer ran.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import exactmaso as em
+from exactmaso._engine import Monitor
+
+
+def _max_of_three_net(K: int = 40, seed: int = 0) -> em.Network:
+    """Two layers of K units, each the max of three random affine pieces (the per-cell engine)."""
+    rng = np.random.default_rng(seed)
+
+    def layer(K, R, n):
+        return em.MASO(rng.integers(-8, 9, size=(K, R, n)) / 8, rng.integers(-8, 9, size=(K, R)) / 8)
+
+    return em.Network.from_masos([layer(K, 3, 2), layer(K, 3, K), layer(1, 1, K)])
+
+
+SQUARE = em.Box([-1, -1], [1, 1])
+
+
+def test_time_limit_binds_inside_a_layer_of_the_per_cell_engine():
+    net = _max_of_three_net()
+    start = time.perf_counter()
+    with pytest.raises(em.LimitError) as info:
+        em.regions(net, SQUARE, time_limit=0.3)
+    # the whole enumeration takes well over a minute; the limit must fire at the next cut
+    assert time.perf_counter() - start < 10
+    assert info.value.count >= 0 and "time_limit=0.3" in str(info.value)
+
+
+def test_max_regions_binds_on_the_per_cell_engine():
+    net = _max_of_three_net()
+    with pytest.raises(em.LimitError) as info:
+        em.regions(net, SQUARE, max_regions=50)
+    assert info.value.count == 51 and "max_regions=50" in str(info.value)
+    with pytest.raises(em.LimitError):
+        em.count_regions(net, SQUARE, max_regions=50)
+
+
+def test_iter_regions_streams_on_the_per_cell_engine(monkeypatch):
+    """The first region arrives after one path of cuts, not after the whole first layer."""
+    ticks = []
+    original = Monitor.tick
+    monkeypatch.setattr(Monitor, "tick", lambda self, n: (ticks.append(n), original(self, n))[1])
+    rng = np.random.default_rng(1)
+    first = em.MASO(rng.integers(-4, 5, size=(12, 3, 2)) / 4, rng.integers(-4, 5, size=(12, 3)) / 4)
+    net = em.Network.from_masos([first, em.MASO(np.ones((1, 1, 12)), [[0]])])
+    it = em.iter_regions(net, SQUARE)
+    r0 = next(it)
+    before_first = len(ticks)
+    rest = list(it)
+    assert before_first * 5 < len(ticks), (before_first, len(ticks))
+    part = em.regions(net, SQUARE)
+    assert [r.code for r in [r0] + rest] == [r.code for r in part]
+
+
+@pytest.mark.parametrize("sizes", [[2, 24, 24, 1], [3, 10, 10, 1]])
+def test_progress_reports_while_a_batched_layer_runs(sizes, capsys, monkeypatch, random_mlp):
+    monkeypatch.setattr(Monitor, "INTERVAL", 0.0)
+    net = random_mlp(sizes, 3)
+    em.regions(net, em.Box([-1] * sizes[0], [1] * sizes[0]), progress=True)
+    err = capsys.readouterr().err
+    assert "layer 1 of 3" in err and "layer 2 of 3" in err
+    assert err.rstrip().endswith(")")  # the last line is the final count
+
+
+def test_batched_engines_check_limits_during_the_cuts(random_mlp):
+    net = random_mlp([2, 32, 32, 32, 1], 2)  # 1496 regions
+    with pytest.raises(em.LimitError) as info:
+        em.regions(net, SQUARE, max_regions=100)
+    assert 100 < info.value.count < 1496
+    net3 = random_mlp([3, 16, 16, 1], 4)
+    with pytest.raises(em.LimitError) as info:
+        em.regions(net3, em.Box([-1] * 3, [1] * 3), max_regions=100)
+    assert 100 < info.value.count
