@@ -6,11 +6,12 @@ layers, and the enumeration labels each facet by the first unit whose hyperplane
 so facets that can touch are grouped by (prefix code, unit, piece pair): all facets of a
 group lie on one exact hyperplane.  Inside a group, a facet on one side and a facet on the
 other are adjacent iff their relative interiors meet: in 1-D always, in 2-D iff their
-intervals along the line overlap with positive length (decided by a filtered float test,
-exactly when the filter cannot tell), in higher dimension iff an LP finds a point of positive
-margin in both, re-checked exactly.  Each edge keeps what :func:`edge_point` needs to produce
-an exact point in the relative interior of the shared face (the certificate that
-:meth:`Partition.verify` re-checks).
+intervals along the line overlap with positive length, in higher dimension iff their
+intersection spans D - 1 dimensions.  Rigorous float filters decide almost every pair; the
+rest (thin faces, non-finite floats) are decided in exact arithmetic.  Each edge carries
+``units``: the units whose pieces differ on the two sides.  :func:`edge_point` gives an exact
+point in the relative interior of a shared face, and :meth:`Partition.verify` re-checks the
+whole graph independently (every edge real, none missing).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
+
+from .numbers import to_float_array
 
 if TYPE_CHECKING:  # pragma: no cover
     from .regions import Partition
@@ -57,25 +60,26 @@ def adjacency_graph(part: "Partition") -> nx.Graph:
         if not lo or not hi:
             continue
         if D == 1:
-            pairs = [(a, b, None) for a in lo for b in hi]
+            pairs = [(a, b) for a in lo for b in hi]
         elif D == 2:
-            pairs = [(a, b, None) for a, b in _sweep_2d(part, lo, hi)]
+            pairs = _sweep_2d(part, lo, hi, part._engine.exact.row_int(part[lo[0][0]].code, lab))
         else:
             pairs = _pairs_nd(part, lo, hi)
-        for a, b, point in pairs:
-            G.add_edge(a[0], b[0], units=_units(part[a[0]].code, part[b[0]].code, (l, k)), facets=(a, b), point=point)
+        for a, b in pairs:
+            G.add_edge(a[0], b[0], units=_units(part[a[0]].code, part[b[0]].code))
     return G
 
 
 def _pairs_nd(part: "Partition", lo_side: list, hi_side: list) -> list:
-    """Adjacent pairs among facets on one hyperplane (D >= 3), with their witnesses.
+    """Adjacent pairs among facets on one hyperplane (D >= 3).
 
     For each pair whose bounding boxes meet, rigorous float tests decide first: the facets
     are *separated* when some other facet row of one region is negative, beyond its error
     bound, at every vertex of the other facet (complete for the polygons of D = 3); they
     *overlap* when the centroid of one facet's vertices is strictly inside the other region's
-    rows (its exact counterpart lies in the relative interior of both facets, and is the
-    edge's certificate).  Only undecided pairs get an LP, whose proposal is checked exactly.
+    rows (its exact counterpart lies in the relative interior of both facets).  Pairs the
+    floats cannot decide (thin faces, non-finite floats) are decided exactly: one facet is
+    clipped by the other region's rows and the intersection must span D - 1 dimensions.
     """
     def info(item):
         reg = part[item[0]]
@@ -86,26 +90,22 @@ def _pairs_nd(part: "Partition", lo_side: list, hi_side: list) -> list:
         X, e = g.X[v], g.e[v]
         row_keys = [_line_key(reg.code, g.labels[i]) for i in keep]
         vertex_keys = [_vertex_key(reg, i) for i in v]
-        return (X.min(axis=0) - 2 * e.max(), X.max(axis=0) + 2 * e.max(), X, e, rows[keep], arows[keep],
-                row_keys, vertex_keys, reg, keep, v)
+        with np.errstate(invalid="ignore", over="ignore"):
+            low, high = X.min(axis=0) - 2 * e.max(), X.max(axis=0) + 2 * e.max()
+        return (low, high, X, e, rows[keep], arows[keep], row_keys, vertex_keys, reg, keep, v)
 
     A = [info(a) for a in lo_side]
     B = [info(b) for b in hi_side]
     out = []
-    for a, ia in zip(lo_side, A):
-        for b, ib in zip(hi_side, B):
-            if np.any(ib[1] < ia[0]) or np.any(ia[1] < ib[0]):
-                continue
-            if _separated(ia, ib) or _separated(ib, ia):
-                continue
-            if _centroid_inside(ib, ia):
-                out.append((a, b, ("centroid", b)))
-            elif _centroid_inside(ia, ib):
-                out.append((a, b, ("centroid", a)))
-            else:
-                point = _overlap_lp(part, a, b)
-                if point is not None:
-                    out.append((a, b, point))
+    with np.errstate(all="ignore"):  # non-finite floats decide nothing: the exact test does
+        for a, ia in zip(lo_side, A):
+            for b, ib in zip(hi_side, B):
+                if np.any(ib[1] < ia[0]) or np.any(ia[1] < ib[0]):
+                    continue
+                if _separated(ia, ib) or _separated(ib, ia):
+                    continue
+                if _centroid_inside(ib, ia) or _centroid_inside(ia, ib) or _facet_overlap(part, a, b) is not None:
+                    out.append((a, b))
     return out
 
 
@@ -113,7 +113,7 @@ def _float_rows(reg: Any) -> tuple[np.ndarray, np.ndarray]:
     """The region's facet rows as floats (nearest), and their absolute values; cached."""
     hit = reg._cache.get("float_rows")
     if hit is None:
-        R = np.array([[float(v) for v in r] for r in reg.facet_rows()])
+        R = to_float_array(np.array(reg.facet_rows(), dtype=object))
         hit = (R, np.abs(R))
         reg._cache["float_rows"] = hit
     return hit
@@ -199,14 +199,18 @@ def _vertex_key(reg: Any, i: int) -> frozenset:
     return frozenset(_line_key(reg.code, g.labels[j]) for j in np.flatnonzero(g.F[i]))
 
 
-def _sweep_2d(part: "Partition", lo_side: list, hi_side: list) -> list:
+def _sweep_2d(part: "Partition", lo_side: list, hi_side: list, line: tuple[int, ...]) -> list:
     """Adjacent pairs among collinear facets on the two sides of one line (2-D).
 
+    ``line`` is the exact integer row (a0, a1, c) of the line; positions along it are read
+    off the coordinate in which the line's direction (-a1, a0) is largest, decided exactly.
     Facets of one side have disjoint interiors, so after sorting along the line each facet
     meets only a few facets of the other side.  The overlap length is decided by the float
     filter, then by vertex identity (two endpoints cut out by the same two exact lines are
-    one point), then exactly.
+    one point), then exactly; where floats are not finite, every pair is decided exactly.
     """
+    j = 0 if abs(line[1]) >= abs(line[0]) else 1
+
     def intervals(items):
         out = []
         for reg_idx, col in items:
@@ -217,8 +221,9 @@ def _sweep_2d(part: "Partition", lo_side: list, hi_side: list) -> list:
         return out
 
     A, B = intervals(lo_side), intervals(hi_side)
-    X0 = A[0][3]
-    j = int(np.argmax(np.abs(X0[1] - X0[0])))
+    if not all(np.isfinite(it[3]).all() and np.isfinite(it[4]).all() for it in A + B):
+        return [(a, b) for a in lo_side for b in hi_side if _overlap_2d(part, a, b, j) is not None]
+
     def span(item):
         t = item[3][:, j]
         o = np.argsort(t)
@@ -244,56 +249,31 @@ def _sweep_2d(part: "Partition", lo_side: list, hi_side: list) -> list:
                 continue
             if gap < -err:
                 continue
-            # the inner endpoints: the larger low end and the smaller high end
+            # the inner endpoints: the larger low end and the smaller high end (if floats
+            # misorder two ends, the two chosen points are still ends of the two segments:
+            # they are one point only where the segments touch end to end)
             lo_pt = (a, a_vlo) if a_lo >= b_lo else (b, b_vlo)
             hi_pt = (a, a_vhi) if a_hi <= b_hi else (b, b_vhi)
             if _vertex_key(part[lo_pt[0][0]], lo_pt[1]) == _vertex_key(part[hi_pt[0][0]], hi_pt[1]):
                 continue  # the same point: they touch, the overlap has length zero
-            if _overlap_2d(part, a, b) is not None:
+            if _overlap_2d(part, a, b, j) is not None:
                 out.append((a, b))
     return out
 
 
-def _units(c1: tuple, c2: tuple, unit: tuple[int, int]) -> tuple[tuple[int, int], ...]:
-    """The units whose boundary holds a shared face: the facet's unit and every unit whose
-    piece differs on the two sides (by continuity its pieces tie on the whole face)."""
-    out = {unit}
-    for l, (a, b) in enumerate(zip(c1, c2)):
-        out.update((l, k) for k, (x, y) in enumerate(zip(a, b)) if x != y)
-    return tuple(sorted(out))
+def _units(c1: tuple, c2: tuple) -> tuple[tuple[int, int], ...]:
+    """The units whose boundary holds the face two adjacent regions share: the units whose
+    pieces differ on the two sides (by continuity those pieces tie on the whole face)."""
+    return tuple(sorted((l, k) for l, (a, b) in enumerate(zip(c1, c2)) for k, (x, y) in enumerate(zip(a, b)) if x != y))
 
 
-def _gap_filter_2d(part: "Partition", a: tuple[int, int], b: tuple[int, int]) -> int:
-    """Sign of the overlap length of two collinear segments, or 0 when floats cannot tell.
-
-    The vertices carry rigorous coordinate error bounds ``e``; the overlap length computed
-    from float coordinates is within the sum of the four bounds of the exact one.
-    """
-    ga, gb = part[a[0]]._rec.geom, part[b[0]]._rec.geom
-    va, vb = _facet_vertices(part[a[0]]._rec, a[1]), _facet_vertices(part[b[0]]._rec, b[1])
-    Xa, Xb = ga.X[va], gb.X[vb]
-    j = int(np.argmax(np.abs(Xa[1] - Xa[0])))
-    ta, tb = np.sort(Xa[:, j]), np.sort(Xb[:, j])
-    err = 2 * (ga.e[va].sum() + gb.e[vb].sum()) + 1e-300
-    gap = min(ta[1], tb[1]) - max(ta[0], tb[0])
-    if gap > err:
-        return 1
-    if gap < -err:
-        return -1
-    return 0
-
-
-def _overlap_2d(part: "Partition", a: tuple[int, int], b: tuple[int, int]):
-    """Exact overlap of two collinear segments: returns the two inner endpoints or None."""
+def _overlap_2d(part: "Partition", a: tuple[int, int], b: tuple[int, int], j: int):
+    """Exact overlap of two collinear segments, positions read off coordinate ``j`` (in which
+    the line's direction is non-zero): the two inner endpoints, or None."""
     ra, rb = part[a[0]], part[b[0]]
     va, vb = _facet_vertices(ra._rec, a[1]), _facet_vertices(rb._rec, b[1])
-    Xa = ra._rec.geom.X[va]
-    j = int(np.argmax(np.abs(Xa[1] - Xa[0])))
-    # exact decision (and the exact inner endpoints for the certificate)
-    Va = [ra.vertex(i) for i in va]
-    Vb = [rb.vertex(i) for i in vb]
-    Va.sort(key=lambda v: v[j])
-    Vb.sort(key=lambda v: v[j])
+    Va = sorted((ra.vertex(i) for i in va), key=lambda v: v[j])
+    Vb = sorted((rb.vertex(i) for i in vb), key=lambda v: v[j])
     lo_pt = Va[0] if Va[0][j] >= Vb[0][j] else Vb[0]
     hi_pt = Va[1] if Va[1][j] <= Vb[1][j] else Vb[1]
     if hi_pt[j] > lo_pt[j]:
@@ -301,68 +281,83 @@ def _overlap_2d(part: "Partition", a: tuple[int, int], b: tuple[int, int]):
     return None
 
 
-def _overlap_lp(part: "Partition", a: tuple[int, int], b: tuple[int, int]):
-    """A point in the relative interior of both facets (D >= 3): LP proposes, exact decides.
+def _facet_overlap(part: "Partition", a: tuple[int, int], b: tuple[int, int]) -> tuple[Fraction, ...] | None:
+    """An exact point in the relative interior of both facets ``a`` and ``b`` (on one
+    hyperplane), or None when they meet in less than D - 1 dimensions.
 
-    The LP is a Chebyshev centre inside the facets' hyperplane, in coordinates ``x = x0 + N y``
-    of it; the proposal is projected exactly onto the hyperplane and must satisfy every other
-    facet row of both regions strictly.
+    Facet ``a`` (its exact vertices, each with the set of region ``a``'s facets it lies on)
+    is clipped by every other facet row of region ``b``, in exact arithmetic; two vertices
+    span an edge iff no third vertex lies on every facet the two share.  The intersection's
+    vertex centroid is the witness when the vertices span D - 1 dimensions.
     """
-    from .lp import chebyshev_center
-
     ra, rb = part[a[0]], part[b[0]]
     D = part.net.input_dim
-    rows_a = ra.facet_rows()
-    rows_b = rb.facet_rows()
-    h = rows_a[a[1]]
-    others = [r for i, r in enumerate(rows_a) if i != a[1]] + [r for i, r in enumerate(rows_b) if i != b[1]]
-    hf = np.array([float(v) for v in h[:D]])
-    hn = float(np.linalg.norm(hf))
-    x0 = -float(h[D]) / hn**2 * hf
-    N = np.linalg.svd(hf[None, :])[2][1:].T  # (D, D-1) orthonormal basis of the hyperplane
-    Af = np.array([[float(v) for v in r[:D]] for r in others])
-    cf = np.array([float(r[D]) for r in others])
-    # a.x + c >= 0  <=>  -(a N) y <= a x0 + c
-    got = chebyshev_center(-(Af @ N), Af @ x0 + cf)
-    if got is None or not got[1] > 1e-12:
+    F = ra._rec.geom.F
+    verts = [(tuple(ra.vertex(i)), frozenset(np.flatnonzero(F[i]).tolist())) for i in _facet_vertices(ra._rec, a[1])]
+    for t, row in enumerate(rb.facet_rows()):
+        if t == b[1]:
+            continue
+        vals = [sum(c * x for c, x in zip(row[:D], v)) + row[D] for v, _ in verts]
+        if all(v >= 0 for v in vals):
+            verts = [(v, inc | {("b", t)}) if val == 0 else (v, inc) for (v, inc), val in zip(verts, vals)]
+            continue
+        nxt = [(v, inc | {("b", t)}) if val == 0 else (v, inc) for (v, inc), val in zip(verts, vals) if val >= 0]
+        for p, (u, iu) in enumerate(verts):
+            for q, (w, iw) in enumerate(verts):
+                if not vals[p] > 0 > vals[q]:
+                    continue
+                shared = iu & iw
+                if any(r not in (p, q) and shared <= verts[r][1] for r in range(len(verts))):
+                    continue  # not an edge
+                s_ = vals[p] / (vals[p] - vals[q])
+                nxt.append((tuple(x + s_ * (y - x) for x, y in zip(u, w)), shared | {("b", t)}))
+        verts = nxt
+        if len(verts) < D:
+            return None
+    points = [v for v, _ in verts]
+    if len(points) < D or _affine_rank(points) != D - 1:
         return None
-    yv = x0 + N @ got[0]
-    y = [Fraction(*float(v).as_integer_ratio()) for v in yv]
-    hv = h[:D]
-    val = sum(p * q for p, q in zip(hv, y)) + h[D]
-    nn = sum(p * p for p in hv)
-    x = [yi - val * p / nn for yi, p in zip(y, hv)]
-    if all(sum(r[j] * x[j] for j in range(D)) + r[D] > 0 for r in others):
-        return tuple(x)
-    return None
+    return tuple(sum(c, Fraction(0)) / len(points) for c in zip(*points))
+
+
+def _shared_facets(part: "Partition", i: int, j: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Pairs of facets of regions i and j on one hyperplane, on opposite sides (exact rows)."""
+    def keyed(reg):
+        out = {}
+        for t, row in enumerate(reg.facet_rows()):
+            den = math.lcm(*(v.denominator for v in row))
+            ints = [int(v * den) for v in row]
+            g = math.gcd(*ints)
+            ints = [v // g for v in ints]
+            lead = next(v for v in ints if v)
+            out[tuple(v if lead > 0 else -v for v in ints)] = (t, 1 if lead > 0 else -1)
+        return out
+
+    ki, kj = keyed(part[i]), keyed(part[j])
+    return [((i, ki[k][0]), (j, kj[k][0])) for k in ki if k in kj and ki[k][1] != kj[k][1]]
 
 
 def edge_point(part: "Partition", i: int, j: int) -> tuple[Fraction, ...]:
-    """An exact point in the relative interior of the face shared by regions ``i`` and ``j``."""
-    data = part.graph.edges[i, j]
-    a, b = data["facets"]
-    if a[0] != i:
-        a, b = b, a
-    point = data.get("point")
-    if isinstance(point, tuple) and point and point[0] == "centroid":
-        reg_idx, col = point[1]
-        V = [part[reg_idx].vertex(v) for v in _facet_vertices(part[reg_idx]._rec, col)]
-        return tuple(sum(c, Fraction(0)) / len(V) for c in zip(*V))
-    if point is not None:
-        return point
+    """An exact point in the relative interior of the face shared by regions ``i`` and ``j``.
+
+    Computed from the two regions' exact facets (not from the graph's attributes); raises
+    ValueError when the two regions share no (D-1)-dimensional face.
+    """
     D = part.net.input_dim
-    if D == 1:
-        return tuple(part[i].vertex(_facet_vertices(part[i]._rec, a[1])[0]))
-    if D == 2:
-        got = _overlap_2d(part, a, b)
-        if got is None:
-            raise ValueError(f"regions {i} and {j} do not share a face")
-        lo, hi = got
-        return tuple((p + q) / 2 for p, q in zip(lo, hi))
-    got = _overlap_lp(part, a, b)
-    if got is None:
-        raise ValueError(f"regions {i} and {j} do not share a face")
-    return got
+    for a, b in _shared_facets(part, i, j):
+        if D == 1:
+            return tuple(part[i].vertex(_facet_vertices(part[i]._rec, a[1])[0]))
+        if D == 2:
+            row = part[i].facet_rows()[a[1]]
+            got = _overlap_2d(part, a, b, 0 if abs(row[1]) >= abs(row[0]) else 1)
+            if got is not None:
+                lo, hi = got
+                return tuple((p + q) / 2 for p, q in zip(lo, hi))
+        else:
+            got = _facet_overlap(part, a, b)
+            if got is not None:
+                return got
+    raise ValueError(f"regions {i} and {j} do not share a face")
 
 
 def hierarchy(part: "Partition") -> nx.DiGraph:

@@ -276,91 +276,80 @@ class _Facet:
 
 
 # -- the network, recomputed here ------------------------------------------------------
+class _Level:
+    """One cell of the first ``l`` layers along a code: its input map and, on demand, its pieces."""
+
+    __slots__ = ("prefix", "M", "mden", "mat", "rows", "diff", "signed")
+
+    def __init__(self, prefix: tuple, M: list, mden: int) -> None:
+        self.prefix = prefix
+        self.M = M  # rows [a | c] of the layer input as integer functions of x, over mden
+        self.mden = mden
+        self.mat = None  # the layer's pieces on the cell, a FLINT matrix (K * R, D + 1)
+        self.rows = None  # the same as lists
+        self.diff = None  # two-piece layers: piece 1 - piece 0 of every unit, (K, D + 1), as lists
+        self.signed = None  # for the layer that made this cell: the chosen piece minus the other
+
+
 class _Maps:
     """Exact maps of each layer's input along a code, composed here in integers (FLINT).
 
-    ``pieces(prefix)`` are the ``K * R`` pieces of layer ``len(prefix)`` as integer rows over
-    ``x`` (and a denominator).  Only the current path of prefixes is kept, so regions in
-    code order share the work and memory stays proportional to the depth.
+    The pieces of layer ``l`` on the cell ``prefix`` (``len(prefix) == l``) are ``K * R``
+    integer rows over ``x`` and one denominator.  Only the current path of cells is kept, so
+    regions in code order share the work and memory stays proportional to the depth.
     """
 
     def __init__(self, net) -> None:
         self.D = net.input_dim
         self.layers = []
+        self.diffs = []
         for m in net.masos:
             rows, den = m._int_pieces()
             self.layers.append((flint.fmpz_mat(rows), den, m.num_units, m.num_pieces))
+            two = m.num_pieces == 2
+            self.diffs.append(flint.fmpz_mat([[q - p for p, q in zip(rows[2 * k], rows[2 * k + 1])]
+                                              for k in range(m.num_units)]) if two else None)
         D = self.D
-        eye = flint.fmpz_mat([[1 if i == j else 0 for j in range(D + 1)] for i in range(D)])
-        self.path: list[tuple[tuple, Any, int]] = [((), eye, 1)]  # (prefix, input map, den)
-        self.piece_cache: dict[tuple, tuple[Any, int]] = {}
+        self.path = [_Level((), [[1 if i == j else 0 for j in range(D + 1)] for i in range(D)], 1)]
 
-    def _input(self, prefix: tuple):
+    def level(self, prefix: tuple) -> _Level:
         path = self.path
         common = 0
-        while common + 1 < len(path) and common < len(prefix) and path[common + 1][0] == prefix[: common + 1]:
+        while common + 1 < len(path) and common < len(prefix) and path[common + 1].prefix == prefix[: common + 1]:
             common += 1
+        if common == len(prefix):  # on the current path (deeper cells stay for the next asks)
+            return path[common]
         del path[common + 1:]
         for l in range(common, len(prefix)):
-            mat, den = self._pieces_from(path[-1])
-            K, R = self.layers[l][2], self.layers[l][3]
-            sel = [k * R + c for k, c in enumerate(prefix[l])]
-            rows = flint.fmpz_mat([[mat[i, j] for j in range(mat.ncols())] for i in sel])
-            path.append((prefix[: l + 1], rows, den))
+            rows, den = self.rows(path[-1])
+            R = self.layers[l][3]
+            path.append(_Level(prefix[: l + 1], [rows[k * R + c] for k, c in enumerate(prefix[l])], den))
         return path[len(prefix)]
 
-    def _pieces_from(self, entry):
-        prefix, M, mden = entry
-        hit = self.piece_cache.get(prefix)
-        if hit is None:
-            P, pden, _, _ = self.layers[len(prefix)]
-            D = self.D
-            aug = flint.fmpz_mat([[M[i, j] for j in range(D + 1)] for i in range(M.nrows())] + [[0] * D + [mden]])
-            hit = (P * aug, pden * mden)
-            if len(self.piece_cache) > 64:
-                self.piece_cache.clear()
-            self.piece_cache[prefix] = hit
-        return hit
+    def matrix(self, cell: _Level) -> tuple[Any, int]:
+        """The pieces of the cell's layer as a FLINT matrix (K * R, D + 1) and their denominator."""
+        P, pden, _, _ = self.layers[len(cell.prefix)]
+        if cell.mat is None:
+            cell.mat = P * flint.fmpz_mat(cell.M + [[0] * self.D + [cell.mden]])
+        return cell.mat, pden * cell.mden
 
-    def pieces(self, prefix: tuple):
-        return self._pieces_from(self._input(prefix))
+    def chosen_minus_other(self, code: tuple, l: int) -> Any:
+        """Two-piece layer ``l``: on the cell ``code[:l]``, the piece each unit takes (``code[l]``)
+        minus its other piece, a FLINT matrix (K, D + 1): non-negative on the closed code region."""
+        cell = self.level(code[: l + 1])
+        if cell.signed is None:
+            parent = self.level(code[:l])
+            if parent.diff is None:
+                aug = flint.fmpz_mat(parent.M + [[0] * self.D + [parent.mden]])
+                parent.diff = (self.diffs[l] * aug).tolist()
+            cell.signed = flint.fmpz_mat([row if c else [-v for v in row] for row, c in zip(parent.diff, code[l])])
+        return cell.signed
 
-    def affine(self, code: tuple) -> tuple[list[list[Fraction]], list[Fraction]]:
-        _, M, den = self._input(code)
-        D = self.D
-        A = [[Fraction(int(M[i, j]), den) for j in range(D)] for i in range(M.nrows())]
-        b = [Fraction(int(M[i, D]), den) for i in range(M.nrows())]
-        return A, b
-
-
-def _maximal_pieces(net, points: list[list[Fraction]], chunk: int = 2048) -> list[np.ndarray]:
-    """Per layer, an (N, K) array of bit masks: bit r of unit k is set at point j when piece
-    r is a maximum of unit k there (the exact forward pass, in integers, one FLINT product
-    per layer and chunk)."""
-    layers = []
-    for m in net.masos:
-        rows, den = m._int_pieces()
-        layers.append((flint.fmpz_mat(rows), den, m.num_units, m.num_pieces))
-    out = [np.zeros((len(points), K), dtype=np.int64) for (_, _, K, _) in layers]
-    for a in range(0, len(points), chunk):
-        nums, dens = [], []
-        for v in points[a:a + chunk]:
-            h = _hom(v)
-            nums.append(list(h[:-1]))
-            dens.append(h[-1])
-        N = len(nums)
-        for l, (pieces, pden, K, R) in enumerate(layers):
-            Z = flint.fmpz_mat([row + [d] for row, d in zip(nums, dens)]).transpose()
-            vals = np.array([int(t) for t in (pieces * Z).entries()], dtype=object).reshape(K, R, N)
-            best = vals.max(axis=1)  # (K, N): the layer's exact outputs, over dens * pden
-            is_max = (vals == best[:, None, :]).astype(bool)
-            masks = np.zeros((K, N), dtype=np.int64)
-            for r in range(R):
-                masks |= is_max[:, r, :].astype(np.int64) << r
-            out[l][a:a + N] = masks.T
-            nums = best.T.tolist()
-            dens = [d * pden for d in dens]
-    return out
+    def rows(self, cell: _Level) -> tuple[list, int]:
+        mat, den = self.matrix(cell)
+        if cell.rows is None:
+            cell.rows = mat.tolist()
+        return cell.rows, den
 
 
 # -- the checker -------------------------------------------------------------------------
@@ -375,6 +364,7 @@ class _Checker:
         self.dom_rows = [tuple([-v for v in A[i]] + [b[i]]) for i in range(A.shape[0])]
         self.dom_keys = {_hyperplane_key(_int_row(r)) for r in self.dom_rows}
         self.maps = _Maps(self.net)
+        self.layers_R = [m.num_pieces for m in self.net.masos]
         self.facets: list[list[_Facet]] = []
         self.rowmats: list = []  # per region: its integer rows as a FLINT matrix
 
@@ -393,21 +383,9 @@ class _Checker:
         if len(set(codes)) != len(codes):
             first = next(i for i, c in enumerate(codes) if codes.index(c) != i)
             self.fail(f"regions {codes.index(codes[first])} and {first} have the same code")
-        points = [list(reg.point) for reg in part]
-        for a in range(0, n, 2048):
-            got = net.code(np.array(points[a:a + 2048], dtype=object).reshape(-1, D))
-            for q, c in enumerate(got):
-                if c != codes[a + q]:
-                    self.fail(f"region {a + q}: the forward pass at its point gives another code")
-        Vs = [[tuple(v) for v in reg.vertices()] for reg in part]
-        distinct: dict[tuple, int] = {}
-        for V in Vs:
-            for v in V:
-                distinct.setdefault(v, len(distinct))
-        masks = _maximal_pieces(net, [list(v) for v in distinct])
         total = Fraction(0)
         for i, reg in enumerate(part):
-            total += self.region(i, reg, codes[i], Vs[i], [distinct[v] for v in Vs[i]], masks, points[i])
+            total += self.region(i, reg, codes[i])
         dom_volume = self.domain_volume()
         if total != dom_volume:
             self.fail(f"the regions' volumes sum to {total}; the domain's volume is {dom_volume}")
@@ -432,13 +410,16 @@ class _Checker:
             self.fail(f"region {i}: facet label {label!r} names no unit and pair of pieces of layer {l}")
         if code[l][k] not in (r, s):
             self.fail(f"region {i}: facet label {label!r} is for pieces {r}, {s}; the region takes piece {code[l][k]}")
-        P, den = self.maps.pieces(code[:l])
+        P, den = self.maps.rows(self.maps.level(code[:l]))
         R = m.num_pieces
         sign = 1 if code[l][k] == r else -1
-        return tuple(Fraction(sign * (int(P[k * R + r, j]) - int(P[k * R + s, j])), den) for j in range(self.D + 1))
+        pr, ps = P[k * R + r], P[k * R + s]
+        return tuple(Fraction(sign * int(pr[j] - ps[j]), den) for j in range(self.D + 1))
 
-    def region(self, i: int, reg: Any, code: tuple, V: list[tuple], vid: list[int], masks, point) -> Fraction:
+    def region(self, i: int, reg: Any, code: tuple) -> Fraction:
         D = self.D
+        V = [tuple(v) for v in reg.vertices()]
+        ph = _hom(reg.point)
         labels = reg.facet_labels
         rows = [tuple(r) for r in reg.facet_rows()]
         if len(rows) != len(labels):
@@ -452,15 +433,8 @@ class _Checker:
             tuple(-v for v in A[t]) + (b[t],) != row for t, row in enumerate(rows)
         ):
             self.fail(f"region {i}: its polytope differs from its facet rows")
-        A_w, b_w = self.maps.affine(code)
-        aff = reg._cache.get("affine")
-        if aff is None:  # proved here: what ``affine`` reports from now on
-            reg._cache["affine"] = Affine(np.array(A_w, dtype=object).reshape(len(A_w), D), np.array(b_w, dtype=object))
-        elif [list(r) for r in np.asarray(aff.A)] != A_w or list(np.asarray(aff.b)) != b_w:
-            self.fail(f"region {i}: its affine map is not the network's map on its code")
         irows = [_int_row(r) for r in rows]
         # the point: strictly inside
-        ph = _hom(point)
         for t, r in enumerate(irows):
             if _value(r, ph) <= 0:
                 self.fail(f"region {i}: its point is not strictly inside facet row {t}")
@@ -483,11 +457,6 @@ class _Checker:
             normals = [irows[t][:D] for t in T]
             if len(T) < D or (_det(normals) == 0 if len(T) == D else _rank(normals) < D):
                 self.fail(f"region {i}: vertex {q} is not a vertex of the region (its tight rows have rank < {D})")
-            for l, c in enumerate(code):
-                ok = (masks[l][vid[q]] >> np.asarray(c, dtype=np.int64)) & 1
-                if not ok.all():
-                    k = int(np.flatnonzero(ok == 0)[0])
-                    self.fail(f"region {i}: at vertex {q}, unit {k} of layer {l} does not take piece {c[k]}")
         # facets: every row is tight on vertices of affine rank D - 1, no two on the same ones
         sets = [frozenset(np.flatnonzero(zero[t]).tolist()) for t in range(len(irows))]
         for t, S in enumerate(sets):
@@ -496,6 +465,8 @@ class _Checker:
         if len(set(sets)) != len(sets):
             self.fail(f"region {i}: two facet rows hold the same facet")
         self.vertices_complete(i, H, tight, irows, sets, slack)
+        self.code_region(i, code, H, ph)
+        self.affine(i, reg, code)
         vol = _volume(H, tight, D)
         claimed = reg._cache.get("volume")
         if claimed is None:
@@ -506,6 +477,54 @@ class _Checker:
         self.facets.append([_Facet(i, t, r, [H[q] for q in sorted(sets[t])], [tight[q] for q in sorted(sets[t])])
                             for t, r in enumerate(irows)])
         return vol
+
+    def code_region(self, i: int, code: tuple, H: list[Hom], ph: Hom) -> None:
+        """Every vertex lies in the closed code region (the piece the code takes is a maximum of
+        every unit, the layers composed along the code), and at the point the code is the
+        network's: its pieces are maxima, strictly above every lower-indexed piece (the tie
+        rule), layer after layer -- the exact forward pass, along the code."""
+        cols = flint.fmpz_mat([list(h) for h in H] + [list(ph)]).transpose()
+        n = len(H) + 1
+        for l, c_l in enumerate(code):
+            R = self.layers_R[l]
+            if R == 1:
+                continue
+            if R == 2:  # the chosen piece minus the other: >= 0 at the vertices, > 0 at the point for piece 1
+                E = (self.maps.chosen_minus_other(code, l) * cols).entries()  # (K, n), the point last
+                if min(E) < 0:
+                    at = next(q for q in range(len(E)) if E[q] < 0)
+                    what = "its point" if at % n == n - 1 else f"vertex {at % n}"
+                    self.fail(f"region {i}: at {what}, unit {at // n} of layer {l} does not take piece {c_l[at // n]}")
+                if any(c and not v for c, v in zip(c_l, E[n - 1::n])):
+                    self.fail(f"region {i}: the forward pass at its point gives another code (at layer {l})")
+                continue
+            mat, _ = self.maps.matrix(self.maps.level(code[:l]))
+            E = (mat * cols).entries()
+            for k, c in enumerate(c_l):
+                base = E[(k * R + c) * n:(k * R + c + 1) * n]
+                for s_ in range(R):
+                    if s_ == c:
+                        continue
+                    other = E[(k * R + s_) * n:(k * R + s_ + 1) * n]
+                    for q in range(n - 1):
+                        if base[q] < other[q]:
+                            self.fail(f"region {i}: at vertex {q}, unit {k} of layer {l} does not take piece {c} "
+                                      f"(piece {s_} is larger)")
+                    if base[-1] < other[-1] or (s_ < c and base[-1] == other[-1]):
+                        self.fail(f"region {i}: the forward pass at its point gives another code "
+                                  f"(unit {k} of layer {l} takes piece {s_}, not {c})")
+
+    def affine(self, i: int, reg: Any, code: tuple) -> None:
+        """The region's affine map is the composition of the layers along its code."""
+        D = self.D
+        cell = self.maps.level(code)
+        A_w = [[Fraction(int(v), cell.mden) for v in row[:D]] for row in cell.M]
+        b_w = [Fraction(int(row[D]), cell.mden) for row in cell.M]
+        aff = reg._cache.get("affine")
+        if aff is None:  # proved here: what ``affine`` reports from now on
+            reg._cache["affine"] = Affine(np.array(A_w, dtype=object).reshape(len(A_w), D), np.array(b_w, dtype=object))
+        elif [list(r) for r in np.asarray(aff.A)] != A_w or list(np.asarray(aff.b)) != b_w:
+            self.fail(f"region {i}: its affine map is not the network's map on its code")
 
     def vertices_complete(self, i: int, H: list[Hom], tight: list[frozenset], rows: list[Row],
                           sets: list[frozenset], slack: np.ndarray) -> None:

@@ -175,7 +175,7 @@ def test_vertex_listed_twice(part):
 def test_affine_maps_swapped(part):
     i, j = next((a, b) for a in range(len(part)) for b in range(a + 1, len(part)) if part[a].affine != part[b].affine)
     part[i]._cache["affine"], part[j]._cache["affine"] = part[j].affine, part[i].affine
-    _rejects(part, rf"region {i}: its affine map is not the network's map on its code")
+    _rejects(part, rf"region {i}: its affine map is not the network.s map on its code")
 
 
 def test_affine_offset_changed(part):
