@@ -4,20 +4,32 @@
     exactmaso regions MODEL --box LO HI [--json F] [--plot F] [--workers N] [--verify]
     exactmaso info MODEL                          the MASO structure of a model file
 
-``MODEL`` is a file that ``exactmaso.load`` reads (exact JSON, ``.npz``, ``.onnx``).  A box
-bound is one number for every coordinate (``--box -1 1``) or one per coordinate, separated by
-commas (``--box -1,-2 1,2``); numbers are exact (``1/3``, ``0.1`` = one tenth).  Errors print one
-line to stderr and exit with status 2.
+``MODEL`` is a file that ``exactmaso.load`` reads (exact JSON, ``.npz``, ``.onnx``; ONNX needs
+``pip install "exactmaso[onnx]"``).  A box bound is one number for every coordinate
+(``--box -1 1``) or one per coordinate, separated by commas (``--box -1,-2 1,2``); numbers are
+exact (``1/3``, ``0.1`` = one tenth, ``1e400``) and have at most 4300 digits.
+
+Every argument and output path (``--json``, ``--plot`` and its format, ``demo --out``) is
+checked before any work starts.  Errors print one line to stderr; the exit status says which:
+
+    0    success
+    2    an error in the arguments, the model file or an output path
+    1    an internal error (a bug in exactmaso); set EXACTMASO_DEBUG=1 to also see the traceback
+    130  interrupted (Ctrl-C)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
+import signal
 import sys
 import time
+import traceback
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -29,6 +41,24 @@ from .numbers import fraction_to_str
 __all__ = ["main"]
 
 _SAMPLE_INPUT = (Fraction(1, 3), Fraction(-1, 2))
+_DEMO_FILES = ("network.json", "partition.png", "partition.svg", "regions.json", "partition.tex")
+
+EXIT_INTERNAL_ERROR, EXIT_USAGE_ERROR, EXIT_INTERRUPTED = 1, 2, 130
+DEBUG_ENV = "EXACTMASO_DEBUG"
+_EXIT_STATUS_HELP = f"""exit status:
+  0    success
+  2    an error in the arguments, the model file or an output path (one line on stderr)
+  1    an internal error, a bug in exactmaso (one line; set {DEBUG_ENV}=1 to see the traceback)
+  130  interrupted (Ctrl-C)"""
+
+# Python's default limit for converting ints to and from decimal text: a number with more
+# digits could be read but not printed or saved, and a huge exponent (1e999999999) would take
+# minutes to expand.
+_MAX_DIGITS = 4300
+_DIGITS_BOUND = 10**_MAX_DIGITS  # the smallest int with more than _MAX_DIGITS digits
+_EXPONENT = re.compile(r"[eE]([-+]?[0-9_]+)$")
+_NOT_FINITE = ("nan", "inf", "infinity")
+_FLOAT_MAX = Fraction(sys.float_info.max)
 
 
 class UsageError(Exception):
@@ -42,6 +72,10 @@ class UsageError(Exception):
 
 def _say(message: str) -> None:
     print(message, flush=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or repr(exc)
 
 
 def _q(value: Any) -> str:
@@ -74,14 +108,30 @@ def _code(code: Any) -> str:
     return " | ".join("".join(map(str, layer)) for layer in code)
 
 
+def _parse_number(text: str, name: str) -> Fraction:
+    """One exact ``--box`` number; ``name`` is ``LO`` or ``HI``."""
+    if text.lower().lstrip("+-") in _NOT_FINITE:
+        raise UsageError(f"--box {name} has {text!r}, which is not a finite number; expected numbers such as -1, 0.5 or 1/3")
+    too_long = UsageError(f"--box {name} has {text!r}, which has more than {_MAX_DIGITS} digits; expected at most {_MAX_DIGITS}")
+    if sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
+        raise too_long
+    try:
+        exponent = _EXPONENT.search(text)
+        if exponent and abs(int(exponent.group(1))) > _MAX_DIGITS:
+            raise too_long
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"--box {name} has {text!r}; expected numbers such as -1, 0.5 or 1/3") from None
+    if abs(value.numerator) >= _DIGITS_BOUND or value.denominator >= _DIGITS_BOUND:
+        raise too_long
+    return value
+
+
 def _parse_bound(text: str, dim: int, name: str) -> list[Fraction]:
     parts = [p for p in text.strip().strip("[]()").replace(",", " ").split()]
     if not parts:
         raise UsageError(f"--box {name} is empty; expected a number or {dim} comma-separated numbers")
-    try:
-        values = [Fraction(p) for p in parts]
-    except (ValueError, ZeroDivisionError):
-        raise UsageError(f"--box {name} is {text.strip()!r}; expected numbers such as -1, 0.5 or 1/3") from None
+    values = [_parse_number(p, name) for p in parts]
     if len(values) == 1:
         values = values * dim
     if len(values) != dim:
@@ -118,10 +168,118 @@ def _load(path: str) -> Any:
         raise UsageError(f"model file {path!r} not found")
     if os.path.isdir(path):
         raise UsageError(f"model path {path!r} is a folder; expected a .json, .npz or .onnx file")
-    return em.load(path)
+    try:
+        return em.load(path)
+    except em.ExactMasoError:
+        raise
+    except ImportError as exc:
+        missing = _onnx_missing(path, exc)
+        if missing is None:
+            raise
+        raise missing from exc
+    except (OverflowError, ValueError) as exc:
+        raise UsageError(f"model file {path!r} could not be read: {type(exc).__name__}: {_one_line(exc)}") from exc
 
 
-def _save_figure(part: Any, path: str, *extra: str) -> list[str]:
+def _onnx_missing(path: str, exc: ImportError) -> UsageError | None:
+    """The one-line error for an ONNX model when the optional ``onnx`` package cannot be imported
+    (None if ``exc`` is about something else)."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, ImportError) else exc
+    name = cause.name or ""
+    if name == "onnx" or name.startswith("onnx."):
+        return UsageError(f"model file {path!r} is an ONNX model, which needs the optional onnx package; "
+                          'install it with: pip install "exactmaso[onnx]"')
+    if path.lower().endswith(".onnx"):
+        return UsageError(f"model file {path!r} is an ONNX model, but the onnx package failed to import "
+                          f'({type(cause).__name__}: {_one_line(cause)}); reinstall it with: pip install "exactmaso[onnx]"')
+    return None
+
+
+def _check_output_file(path: str, option: str) -> None:
+    """Refuse, before any work, an output file that could not be written."""
+    if not path:
+        raise UsageError(f"{option} is empty; expected a file name")
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path!r} is a folder; expected a file name")
+    folder = os.path.dirname(path) or os.curdir
+    if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise UsageError(f"{option} {path!r}: the folder {folder!r} {what}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path!r}: the folder {folder!r} is not writable")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {path!r} exists and is not writable")
+
+
+def _check_plot_format(path: str) -> None:
+    """Refuse a ``--plot`` file name whose extension matplotlib cannot write."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    extension = os.path.splitext(path)[1][1:].lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if extension and extension not in formats:
+        raise UsageError(f"--plot {path!r}: matplotlib cannot write .{extension} files; "
+                         f"expected one of {', '.join('.' + f for f in sorted(formats))}")
+
+
+def _prepare_out_dir(out: str) -> None:
+    """Create the demo's ``--out`` folder and check that every file in it can be written."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out!r} is a file; expected a folder")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out!r}: the folder could not be created ({exc.strerror or type(exc).__name__})") from None
+    for name in _DEMO_FILES:
+        _check_output_file(os.path.join(out, name), "--out")
+
+
+@contextlib.contextmanager
+def _writing(path: str, option: str) -> Iterator[None]:
+    """Report a failed write in one line naming the user's path (never a temporary file's)."""
+    try:
+        yield
+    except OSError as exc:
+        raise UsageError(f"{option} {path!r} could not be written ({exc.strerror or type(exc).__name__})") from None
+
+
+def _beyond_float(args: argparse.Namespace, net: Any, lo: list[Fraction], hi: list[Fraction]) -> str | None:
+    """Which user-supplied number, if any, no float can hold (what an engine's float filter needs)."""
+    for name, text, values in (("LO", args.box[0], lo), ("HI", args.box[1], hi)):
+        if any(abs(v) > _FLOAT_MAX for v in values):
+            return f"--box {name} {text.strip()!r}"
+    for layer, maso in enumerate(net.masos):
+        for array in (maso.A, maso.B):
+            if any(abs(Fraction(v)) > _FLOAT_MAX for v in array.flat):
+                return f"a weight of layer {layer} in model file {args.model!r}"
+    return None
+
+
+@contextlib.contextmanager
+def _user_numbers(args: argparse.Namespace, net: Any, lo: list[Fraction], hi: list[Fraction]) -> Iterator[None]:
+    """Report an OverflowError or ValueError caused by numbers beyond the float range in one line.
+
+    Exact arithmetic has no range limit, but an engine's float filter may still trip on such a
+    number; any other OverflowError or ValueError is left to :func:`main` as an internal error.
+    """
+    try:
+        yield
+    except em.ExactMasoError:
+        raise
+    except (OverflowError, ValueError) as exc:
+        culprit = _beyond_float(args, net, lo, hi)
+        if culprit is None:
+            raise
+        raise UsageError(f"{culprit} is beyond the floating-point range (about 1.8e308), and this version "
+                         f"could not handle it ({type(exc).__name__}: {_one_line(exc)})") from exc
+
+
+def _quiet_worker() -> None:
+    """Worker processes leave Ctrl-C to the main process, which reports it in one line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _save_figure(part: Any, option: str, path: str, *extra: str) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -132,10 +290,13 @@ def _save_figure(part: Any, path: str, *extra: str) -> list[str]:
     fig, ax = plt.subplots(figsize=(6.5, 6))
     plot.partition(part, ax=ax, color_by="output")
     written = []
-    for target in (path, *extra):
-        fig.savefig(target, dpi=150, bbox_inches="tight")
-        written.append(target)
-    plt.close(fig)
+    try:
+        for target in (path, *extra):
+            with _writing(target, option):
+                fig.savefig(target, dpi=150, bbox_inches="tight")
+            written.append(target)
+    finally:
+        plt.close(fig)
     return written
 
 
@@ -154,7 +315,7 @@ def _show_regions(part: Any, count: int) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job on the bundled default network."""
     out = args.out
-    os.makedirs(out, exist_ok=True)
+    _prepare_out_dir(out)
     _say(f"exactmaso {em.__version__} demo -> {out}")
     _say(f"\n[1/4] the bundled network: a ReLU MLP {list(DEFAULT_WIDTHS)}, weights p/32 from seed {DEFAULT_SEED}")
     net = default_network()
@@ -180,7 +341,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise em.CertificateError("the affine map at x does not reproduce net(x)")
 
     net_path = os.path.join(out, "network.json")
-    net.save(net_path)
+    with _writing(net_path, "--out"):
+        net.save(net_path)
     _say(f"  saved the exact network to {net_path}")
 
     _say("\n[3/4] linear regions on [-1, 1]^2")
@@ -198,49 +360,83 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say("\n[4/4] writing figures and exact files")
     from . import export
 
-    written = _save_figure(part, os.path.join(out, "partition.png"), os.path.join(out, "partition.svg"))
-    export.json(part, os.path.join(out, "regions.json"))
-    export.write_tikz(part, os.path.join(out, "partition.tex"), standalone=True)
-    written += [os.path.join(out, name) for name in ("regions.json", "partition.tex")] + [net_path]
+    written = _save_figure(part, "--out", os.path.join(out, "partition.png"), os.path.join(out, "partition.svg"))
+    json_path, tex_path = os.path.join(out, "regions.json"), os.path.join(out, "partition.tex")
+    with _writing(json_path, "--out"):
+        export.json(part, json_path)
+    with _writing(tex_path, "--out"):
+        export.write_tikz(part, tex_path, standalone=True)
+    written += [json_path, tex_path, net_path]
     for path in written:
         _say(f"  wrote {path}")
     _say("done.")
     return 0
 
 
-def cmd_regions(args: argparse.Namespace) -> int:
-    """Enumerate, report and optionally export the regions of a model on a box."""
-    net = _load(args.model)
-    lo, hi = parse_box(args.box[0], args.box[1], net.input_dim)
+def _check_regions_options(args: argparse.Namespace) -> None:
+    """Everything about ``regions`` that can be checked without reading the model."""
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers is {args.workers}; expected a positive number of processes")
+    if args.show < 0:
+        raise UsageError(f"--show is {args.show}; expected a number of regions to print, 0 or more")
+    if args.json is not None:
+        _check_output_file(args.json, "--json")
+    if args.plot is not None:
+        _check_output_file(args.plot, "--plot")
+        _check_plot_format(args.plot)
+
+
+def _enumerate(net: Any, dom: Any, args: argparse.Namespace) -> Any:
+    if not args.workers:
+        return em.regions(net, dom, progress=args.progress)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    others = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(max_workers=args.workers, initializer=_quiet_worker)
+    try:
+        part = em.regions(net, dom, executor=pool, progress=args.progress)
+    except BaseException:
+        # On Ctrl-C (or any error) neither run the queued work nor wait for the running work:
+        # the pool's workers ignore Ctrl-C, so stop them here.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in set(multiprocessing.active_children()) - others:
+            worker.terminate()
+        raise
+    pool.shutdown()
+    return part
+
+
+def cmd_regions(args: argparse.Namespace) -> int:
+    """Enumerate, report and optionally export the regions of a model on a box."""
+    _check_regions_options(args)
+    net = _load(args.model)
+    lo, hi = parse_box(args.box[0], args.box[1], net.input_dim)
     if args.plot and net.input_dim not in (1, 2):
         raise UsageError(f"--plot draws 1-D and 2-D partitions; the model has input dimension {net.input_dim}")
-    dom = em.Box(lo, hi)
-    _say(net.summary())
-    _say(f"domain: box from {_vector(lo)} to {_vector(hi)}")
-    start = time.perf_counter()
-    if args.workers:
-        from concurrent.futures import ProcessPoolExecutor
+    with _user_numbers(args, net, lo, hi):
+        dom = em.Box(lo, hi)
+        _say(net.summary())
+        _say(f"domain: box from {_vector(lo)} to {_vector(hi)}")
+        start = time.perf_counter()
+        args.progress_line_open = args.progress
+        part = _enumerate(net, dom, args)
+        args.progress_line_open = False  # the last update ends the line
+        seconds = time.perf_counter() - start
+        _say(f"{len(part)} linear regions, {part.graph.number_of_edges()} adjacencies, in {seconds:.2f} s")
+        _show_regions(part, args.show)
+        if args.verify:
+            part.verify()
+            _say("verified: every certificate re-checked exactly")
+        if args.json:
+            from . import export
 
-        with ProcessPoolExecutor(max_workers=args.workers) as pool:
-            part = em.regions(net, dom, executor=pool, progress=args.progress)
-    else:
-        part = em.regions(net, dom, progress=args.progress)
-    seconds = time.perf_counter() - start
-    _say(f"{len(part)} linear regions, {part.graph.number_of_edges()} adjacencies, in {seconds:.2f} s")
-    _show_regions(part, args.show)
-    if args.verify:
-        part.verify()
-        _say("verified: every certificate re-checked exactly")
-    if args.json:
-        from . import export
-
-        export.json(part, args.json)
-        _say(f"wrote {args.json}")
-    if args.plot:
-        _save_figure(part, args.plot)
-        _say(f"wrote {args.plot}")
+            with _writing(args.json, "--json"):
+                export.json(part, args.json)
+            _say(f"wrote {args.json}")
+        if args.plot:
+            _save_figure(part, "--plot", args.plot)
+            _say(f"wrote {args.plot}")
     return 0
 
 
@@ -254,45 +450,67 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    with_epilog: dict[str, Any] = {"epilog": _EXIT_STATUS_HELP, "formatter_class": argparse.RawDescriptionHelpFormatter}
     parser = argparse.ArgumentParser(
         prog="exactmaso",
         description="Exact geometry of deep networks as max-affine spline operators.",
+        **with_epilog,
     )
     parser.add_argument("--version", action="version", version=f"exactmaso {em.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    demo = sub.add_parser("demo", help="the main job on the bundled default network")
+    demo = sub.add_parser("demo", help="the main job on the bundled default network", **with_epilog)
     demo.add_argument("--out", default="demo_out", help="output folder (created; default: demo_out)")
     demo.set_defaults(run=cmd_demo)
 
-    reg = sub.add_parser("regions", help="enumerate the exact linear regions of a model on a box")
-    reg.add_argument("model", help="model file: exact JSON, .npz or .onnx")
+    reg = sub.add_parser("regions", help="enumerate the exact linear regions of a model on a box", **with_epilog)
+    reg.add_argument("model", help='model file: exact JSON, .npz or .onnx (needs pip install "exactmaso[onnx]")')
     reg.add_argument("--box", nargs=2, metavar=("LO", "HI"), required=True,
                      help="bounds: a number for every coordinate or comma-separated per coordinate")
     reg.add_argument("--json", metavar="F", help="write the exact partition as JSON to F")
-    reg.add_argument("--plot", metavar="F", help="save a figure of a 1-D or 2-D partition to F (.png, .svg, .pdf)")
+    reg.add_argument("--plot", metavar="F",
+                     help="save a figure of a 1-D or 2-D partition to F (.png, .pdf, .svg or another format matplotlib writes)")
     reg.add_argument("--workers", type=int, metavar="N", help="enumerate in N worker processes")
     reg.add_argument("--verify", action="store_true", help="re-check every certificate exactly")
     reg.add_argument("--show", type=int, default=3, metavar="K", help="print the first K regions (default 3)")
     reg.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
     reg.set_defaults(run=cmd_regions)
 
-    info = sub.add_parser("info", help="print the MASO structure of a model file")
-    info.add_argument("model", help="model file: exact JSON, .npz or .onnx")
+    info = sub.add_parser("info", help="print the MASO structure of a model file", **with_epilog)
+    info.add_argument("model", help='model file: exact JSON, .npz or .onnx (needs pip install "exactmaso[onnx]")')
     info.set_defaults(run=cmd_info)
     return parser
 
 
+def _fail(args: argparse.Namespace, message: str, status: int) -> int:
+    """Print the one-line error (after the traceback when EXACTMASO_DEBUG is set); return ``status``."""
+    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        traceback.print_exc()
+    if getattr(args, "progress_line_open", False):
+        sys.stderr.write("\n")  # end the progress line that the enumeration left open
+    print(f"exactmaso {args.command}: {message}", file=sys.stderr, flush=True)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 success, 2 error)."""
+    """Run the command line; returns the exit status.
+
+    0 success, 2 an error in the input (arguments, model file, output paths), 1 an internal
+    error (a bug; set ``EXACTMASO_DEBUG=1`` to see its traceback), 130 interrupted (Ctrl-C).
+    Every error is one line on stderr.
+    """
     args = build_parser().parse_args(_protect_box_values(list(sys.argv[1:] if argv is None else argv)))
     try:
         return int(args.run(args))
-    except (UsageError, em.ExactMasoError, OSError) as exc:
-        kind = "error" if isinstance(exc, UsageError) else type(exc).__name__
-        message = " ".join(str(exc).split()) or repr(exc)
-        print(f"exactmaso {args.command}: {kind}: {message}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        return _fail(args, "interrupted", EXIT_INTERRUPTED)
+    except UsageError as exc:
+        return _fail(args, f"error: {_one_line(exc)}", EXIT_USAGE_ERROR)
+    except (em.ExactMasoError, OSError) as exc:
+        return _fail(args, f"{type(exc).__name__}: {_one_line(exc)}", EXIT_USAGE_ERROR)
+    except Exception as exc:
+        return _fail(args, f"internal error: {type(exc).__name__}: {_one_line(exc)} "
+                           f"(a bug in exactmaso; rerun with {DEBUG_ENV}=1 to see the traceback)", EXIT_INTERNAL_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 from fractions import Fraction
 
 import pytest
@@ -58,11 +61,44 @@ def test_info(model_file, capsys):
     assert "layer 0: 3 units" in capsys.readouterr().out
 
 
-def _one_line_error(capsys, argv: list[str]) -> str:
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "Traceback" not in err
-    return err
+def _one_line_error(capsys, argv: list[str], status: int = 2) -> str:
+    """Run ``main(argv)``; check the exit status and that stderr is exactly one line; return it."""
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err
+    return err.strip()
+
+
+@pytest.fixture
+def enumerations(monkeypatch) -> list:
+    """Records every call of ``em.regions`` (still enumerating), to show that a check came first."""
+    calls = []
+    real = em.regions
+
+    def recording(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(em, "regions", recording)
+    return calls
+
+
+def _under_a_file(tmp, name: str):
+    (tmp / "a file").write_text("")
+    return tmp / "a file" / name
+
+
+def _with_folder_in_place_of(tmp, name: str):
+    (tmp / "d" / name).mkdir(parents=True)
+    return tmp / "d"
+
+
+def _regions_raise(monkeypatch, exc: BaseException) -> None:
+    def raising(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(em, "regions", raising)
 
 
 def test_missing_file(tmp_path, capsys):
@@ -78,10 +114,160 @@ def test_missing_file(tmp_path, capsys):
         (["-1,-1,-1", "1"], "3 coordinates"),
         (["a", "1"], "expected numbers"),
         (["0", "0"], "not below"),
+        (["nan", "1"], "'nan', which is not a finite number"),
+        (["-inf", "1"], "'-inf', which is not a finite number"),
+        (["0", "Infinity"], "'Infinity', which is not a finite number"),
+        (["1/0", "1"], "'1/0'; expected numbers"),
+        (["0", "1e5000"], "'1e5000', which has more than 4300 digits"),
+        (["0", "1e999999999"], "'1e999999999', which has more than 4300 digits"),
+        (["1e-4300", "1"], "'1e-4300', which has more than 4300 digits"),
+        (["0", "1" * 4301], "more than 4300 digits"),
     ],
 )
 def test_bad_box(model_file, capsys, box, message):
     assert message in _one_line_error(capsys, ["regions", model_file, "--box", *box])
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [(["--workers", "0"], "--workers is 0; expected a positive number"), (["--show", "-1"], "--show is -1")],
+)
+def test_bad_count_option(model_file, capsys, enumerations, option, message):
+    assert message in _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", *option])
+    assert not enumerations
+
+
+def test_model_path_is_a_folder(tmp_path, capsys):
+    err = _one_line_error(capsys, ["regions", str(tmp_path), "--box", "-1", "1"])
+    assert "is a folder" in err and str(tmp_path) in err
+
+
+def test_onnx_model_without_onnx_package_says_how_to_install(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"\x08\x07\x12\x07pytorch")
+    monkeypatch.setitem(sys.modules, "onnx", None)  # makes ``import onnx`` raise ImportError
+    for argv in (["info", str(path)], ["regions", str(path), "--box", "-1", "1"]):
+        err = _one_line_error(capsys, argv)
+        assert 'pip install "exactmaso[onnx]"' in err and "model.onnx" in err
+
+
+def test_unknown_plot_format_is_refused_before_work(model_file, tmp_path, capsys, enumerations):
+    target = tmp_path / "out.xyz"
+    err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", "--plot", str(target)])
+    assert str(target) in err and ".xyz" in err
+    assert ".png" in err and ".pdf" in err and ".svg" in err  # the formats matplotlib writes
+    assert not enumerations and not target.exists()
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("option", ["--json", "--plot"])
+@pytest.mark.parametrize(
+    "make_path, message",
+    [
+        (lambda tmp: tmp / "no such folder" / "out.png", "does not exist"),
+        (lambda tmp: tmp, "is a folder"),
+        (lambda tmp: _under_a_file(tmp, "out.png"), "is not a folder"),
+    ],
+    ids=["missing folder", "a folder", "under a file"],
+)
+def test_output_path_is_checked_before_work(model_file, tmp_path, capsys, enumerations, option, make_path, message):
+    path = str(make_path(tmp_path))
+    err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", option, path])
+    assert f"{option} {path!r}" in err and message in err
+    assert not enumerations
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write to any folder")
+def test_unwritable_output_folder_is_refused_before_work(model_file, tmp_path, capsys, enumerations):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", "--json", str(folder / "r.json")])
+    finally:
+        folder.chmod(0o700)
+    assert "is not writable" in err and str(folder) in err
+    assert not enumerations
+
+
+def test_failed_write_names_the_users_path_not_a_temp_file(model_file, tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "r.json"
+    real = em.regions
+
+    def enumerate_then_remove_folder(*args, **kwargs):
+        part = real(*args, **kwargs)
+        shutil.rmtree(folder)  # the checked folder disappears while the command works
+        return part
+
+    monkeypatch.setattr(em, "regions", enumerate_then_remove_folder)
+    err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", "--json", str(target)])
+    assert f"--json {str(target)!r} could not be written" in err
+    assert ".tmp" not in err
+
+
+@pytest.mark.parametrize(
+    "make_out, message",
+    [
+        (lambda tmp: _under_a_file(tmp, ""), "is a file; expected a folder"),
+        (lambda tmp: _under_a_file(tmp, "sub"), "could not be created"),
+        (lambda tmp: _with_folder_in_place_of(tmp, "regions.json"), "regions.json' is a folder"),
+    ],
+    ids=["a file", "under a file", "an output is a folder"],
+)
+def test_demo_out_is_checked_before_work(tmp_path, capsys, enumerations, make_out, message):
+    out = str(make_out(tmp_path))
+    err = _one_line_error(capsys, ["demo", "--out", out])
+    assert out in err and message in err
+    assert not enumerations
+    assert capsys.readouterr().out == ""
+
+
+def test_ctrl_c_exits_130_with_one_line(model_file, capsys, monkeypatch):
+    _regions_raise(monkeypatch, KeyboardInterrupt())
+    assert _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1"], status=130) == (
+        "exactmaso regions: interrupted"
+    )
+
+
+def test_huge_box_bound_never_prints_a_traceback(model_file, capsys):
+    status = main(["regions", model_file, "--box", "-1", "1e400"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if status:  # this version's engine may not handle bounds beyond the float range yet
+        assert status == 2 and err.count("\n") == 1 and "'1e400'" in err
+
+
+def test_overflow_from_a_huge_box_bound_is_one_line_naming_it(model_file, capsys, monkeypatch):
+    _regions_raise(monkeypatch, OverflowError("integer division result too large for a float"))
+    err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1e400"])
+    assert "--box HI '1e400' is beyond the floating-point range" in err
+    assert "OverflowError: integer division result too large for a float" in err
+
+
+@pytest.mark.parametrize("exc", [ZeroDivisionError("boom"), OverflowError("boom"), ValueError("boom")])
+def test_unexpected_exception_is_an_internal_error(model_file, capsys, monkeypatch, exc):
+    _regions_raise(monkeypatch, exc)
+    err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1"], status=1)
+    assert f"exactmaso regions: internal error: {type(exc).__name__}: boom" in err
+    assert "EXACTMASO_DEBUG=1" in err
+
+
+def test_debug_env_shows_the_traceback_of_an_internal_error(model_file, capsys, monkeypatch):
+    _regions_raise(monkeypatch, ZeroDivisionError("boom"))
+    monkeypatch.setenv("EXACTMASO_DEBUG", "1")
+    assert main(["regions", model_file, "--box", "-1", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert err.strip().splitlines()[-1].startswith("exactmaso regions: internal error: ZeroDivisionError: boom")
+
+
+def test_help_documents_exit_statuses(capsys):
+    with pytest.raises(SystemExit):
+        main(["regions", "--help"])
+    out = capsys.readouterr().out
+    assert "130" in out and "EXACTMASO_DEBUG=1" in out and "internal error" in out
 
 
 def test_malformed_model_file(tmp_path, capsys):
