@@ -58,7 +58,6 @@ _MAX_DIGITS = 4300
 _DIGITS_BOUND = 10**_MAX_DIGITS  # the smallest int with more than _MAX_DIGITS digits
 _EXPONENT = re.compile(r"[eE]([-+]?[0-9_]+)$")
 _NOT_FINITE = ("nan", "inf", "infinity")
-_FLOAT_MAX = Fraction(sys.float_info.max)
 
 
 class UsageError(Exception):
@@ -243,37 +242,6 @@ def _writing(path: str, option: str) -> Iterator[None]:
         raise UsageError(f"{option} {path!r} could not be written ({exc.strerror or type(exc).__name__})") from None
 
 
-def _beyond_float(args: argparse.Namespace, net: Any, lo: list[Fraction], hi: list[Fraction]) -> str | None:
-    """Which user-supplied number, if any, no float can hold (what an engine's float filter needs)."""
-    for name, text, values in (("LO", args.box[0], lo), ("HI", args.box[1], hi)):
-        if any(abs(v) > _FLOAT_MAX for v in values):
-            return f"--box {name} {text.strip()!r}"
-    for layer, maso in enumerate(net.masos):
-        for array in (maso.A, maso.B):
-            if any(abs(Fraction(v)) > _FLOAT_MAX for v in array.flat):
-                return f"a weight of layer {layer} in model file {args.model!r}"
-    return None
-
-
-@contextlib.contextmanager
-def _user_numbers(args: argparse.Namespace, net: Any, lo: list[Fraction], hi: list[Fraction]) -> Iterator[None]:
-    """Report an OverflowError or ValueError caused by numbers beyond the float range in one line.
-
-    Exact arithmetic has no range limit, but an engine's float filter may still trip on such a
-    number; any other OverflowError or ValueError is left to :func:`main` as an internal error.
-    """
-    try:
-        yield
-    except em.ExactMasoError:
-        raise
-    except (OverflowError, ValueError) as exc:
-        culprit = _beyond_float(args, net, lo, hi)
-        if culprit is None:
-            raise
-        raise UsageError(f"{culprit} is beyond the floating-point range (about 1.8e308), and this version "
-                         f"could not handle it ({type(exc).__name__}: {_one_line(exc)})") from exc
-
-
 def _quiet_worker() -> None:
     """Worker processes leave Ctrl-C to the main process, which reports it in one line."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -414,29 +382,28 @@ def cmd_regions(args: argparse.Namespace) -> int:
     lo, hi = parse_box(args.box[0], args.box[1], net.input_dim)
     if args.plot and net.input_dim not in (1, 2):
         raise UsageError(f"--plot draws 1-D and 2-D partitions; the model has input dimension {net.input_dim}")
-    with _user_numbers(args, net, lo, hi):
-        dom = em.Box(lo, hi)
-        _say(net.summary())
-        _say(f"domain: box from {_vector(lo)} to {_vector(hi)}")
-        start = time.perf_counter()
-        args.progress_line_open = args.progress
-        part = _enumerate(net, dom, args)
-        args.progress_line_open = False  # the last update ends the line
-        seconds = time.perf_counter() - start
-        _say(f"{len(part)} linear regions, {part.graph.number_of_edges()} adjacencies, in {seconds:.2f} s")
-        _show_regions(part, args.show)
-        if args.verify:
-            part.verify()
-            _say("verified: every certificate re-checked exactly")
-        if args.json:
-            from . import export
+    dom = em.Box(lo, hi)
+    _say(net.summary())
+    _say(f"domain: box from {_vector(lo)} to {_vector(hi)}")
+    start = time.perf_counter()
+    args.progress_line_open = args.progress
+    part = _enumerate(net, dom, args)
+    args.progress_line_open = False  # the last update ends the line
+    seconds = time.perf_counter() - start
+    _say(f"{len(part)} linear regions, {part.graph.number_of_edges()} adjacencies, in {seconds:.2f} s")
+    _show_regions(part, args.show)
+    if args.verify:
+        part.verify()
+        _say("verified: every certificate re-checked exactly")
+    if args.json:
+        from . import export
 
-            with _writing(args.json, "--json"):
-                export.json(part, args.json)
-            _say(f"wrote {args.json}")
-        if args.plot:
-            _save_figure(part, "--plot", args.plot)
-            _say(f"wrote {args.plot}")
+        with _writing(args.json, "--json"):
+            export.json(part, args.json)
+        _say(f"wrote {args.json}")
+    if args.plot:
+        _save_figure(part, "--plot", args.plot)
+        _say(f"wrote {args.plot}")
     return 0
 
 
