@@ -507,3 +507,18 @@ def test_hypothesis_decision_boundary_on_zero_set(wb):
     net, part = partition(weights, biases, *SQ)
     for piece in part.decision_boundary():
         check_piece(net, part, piece, piece_points(piece))
+
+
+@pytest.mark.parametrize("D", [3, 4, 5])
+@pytest.mark.parametrize("eps", [2 ** -50, 2 ** -60])
+def test_thin_faces_of_a_prism_keep_every_adjacency(D, eps):
+    """Three lines of the plane, one moved by eps off the crossing of the other two, lifted to
+    a prism in D dimensions: 7 regions and 9 adjacencies whatever D (the thin triangle's three
+    sides are faces of width ~eps, which a float LP cannot see)."""
+    W = [[1, 0] + [0] * (D - 2), [0, 1] + [0] * (D - 2), [1, 1] + [0] * (D - 2)]
+    net = em.mlp([W, [[1, 1, 1]]], [[0, 0, eps], [0]])
+    part = em.regions(net, em.Box([-1] * D, [1] * D))
+    assert len(part) == 7
+    assert part.graph.number_of_edges() == 9
+    assert nx.is_connected(part.graph)
+    part.verify()
