@@ -28,6 +28,7 @@ from typing import Any, Iterator, Sequence
 import flint
 import numpy as np
 
+from .errors import LimitError
 from .maso import Network
 from .numbers import IntMatrix, nearest_float, to_float_array
 
@@ -815,11 +816,11 @@ class Monitor:
         return max(0.0, self.time_limit - (time.perf_counter() - self.start))
 
     def tick(self, regions: int) -> None:
-        from .errors import LimitError
-
         if self.max_regions is not None and regions > self.max_regions:
             self.show(regions, final=True)
             raise LimitError(f"more than max_regions={self.max_regions} regions: at least {regions} found", count=regions)
+        if self.time_limit is None and not self.progress:
+            return
         now = time.perf_counter()
         if self.time_limit is not None and now - self.start > self.time_limit:
             self.show(regions, final=True)
