@@ -3,8 +3,8 @@
 Adjacency.  Two regions are adjacent when they share a (D-1)-dimensional face.  Such a face
 lies on the hyperplane of one unit ``k`` of one layer ``l`` inside one cell of the first ``l``
 layers, and the enumeration labels each facet by the first unit whose hyperplane holds it,
-so facets that can touch are grouped by (prefix code, unit, piece pair): all facets of a
-group lie on one exact hyperplane.  Inside a group, a facet on one side and a facet on the
+so facets that can touch are grouped by (prefix code, unit, exact hyperplane); the two sides
+of a group are the two orientations.  Inside a group, a facet on one side and a facet on the
 other are adjacent iff their relative interiors meet: in 1-D always, in 2-D iff their
 intervals along the line overlap with positive length, in higher dimension iff their
 intersection spans D - 1 dimensions.  Rigorous float filters decide almost every pair; the
@@ -45,24 +45,29 @@ def adjacency_graph(part: "Partition") -> nx.Graph:
     D = part.net.input_dim
     G = nx.Graph()
     G.add_nodes_from(range(len(part)))
-    groups: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+    groups: dict[tuple, list[tuple[int, int, int]]] = defaultdict(list)
+    exact = part._engine.exact
     for reg in part:
         for j, lab in enumerate(reg._rec.geom.labels):
             if lab[0] == "d":
                 continue
-            l, k = lab[0], lab[1]
-            groups[(reg.code[:l], reg.code[l][:k], lab)].append((reg.index, j))
+            l, k, r, s = lab
+            # one exact hyperplane inside one cell: units of three or more pieces may label the
+            # two sides of one face by different piece pairs (max(-x, 0, x) at x = 0)
+            row = exact.row_int(reg.code, lab)
+            lead = next(v for v in row if v)
+            line = row if lead > 0 else tuple(-v for v in row)
+            side = (1 if lead > 0 else -1) * (1 if reg.code[l][k] == r else -1)
+            groups[(reg.code[:l], reg.code[l][:k], l, k, line)].append((reg.index, j, side))
     for key, items in groups.items():
-        lab = key[2]
-        l, k, r, s = lab
-        lo = [it for it in items if part[it[0]].code[l][k] == r]
-        hi = [it for it in items if part[it[0]].code[l][k] == s]
+        lo = [(i, j) for i, j, side in items if side > 0]
+        hi = [(i, j) for i, j, side in items if side < 0]
         if not lo or not hi:
             continue
         if D == 1:
             pairs = [(a, b) for a in lo for b in hi]
         elif D == 2:
-            pairs = _sweep_2d(part, lo, hi, part._engine.exact.row_int(part[lo[0][0]].code, lab))
+            pairs = _sweep_2d(part, lo, hi, key[4])
         else:
             pairs = _pairs_nd(part, lo, hi)
         for a, b in pairs:
