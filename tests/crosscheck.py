@@ -179,14 +179,14 @@ def layers_of_net(net: em.Network) -> list:
     return layers
 
 
-def net_from_layers(layers: Sequence) -> em.Network:
+def net_from_layers(layers: Sequence, input_shape: Sequence[int] | None = None) -> em.Network:
     """An exactmaso network made of exactly these MASOs (every unit of a layer needs the same
     number of pieces)."""
     masos = []
     for A, B in layers:
         masos.append(em.MASO(np.array([[[F(v) for v in p] for p in u] for u in A], dtype=object),
                              np.array([[F(v) for v in u] for u in B], dtype=object)))
-    return em.Network.from_masos(masos)
+    return em.Network.from_masos(masos, input_shape=tuple(input_shape) if input_shape else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -655,6 +655,7 @@ def check_layers(
     oracle: OracleResult | None = None,
     time_limit: float | None = 60.0,
     verify: bool = True,
+    input_shape: Sequence[int] | None = None,
 ) -> tuple[list[Mismatch], dict]:
     """Compare ``em.regions(net, em.Box(lo, hi))`` with the oracle on ``layers`` (MASO form).
 
@@ -677,7 +678,7 @@ def check_layers(
     t0 = time.perf_counter()
     try:
         if net is None:
-            net = net_from_layers(layers)
+            net = net_from_layers(layers, input_shape)
         stage = "regions"
         part = em.regions(net, em.Box(list(lo), list(hi)), time_limit=time_limit)
         info["em_regions_s"] = time.perf_counter() - t0
@@ -803,6 +804,7 @@ def case_to_json(case: Case, mismatches: Sequence[Mismatch]) -> dict:
         "D": case.D,
         "box": {"lo": [_s(v) for v in case.lo], "hi": [_s(v) for v in case.hi]},
         "layers": layers_to_json(case.layers),
+        "input_shape": list(case.input_shape) if case.input_shape else None,
         "mismatches": [{"kind": m.kind, "detail": m.detail} for m in mismatches],
     }
 
@@ -982,3 +984,84 @@ def minimise(
         if log and changed:
             log(f"minimise: numbers simplified (cost {_layers_cost(cur[0])})")
     return cur
+
+
+# ---------------------------------------------------------------------------------------------
+# a one-line reproduction in exactmaso's public API
+# ---------------------------------------------------------------------------------------------
+
+
+def _lit(v) -> str:
+    """A short exact Python literal of a rational: int, 2**k, an exact float, or a "p/q" string."""
+    v = F(v)
+    if v.denominator == 1 and abs(v) < 10**6:
+        return str(v.numerator)
+    for sign, a in ((1, v), (-1, -v)):
+        if a > 0 and a.numerator & (a.numerator - 1) == 0 and a.denominator & (a.denominator - 1) == 0 and (a.numerator == 1 or a.denominator == 1):
+            k = a.numerator.bit_length() - 1 if a.denominator == 1 else -(a.denominator.bit_length() - 1)
+            if abs(k) >= 10:
+                return f"{'-' if sign < 0 else ''}2**{k}" if k > 0 else f"{'-' if sign < 0 else ''}2**({k})"
+    try:
+        f = float(v)
+        if F(f) == v and len(repr(f)) <= 22:
+            return repr(f)
+    except OverflowError:
+        pass
+    return f"'{v.numerator}/{v.denominator}'"
+
+
+def _vec(vs) -> str:
+    return "[" + ", ".join(_lit(v) for v in vs) + "]"
+
+
+def _mat(rows) -> str:
+    return "[" + ", ".join(_vec(r) for r in rows) + "]"
+
+
+def reproduction(layers: Sequence, lo: Sequence, hi: Sequence, input_shape: Sequence[int] | None = None) -> str:
+    """``net = em.mlp(...)`` when every hidden layer is one elementwise activation of a Dense
+    layer (ReLU, leaky ReLU, abs), else ``em.Network.from_masos([...])``; then the regions call."""
+    box = f"em.Box({_vec(lo)}, {_vec(hi)})"
+    hidden, last = layers[:-1], layers[-1]
+    act = None
+    ok = all(len(u) == 1 for u in last[0]) and not input_shape
+    Ws, bs = [], []
+    for A, B in hidden:
+        if not ok:
+            break
+        W, b = [], []
+        for ua, ub in zip(A, B):
+            if len(ua) != 2:
+                ok = False
+                break
+            w, c = ua[1], ub[1]
+            if any(w) or c:
+                nz = next(i for i, x in enumerate(list(w) + [c]) if x)
+                s = (list(ua[0]) + [ub[0]])[nz] / (list(w) + [c])[nz]
+            else:
+                s = None
+            if s is not None and ([s * x for x in w] != list(ua[0]) or s * c != ub[0]):
+                ok = False
+                break
+            if s is not None:
+                if act is None:
+                    act = s
+                elif act != s:
+                    ok = False
+                    break
+            W.append(list(w))
+            b.append(c)
+        Ws.append(W)
+        bs.append(b)
+    if ok:
+        Ws.append([list(u[0]) for u in last[0]])
+        bs.append([u[0] for u in last[1]])
+        a = act if act is not None else F(0)
+        name = {F(0): '"relu"', F(-1): '"abs"'}.get(a, f"em.LeakyReLU({_lit(a)})")
+        net = (f"em.mlp([{', '.join(_mat(W) for W in Ws)}], [{', '.join(_vec(b) for b in bs)}], "
+               f"activation={name})")
+    else:
+        masos = ", ".join(f"em.MASO([{', '.join(_mat(u) for u in A)}], {_mat(B)})" for A, B in layers)
+        shape = f", input_shape={tuple(input_shape)}" if input_shape else ""
+        net = f"em.Network.from_masos([{masos}]{shape})"
+    return f"net = {net}; part = em.regions(net, {box})"

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import combinations
 from typing import Any, Iterable, Sequence
@@ -43,7 +43,7 @@ try:  # python-flint's integer determinant, when installed (a plain-Python one o
 except ImportError:  # pragma: no cover
     _flint = None
 
-__all__ = ["OracleRegion", "OracleResult", "oracle_regions", "forward", "to_layers", "box_rows"]
+__all__ = ["OracleRegion", "OracleResult", "oracle_regions", "forward", "to_layers", "box_rows", "edge_problems"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,6 +406,8 @@ class OracleRegion:
 class OracleResult:
     regions: list[OracleRegion]
     edges: set  # frozenset({code_i, code_j}) for adjacent regions
+    # per edge: (code of the region on the side of +normal, normal, vertices of the shared face)
+    edge_faces: dict = field(default_factory=dict)
 
     def by_code(self) -> dict:
         return {r.code: r for r in self.regions}
@@ -447,7 +449,7 @@ def _split_unit(cell: _Cell, pieces: list[tuple[int, ...]]) -> list[tuple[int, _
     return out
 
 
-def _facets_meet(P: _Cell, Q: _Cell, h: tuple[int, ...]) -> bool:
+def _facets_meet(P: _Cell, Q: _Cell, h: tuple[int, ...]) -> _Cell | None:
     """Whether the facet of P on ``h = 0`` (row ``h`` of P, row ``-h`` of Q) and that of Q meet in a
     (D-1)-dimensional set: P's facet, cut by Q's other rows, stays (D-1)-dimensional."""
     hi = P.rows.index(h)
@@ -460,8 +462,8 @@ def _facets_meet(P: _Cell, Q: _Cell, h: tuple[int, ...]) -> bool:
             continue
         face = _cut(face, r, prune=False)
         if face is None:
-            return False
-    return True
+            return None
+    return face
 
 
 def _facet_box(cell: _Cell, h: tuple[int, ...]) -> list[tuple[Fraction, Fraction]]:
@@ -472,7 +474,7 @@ def _facet_box(cell: _Cell, h: tuple[int, ...]) -> list[tuple[Fraction, Fraction
     return [(min(Fraction(v[i], v[D]) for v in pts), max(Fraction(v[i], v[D]) for v in pts)) for i in range(D)]
 
 
-def _adjacency(cells: list[tuple[tuple, _Cell]]) -> set:
+def _adjacency(cells: list[tuple[tuple, _Cell]]) -> tuple[set, dict]:
     """Pairs of codes whose regions share a (D-1)-face.  A pair is tried when a facet row of one
     is the negated facet row of the other; it is rejected at once when, in a coordinate that is
     not constant on the hyperplane, the facets' coordinate ranges overlap in at most a point
@@ -490,6 +492,7 @@ def _adjacency(cells: list[tuple[tuple, _Cell]]) -> set:
         return hit
 
     edges = set()
+    faces = {}
     for idx, (code, c) in enumerate(cells):
         for r in c.rows:
             nr = tuple(-v for v in r)
@@ -504,9 +507,12 @@ def _adjacency(cells: list[tuple[tuple, _Cell]]) -> set:
                 bp, bq = box(idx, r), box(jdx, nr)
                 if any(min(bp[i][1], bq[i][1]) <= max(bp[i][0], bq[i][0]) for i in free):
                     continue
-                if _facets_meet(c, cells[jdx][1], r):
+                face = _facets_meet(c, cells[jdx][1], r)
+                if face is not None:
                     edges.add(pair)
-    return edges
+                    pts = [tuple(Fraction(v[i], v[D]) for i in range(D)) for v in face.verts]
+                    faces[pair] = (code, r[:D], pts)
+    return edges, faces
 
 
 def _region(code: tuple, cell: _Cell, N: list[list[int]], den: int) -> OracleRegion:
@@ -572,5 +578,66 @@ def oracle_regions(
     descend(0, cell, (), ident, 1)
     found.sort(key=lambda t: t[0])
     regions = [_region(code, c, N, den) for code, c, N, den in found]
-    edges = _adjacency([(code, c) for code, c, _, _ in found]) if adjacency else set()
-    return OracleResult(regions, edges)
+    edges, faces = _adjacency([(code, c) for code, c, _, _ in found]) if adjacency else (set(), {})
+    return OracleResult(regions, edges, faces)
+
+
+# ---------------------------------------------------------------------------------------------
+# a self-check of the edges
+# ---------------------------------------------------------------------------------------------
+
+
+def _rank(vectors: list[list[Fraction]]) -> int:
+    M = [list(v) for v in vectors]
+    rank = 0
+    cols = len(M[0]) if M else 0
+    for c in range(cols):
+        piv = next((i for i in range(rank, len(M)) if M[i][c] != 0), None)
+        if piv is None:
+            continue
+        M[rank], M[piv] = M[piv], M[rank]
+        for i in range(len(M)):
+            if i != rank and M[i][c] != 0:
+                f = M[i][c] / M[rank][c]
+                M[i] = [x - f * y for x, y in zip(M[i], M[rank])]
+        rank += 1
+    return rank
+
+
+def edge_problems(layers: Sequence[Any], res: OracleResult) -> list[str]:
+    """Re-check every edge from the network's definition: the shared face's vertices lie in both
+    closures and span a (D-1)-flat, and stepping from their centroid along the normal, just far
+    enough to stay inside, the forward pass gives one region's code on each side."""
+    by_code = res.by_code()
+    problems = []
+    for pair in res.edges:
+        code_p, a, pts = res.edge_faces[pair]
+        code_q = next(c for c in pair if c != code_p)
+        D = len(a)
+        for name, reg in ((code_p, by_code[code_p]), (code_q, by_code[code_q])):
+            for x in pts:
+                if any(sum((ai * xi for ai, xi in zip(row, x)), Fraction(0)) > bi for row, bi in zip(reg.A_le, reg.b_le)):
+                    problems.append(f"edge {sorted(pair)}: face vertex {x} outside region {name}")
+        if _rank([[xi - yi for xi, yi in zip(x, pts[0])] for x in pts[1:]]) != D - 1:
+            problems.append(f"edge {sorted(pair)}: the shared face is not (D-1)-dimensional")
+            continue
+        p = [sum((x[i] for x in pts), Fraction(0)) / len(pts) for i in range(D)]
+        for reg, sign in ((by_code[code_p], 1), (by_code[code_q], -1)):
+            d = [sign * Fraction(v) for v in a]
+            t = None
+            for row, bi in zip(reg.A_le, reg.b_le):
+                slack = bi - sum((ri * pi for ri, pi in zip(row, p)), Fraction(0))
+                rate = sum((ri * di for ri, di in zip(row, d)), Fraction(0))
+                if slack == 0 and rate >= 0:
+                    problems.append(f"edge {sorted(pair)}: the face centroid is on another facet of {reg.code}")
+                    t = None
+                    break
+                if rate > 0:
+                    t = slack / rate if t is None else min(t, slack / rate)
+            if t is None:
+                continue
+            x = [pi + t / 2 * di for pi, di in zip(p, d)]
+            _, code = forward(layers, x)
+            if code != reg.code:
+                problems.append(f"edge {sorted(pair)}: the forward pass next to the face gives {code}, not {reg.code}")
+    return problems

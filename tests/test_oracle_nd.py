@@ -14,10 +14,10 @@ import pytest
 
 try:
     import oracle as old_oracle
-    from oracle_nd import forward, oracle_regions
+    from oracle_nd import edge_problems, forward, oracle_regions
 except ImportError:  # tests/ as a package
     from tests import oracle as old_oracle  # type: ignore[no-redef]
-    from tests.oracle_nd import forward, oracle_regions  # type: ignore[no-redef]
+    from tests.oracle_nd import edge_problems, forward, oracle_regions  # type: ignore[no-redef]
 
 F = Fraction
 
@@ -114,6 +114,7 @@ def test_arrangement_in_general_position(D, k):
     res = oracle_regions(layers, lo, hi)
     assert len(res.regions) == sum(math.comb(k, i) for i in range(D + 1))
     assert len(res.edges) == k * sum(math.comb(k - 1, i) for i in range(D))
+    assert edge_problems(layers, res) == []
     assert sum(r.volume for r in res.regions) == box_volume(lo, hi)
     # the codes are exactly the sign patterns, and each edge flips exactly one of them
     for pair in res.edges:
@@ -219,6 +220,8 @@ def test_invariants_on_random_networks(D, seed, kinds):
         if code in by_code:
             r = by_code[code]
             assert all(sum((ai * xi for ai, xi in zip(a, x)), F(0)) <= bi for a, bi in zip(r.A_le, r.b_le))
+    # every edge re-checked from the forward pass (shared face, codes on both sides)
+    assert edge_problems(layers, res) == []
     # an edge joins two regions whose closures share a face: some pair of opposite facet rows
     for pair in res.edges:
         c1, c2 = tuple(pair)
