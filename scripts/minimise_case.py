@@ -34,6 +34,34 @@ def matcher(kind: str):
     return hit
 
 
+def write_fixture(out, what, kind, layers, lo, hi, *, shape=None, found_by=None) -> dict:
+    """Print the reproduction, the oracle's figures and exactmaso's mismatches; write the
+    fixture (expectations from the oracle only) when ``out`` is given."""
+    mm, _ = cc.check_layers(layers, lo, hi, time_limit=60, input_shape=shape)
+    repro = cc.reproduction(layers, lo, hi, input_shape=shape)
+    exp = cc.oracle_expectations(layers, lo, hi)
+    print(repro)
+    print(f"oracle: {exp['regions']} regions, {exp['edges']} edges")
+    for m in mm:
+        print(f"exactmaso: {m}")
+    fixture = {
+        "what": what,
+        "kind": kind,
+        "reproduce": repro,
+        "found_by": found_by or {},
+        "input_shape": shape,
+        "layers": cc.layers_to_json(layers),
+        "box": {"lo": [cc._s(v) for v in lo], "hi": [cc._s(v) for v in hi]},
+        "expected": exp,
+        "exactmaso_when_saved": [str(m) for m in mm],
+    }
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(fixture, indent=1) + "\n")
+        print(f"wrote {out}")
+    return fixture
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("case", help="a failing case JSON written by scripts/crosscheck.py (or a fixture)")
@@ -75,28 +103,8 @@ def main(argv=None) -> int:
     if not args.no_minimise:
         layers, lo, hi = cc.minimise(layers, lo, hi, fails, budget_s=args.budget, log=print)
     shape = shape_for(lo)
-    mm, _ = cc.check_layers(layers, lo, hi, time_limit=60, input_shape=shape)
-    repro = cc.reproduction(layers, lo, hi, input_shape=shape)
-    exp = cc.oracle_expectations(layers, lo, hi)
-    print(repro)
-    print(f"oracle: {exp['regions']} regions, {exp['edges']} edges")
-    for m in mm:
-        print(f"exactmaso: {m}")
-    if args.out:
-        fixture = {
-            "what": args.what,
-            "kind": args.kind,
-            "reproduce": repro,
-            "found_by": {k: data[k] for k in ("seed", "family", "run_seed") if k in data},
-            "layers": cc.layers_to_json(layers),
-            "input_shape": shape,
-            "box": {"lo": [cc._s(v) for v in lo], "hi": [cc._s(v) for v in hi]},
-            "expected": exp,
-            "exactmaso_when_saved": [str(m) for m in mm],
-        }
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(fixture, indent=1) + "\n")
-        print(f"wrote {args.out}")
+    write_fixture(args.out, args.what, args.kind, layers, lo, hi, shape=shape,
+                  found_by={k: data[k] for k in ("seed", "family", "run_seed") if k in data})
     return 0
 
 

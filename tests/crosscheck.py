@@ -868,29 +868,35 @@ def _drop_piece(layers, l, r):
 
 
 def _simpler(v: Fraction) -> list[Fraction]:
-    """Candidate simpler values for one entry, simplest first."""
+    """Candidate simpler values for one entry (shorter literals, see :func:`_cost`), simplest first."""
     out = [F(0)]
     if v != 0:
-        out += [F(1) if v > 0 else F(-1)]
+        sign = 1 if v > 0 else -1
+        out += [F(sign)]
         r = F(round(v))
         if r != 0:
             out.append(r)
         for den in (2, 4, 8, 16):
             out.append(F(round(v * den), den))
-        if abs(v) > 1e6 or (v != 0 and abs(v) < 1e-6):
-            e = round(math.log2(abs(v)))
-            for e2 in (e // 2, e // 4, e // 8):
-                out.append(F(2) ** e2 * (1 if v > 0 else -1))
+        e = abs(v.numerator).bit_length() - v.denominator.bit_length()  # |v| ~ 2^e
+        if abs(e) >= 10:
+            for e2 in (e, e // 2, e // 4, e // 8):
+                out.append(sign * F(2) ** e2)
+            d = round(e * 0.30103)  # the nearest decade, and rounder ones below it
+            for d2 in sorted({d, 300 * (d // 300), 100 * (d // 100), 50 * (d // 50), 10 * (d // 10)} - {0}, key=abs):
+                if abs(d2) <= 307:
+                    out.append(sign * F(10.0 ** d2))
     seen, res = set(), []
     for c in out:
         if c not in seen and c != v and _cost(c) < _cost(v):
             seen.add(c)
             res.append(c)
-    return res
+    return sorted(res, key=_cost)
 
 
 def _cost(v: Fraction) -> int:
-    return abs(v.numerator).bit_length() + v.denominator.bit_length()
+    """How long the number reads in a reproduction (its literal, see :func:`_lit`)."""
+    return len(_lit(v))
 
 
 def _layers_cost(layers) -> int:
@@ -1058,8 +1064,8 @@ def reproduction(layers: Sequence, lo: Sequence, hi: Sequence, input_shape: Sequ
         bs.append([u[0] for u in last[1]])
         a = act if act is not None else F(0)
         name = {F(0): '"relu"', F(-1): '"abs"'}.get(a, f"em.LeakyReLU({_lit(a)})")
-        net = (f"em.mlp([{', '.join(_mat(W) for W in Ws)}], [{', '.join(_vec(b) for b in bs)}], "
-               f"activation={name})")
+        act_arg = f", activation={name}" if hidden else ""
+        net = f"em.mlp([{', '.join(_mat(W) for W in Ws)}], [{', '.join(_vec(b) for b in bs)}]{act_arg})"
     else:
         masos = ", ".join(f"em.MASO([{', '.join(_mat(u) for u in A)}], {_mat(B)})" for A, B in layers)
         shape = f", input_shape={tuple(input_shape)}" if input_shape else ""

@@ -1,9 +1,8 @@
 """exactmaso's regions against the independent N-D oracle on a fixed, fast set of random networks.
 
-Each test is one case of tests/crosscheck.py, named by its family and seed: replay it with
-``python scripts/crosscheck.py --case SEED`` is not the same draw (that one also draws the family);
-use ``crosscheck.make_case(SEED, FAMILY, D=D)`` as below.  The long randomised run is
-scripts/crosscheck.py.
+Each test is one case of tests/crosscheck.py, named by its family, seed and dimension; rebuild
+it with ``crosscheck.make_case(SEED, FAMILY, D=D)``.  (``scripts/crosscheck.py --case SEED``
+replays a case of the long randomised run, where the seed also draws the family.)
 """
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ import exactmaso as em
 
 try:
     import crosscheck as cc
-    from oracle_nd import oracle_regions
+    from oracle_nd import edge_problems, oracle_regions
 except ImportError:  # tests/ as a package
     from tests import crosscheck as cc  # type: ignore[no-redef]
-    from tests.oracle_nd import oracle_regions  # type: ignore[no-redef]
+    from tests.oracle_nd import edge_problems, oracle_regions  # type: ignore[no-redef]
 
 FIXTURES = sorted((Path(__file__).parent / "regressions").glob("*.json"))
 
@@ -75,3 +75,4 @@ def test_the_oracle_still_gives_the_fixture(path):
     assert [r.code for r in res.regions] == codes
     assert [r.volume for r in res.regions] == [volumes[c] for c in codes]
     assert res.edges == edges
+    assert edge_problems(layers, res) == []  # every edge re-checked from the forward pass
