@@ -15,6 +15,7 @@ from .errors import (
     ExactMasoError,
     LimitError,
     ModelFileError,
+    SpecError,
     ShapeError,
     UnsupportedLayerError,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "CertificateError",
     "LimitError",
     "ModelFileError",
+    "SpecError",
     "MASO",
     "Affine",
     "Network",

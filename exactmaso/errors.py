@@ -15,6 +15,7 @@ __all__ = [
     "CertificateError",
     "LimitError",
     "ModelFileError",
+    "SpecError",
 ]
 
 
@@ -54,3 +55,8 @@ class LimitError(ExactMasoError, RuntimeError):
 
 class ModelFileError(ExactMasoError, ValueError):
     """A model file is malformed, truncated, of an unknown format, or unsafe to load."""
+
+
+class SpecError(ExactMasoError, ValueError):
+    """A property specification (a VNN-LIB file, a robustness or bounds question) is malformed,
+    unsupported, or does not fit the network it is asked about."""
