@@ -353,14 +353,17 @@ class FloatLayer:
     eta : float
         An absolute error bound per entry on top of the relative rounding: 0, or 2**-1074
         when some non-zero entry fell below the normal range.
+    scale : (K,) int
+        The exponents ``t[l, k]``.
     """
 
-    __slots__ = ("pieces", "cut", "eta")
+    __slots__ = ("pieces", "cut", "eta", "scale")
 
-    def __init__(self, pieces: np.ndarray, cut: np.ndarray | None, eta: float) -> None:
+    def __init__(self, pieces: np.ndarray, cut: np.ndarray | None, eta: float, scale: np.ndarray) -> None:
         self.pieces = pieces
         self.cut = cut
         self.eta = eta
+        self.scale = scale  # (K,) the exponents t: unit k of the float copy outputs y_k / 2**t[k]
 
 
 _NORMAL = 2.0 ** -1022
@@ -410,7 +413,7 @@ def float_layers(net: Network) -> list[FloatLayer]:
             diff = [[q - p for p, q in zip(rows[2 * k], rows[2 * k + 1])] for k in range(K)]
             cut, under_c = _scaled_floats(diff, shifts[::2], den)
             under = under or under_c
-        out.append(FloatLayer(P.reshape(K, R, n + 1), cut, 2.0 ** -1074 if under else 0.0))
+        out.append(FloatLayer(P.reshape(K, R, n + 1), cut, 2.0 ** -1074 if under else 0.0, np.array(t_out)))
         t_in = t_out
     return out
 

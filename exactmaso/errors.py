@@ -45,12 +45,17 @@ class LimitError(ExactMasoError, RuntimeError):
     Attributes
     ----------
     count : int
-        How many items (regions) had been found when the limit was hit.
+        How many items (regions, search nodes) had been processed when the limit was hit.
+    lower, upper : Fraction or None
+        For a proof stopped by a limit: exact bounds proven so far, an interval certain to
+        hold the answer (None where nothing is proven).
     """
 
-    def __init__(self, message: str, *, count: int = 0) -> None:
+    def __init__(self, message: str, *, count: int = 0, lower: object = None, upper: object = None) -> None:
         super().__init__(message)
         self.count = count
+        self.lower = lower  # for proofs: an interval [lower, upper] certain to hold the answer
+        self.upper = upper
 
 
 class ModelFileError(ExactMasoError, ValueError):
