@@ -368,3 +368,11 @@ def test_json_missing_file_is_model_file_not_found_error(tmp_path):
         assert err.errno == errno.ENOENT and err.filename == str(path)
         assert str(err) == f"{path} does not exist; expected " + (
             "an exactmaso JSON file" if reader is json_io.load else "a model file (.json, .npz or .onnx)")
+
+
+def test_json_ragged_rows_name_the_file_once(tmp_path):
+    data = _valid_dict()
+    data["masos"][0]["A"][1].append(["1", "2"])
+    with pytest.raises(ShapeError) as info:
+        json_io.load(_write(tmp_path, data))
+    assert str(info.value).count("net.json") == 1

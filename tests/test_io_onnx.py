@@ -424,3 +424,26 @@ def test_onnx_external_data_counts_towards_the_size_cap(tmp_path, monkeypatch):
     monkeypatch.setattr(em.io.limits, "MAX_FILE_BYTES", model_size + 8)
     with pytest.raises(ModelFileError, match="with its external data holds [0-9]+ bytes.*MAX_FILE_BYTES"):
         from_onnx(tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize(
+    "op, inputs, attrs, pattern",
+    [
+        ("AveragePool", ["x"], {"kernel_shape": [2], "strides": []}, r"strides=\[\]; expected 1 integers"),
+        ("MaxPool", ["x"], {"kernel_shape": [2], "pads": []}, r"pads=\[\]; expected 2 integers"),
+        ("Conv", ["x", "W1"], {"strides": [1, 1]}, r"strides=\[1, 1\]; expected 1 integers"),
+    ],
+)
+def test_onnx_pool_and_conv_attributes_of_the_wrong_length_are_model_file_errors(tmp_path, op, inputs, attrs, pattern):
+    node = helper.make_node(op, inputs, ["y"], name="n")
+    node.attribute.extend(helper.make_attribute(k, v, attr_type=onnx.AttributeProto.INTS) for k, v in attrs.items())
+    model = _model([node], {"W1": np.ones((1, 2, 3), np.float32)}, [2, 4], 2)
+    with pytest.raises(ModelFileError, match=pattern):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+def test_onnx_reshape_with_a_float_shape_is_model_file_error(tmp_path):
+    nodes = [helper.make_node("Reshape", ["x", "s"], ["y"], name="r")]
+    model = _model(nodes, {"s": np.array([np.nan, 1.0], np.float32)}, [2, 4], 8)
+    with pytest.raises(ModelFileError, match="shape tensor of dtype float32; expected integers"):
+        from_onnx(_save(model, tmp_path / "m.onnx"))

@@ -233,8 +233,9 @@ def _nested(value: Any, depth: int, where: str, cache: dict[str, Fraction]) -> t
         if inner is None:
             inner = shape
         elif shape != inner:
+            first = where.rpartition(": ")[2]  # the path without the file name, said once already
             raise ModelShapeError(
-                f"{where}[{i}] has shape {shape}; {where}[0] has shape {inner} (rows must have equal lengths)"
+                f"{where}[{i}] has shape {shape}; {first}[0] has shape {inner} (rows must have equal lengths)"
             )
         flat.extend(sub)
     assert inner is not None

@@ -10,12 +10,12 @@ before it reads, decompresses or allocates, and refuses with a
 The caps are module attributes read at call time; a session that needs more can raise one::
 
     import exactmaso.io.limits
-    exactmaso.io.limits.MAX_MASO_ENTRIES = 2**28
+    exactmaso.io.limits.MAX_MASO_ENTRIES = 2**27
 
-Values and reasons (also in ``docs/formats.md``).  Measured here: building an exact number
-of a MASO costs about 3 us and 85 bytes (a 784 x 4096 ReLU layer, 6.4 million numbers, loads
-in 15 s and 0.9 GB; a 16-channel 3 x 3 convolution of a 28 x 28 image with its ReLU, 17
-million numbers, in 51 s and 1.4 GB).
+Values and reasons (also in ``docs/formats.md``).  Measured here: building one exact number
+of a MASO costs 2-3 us and about 85 bytes (a 784 x 4096 ReLU layer, 6.4 million numbers,
+loads in 15 s and 0.9 GB; a 4-channel 3 x 3 convolution + ReLU + 2 x 2 max-pooling of a
+28 x 28 image, 11.6 million numbers, in 25 s and 1 GB).
 
 ``MAX_FILE_BYTES = 2**30`` (1 GiB)
     bytes read for one model: a JSON file, an ONNX file with its external data, the
@@ -24,13 +24,16 @@ million numbers, in 51 s and 1.4 GB).
     numbers stored in the arrays of an ``.npz`` or the tensors of an ONNX file (weights,
     biases, statistics): 64 MB as float32.  A 784 x 4096 layer has 3.2 million; a
     6000 x 6000 matrix (36 million) is refused from its header.
-``MAX_MASO_ENTRIES = 2**26`` (67,108,864)
+``MAX_MASO_ENTRIES = 2**25`` (33,554,432)
     numbers of the MASO form a model compiles to: the ``A`` (units x pieces x inputs) and
     ``B`` of every layer, as a JSON file stores them, and every dense matrix built on the
-    way (a convolution becomes a dense (units x inputs) matrix).  At the cap a load takes
-    about 3.5 minutes and 6 GB; it admits a 784-4096-10 MLP (6.4 million) and convolutional
-    networks on MNIST/CIFAR-sized inputs such as a 32-channel 3 x 3 convolution of a
-    28 x 28 image (35 million) or an 8-channel one of a 3 x 32 x 32 image (44 million).
+    way (a convolution becomes a dense (units x inputs) matrix).  This is what loading
+    costs, whatever the file's size (a 200-byte ONNX file can declare a large input), so the
+    cap is the worst case: about 70 s and 3 GB.  It admits a 784-4096-10 MLP (6.4 million),
+    convolutional networks on MNIST-sized inputs such as a 16-channel 3 x 3 convolution +
+    ReLU (17 million) or a 4-channel one followed by max-pooling (11.6 million; pooling after
+    a ReLU reads a dense identity of the ReLU's units), and on CIFAR-sized inputs an
+    8-channel stride-2 convolution + ReLU (11 million).
 ``MAX_DIM = 2**20`` (1,048,576)
     size of one axis of any array or input (an ImageNet input, 3 x 224 x 224, is 150,528).
 ``MAX_DIGITS = 4300``
@@ -74,7 +77,7 @@ __all__ = [
 
 MAX_FILE_BYTES = 2**30
 MAX_ENTRIES = 2**24
-MAX_MASO_ENTRIES = 2**26
+MAX_MASO_ENTRIES = 2**25
 MAX_DIM = 2**20
 MAX_DIGITS = 4300
 MAX_LAYERS = 10_000

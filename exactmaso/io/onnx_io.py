@@ -164,6 +164,14 @@ _TENSOR_TYPES = {
 }
 
 
+def _ints(attrs: dict, name: str, length: int, default: int, where: str) -> list[int]:
+    """An INTS attribute of ``length`` entries (``default`` repeated when absent)."""
+    values = list(attrs.get(name, [default] * length))
+    if len(values) != length:
+        raise ModelFileError(f"{where} has {name}={values!r:.80}; expected {length} integers")
+    return values
+
+
 def _symmetric_pads(pads: list[int], where: str) -> tuple[int, ...]:
     half = len(pads) // 2
     begin, end = tuple(pads[:half]), tuple(pads[half:])
@@ -354,8 +362,8 @@ def _conv(g: _Graph, node: Any) -> Any:
     _check_default(g, node, a, "auto_pad", ("NOTSET", "VALID"))
     if "kernel_shape" in a and list(a["kernel_shape"]) != list(W.shape[2:]):
         raise ModelShapeError(f"{g.where(node)} has kernel_shape {list(a['kernel_shape'])}; its weight has shape {W.shape}")
-    pads = _symmetric_pads(list(a.get("pads", [0] * 2 * nsp)), g.where(node))
-    strides = tuple(a.get("strides", [1] * nsp))
+    pads = _symmetric_pads(_ints(a, "pads", 2 * nsp, 0, g.where(node)), g.where(node))
+    strides = tuple(_ints(a, "strides", nsp, 1, g.where(node)))
     Bc = g.const(node, 2, "bias", optional=True)
     bias = None if Bc is None else g.exact(Bc, node, "bias")
     cls = Conv1d if nsp == 1 else Conv2d
@@ -371,8 +379,8 @@ def _pool(g: _Graph, node: Any, maximum: bool) -> Any:
     _check_default(g, node, a, "ceil_mode", 0)
     _check_default(g, node, a, "auto_pad", ("NOTSET", "VALID"))
     _check_default(g, node, a, "dilations", [1] * nsp)
-    pads = _symmetric_pads(list(a.get("pads", [0] * 2 * nsp)), g.where(node))
-    strides = tuple(a.get("strides", [1] * nsp))
+    pads = _symmetric_pads(_ints(a, "pads", 2 * nsp, 0, g.where(node)), g.where(node))
+    strides = tuple(_ints(a, "strides", nsp, 1, g.where(node)))
     if maximum:
         _check_default(g, node, a, "storage_order", 0)
         cls = MaxPool1d if nsp == 1 else MaxPool2d
@@ -401,7 +409,10 @@ def _flatten(g: _Graph, node: Any) -> Flatten:
 
 
 def _reshape(g: _Graph, node: Any, batch: int | None) -> Flatten:
-    target = [int(v) for v in g.const(node, 1, "shape").reshape(-1)]
+    shape = g.const(node, 1, "shape")
+    if shape.dtype.kind not in "iu":
+        raise ModelFileError(f"{g.where(node)} has a shape tensor of dtype {shape.dtype}; expected integers")
+    target = [int(v) for v in shape.reshape(-1)]
     in_shape = g.shapes.get(node.input[0])
     size = int(np.prod(in_shape[1:])) if in_shape else None
     firsts = {0, -1, 1} | ({batch} if batch else set())
