@@ -348,7 +348,8 @@ def test_npz_masos_over_the_cap_are_refused_before_reading(tmp_path, monkeypatch
 def test_npz_data_size_disagreeing_with_header_is_model_file_error(tmp_path, extra):
     data = _npy_header((3, 3)) + bytes(72 + extra)
     path = _zip(tmp_path / "m.npz", {"W0.npy": data})
-    with pytest.raises(ModelFileError, match="truncated" if extra < 0 else "more bytes than its header declares"):
+    with pytest.raises(ModelFileError, match=rf"W0 declares shape \(3, 3\) of float64 in its header \(200 bytes with the "
+                                             rf"header\) but its zip member holds {200 + extra} bytes"):
         load_npz(path)
 
 
@@ -448,3 +449,43 @@ def test_load_refuses_a_fifo_without_blocking(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ModelFileError, match="not a regular file"):
         load(fifo)
+
+
+def test_npz_array_with_too_many_axes_is_refused_from_the_header(tmp_path):
+    """Found by fuzzing: an activation of shape (1,) * 3000 made numpy's reshape raise ValueError."""
+    path = _zip(tmp_path / "m.npz", {"W0.npy": _npy_header((1, 1)) + bytes(8),
+                                      "activation.npy": _npy_header((1,) * 3000, "<U4") + "relu".encode("utf-32-le")})
+    with pytest.raises(ModelFileError, match="activation declares 3,000 axes; at most 32 are allowed.*MAX_AXES"):
+        load_npz(path)
+
+
+def test_npz_zip_directory_is_checked_before_zipfile_reads_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(em.io.limits, "MAX_LAYERS", 1)
+    path = _zip(tmp_path / "m.npz", {f"x{i}.npy": b"" for i in range(5)})
+    with pytest.raises(ModelFileError, match="its zip directory declares 5 members in [0-9,]+ bytes.*at most 4 members"):
+        load_npz(path)
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: pytest.fail("zipfile read the directory"))
+    with pytest.raises(ModelFileError, match="declares 5 members"):
+        load_npz(path)
+
+
+def _as_zip64(data: bytes) -> bytes:
+    """The same archive with its end record pointing to a ZIP64 end record (as for > 65535 members)."""
+    import struct
+
+    at = data.rfind(b"PK\x05\x06")
+    entries, cd_size, cd_offset = struct.unpack("<HII", data[at + 10:at + 20])
+    zip64 = struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, cd_size, cd_offset)
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, at, 1)
+    end = data[at:at + 10] + struct.pack("<HII", 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + data[at + 20:]
+    return data[:at] + zip64 + locator + end
+
+
+def test_npz_zip64_directory_is_checked_too(tmp_path, monkeypatch):
+    W, b = _weights(10)
+    save_npz(W, tmp_path / "m.npz", biases=b)
+    (tmp_path / "z.npz").write_bytes(_as_zip64((tmp_path / "m.npz").read_bytes()))
+    assert load_npz(tmp_path / "z.npz") == load_npz(tmp_path / "m.npz")  # zipfile reads it as well
+    monkeypatch.setattr(em.io.limits, "MAX_LAYERS", 1)
+    with pytest.raises(ModelFileError, match="its zip directory declares 8 members"):
+        load_npz(tmp_path / "z.npz")

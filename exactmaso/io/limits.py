@@ -36,6 +36,9 @@ loads in 15 s and 0.9 GB; a 4-channel 3 x 3 convolution + ReLU + 2 x 2 max-pooli
     8-channel stride-2 convolution + ReLU (11 million).
 ``MAX_DIM = 2**20`` (1,048,576)
     size of one axis of any array or input (an ImageNet input, 3 x 224 x 224, is 150,528).
+``MAX_AXES = 32``
+    axes of one array or tensor (numpy allows 64; a model needs at most 5, a 2-D convolution's
+    weight having 4).
 ``MAX_DIGITS = 4300``
     decimal digits of one numerator or denominator in a file: Python's default limit for
     ``int(str)`` (``sys.get_int_max_str_digits()``), whose cost grows quadratically.  Exact
@@ -62,6 +65,7 @@ __all__ = [
     "MAX_ENTRIES",
     "MAX_MASO_ENTRIES",
     "MAX_DIM",
+    "MAX_AXES",
     "MAX_DIGITS",
     "MAX_LAYERS",
     "MAX_NESTING",
@@ -79,6 +83,7 @@ MAX_FILE_BYTES = 2**30
 MAX_ENTRIES = 2**24
 MAX_MASO_ENTRIES = 2**25
 MAX_DIM = 2**20
+MAX_AXES = 32
 MAX_DIGITS = 4300
 MAX_LAYERS = 10_000
 MAX_NESTING = 32
@@ -158,10 +163,12 @@ def check_file_size(size: int, source: str) -> None:
 def check_shape(shape: Sequence[Any], name: str, *, allow_empty: bool = False, cap: str = "MAX_ENTRIES") -> int:
     """The number of entries of a declared ``shape``, after checking every axis.
 
-    Each axis must be an int from 1 (0 with ``allow_empty``) to ``MAX_DIM`` and the product
-    at most the cap named ``cap``; ``name`` says where the shape comes from ("m.npz: W0").
+    At most ``MAX_AXES`` axes, each an int from 1 (0 with ``allow_empty``) to ``MAX_DIM``, and
+    the product at most the cap named ``cap``; ``name`` says where the shape comes from ("m.npz: W0").
     """
     dims = tuple(shape)
+    if len(dims) > _cap("MAX_AXES"):
+        raise _refused(f"{name} declares {len(dims):,} axes; at most {_cap('MAX_AXES')} are allowed", "MAX_AXES")
     smallest = 0 if allow_empty else 1
     for axis, d in enumerate(dims):
         if not isinstance(d, int) or isinstance(d, bool):

@@ -16,7 +16,7 @@ import os
 import re
 import zipfile
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, BinaryIO, Sequence
 
 import numpy as np
 
@@ -171,7 +171,8 @@ _NUMBER_STRING = re.compile(
     r"|(?P<mant>\d+)[eE](?P<exp2>[+-]?\d{1,9}))\s*"
 )
 _MEMBER_KINDS = "fiuU"
-_LONGEST_ACTIVATION = 200  # characters of "leaky_relu(1/100)" and the like  # float, signed and unsigned int, unicode "p/q" strings
+_LONGEST_ACTIVATION = 200  # characters of "leaky_relu(1/100)" and the like
+_LONGEST_DIRECTORY_ENTRY = 46 + 256  # bytes of a zip directory entry with a name of up to 256 bytes  # float, signed and unsigned int, unicode "p/q" strings
 
 
 def _check_number_string(text: str, where: str) -> None:
@@ -204,6 +205,35 @@ def _check_strings(arr: np.ndarray, name: str) -> None:
 
 def _expected_arrays(n: int) -> str:
     return f"W0..W{n - 1}, b0..b{n - 1}, activation, input_shape" if n else "W0, b0, W1, b1, ..., activation, input_shape"
+
+
+_EOCD = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_EOCD = b"PK\x06\x06"
+
+
+def _declared_directory(fh: BinaryIO) -> tuple[int, int] | None:
+    """(members, central directory bytes) that a zip's end records declare, read from its last
+    64 KiB before :mod:`zipfile` builds one object per member; None if there is no such record
+    (zipfile then reports the file)."""
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    tail_start = max(0, size - (22 + 65535))
+    fh.seek(tail_start)
+    tail = fh.read()
+    at = tail.rfind(_EOCD)
+    if at < 0 or at + 22 > len(tail):
+        return None
+    members = int.from_bytes(tail[at + 10:at + 12], "little")
+    directory = int.from_bytes(tail[at + 12:at + 16], "little")
+    if (members == 0xFFFF or directory == 0xFFFFFFFF) and at >= 20 and tail[at - 20:at - 16] == _ZIP64_LOCATOR:
+        offset = int.from_bytes(tail[at - 12:at - 4], "little")
+        fh.seek(min(offset, size))
+        record = fh.read(56)
+        if len(record) == 56 and record[:4] == _ZIP64_EOCD:
+            members = int.from_bytes(record[32:40], "little")
+            directory = int.from_bytes(record[40:48], "little")
+    return members, directory
 
 
 def _members(zf: zipfile.ZipFile, source: str) -> dict[str, zipfile.ZipInfo]:
@@ -324,6 +354,13 @@ def load_npz(path: str | os.PathLike) -> Network:
         magic = fh.read(4)
         if magic[:2] != b"PK":
             raise ModelFileError(f"{source}: starts with {magic!r}, not a zip archive; expected an .npz file")
+        declared = _declared_directory(fh)
+        most = 2 * limits.MAX_LAYERS + 2
+        if declared is not None and (declared[0] > most or declared[1] > most * _LONGEST_DIRECTORY_ENTRY):
+            raise ModelFileError(
+                f"{source}: its zip directory declares {declared[0]:,} members in {declared[1]:,} bytes; an .npz model "
+                f"of at most {limits.MAX_LAYERS:,} layers has at most {most:,} members (exactmaso.io.limits.MAX_LAYERS)"
+            )
         fh.seek(0)
         try:
             zf = zipfile.ZipFile(fh)
@@ -354,8 +391,12 @@ def _load_members(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], sour
     for key in sorted(keys):
         where = f"{source}: {key}"
         headers[key] = _read_header(zf, members[key], where)
-        shape, _, dtype, _ = headers[key]
+        shape, _, dtype, offset = headers[key]
         stored.add(_check_header(shape, dtype, source, key), key)
+        size = offset + math.prod(shape) * dtype.itemsize
+        if members[key].file_size != size:
+            raise ModelFileError(f"{where} declares shape {shape} of {dtype} in its header ({size:,} bytes with the header) "
+                                 f"but its zip member holds {members[key].file_size:,} bytes")
         want = 2 if key[0] == "W" else 0 if key == "activation" else 1
         if len(shape) != want and not (key == "activation" and math.prod(shape) == 1):
             raise ModelShapeError(f"{where} has shape {shape}; expected {want} dimension(s)")
