@@ -447,3 +447,18 @@ def test_onnx_reshape_with_a_float_shape_is_model_file_error(tmp_path):
     model = _model(nodes, {"s": np.array([np.nan, 1.0], np.float32)}, [2, 4], 8)
     with pytest.raises(ModelFileError, match="shape tensor of dtype float32; expected integers"):
         from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize("location", ["a\0b.bin", b"mis\x94\x96ng.bin"])
+def test_onnx_external_data_location_that_is_no_path_is_model_file_error(tmp_path, location):
+    """Found by fuzzing: a NUL byte or invalid UTF-8 in the location raised ValueError/TypeError."""
+    model = _gemm_model(np.ones((3, 2), np.float32))
+    data = model.SerializeToString()
+    init = model.graph.initializer[0]
+    init.data_location = TensorProto.EXTERNAL
+    init.external_data.add(key="location", value="PLACEHOLDER.bin")
+    data = model.SerializeToString()
+    raw = location if isinstance(location, bytes) else location.encode()
+    (tmp_path / "m.onnx").write_bytes(data.replace(b"PLACEHOLDER.bin", raw.ljust(15, b"x")[:15]))
+    with pytest.raises(ModelFileError, match="external data fields .* not UTF-8 text without NUL"):
+        from_onnx(tmp_path / "m.onnx")

@@ -27,6 +27,7 @@ but not exactly, the module's network.  Export with
 
 from __future__ import annotations
 
+import math
 import os
 from collections import defaultdict
 from fractions import Fraction
@@ -100,6 +101,11 @@ def _resolve_external_data(model: Any, source: str, onnx: Any, read: int) -> Non
         if not uses_external_data(tensor):
             continue
         info = {entry.key: entry.value for entry in tensor.external_data}
+        if not all(isinstance(v, str) and "\0" not in v for v in info.values()):
+            raise ModelFileError(
+                f"{source}: tensor {tensor.name!r} has external data fields {info!r:.200} that are not UTF-8 text "
+                "without NUL characters; expected a location, an offset and a length"
+            )
         location = info.get("location", "")
         target = os.path.realpath(os.path.join(folder, location))
         if not location or os.path.isabs(location) or os.path.commonpath([folder, target]) != folder:
@@ -414,7 +420,7 @@ def _reshape(g: _Graph, node: Any, batch: int | None) -> Flatten:
         raise ModelFileError(f"{g.where(node)} has a shape tensor of dtype {shape.dtype}; expected integers")
     target = [int(v) for v in shape.reshape(-1)]
     in_shape = g.shapes.get(node.input[0])
-    size = int(np.prod(in_shape[1:])) if in_shape else None
+    size = math.prod(in_shape[1:]) if in_shape else None
     firsts = {0, -1, 1} | ({batch} if batch else set())
     ok = len(target) == 2 and (
         (target[1] == -1 and target[0] in firsts - {-1}) or (size is not None and target[1] == size and target[0] in firsts)
