@@ -235,6 +235,7 @@ def mutate_bytes(data: bytes, rng: random.Random, pool: tuple[bytes, ...]) -> by
 # structured mutations of the JSON tree
 # ---------------------------------------------------------------------------------------
 
+_LARGEST_MUTANT = 2**20  # characters of JSON text a structured mutation may produce
 _MARK = "@@raw{}@@"  # a string replaced by raw JSON text after json.dumps (huge ints, NaN, nesting)
 
 
@@ -264,7 +265,7 @@ def _json_replacement(rng: random.Random, raw: list[str], old: Any) -> Any:
         lambda: rng.choice([None, True, False, 0, -1, 1, 2**63, -(2**63), 0.5, [], {}, [[]], "exactmaso-network"]),
         lambda: marked("[" * depth + "]" * depth),
         lambda: marked("{\"a\":" * depth + "1" + "}" * depth),
-        lambda: [old] * rng.choice([2, 1000]),
+        lambda: [old] * (1000 if not isinstance(old, (list, dict)) else 2),
         lambda: [old],
         lambda: [-1] if rng.random() < 0.5 else [0, 2],
         lambda: [2**40, 2**40],
@@ -302,8 +303,11 @@ def mutate_json(data: bytes, rng: random.Random) -> bytes:
             continue
     text = json.dumps(tree)
     for i, piece in enumerate(raw):
-        text = text.replace(json.dumps(_MARK.format(i)), piece)
-    return text.encode()
+        mark = json.dumps(_MARK.format(i))
+        if len(text) + text.count(mark) * (len(piece) - len(mark)) > _LARGEST_MUTANT:
+            return data  # repeated subtrees: the mutator, not the reader, would run out of memory
+        text = text.replace(mark, piece)
+    return text.encode() if len(text) <= _LARGEST_MUTANT else data
 
 
 # ---------------------------------------------------------------------------------------

@@ -376,3 +376,8 @@ def test_json_ragged_rows_name_the_file_once(tmp_path):
     with pytest.raises(ShapeError) as info:
         json_io.load(_write(tmp_path, data))
     assert str(info.value).count("net.json") == 1
+
+
+def test_json_after_leading_blank_lines_is_recognised(tmp_path):
+    path = _write(tmp_path, "\n" * 100 + "  " + json.dumps(_valid_dict()))
+    assert load_any(path) == json_io.from_dict(_valid_dict())

@@ -80,7 +80,7 @@ def load(path: str | os.PathLike) -> Network:
     """
     p = Path(path)
     with open_model_file(p, "a model file (.json, .npz or .onnx)") as fh:
-        head = fh.read(16)
+        head = fh.read(4096)  # enough for JSON after blank lines, and every magic number
     kind = _sniff(head)
     if kind == "json":
         from .json_io import load as load_json
