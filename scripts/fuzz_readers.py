@@ -138,7 +138,7 @@ def _child(kind: str, seconds: float, seed: int, out: Path, hang: float, engine:
         return fuzz.mutate(kind, data, rng)[:max_size]
 
     argv = [sys.argv[0], str(corpus), f"-seed={seed}", f"-max_total_time={int(seconds) + 60}", "-timeout=0",
-            "-rss_limit_mb=6000", "-max_len=262144", "-print_final_stats=1"]
+            "-rss_limit_mb=6000", "-max_len=262144", "-print_final_stats=1", f"-artifact_prefix={out}{os.sep}"]
     atheris.Setup(argv, run.one, custom_mutator=mutator)
     atheris.Fuzz()
 
