@@ -7,6 +7,8 @@ that does not know about exactmaso.
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "ExactMasoError",
     "ShapeError",
@@ -15,6 +17,8 @@ __all__ = [
     "CertificateError",
     "LimitError",
     "ModelFileError",
+    "ModelFileNotFoundError",
+    "ModelShapeError",
     "SpecError",
 ]
 
@@ -62,6 +66,34 @@ class ModelFileError(ExactMasoError, ValueError):
     """A model file is malformed, truncated, of an unknown format, or unsafe to load."""
 
 
+class ModelShapeError(ShapeError, ModelFileError):
+    """A model file whose arrays have inconsistent or impossible shapes (both a ShapeError
+    and a ModelFileError)."""
+
+
+class ModelFileNotFoundError(ModelFileError, FileNotFoundError):
+    """A model file (or the external data an ONNX model names) does not exist.
+
+    Both a :class:`ModelFileError` (so ``except ValueError`` and ``except ExactMasoError``
+    catch it, like every other unreadable model) and a :class:`FileNotFoundError` (so
+    ``except OSError`` code keeps working).  ``errno`` is ``ENOENT`` and ``filename`` the
+    missing path; ``str()`` is the message alone.
+    """
+
+    def __init__(self, message: str, filename: str | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno.ENOENT
+        self.strerror = message
+        self.filename = filename
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.filename))
+
+
 class SpecError(ExactMasoError, ValueError):
     """A property specification (a VNN-LIB file, a robustness or bounds question) is malformed,
     unsupported, or does not fit the network it is asked about."""
+

@@ -237,3 +237,147 @@ def test_not_utf8(tmp_path):
     path.write_bytes(b'{"format": "\xff\xfe"}')
     with pytest.raises(ModelFileError, match="not UTF-8"):
         json_io.load(path)
+
+
+# ---------------------------------------------------------------------------------------
+# hostile files: typed errors, caps checked before parsing (exactmaso.io.limits)
+# ---------------------------------------------------------------------------------------
+
+
+def test_json_huge_integer_is_model_file_error(tmp_path):
+    text = json.dumps(_valid_dict()).replace('"1"', "1" + "0" * 5000, 1)
+    with pytest.raises(ModelFileError, match="a JSON integer has 5,001 digits; at most 4,300 are allowed"):
+        json_io.load(_write(tmp_path, text))
+    text = json.dumps(_valid_dict()).replace('"version": 1', '"version": ' + "9" * 5000)
+    with pytest.raises(ModelFileError, match="MAX_DIGITS"):
+        load_any(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize("value", ["1/" + "3" * 5000, "-" + "7" * 4301, "1" * 4301 + "/3"])
+def test_json_huge_rational_string_is_model_file_error(tmp_path, value):
+    data = _valid_dict()
+    data["masos"][1]["A"][0][0][1] = value
+    with pytest.raises(ModelFileError, match=r"masos\[1\]\.A\[0\]\[0\]\[1\] has 4,30[01]|has 5,000 digits"):
+        json_io.load(_write(tmp_path, data))
+
+
+def test_json_rational_at_the_digit_cap_loads_exactly(tmp_path):
+    data = _valid_dict()
+    data["masos"][1]["A"][0][0][1] = "-" + "7" * 4300 + "/" + "3" * 4299 + "1"
+    net = json_io.load(_write(tmp_path, data))
+    assert net.masos[1].A[0, 0, 1] == Fraction(-int("7" * 4300), int("3" * 4299 + "1"))
+
+
+def test_json_numbers_beyond_a_lowered_int_str_limit_are_model_file_errors(tmp_path):
+    import sys
+
+    data = _valid_dict()
+    data["masos"][1]["A"][0][0][1] = "1/" + "3" * 1000
+    path = _write(tmp_path, data)
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        with pytest.raises(ModelFileError, match="get_int_max_str_digits"):
+            json_io.load(path)
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
+@pytest.mark.parametrize("depth", [33, 100, 100_000])
+def test_json_deep_nesting_is_refused_before_parsing(tmp_path, depth):
+    data = _valid_dict()
+    text = json.dumps(data)[:-1] + ', "x": ' + "[" * depth + "]" * depth + "}"
+    with pytest.raises(ModelFileError, match=f"nest {depth + 1} deep.*MAX_NESTING"):
+        json_io.load(_write(tmp_path, text))
+
+
+def test_json_brackets_in_strings_are_not_nesting(tmp_path):
+    data = _valid_dict()
+    data["comment"] = "[{" * 100 + '\\"[' + "\\\\"
+    assert json_io.load(_write(tmp_path, data)) == json_io.from_dict(_valid_dict())
+
+
+def test_json_too_many_values_are_refused_before_parsing(tmp_path, monkeypatch):
+    monkeypatch.setattr(em.io.limits, "MAX_MASO_ENTRIES", 100)
+    data = _valid_dict()
+    data["padding"] = [0] * 2000
+    with pytest.raises(ModelFileError, match="JSON values.*refused before parsing"):
+        json_io.load(_write(tmp_path, data))
+
+
+def test_json_declared_entries_over_the_cap_are_refused_before_converting(tmp_path, monkeypatch):
+    monkeypatch.setattr(em.io.limits, "MAX_MASO_ENTRIES", 10)
+    with pytest.raises(ModelFileError, match=r"masos\[0\]\.B brings the model to 12 numbers in its MASO form; at most 10"):
+        json_io.load(_write(tmp_path, _valid_dict()))
+    monkeypatch.setattr(em.io.limits, "MAX_MASO_ENTRIES", 7)
+    with pytest.raises(ModelFileError, match=r"masos\[0\]\.A has shape \(2, 2, 2\), 8 entries; at most 7"):
+        json_io.load(_write(tmp_path, _valid_dict()))
+
+
+def test_json_caps_on_axes_layers_and_file_size(tmp_path, monkeypatch):
+    data = _valid_dict()
+    data["input_shape"] = [2, 10**9]
+    with pytest.raises(ModelFileError, match="1,000,000,000 along axis 1; at most 1,048,576.*MAX_DIM"):
+        json_io.load(_write(tmp_path, data))
+    monkeypatch.setattr(em.io.limits, "MAX_LAYERS", 1)
+    with pytest.raises(ModelFileError, match="has 2 layers; at most 1.*MAX_LAYERS"):
+        json_io.load(_write(tmp_path, _valid_dict()))
+    monkeypatch.setattr(em.io.limits, "MAX_FILE_BYTES", 100)
+    with pytest.raises(ModelFileError, match="bytes of model data; at most 100 are read.*MAX_FILE_BYTES"):
+        json_io.load(_write(tmp_path, _valid_dict()))
+    with pytest.raises(ModelFileError, match="MAX_FILE_BYTES"):
+        json_io.loads(json.dumps(_valid_dict()))
+
+
+def test_json_messages_never_print_huge_values(tmp_path):
+    data = _valid_dict()
+    data["format"] = "x" * 10**6
+    with pytest.raises(ModelFileError, match=r"1,000,000 characters\); expected 'exactmaso-network'") as info:
+        json_io.load(_write(tmp_path, data))
+    assert len(str(info.value)) < 300
+    data = _valid_dict()
+    data["masos"][1] = [[["1"] * 1000] * 100]
+    with pytest.raises(ModelFileError, match=r"masos\[1\] is \[\[\[\.\.\. 1000 item\(s\)\], \[\.\.\.") as info:
+        json_io.load(_write(tmp_path, data))
+    assert len(str(info.value)) < 400
+
+
+def test_json_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(_valid_dict()).encode())
+    assert json_io.load(path) == load_any(path) == json_io.from_dict(_valid_dict())
+
+
+def test_json_loads_takes_str_or_bytes_only():
+    text = json.dumps(_valid_dict())
+    assert json_io.loads(text) == json_io.loads(text.encode())
+    with pytest.raises(TypeError, match="str or bytes"):
+        json_io.loads(_valid_dict())
+
+
+def test_json_missing_file_is_model_file_not_found_error(tmp_path):
+    import errno
+
+    path = tmp_path / "missing.json"
+    for reader in (json_io.load, load_any):
+        with pytest.raises(ModelFileError, match="missing.json does not exist") as info:
+            reader(path)
+        err = info.value
+        assert isinstance(err, em.errors.ModelFileNotFoundError)
+        assert isinstance(err, FileNotFoundError) and isinstance(err, OSError) and isinstance(err, ValueError)
+        assert err.errno == errno.ENOENT and err.filename == str(path)
+        assert str(err) == f"{path} does not exist; expected " + (
+            "an exactmaso JSON file" if reader is json_io.load else "a model file (.json, .npz or .onnx)")
+
+
+def test_json_ragged_rows_name_the_file_once(tmp_path):
+    data = _valid_dict()
+    data["masos"][0]["A"][1].append(["1", "2"])
+    with pytest.raises(ShapeError) as info:
+        json_io.load(_write(tmp_path, data))
+    assert str(info.value).count("net.json") == 1
+
+
+def test_json_after_leading_blank_lines_is_recognised(tmp_path):
+    path = _write(tmp_path, "\n" * 100 + "  " + json.dumps(_valid_dict()))
+    assert load_any(path) == json_io.from_dict(_valid_dict())

@@ -263,3 +263,202 @@ def test_external_data_missing_or_short(tmp_path):
     os.remove(tmp_path / "weights.bin")
     with pytest.raises(ModelFileError, match="missing"):
         from_onnx(tmp_path / "m.onnx")
+
+
+# ---------------------------------------------------------------------------------------
+# hostile ONNX files: typed errors, declared dims checked before any tensor or dense matrix
+# is built (exactmaso.io.limits)
+# ---------------------------------------------------------------------------------------
+
+
+def _gemm_model(W):
+    return _model([helper.make_node("Gemm", ["x", "W"], ["y"], name="g", transB=1)], {"W": W}, [W.shape[1]], W.shape[0])
+
+
+def test_onnx_missing_file_is_model_file_not_found_error(tmp_path):
+    with pytest.raises(em.errors.ModelFileNotFoundError, match="m.onnx does not exist; expected an .onnx file") as info:
+        from_onnx(tmp_path / "m.onnx")
+    assert isinstance(info.value, FileNotFoundError) and isinstance(info.value, ModelFileError)
+    with pytest.raises(ModelFileError, match="is a folder"):
+        from_onnx(tmp_path)
+
+
+@pytest.mark.parametrize("field", ["raw_data", "float_data"])
+@pytest.mark.parametrize("delta", [-1, 1])
+def test_onnx_tensor_dims_disagreeing_with_data_is_model_file_error(tmp_path, field, delta):
+    model = _gemm_model(np.ones((3, 2), np.float32))
+    init = model.graph.initializer[0]
+    if field == "raw_data":
+        init.raw_data = init.raw_data[:-4] if delta < 0 else init.raw_data + b"\0" * 4
+    else:
+        init.ClearField("raw_data")
+        init.float_data.extend([1.0] * (6 + delta))
+    held = 6 + delta if field == "float_data" else 24 + 4 * delta
+    with pytest.raises(ModelFileError, match=rf"tensor 'W' declares dims \[3, 2\] \(6 entries\) but holds {held}"):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize(
+    "dims, pattern",
+    [([10**9, 10**9], "1,000,000,000 along axis 0.*MAX_DIM"), ([2**20, 2**10], "1,073,741,824 entries.*MAX_ENTRIES"),
+     ([3, -2], "every dimension must be at least 0")],
+)
+def test_onnx_huge_or_negative_declared_dims_are_refused_before_reading(tmp_path, dims, pattern):
+    model = _gemm_model(np.ones((3, 2), np.float32))
+    init = model.graph.initializer[0]
+    del init.dims[:]
+    init.dims.extend(dims)
+    with pytest.raises(ModelFileError, match=pattern):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+def test_onnx_tensor_of_strings_is_refused(tmp_path):
+    model = _gemm_model(np.ones((3, 2), np.float32))
+    model.graph.initializer[0].CopyFrom(helper.make_tensor("W", TensorProto.STRING, [1], [b"abc"]))
+    with pytest.raises(ModelFileError, match="tensor 'W' has data type STRING; expected a float or integer type"):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize(
+    "in_shape, pattern",
+    [([10**9], "1,000,000,000 along axis 0.*MAX_DIM"), ([2**19, 2**19], "274,877,906,944 entries.*MAX_MASO_ENTRIES")],
+)
+def test_onnx_huge_input_shape_is_refused(tmp_path, in_shape, pattern):
+    model = _model([helper.make_node("Relu", ["x"], ["y"], name="r")], {}, in_shape, 2)
+    with pytest.raises(ModelFileError, match=pattern):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize(
+    "node, pattern",
+    [
+        (helper.make_node("Conv", ["x", "Wc"], ["y"], name="c", pads=[1, 1, 1, 1]),
+         r"layer 0 \(Conv2d\) becomes a dense 1,000,000 x 1,000,001 matrix"),
+        (helper.make_node("Conv", ["x", "Wc"], ["y"], name="c", pads=[10**6] * 4),
+         r"layer 0 \(Conv2d\) needs [0-9,]+ steps|becomes a dense"),
+        (helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[10**6, 10**6], pads=[5 * 10**5] * 4, strides=[1, 1]),
+         r"layer 0 \(MaxPool2d\) needs [0-9,]+ steps to build"),
+        (helper.make_node("Relu", ["x"], ["y"], name="r"), r"layer 0 \(ReLU\) becomes a dense 1,000,001 x 1,000,001"),
+    ],
+)
+def test_onnx_layers_expanding_beyond_the_cap_are_refused_fast(tmp_path, node, pattern):
+    import time
+
+    model = _model([node], {"Wc": np.ones((1, 1, 3, 3), np.float32)}, [1, 1000, 1000], 2)
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match=pattern + ".*MAX_MASO_ENTRIES"):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    "node, pattern",
+    [
+        (helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=2), "attribute 'kernel_shape' of type INT; expected INTS"),
+        (helper.make_node("Gemm", ["x", "W"], ["y"], name="g", alpha=[1.0, 2.0]), "attribute 'alpha' of type FLOATS; expected FLOAT"),
+        (helper.make_node("Gemm", ["x", "W"], ["y"], name="g", transB=1, alpha=float("nan")), "alpha is nan; expected a finite number"),
+        (helper.make_node("LeakyRelu", ["x"], ["y"], name="l", alpha=float("inf")), "alpha is inf; expected a finite number"),
+        (helper.make_node("Gemm", ["x", "W"], ["y"], name="g", transB="yes"), "attribute 'transB' of type STRING; expected INT"),
+    ],
+)
+def test_onnx_attributes_of_the_wrong_type_or_value_are_model_file_errors(tmp_path, node, pattern):
+    model = _model([node], {"W": np.ones((2, 16), np.float32)}, [1, 4, 4] if node.op_type == "MaxPool" else [16], 2)
+    with pytest.raises(ModelFileError, match=pattern):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+def test_onnx_node_without_output_is_model_file_error(tmp_path):
+    model = _model([helper.make_node("Relu", ["x"], ["y"], name="r"), helper.make_node("Relu", ["x"], [], name="dead")], {}, [2], 2)
+    with pytest.raises(ModelFileError, match=r"node 'dead' \(Relu\) has no output"):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+def test_onnx_dropout_with_an_empty_training_mode_is_model_file_error(tmp_path):
+    nodes = [helper.make_node("Dropout", ["x", "", "t"], ["d"], name="drop"), helper.make_node("Relu", ["d"], ["y"], name="r")]
+    model = _model(nodes, {"t": np.zeros(0, np.bool_)}, [2], 2)
+    with pytest.raises(ModelFileError, match="training_mode of shape"):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+def _nested_residuals(depth: int):
+    """u_k -> Relu -> u_{k+1} -> (block k+1) -> w_{k+1}; w_k = Add(u_k, w_{k+1})."""
+    nodes = []
+    for k in range(depth):
+        nodes.append(helper.make_node("Relu", [f"u{k}"], [f"u{k + 1}"], name=f"r{k}"))
+    for k in reversed(range(depth)):
+        inner = f"u{depth}" if k == depth - 1 else f"w{k + 1}"
+        nodes.append(helper.make_node("Add", [f"u{k}", inner], ["y" if k == 0 else f"w{k}"], name=f"a{k}"))
+    return _model(nodes, {}, [2], 2, in_name="u0")
+
+
+def test_onnx_residual_blocks_nested_too_deeply_are_refused(tmp_path):
+    assert len(from_onnx(_save(_nested_residuals(3), tmp_path / "ok.onnx")).masos) >= 3
+    with pytest.raises(ModelFileError, match="nested 33 deep; at most 32.*MAX_NESTING"):
+        from_onnx(_save(_nested_residuals(40), tmp_path / "m.onnx"))
+
+
+def test_onnx_external_data_with_a_malformed_offset_is_model_file_error(tmp_path):
+    _external_model(tmp_path, "weights.bin")
+    m = onnx.load(str(tmp_path / "m.onnx"), load_external_data=False)
+    for entry in m.graph.initializer[0].external_data:
+        if entry.key == "offset":
+            entry.value = "abc"
+    if not any(e.key == "offset" for e in m.graph.initializer[0].external_data):
+        m.graph.initializer[0].external_data.add(key="offset", value="abc")
+    onnx.save(m, str(tmp_path / "m.onnx"))
+    with pytest.raises(ModelFileError, match="external data offset 'abc'"):
+        from_onnx(tmp_path / "m.onnx")
+
+
+def test_onnx_missing_external_data_is_model_file_not_found_error(tmp_path):
+    _external_model(tmp_path, "weights.bin")
+    os.remove(tmp_path / "weights.bin")
+    with pytest.raises(em.errors.ModelFileNotFoundError, match="which is missing") as info:
+        from_onnx(tmp_path / "m.onnx")
+    assert isinstance(info.value, FileNotFoundError)
+
+
+def test_onnx_external_data_counts_towards_the_size_cap(tmp_path, monkeypatch):
+    _external_model(tmp_path, "weights.bin")
+    model_size = (tmp_path / "m.onnx").stat().st_size
+    monkeypatch.setattr(em.io.limits, "MAX_FILE_BYTES", model_size + 8)
+    with pytest.raises(ModelFileError, match="with its external data holds [0-9]+ bytes.*MAX_FILE_BYTES"):
+        from_onnx(tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize(
+    "op, inputs, attrs, pattern",
+    [
+        ("AveragePool", ["x"], {"kernel_shape": [2], "strides": []}, r"strides=\[\]; expected 1 integers"),
+        ("MaxPool", ["x"], {"kernel_shape": [2], "pads": []}, r"pads=\[\]; expected 2 integers"),
+        ("Conv", ["x", "W1"], {"strides": [1, 1]}, r"strides=\[1, 1\]; expected 1 integers"),
+    ],
+)
+def test_onnx_pool_and_conv_attributes_of_the_wrong_length_are_model_file_errors(tmp_path, op, inputs, attrs, pattern):
+    node = helper.make_node(op, inputs, ["y"], name="n")
+    node.attribute.extend(helper.make_attribute(k, v, attr_type=onnx.AttributeProto.INTS) for k, v in attrs.items())
+    model = _model([node], {"W1": np.ones((1, 2, 3), np.float32)}, [2, 4], 2)
+    with pytest.raises(ModelFileError, match=pattern):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+def test_onnx_reshape_with_a_float_shape_is_model_file_error(tmp_path):
+    nodes = [helper.make_node("Reshape", ["x", "s"], ["y"], name="r")]
+    model = _model(nodes, {"s": np.array([np.nan, 1.0], np.float32)}, [2, 4], 8)
+    with pytest.raises(ModelFileError, match="shape tensor of dtype float32; expected integers"):
+        from_onnx(_save(model, tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize("location", ["a\0b.bin", b"mis\x94\x96ng.bin"])
+def test_onnx_external_data_location_that_is_no_path_is_model_file_error(tmp_path, location):
+    """Found by fuzzing: a NUL byte or invalid UTF-8 in the location raised ValueError/TypeError."""
+    model = _gemm_model(np.ones((3, 2), np.float32))
+    data = model.SerializeToString()
+    init = model.graph.initializer[0]
+    init.data_location = TensorProto.EXTERNAL
+    init.external_data.add(key="location", value="PLACEHOLDER.bin")
+    data = model.SerializeToString()
+    raw = location if isinstance(location, bytes) else location.encode()
+    (tmp_path / "m.onnx").write_bytes(data.replace(b"PLACEHOLDER.bin", raw.ljust(15, b"x")[:15]))
+    with pytest.raises(ModelFileError, match="external data fields .* not UTF-8 text without NUL"):
+        from_onnx(tmp_path / "m.onnx")

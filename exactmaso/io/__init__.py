@@ -1,7 +1,9 @@
 """Converters: numpy/npz, PyTorch, ONNX and exact JSON files to :class:`~exactmaso.maso.Network`.
 
-Nothing here ever unpickles: ``.npz`` files are read with ``allow_pickle=False``, torch
-weights with ``torch.load(..., weights_only=True)``, and :func:`load` refuses pickles.
+Nothing here ever unpickles: ``.npz`` members are read by their ``.npy`` headers (object
+arrays are refused), torch weights with ``torch.load(..., weights_only=True)``, and
+:func:`load` refuses pickles.  Hostile or broken files give a typed
+:class:`~exactmaso.errors.ModelFileError` (sizes are checked first: :mod:`.limits`).
 ``torch`` and ``onnx`` are optional and imported only inside the functions that need them.
 """
 
@@ -14,10 +16,12 @@ from typing import Any
 
 from ..errors import ModelFileError
 from ..maso import Network
+from . import limits
 from .json_io import save
+from .limits import open_model_file
 from .numpy_io import from_numpy, load_npz, save_npz
 
-__all__ = ["load", "save", "from_numpy", "load_npz", "save_npz", "from_torch", "from_onnx"]
+__all__ = ["load", "save", "from_numpy", "load_npz", "save_npz", "from_torch", "from_onnx", "limits"]
 
 _PICKLE_GLOBAL = re.compile(rb"c[A-Za-z_][\w.]*\n[A-Za-z_]")  # protocol 0/1 opcode GLOBAL "module\nname"
 _PICKLE_HINT = (
@@ -62,13 +66,21 @@ def load(path: str | os.PathLike) -> Network:
     - ``*.onnx`` -> :func:`from_onnx`
 
     Pickles (and anything else) are refused with :class:`~exactmaso.errors.ModelFileError`,
-    never executed.
+    never executed.  Every reader checks the sizes a file declares against
+    :mod:`exactmaso.io.limits` before it reads or allocates.
+
+    Raises
+    ------
+    ModelFileNotFoundError
+        ``path`` does not exist.  It is a :class:`~exactmaso.errors.ModelFileError` (so a
+        ``ValueError``) and also a ``FileNotFoundError``, so ``except OSError`` still works.
+    ModelFileError
+        A folder, a FIFO or device, an empty file, a pickle, an unknown or malformed format,
+        a size above a cap (:class:`~exactmaso.errors.ModelShapeError` for inconsistent shapes).
     """
     p = Path(path)
-    if p.is_dir():
-        raise ModelFileError(f"{p} is a folder; expected a model file (.json, .npz or .onnx)")
-    with open(p, "rb") as fh:
-        head = fh.read(16)
+    with open_model_file(p, "a model file (.json, .npz or .onnx)") as fh:
+        head = fh.read(4096)  # enough for JSON after blank lines, and every magic number
     kind = _sniff(head)
     if kind == "json":
         from .json_io import load as load_json

@@ -27,6 +27,7 @@ but not exactly, the module's network.  Export with
 
 from __future__ import annotations
 
+import math
 import os
 from collections import defaultdict
 from fractions import Fraction
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DomainError, ModelFileError, ShapeError, UnsupportedLayerError
+from ..errors import DomainError, ModelFileError, ModelFileNotFoundError, ModelShapeError, ShapeError, UnsupportedLayerError
 from ..layers import (
     Abs,
     AvgPool1d,
@@ -52,7 +53,7 @@ from ..layers import (
 )
 from ..maso import Network
 from ..numbers import to_fraction_array
-from .json_io import ModelShapeError
+from . import limits
 
 __all__ = ["from_onnx"]
 
@@ -78,52 +79,63 @@ def _import_onnx() -> Any:
 
 
 def _load_model(path: str | os.PathLike, onnx: Any) -> Any:
-    from google.protobuf.message import DecodeError
-
-    source = str(path)
-    if os.path.isdir(path):
-        raise ModelFileError(f"{source} is a folder; expected an .onnx file")
+    source = os.fspath(path)
+    data = limits.read_model_bytes(path, "an .onnx file")
     try:
-        model = onnx.load(os.fspath(path), load_external_data=False)
-    except FileNotFoundError:
-        raise
-    except (DecodeError, ValueError, RuntimeError, OSError) as exc:
-        raise ModelFileError(f"{source}: not a readable ONNX model ({type(exc).__name__}: {exc})") from exc
+        model = onnx.load_model_from_string(data)
+    except Exception as exc:  # protobuf's parse of untrusted bytes: any failure is a bad file
+        raise ModelFileError(f"{source}: not a readable ONNX model ({type(exc).__name__}: {str(exc)[:200]})") from exc
     if not model.HasField("graph"):
         raise ModelFileError(f"{source}: holds no graph; the file may be truncated or not an ONNX model")
-    _resolve_external_data(model, source, onnx)
+    _resolve_external_data(model, source, onnx, len(data))
     return model
 
 
-def _resolve_external_data(model: Any, source: str, onnx: Any) -> None:
-    """Read external tensor data, only from regular files inside the model's folder."""
-    from onnx.external_data_helper import ExternalDataInfo, _get_all_tensors, uses_external_data
+def _resolve_external_data(model: Any, source: str, onnx: Any, read: int) -> None:
+    """Read external tensor data, only from regular files inside the model's folder, and no
+    more than ``MAX_FILE_BYTES`` with the model file (``read`` bytes so far)."""
+    from onnx.external_data_helper import _get_all_tensors, uses_external_data
 
     folder = os.path.realpath(os.path.dirname(os.path.abspath(source)))
     for tensor in _get_all_tensors(model):
         if not uses_external_data(tensor):
             continue
-        info = ExternalDataInfo(tensor)
-        location = info.location or ""
+        info = {entry.key: entry.value for entry in tensor.external_data}
+        if not all(isinstance(v, str) and "\0" not in v for v in info.values()):
+            raise ModelFileError(
+                f"{source}: tensor {tensor.name!r} has external data fields {info!r:.200} that are not UTF-8 text "
+                "without NUL characters; expected a location, an offset and a length"
+            )
+        location = info.get("location", "")
         target = os.path.realpath(os.path.join(folder, location))
         if not location or os.path.isabs(location) or os.path.commonpath([folder, target]) != folder:
             raise ModelFileError(
-                f"{source}: tensor {tensor.name!r} keeps its data in {location!r}, outside the model's folder "
+                f"{source}: tensor {tensor.name!r} keeps its data in {location!r:.200}, outside the model's folder "
                 f"{folder}; exactmaso reads external data only from files inside that folder"
             )
         if not os.path.isfile(target):
-            raise ModelFileError(f"{source}: tensor {tensor.name!r} keeps its data in {location!r}, which is missing")
-        offset = int(info.offset or 0)
-        size = os.path.getsize(target)
-        length = int(info.length) if info.length else size - offset
-        if offset < 0 or length < 0 or offset + length > size:
+            raise ModelFileNotFoundError(
+                f"{source}: tensor {tensor.name!r} keeps its data in {location!r:.200}, which is missing", target
+            )
+        offset, length = (info.get(key) or "0" for key in ("offset", "length"))
+        if not (offset.isdigit() and length.isdigit() and len(offset) < 20 and len(length) < 20):
             raise ModelFileError(
-                f"{source}: tensor {tensor.name!r} reads bytes {offset}..{offset + length} of {location!r}, "
+                f"{source}: tensor {tensor.name!r} has external data offset {offset!r:.40} and length {length!r:.40}; "
+                "expected non-negative integers"
+            )
+        size = os.path.getsize(target)
+        offset_n = int(offset)
+        length_n = int(length) if int(length) else size - offset_n
+        if length_n < 0 or offset_n + length_n > size:
+            raise ModelFileError(
+                f"{source}: tensor {tensor.name!r} reads bytes {offset_n}..{offset_n + length_n} of {location!r}, "
                 f"which has {size} bytes"
             )
+        read += length_n
+        limits.check_file_size(read, f"{source} with its external data")
         with open(target, "rb") as fh:
-            fh.seek(offset)
-            tensor.raw_data = fh.read(length)
+            fh.seek(offset_n)
+            tensor.raw_data = fh.read(length_n)
         tensor.data_location = onnx.TensorProto.DEFAULT
         del tensor.external_data[:]
 
@@ -133,9 +145,37 @@ def _resolve_external_data(model: Any, source: str, onnx: Any) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def _float_attr(value: float) -> float:
-    """A float32 attribute as the Python float of its shortest round-tripping decimal."""
-    return float(str(np.float32(value)))
+def _float_attr(value: float, where: str) -> float:
+    """A finite float32 attribute as the Python float of its shortest round-tripping decimal."""
+    result = float(str(np.float32(value)))
+    if not np.isfinite(result):
+        raise ModelFileError(f"{where} is {result!r}; expected a finite number")
+    return result
+
+
+# attribute name -> the AttributeProto type the supported operators give it
+_ATTRIBUTE_TYPES = {
+    "alpha": "FLOAT", "beta": "FLOAT", "epsilon": "FLOAT", "momentum": "FLOAT",
+    "transA": "INT", "transB": "INT", "group": "INT", "axis": "INT", "ceil_mode": "INT",
+    "count_include_pad": "INT", "storage_order": "INT", "training_mode": "INT", "spatial": "INT",
+    "kernel_shape": "INTS", "pads": "INTS", "strides": "INTS", "dilations": "INTS",
+    "auto_pad": "STRING",
+}
+
+# TensorProto data type -> (bytes per entry in raw_data, the typed field that may hold the data)
+_TENSOR_TYPES = {
+    1: (4, "float_data"), 2: (1, "int32_data"), 3: (1, "int32_data"), 4: (2, "int32_data"),
+    5: (2, "int32_data"), 6: (4, "int32_data"), 7: (8, "int64_data"), 9: (1, "int32_data"),
+    10: (2, "int32_data"), 11: (8, "double_data"), 12: (4, "uint64_data"), 13: (8, "uint64_data"),
+}
+
+
+def _ints(attrs: dict, name: str, length: int, default: int, where: str) -> list[int]:
+    """An INTS attribute of ``length`` entries (``default`` repeated when absent)."""
+    values = list(attrs.get(name, [default] * length))
+    if len(values) != length:
+        raise ModelFileError(f"{where} has {name}={values!r:.80}; expected {length} integers")
+    return values
 
 
 def _symmetric_pads(pads: list[int], where: str) -> tuple[int, ...]:
@@ -155,17 +195,23 @@ class _Graph:
         self.onnx = onnx
         self.source = source
         graph = model.graph
+        self.count = limits.EntryCount(source)
         self.consts: dict[str, np.ndarray] = {}
         for init in graph.initializer:
-            self.consts[init.name] = self._tensor(numpy_helper.to_array(init), init.name)
+            self.consts[init.name] = self._initializer(init, init.name)
         self.nodes = []
         for node in graph.node:
+            if not node.output or not node.output[0]:
+                raise ModelFileError(f"{self.where(node)} has no output; expected a node computing one value")
             if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
                 if len(node.attribute) != 1:
                     raise ModelFileError(f"{source}: Constant node {node.name!r} has {len(node.attribute)} attributes; expected 1")
-                value = onnx.helper.get_attribute_value(node.attribute[0])
-                if isinstance(value, onnx.TensorProto):
-                    value = numpy_helper.to_array(value)
+                attr = node.attribute[0]
+                if attr.type == onnx.AttributeProto.TENSOR:
+                    self.consts[node.output[0]] = self._initializer(attr.t, node.output[0])
+                    continue
+                self.count.add(len(attr.floats) + len(attr.ints) + 1, f"Constant {node.output[0]!r}")
+                value = self._attribute_value(node, attr)
                 self.consts[node.output[0]] = self._tensor(np.asarray(value), node.output[0])
             else:
                 self.nodes.append(node)
@@ -176,10 +222,45 @@ class _Graph:
                     self.consumers[name].append(node)
         self.shapes = self._infer_shapes(model)
 
+    def _initializer(self, tensor: Any, name: str) -> np.ndarray:
+        """The array of a TensorProto, after checking its type, its declared dims against the
+        caps, and that it holds as much data as its dims declare."""
+        from onnx import numpy_helper
+
+        where = f"{self.source}: tensor {name!r}"
+        kind = _TENSOR_TYPES.get(tensor.data_type)
+        if kind is None:
+            type_name = self.onnx.TensorProto.DataType.Name(tensor.data_type) if tensor.data_type in \
+                self.onnx.TensorProto.DataType.values() else str(tensor.data_type)
+            raise ModelFileError(f"{where} has data type {type_name}; expected a float or integer type")
+        dims = tuple(int(d) for d in tensor.dims)
+        entries = limits.check_shape(dims, where, allow_empty=True)
+        self.count.add(entries, f"tensor {name!r}")
+        itemsize, field = kind
+        if tensor.HasField("raw_data"):
+            held, unit = len(tensor.raw_data), f"bytes ({itemsize} per entry)"
+            wanted = entries * itemsize
+        else:
+            held, unit, wanted = len(getattr(tensor, field)), f"entries in {field}", entries
+        if held != wanted:
+            raise ModelFileError(f"{where} declares dims {list(dims)} ({entries:,} entries) but holds {held:,} {unit}; "
+                                 f"expected {wanted:,}")
+        try:
+            arr = numpy_helper.to_array(tensor)
+        except Exception as exc:  # onnx's own conversion of untrusted data
+            raise ModelFileError(f"{where} cannot be read ({type(exc).__name__}: {str(exc)[:200]})") from exc
+        return self._tensor(arr, name)
+
     def _tensor(self, arr: np.ndarray, name: str) -> np.ndarray:
         if arr.dtype.kind not in "fiub":
             raise ModelFileError(f"{self.source}: tensor {name!r} has dtype {arr.dtype}; expected numbers")
         return arr
+
+    def _attribute_value(self, node: Any, attr: Any) -> Any:
+        try:
+            return self.onnx.helper.get_attribute_value(attr)
+        except Exception as exc:  # an attribute of an undefined or unknown type
+            raise ModelFileError(f"{self.where(node)} has a malformed attribute {attr.name!r} ({exc})") from exc
 
     def _infer_shapes(self, model: Any) -> dict[str, tuple]:
         shapes: dict[str, tuple] = {}
@@ -196,7 +277,16 @@ class _Graph:
 
     # -- attributes and inputs --------------------------------------------------------
     def attrs(self, node: Any) -> dict[str, Any]:
-        return {a.name: self.onnx.helper.get_attribute_value(a) for a in node.attribute}
+        """The attributes of a node by name, each checked to have the type its operator gives it."""
+        out = {}
+        names = self.onnx.AttributeProto.AttributeType
+        for a in node.attribute:
+            want = _ATTRIBUTE_TYPES.get(a.name)
+            if want is not None and a.type != names.Value(want):
+                got = names.Name(a.type) if a.type in names.values() else str(a.type)
+                raise ModelFileError(f"{self.where(node)} has attribute {a.name!r} of type {got}; expected {want}")
+            out[a.name] = self._attribute_value(node, a)
+        return out
 
     def const(self, node: Any, i: int, what: str, *, optional: bool = False) -> np.ndarray | None:
         if i >= len(node.input) or not node.input[i]:
@@ -244,8 +334,8 @@ def _gemm(g: _Graph, node: Any) -> Dense:
     if B.ndim != 2:
         raise ModelShapeError(f"{g.where(node)} weight has shape {B.shape}; expected 2 dimensions")
     W = B if a.get("transB", 0) else B.T
-    alpha = Fraction(_float_attr(a.get("alpha", 1.0)))
-    beta = Fraction(_float_attr(a.get("beta", 1.0)))
+    alpha = Fraction(_float_attr(a.get("alpha", 1.0), f"{g.where(node)} alpha"))
+    beta = Fraction(_float_attr(a.get("beta", 1.0), f"{g.where(node)} beta"))
     if alpha != 1:
         W = W * alpha
     C = g.const(node, 2, "bias", optional=True)
@@ -278,8 +368,8 @@ def _conv(g: _Graph, node: Any) -> Any:
     _check_default(g, node, a, "auto_pad", ("NOTSET", "VALID"))
     if "kernel_shape" in a and list(a["kernel_shape"]) != list(W.shape[2:]):
         raise ModelShapeError(f"{g.where(node)} has kernel_shape {list(a['kernel_shape'])}; its weight has shape {W.shape}")
-    pads = _symmetric_pads(list(a.get("pads", [0] * 2 * nsp)), g.where(node))
-    strides = tuple(a.get("strides", [1] * nsp))
+    pads = _symmetric_pads(_ints(a, "pads", 2 * nsp, 0, g.where(node)), g.where(node))
+    strides = tuple(_ints(a, "strides", nsp, 1, g.where(node)))
     Bc = g.const(node, 2, "bias", optional=True)
     bias = None if Bc is None else g.exact(Bc, node, "bias")
     cls = Conv1d if nsp == 1 else Conv2d
@@ -295,8 +385,8 @@ def _pool(g: _Graph, node: Any, maximum: bool) -> Any:
     _check_default(g, node, a, "ceil_mode", 0)
     _check_default(g, node, a, "auto_pad", ("NOTSET", "VALID"))
     _check_default(g, node, a, "dilations", [1] * nsp)
-    pads = _symmetric_pads(list(a.get("pads", [0] * 2 * nsp)), g.where(node))
-    strides = tuple(a.get("strides", [1] * nsp))
+    pads = _symmetric_pads(_ints(a, "pads", 2 * nsp, 0, g.where(node)), g.where(node))
+    strides = tuple(_ints(a, "strides", nsp, 1, g.where(node)))
     if maximum:
         _check_default(g, node, a, "storage_order", 0)
         cls = MaxPool1d if nsp == 1 else MaxPool2d
@@ -315,7 +405,7 @@ def _batchnorm(g: _Graph, node: Any) -> BatchNorm:
     _check_default(g, node, a, "spatial", 1)
     scale, bias, mean, var = (g.exact(g.const(node, i, what), node, what)
                               for i, what in enumerate(("scale", "bias", "mean", "var"), start=1))
-    eps = _float_attr(a.get("epsilon", 1e-5))
+    eps = _float_attr(a.get("epsilon", 1e-5), f"{g.where(node)} epsilon")
     return BatchNorm.from_stats(mean.reshape(-1), var.reshape(-1), scale.reshape(-1), bias.reshape(-1), eps)
 
 
@@ -325,9 +415,12 @@ def _flatten(g: _Graph, node: Any) -> Flatten:
 
 
 def _reshape(g: _Graph, node: Any, batch: int | None) -> Flatten:
-    target = [int(v) for v in g.const(node, 1, "shape").reshape(-1)]
+    shape = g.const(node, 1, "shape")
+    if shape.dtype.kind not in "iu":
+        raise ModelFileError(f"{g.where(node)} has a shape tensor of dtype {shape.dtype}; expected integers")
+    target = [int(v) for v in shape.reshape(-1)]
     in_shape = g.shapes.get(node.input[0])
-    size = int(np.prod(in_shape[1:])) if in_shape else None
+    size = math.prod(in_shape[1:]) if in_shape else None
     firsts = {0, -1, 1} | ({batch} if batch else set())
     ok = len(target) == 2 and (
         (target[1] == -1 and target[0] in firsts - {-1}) or (size is not None and target[1] == size and target[0] in firsts)
@@ -341,7 +434,7 @@ def _reshape(g: _Graph, node: Any, batch: int | None) -> Flatten:
 
 def _per_channel(c: np.ndarray, rank: int | None, channels: int) -> np.ndarray | None:
     """``c`` as a per-channel vector when it broadcasts over a (N, C, ...) tensor of ``rank``."""
-    if rank is None or c.ndim > rank:
+    if rank is None or rank < 2 or c.ndim > rank:
         return None
     full = c.reshape((1,) * (rank - c.ndim) + c.shape)
     if full.shape[0] != 1 or full.shape[1] not in (1, channels) or any(s != 1 for s in full.shape[2:]):
@@ -376,7 +469,7 @@ def _add_constant(g: _Graph, node: Any, const_index: int, layers: list) -> None:
         if shift is not None:
             layers[-1] = BatchNorm(last.scale, last.shift + shift)
             return
-    elif data_shape is not None:
+    elif data_shape is not None and len(data_shape) >= 2:
         shift = _per_channel(c, rank, data_shape[1])
         if shift is not None:
             layers.append(BatchNorm(np.array([Fraction(1)] * data_shape[1], dtype=object), shift))
@@ -398,6 +491,7 @@ class _Walker:
         self.output = output
         self.batch = batch
         self.visited: set[int] = set()
+        self.nesting = 0  # residual blocks inside residual blocks
 
     def _only_first_output_used(self, node: Any) -> None:
         for extra in node.output[1:]:
@@ -455,7 +549,12 @@ class _Walker:
         if len(add.input) != 2:
             raise ModelFileError(f"{g.where(add)} has {len(add.input)} inputs; expected 2")
         end = add.input[1] if add.input[0] == value else add.input[0]
+        self.nesting += 1
+        if self.nesting > limits.MAX_NESTING:
+            raise ModelFileError(f"{g.where(add)} closes a residual block nested {self.nesting} deep; at most "
+                                 f"{limits.MAX_NESTING} are allowed (exactmaso.io.limits.MAX_NESTING)")
         body = self.chain(value, end, first=branch)
+        self.nesting -= 1
         self._visit(add)
         layers.append(Residual(body))
         return add.output[0]
@@ -486,7 +585,7 @@ class _Walker:
         elif op == "Relu":
             layers.append(ReLU())
         elif op == "LeakyRelu":
-            layers.append(LeakyReLU(_float_attr(g.attrs(node).get("alpha", 0.01))))
+            layers.append(LeakyReLU(_float_attr(g.attrs(node).get("alpha", 0.01), f"{g.where(node)} alpha")))
         elif op == "Abs":
             layers.append(Abs())
         elif op == "MaxPool":
@@ -503,6 +602,8 @@ class _Walker:
             pass
         elif op == "Dropout":
             mode = g.const(node, 2, "training_mode", optional=True)
+            if mode is not None and mode.size != 1:
+                raise ModelFileError(f"{g.where(node)} has a training_mode of shape {mode.shape}; expected one boolean")
             if mode is not None and bool(np.asarray(mode).reshape(-1)[0]):
                 raise UnsupportedLayerError(f"{g.where(node)} is in training mode; export the model in eval mode")
         else:
@@ -527,8 +628,13 @@ def from_onnx(path: str | os.PathLike) -> Network:
 
     Raises
     ------
+    ModelFileNotFoundError
+        ``path`` (or a file of external data) does not exist (a :class:`ModelFileError` and a
+        :class:`FileNotFoundError`).
     ModelFileError
-        Not a readable ONNX model, external data outside the folder, a graph that is not a
+        Not a readable ONNX model, external data outside the folder, tensors whose dims
+        disagree with their data, sizes above a cap (:mod:`exactmaso.io.limits`, checked on
+        declared dims before any tensor or dense matrix is built), a graph that is not a
         chain from its single input to its single output.
     UnsupportedLayerError
         An operator or attribute with no exact max-affine form, named with the node.
@@ -550,11 +656,13 @@ def from_onnx(path: str | os.PathLike) -> Network:
         shown = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in dims]
         raise ModelShapeError(f"{source}: the input {inputs[0].name!r} has shape {shown}; expected fixed sizes after the batch dimension")
     input_shape = tuple(int(d.dim_value) for d in dims[1:])
+    limits.check_shape(input_shape, f"{source}: the input {inputs[0].name!r}", cap="MAX_MASO_ENTRIES")
     batch = int(dims[0].dim_value) if dims[0].HasField("dim_value") else None
     walker = _Walker(g, graph.output[0].name, batch)
     layers = walker.chain(inputs[0].name, graph.output[0].name)
     if not layers:
         raise ModelFileError(f"{source}: the graph computes no layer (its output is its input)")
+    limits.check_compiled_size(layers, input_shape, source)
     try:
         return Network(layers, input_shape=input_shape)
     except ShapeError as exc:

@@ -40,6 +40,7 @@ from ..layers import (
     Residual,
 )
 from ..maso import Network
+from . import limits
 
 __all__ = ["from_torch", "ResidualBlock"]
 
@@ -107,10 +108,9 @@ def _array(tensor: Any, torch: Any) -> Any:
 
 def _load_state_dict(module: Any, state_dict: Any, torch: Any) -> None:
     if isinstance(state_dict, (str, os.PathLike)):
+        limits.open_model_file(state_dict, "a torch state_dict file").close()  # exists, regular, size cap
         try:
             state_dict = torch.load(state_dict, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise
         except Exception as exc:  # weights_only refuses anything but tensors and containers
             raise ModelFileError(
                 f"{state_dict}: cannot be read by torch.load(weights_only=True) ({type(exc).__name__}: "
