@@ -1,9 +1,7 @@
 """The certificate checker: re-derives every bound a proof relies on, in exact arithmetic.
 
-It imports nothing from the prover.  It uses only exact numbers, the network's exact pieces
-(and its exact forward pass, for witnesses), and -- for leaves decided by enumerating
-regions -- the partition checker :mod:`exactmaso.verify`, which re-checks independently the
-partition that the region engine proposes.
+It imports nothing from the prover: only exact numbers, the network's exact pieces and its
+exact forward pass (for witnesses).
 
 The one kind of claim it checks is a **bound**: ``c . f(x) + d <= U`` (or ``< U``) for every
 ``x`` in a box, where ``f`` is the network.  A bound certificate is a tree of splits of the
@@ -19,10 +17,14 @@ box (coordinate ``j`` at ``t``: the two closed halves cover the box) whose leave
   relaxations backwards from ``c`` to a linear function of ``x`` and maximises it over the box
   exactly.  Every intermediate bound is rounded *outward* to a short dyadic rational and
   every upper slope rounded *up*, so the numbers stay short and every step stays sound.
-* ``"regions"``: the exact maximum over the leaf's box of ``c . f + d`` is the largest value
-  at a vertex of the box's linear regions (``c . f`` is affine on each closed region, which is
-  the convex hull of its vertices); the partition is proposed by the region engine and
-  re-checked by :func:`exactmaso.verify.verify_partition` before it is used.
+* the tree may also branch on the sign of one unit's cut ``h`` (a ReLU's pre-activation):
+  the two branches ``h <= 0`` and ``h >= 0`` cover the box; a branch's *phase* clamps that
+  unit's bounds, and a leaf may add Lagrangian multipliers ``y >= 0`` of phased units whose
+  cut is exactly affine in ``x`` there (every unit of the earlier layers decided).  When every
+  unit is decided the relaxation is exact, and with the optimal multipliers of the leaf's
+  small linear program the bound is the exact maximum over the branch.  A leaf may also be
+  *empty*: its phases contradict each other (crossing bounds, or a Lagrangian negative on
+  the whole box).
 
 :func:`check_certificate` checks a whole certificate (a JSON-able dict): the network's content
 hash, the question, every bound proof, and every witness point by the exact forward pass.
@@ -40,11 +42,11 @@ import flint
 from ..errors import CertificateError
 from ..maso import Network
 
-__all__ = ["network_hash", "ExactModel", "box_bounds", "upper_bound", "region_maximum", "check_bound",
-           "check_certificate", "parse_q", "format_q"]
+__all__ = ["network_hash", "ExactModel", "Bounds", "box_bounds", "upper_bound", "decided_pieces", "pattern_maps",
+           "check_bound", "check_certificate", "parse_q", "format_q"]
 
 PRECISION = 60  # significant bits kept when a bound is rounded outward
-SLOPE_BITS = 40  # upper slopes are rounded up to multiples of 2**-SLOPE_BITS
+SLOPE_BITS = 64  # upper slopes are rounded up to multiples of 2**-SLOPE_BITS
 
 
 # -- numbers -----------------------------------------------------------------------------
@@ -128,6 +130,17 @@ class ExactModel:
         self.layers = [_Layer(m) for m in net.masos]
 
 
+def _clamp(li: int, lo: list, hi: list, phases: dict) -> tuple[list, list]:
+    lo, hi = list(lo), list(hi)
+    for (l, k), side in phases.items():
+        if l == li:
+            if side:
+                lo[k] = max(lo[k], Fraction(0))
+            else:
+                hi[k] = min(hi[k], Fraction(0))
+    return lo, hi
+
+
 def _interval(pos, neg, bias: Sequence[int], den: int, lo: Sequence[Fraction], hi: Sequence[Fraction]):
     """Exact bounds of rows ``(pos + neg) z + bias`` over ``den`` on the box ``lo <= z <= hi``."""
     L, dl = _common(lo)
@@ -160,6 +173,7 @@ class Bounds:
         self.cut_lo, self.cut_hi = cut_lo, cut_hi
         self.out_lo, self.out_hi = out_lo, out_hi
         self.relaxed: dict[int, Any] = {}  # layer -> its relaxation (the bounds are never changed)
+        self.empty = False  # some bounds cross: the set they describe is empty
 
     def relaxation(self, model: "ExactModel", li: int) -> "_Relaxation":
         hit = self.relaxed.get(li)
@@ -169,9 +183,11 @@ class Bounds:
 
 
 def box_bounds(model: ExactModel, lo: Sequence[Fraction], hi: Sequence[Fraction], parent: Bounds | None = None,
-               *, crown: bool = False) -> Bounds:
+               *, crown: bool = False, phases: dict | None = None) -> Bounds:
     """Sound bounds of every unit over the box, intersected with ``parent``'s (a box holding
-    this one); with ``crown``, also intersected with backward linear bounds."""
+    this one); with ``crown``, also intersected with backward linear bounds.  ``phases`` maps
+    units ``(l, k)`` of two-piece layers to 1 (``h >= 0``) or 0 (``h <= 0``): the bounds then
+    hold on the part of the box where those signs hold (they are clamped)."""
     res = Bounds([], [], [], [])
     zl, zh = list(lo), list(hi)
     for li, layer in enumerate(model.layers):
@@ -186,8 +202,14 @@ def box_bounds(model: ExactModel, lo: Sequence[Fraction], hi: Sequence[Fraction]
         if parent is not None and R > 1:
             clo = [max(a, b) for a, b in zip(clo, parent.cut_lo[li])]
             chi = [min(a, b) for a, b in zip(chi, parent.cut_hi[li])]
-        if crown and li > 0 and R > 1:
+        if R == 2 and phases:
+            clo, chi = _clamp(li, clo, chi, phases)
+        if crown and li > 0 and R > 1 and not res.empty:
             clo, chi = _crown_cut_bounds(model, li, res, lo, hi, clo, chi)
+            if R == 2 and phases:
+                clo, chi = _clamp(li, clo, chi, phases)
+        if any(a > b for a, b in zip(clo, chi)):
+            res.empty = True  # the signs the phases ask for cannot hold together on the box
         clo = [_down(v) for v in clo]
         chi = [_up(v) for v in chi]
         res.cut_lo.append(clo)
@@ -332,35 +354,96 @@ def _crown_cut_bounds(model: ExactModel, li: int, partial: Bounds, lo, hi, clo, 
 
 
 def upper_bound(model: ExactModel, bounds: Bounds, c: Sequence[Fraction], d: Fraction,
-                lo: Sequence[Fraction], hi: Sequence[Fraction]) -> Fraction:
-    """A sound upper bound of ``c . f(x) + d`` over the box, from the relaxations of ``bounds``."""
+                lo: Sequence[Fraction], hi: Sequence[Fraction], multipliers: Sequence[tuple] = ()) -> Fraction | None:
+    """A sound upper bound of ``c . f(x) + d`` over the part of the box the bounds describe
+    (None when it is empty), from the relaxations of ``bounds``.
+
+    ``multipliers`` are ``(l, k, y)`` with ``y >= 0`` for units with a phase: the Lagrangian
+    term ``y s h(x)`` (``s = +1`` for ``h >= 0``, ``-1`` for ``h <= 0``) is ``>= 0`` where the
+    phases hold, so adding it keeps the bound; it needs ``h`` exactly affine in ``x``, i.e. every
+    unit of the earlier layers decided by the bounds.
+    """
+    if bounds.empty:
+        return None
     ints, den = _common([Fraction(v) for v in c])
     row, rden, const = _backward(model, bounds, len(model.layers) - 1, [ints], den, [Fraction(d)])
-    return _box_max(row[0], rden, const[0], lo, hi)
+    g = [Fraction(v, rden) for v in row[0]]
+    g0 = const[0]
+    for l, k, y, side, h in _lagrangian_rows(model, bounds, multipliers):
+        s = y if side else -y
+        g = [a + s * v for a, v in zip(g, h[:-1])]
+        g0 += s * h[-1]
+    return g0 + sum((a * (hi[j] if a > 0 else lo[j]) for j, a in enumerate(g) if a), Fraction(0))
 
 
-def region_maximum(net: Network, lo: Sequence[Fraction], hi: Sequence[Fraction], c: Sequence[Fraction], d: Fraction,
-                   *, max_regions: int | None = None) -> tuple[Fraction, tuple[Fraction, ...]]:
-    """The exact maximum of ``c . f(x) + d`` over the box and a point attaining it: the largest
-    value at a vertex of the box's regions, the partition re-checked by the partition checker."""
-    from ..polytope import Box
-    from ..regions import regions
-    from ..verify import verify_partition
+def decided_pieces(model: ExactModel, bounds: Bounds, layer: int) -> list[int] | None:
+    """The piece each unit of ``layer`` takes on the whole set the bounds describe, or None."""
+    L = model.layers[layer]
+    if L.R == 1:
+        return [0] * L.K
+    lo, hi = bounds.cut_lo[layer], bounds.cut_hi[layer]
+    if L.R == 2:
+        out = []
+        for a, b in zip(lo, hi):
+            if a >= 0:
+                out.append(1)
+            elif b <= 0:
+                out.append(0)
+            else:
+                return None
+        return out
+    out = []
+    R = L.R
+    for k in range(L.K):
+        pl, ph = lo[k * R:(k + 1) * R], hi[k * R:(k + 1) * R]
+        r = next((r for r in range(R) if all(pl[r] >= ph[s] for s in range(R) if s != r)), None)
+        if r is None:
+            return None
+        out.append(r)
+    return out
 
-    part = regions(net, Box(list(lo), list(hi)), max_regions=max_regions)
-    verify_partition(part, graph=False)
-    best: tuple[Fraction, tuple] | None = None
-    cf = [Fraction(v) for v in c]
-    for reg in part:
-        aff = reg.affine
-        w = [sum((cf[o] * aff.A[o, j] for o in range(len(cf))), Fraction(0)) for j in range(aff.A.shape[1])]
-        w0 = sum((cf[o] * aff.b[o] for o in range(len(cf))), Fraction(0)) + d
-        for v in reg.vertices():
-            val = sum((a * x for a, x in zip(w, v)), w0)
-            if best is None or val > best[0]:
-                best = (val, tuple(v))
-    assert best is not None  # a box has a region
-    return best
+
+def pattern_maps(model: ExactModel, bounds: Bounds, upto: int) -> list | None:
+    """Exact maps ``x -> z_l`` (rows of D + 1 Fractions) of the inputs of layers ``0 .. upto``
+    along the pieces the bounds decide; None where a unit of an earlier layer is undecided."""
+    D = model.D
+    maps = [[[Fraction(int(i == j)) for j in range(D)] + [Fraction(0)] for i in range(D)]]
+    for l in range(upto):
+        pieces = decided_pieces(model, bounds, l)
+        if pieces is None:
+            return None
+        L = model.layers[l]
+        M = maps[-1]
+        nxt = []
+        for k, r in enumerate(pieces):
+            row = L.rows[k * L.R + r]
+            out = [sum((Fraction(row[i], L.den) * M[i][j] for i in range(L.n) if row[i]), Fraction(0)) for j in range(D + 1)]
+            out[D] += Fraction(row[L.n], L.den)
+            nxt.append(out)
+        maps.append(nxt)
+    return maps
+
+
+def _lagrangian_rows(model: ExactModel, bounds: Bounds, multipliers: Sequence[tuple]):
+    """For each multiplier (l, k, y, side): the unit's cut h as an exact affine function of x."""
+    if not multipliers:
+        return
+    top = max(int(m[0]) for m in multipliers)
+    maps = pattern_maps(model, bounds, top)
+    if maps is None:
+        raise CertificateError("a multiplier names a unit whose earlier layers are not all decided on its box")
+    for l, k, y, side in multipliers:
+        L = model.layers[l]
+        if L.R != 2 or not 0 <= k < L.K:
+            raise CertificateError(f"a multiplier names unit ({l}, {k}), which is not a two-piece unit")
+        if y < 0:
+            raise CertificateError(f"the multiplier of unit ({l}, {k}) is negative")
+        row = L.cut[k]
+        M = maps[l]
+        D = model.D
+        h = [sum((Fraction(row[i], L.den) * M[i][j] for i in range(L.n) if row[i]), Fraction(0)) for j in range(D + 1)]
+        h[D] += Fraction(row[L.n], L.den)
+        yield l, k, y, side, h
 
 
 # -- certificates -------------------------------------------------------------------------
@@ -370,9 +453,33 @@ def _vector(values: Any, n: int, where: str) -> list[Fraction]:
     return [parse_q(v, f"{where}[{i}]") for i, v in enumerate(values)]
 
 
+def _multipliers(node: dict, phases: dict, where: str) -> list[tuple]:
+    out = []
+    for item in node.get("multipliers", []):
+        try:
+            l, k, y = item
+            l, k = int(l), int(k)
+        except (TypeError, ValueError):
+            raise CertificateError(f"{where}: a multiplier is {item!r:.60}; expected [layer, unit, 'p/q']") from None
+        if (l, k) not in phases:
+            raise CertificateError(f"{where}: the multiplier of unit ({l}, {k}) has no phase on this branch")
+        out.append((l, k, parse_q(y, f"{where}.multipliers"), phases[(l, k)]))
+    return out
+
+
 def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, where: str = "proof") -> None:
     """Check one bound proof: ``c . f(x) + d <= bound`` (``<`` if strict) on its box; raise
-    CertificateError naming the failed node."""
+    CertificateError naming the failed node.
+
+    The tree's nodes: ``{"split": [j, "t"], "children": [lower half, upper half]}`` (coordinate
+    ``j`` at ``t``), ``{"branch": [l, k], "children": [h <= 0, h >= 0]}`` (the cut ``h`` of unit
+    ``k`` of two-piece layer ``l``), and leaves ``{"leaf": "bound"}`` (the relaxation's bound,
+    with optional ``"multipliers": [[l, k, "y"], ...]`` for units with a phase) or
+    ``{"leaf": "empty"}`` (the phases cannot hold together: crossing bounds, or multipliers
+    whose Lagrangian is negative on the whole box).  Every node computes its bounds from its
+    box, its phases and its parent's bounds; backward bounds where ``"crown": true`` (or
+    everywhere when the proof says ``"crown": "all"``).
+    """
     model = model or ExactModel(net)
     D, out = net.input_dim, net.output_dim
     try:
@@ -387,42 +494,62 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
         raise CertificateError(f"{where} lacks a field ({exc}); expected c, d, box, bound and tree") from None
     if any(a > b for a, b in zip(lo, hi)):
         raise CertificateError(f"{where}.box is empty")
-    stack = [(tree, lo, hi, None, "tree")]
+    everywhere = proof.get("crown") == "all"
+    stack = [(tree, lo, hi, None, {}, "tree")]
     while stack:
-        node, nlo, nhi, parent, path = stack.pop()
+        node, nlo, nhi, parent, phases, path = stack.pop()
+        at = f"{where}.{path}"
         if not isinstance(node, dict):
-            raise CertificateError(f"{where}.{path} is not a node")
-        bounds = None
-        if "split" in node:
-            try:
-                j, t = node["split"]
-                j = int(j)
-                t = parse_q(t, f"{where}.{path}.split")
-                kids = node["children"]
-            except (TypeError, ValueError, KeyError):
-                raise CertificateError(f"{where}.{path}.split is not [coordinate, 'p/q'] with two children") from None
-            if not (0 <= j < D and nlo[j] <= t <= nhi[j]) or not isinstance(kids, list) or len(kids) != 2:
-                raise CertificateError(f"{where}.{path}: the split {node['split']} does not cut the node's box in two")
-            if node.get("crown"):
-                bounds = box_bounds(model, nlo, nhi, parent, crown=True)
-            left_hi = list(nhi)
-            left_hi[j] = t
-            right_lo = list(nlo)
-            right_lo[j] = t
-            nb = bounds if bounds is not None else parent
-            stack.append((kids[1], right_lo, nhi, nb, path + ".1"))
-            stack.append((kids[0], nlo, left_hi, nb, path + ".0"))
+            raise CertificateError(f"{at} is not a node")
+        bounds = box_bounds(model, nlo, nhi, parent, crown=everywhere or bool(node.get("crown")), phases=phases)
+        kids = node.get("children")
+        if "split" in node or "branch" in node:
+            if not isinstance(kids, list) or len(kids) != 2:
+                raise CertificateError(f"{at} does not have two children")
+            if bounds.empty:
+                continue  # nothing left to prove below
+            if "split" in node:
+                try:
+                    j, t = node["split"]
+                    j = int(j)
+                    t = parse_q(t, f"{at}.split")
+                except (TypeError, ValueError):
+                    raise CertificateError(f"{at}.split is not [coordinate, 'p/q']") from None
+                if not (0 <= j < D and nlo[j] <= t <= nhi[j]):
+                    raise CertificateError(f"{at}: the split {node['split']} does not cut the node's box in two")
+                left_hi, right_lo = list(nhi), list(nlo)
+                left_hi[j], right_lo[j] = t, t
+                stack.append((kids[1], right_lo, nhi, bounds, phases, path + ".1"))
+                stack.append((kids[0], nlo, left_hi, bounds, phases, path + ".0"))
+            else:
+                try:
+                    l, k = (int(v) for v in node["branch"])
+                except (TypeError, ValueError):
+                    raise CertificateError(f"{at}.branch is not [layer, unit]") from None
+                if not (0 <= l < len(model.layers) and model.layers[l].R == 2 and 0 <= k < model.layers[l].K):
+                    raise CertificateError(f"{at}: branch {node['branch']} names no unit of a two-piece layer")
+                if (l, k) in phases:
+                    raise CertificateError(f"{at}: unit ({l}, {k}) is branched on twice")
+                stack.append((kids[1], nlo, nhi, bounds, {**phases, (l, k): 1}, path + ".1"))
+                stack.append((kids[0], nlo, nhi, bounds, {**phases, (l, k): 0}, path + ".0"))
             continue
         leaf = node.get("leaf")
-        if leaf == "crown":
-            bounds = box_bounds(model, nlo, nhi, parent, crown=bool(node.get("crown")))
-            got = upper_bound(model, bounds, c, d, nlo, nhi)
-        elif leaf == "regions":
-            got = region_maximum(net, nlo, nhi, c, d)[0]
-        else:
-            raise CertificateError(f"{where}.{path}: unknown leaf kind {leaf!r}; expected 'crown' or 'regions'")
+        mult = _multipliers(node, phases, at)
+        if leaf == "empty":
+            if bounds.empty:
+                continue
+            zero = [Fraction(0)] * out
+            got = upper_bound(model, bounds, zero, Fraction(0), nlo, nhi, mult)
+            if got is None or got < 0:
+                continue
+            raise CertificateError(f"{at}: the leaf is said to be empty, but its Lagrangian reaches {got} >= 0")
+        if leaf != "bound":
+            raise CertificateError(f"{at}: unknown leaf kind {leaf!r}; expected 'bound' or 'empty'")
+        got = upper_bound(model, bounds, c, d, nlo, nhi, mult)
+        if got is None:
+            continue
         if got > bound or (strict and got == bound):
-            raise CertificateError(f"{where}.{path}: the exact bound on this box is {got}, which does not prove "
+            raise CertificateError(f"{at}: the exact bound on this box is {got}, which does not prove "
                                    f"{'<' if strict else '<='} {bound}")
 
 

@@ -1,14 +1,19 @@
 """Branch and bound for the exact maximum of ``c . f(x) + d`` over a box.
 
-The box is split coordinate by coordinate.  Float bound propagation
-(:mod:`exactmaso.prove.relax`) gives each box an upper bound and a promising vertex; exact
-values of the network at such points give the best value found so far.  A box whose bound
-falls to that value is *settled*; a box with few undecided units is *solved exactly* (the
-largest value at a vertex of its linear regions, the partition re-checked).  When no box is
-left open, every settled box is re-proved by the exact checker (the same relaxations in
-exact arithmetic, with bounds recomputed at the root and wherever a float proposal failed);
-a box the checker cannot settle is reopened.  The tree of splits with its leaves is the
-certificate: :func:`exactmaso.prove.checker.check_bound` re-checks it from scratch.
+Nodes are boxes with *phases*: the signs of some two-piece units' cuts (a ReLU's
+pre-activation ``h >= 0`` or ``<= 0``) on that branch.  Rigorous float bound propagation
+(:mod:`exactmaso.prove.relax`) gives each node a sound upper bound and a promising box
+vertex, where the exact network gives a value: the best value so far is exact and attained.
+A node whose bound does not exceed the best value is closed.  A node on which every unit is
+decided is affine: its maximum is a small exact linear program (:mod:`exactmaso.prove.lpexact`)
+whose optimal multipliers close it with the exact value.  Other nodes are split: a box with
+many undecided units along one coordinate (the one that moves the linear bound most), a box
+with few by the sign of one undecided unit of the earliest layer that has one.
+
+Every decision rests on rigorous bounds, so the maximum returned is proven; the tree of
+splits and branches with its leaves is the certificate, which
+:func:`exactmaso.prove.checker.check_bound` re-checks from scratch in exact rational
+arithmetic (the same relaxations, no floats).
 """
 
 from __future__ import annotations
@@ -22,80 +27,83 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._engine import Exact
 from ..errors import LimitError
+from ..lp import LPStatus, solve_lp
 from ..maso import Network
-from ..numbers import to_float_array
+from ..numbers import to_float_array, to_fraction_array
 from . import checker
+from .lpexact import maximize_over_box
 from .relax import FloatModel
 
-__all__ = ["Maximum", "maximize"]
+__all__ = ["Maximum", "maximize", "BRANCH_UNITS"]
 
-REGION_UNITS = 14  # a box with at most this many undecided units is solved by its regions
-REGION_CAP = 4000  # ... unless it has more regions than this
+BRANCH_UNITS = 12  # a node with at most this many undecided units is split by units, not by the box
 
 
 class _Node:
-    __slots__ = ("lo", "hi", "flo", "fhi", "depth", "parent", "ub", "row", "kind", "split", "children",
-                 "crown", "value", "fb", "serial")
+    __slots__ = ("lo", "hi", "flo", "fhi", "phases", "parent", "kind", "split", "branch", "children", "fb", "ub",
+                 "row", "mult", "value", "depth")
 
-    def __init__(self, lo, hi, depth, parent) -> None:
+    def __init__(self, lo, hi, phases, parent) -> None:
         self.lo, self.hi = lo, hi
         self.flo, self.fhi = to_float_array(np.array(lo, dtype=object)), to_float_array(np.array(hi, dtype=object))
-        self.depth, self.parent = depth, parent
-        self.kind = "open"  # open, split, crown (settled by a bound), regions (solved exactly)
-        self.split = None
+        self.phases = phases
+        self.parent = parent
+        self.depth = 0 if parent is None else parent.depth + 1
+        self.kind = "open"  # open, split, branch, bound (closed), empty (closed)
+        self.split = self.branch = None
         self.children: list[_Node] = []
-        self.crown = False  # the certificate recomputes backward bounds here
-        self.value = None
         self.fb = None
         self.ub = np.inf
         self.row = None
+        self.mult: list[tuple] = []
+        self.value = None
 
     def tree(self) -> dict:
         if self.kind == "split":
             j, t = self.split
-            out = {"split": [j, checker.format_q(t)], "children": [c.tree() for c in self.children]}
-        else:
-            out = {"leaf": self.kind}
-        if self.crown:
-            out["crown"] = True
+            return {"split": [j, checker.format_q(t)], "children": [c.tree() for c in self.children]}
+        if self.kind == "branch":
+            return {"branch": list(self.branch), "children": [c.tree() for c in self.children]}
+        out: dict[str, Any] = {"leaf": "empty" if self.kind == "empty" else "bound"}
+        if self.mult:
+            out["multipliers"] = [[l, k, checker.format_q(y)] for l, k, y in self.mult]
         return out
 
 
 class Maximum:
-    """The exact maximum of ``c . f + d`` over a box, a point attaining it and the proof tree."""
+    """The exact maximum of ``c . f + d`` over a box, a point attaining it, and the proof tree."""
 
     def __init__(self, value: Fraction, point: tuple, tree: dict, nodes: int, seconds: float) -> None:
         self.value, self.point, self.tree, self.nodes, self.seconds = value, point, tree, nodes, seconds
 
 
 class _Search:
-    def __init__(self, net: Network, lo, hi, c, d, *, time_limit, max_nodes, progress, crown_leaves=None) -> None:
+    def __init__(self, net: Network, lo, hi, c, d, *, time_limit, max_nodes, progress, target=None) -> None:
         self.net = net
         self.c = [Fraction(v) for v in c]
         self.d = Fraction(d)
         self.fm = FloatModel(net)
-        self.model = checker.ExactModel(net)
         self.time_limit, self.max_nodes, self.progress = time_limit, max_nodes, progress
+        self.target = target  # decide "maximum < target" only: close what is below it, stop at a value >= it
         self.start = time.perf_counter()
         self.last_report = self.start
-        self.root = _Node(list(lo), list(hi), 0, None)
-        self.root.crown = True
+        self.root = _Node(list(lo), list(hi), {}, None)
         self.best: tuple[Fraction, tuple] | None = None
         self.nodes = 0
         self.heap: list = []
         self.counter = itertools.count()
-        self.cf = np.array([float(v) for v in self.c])
+        self.exact = Exact(net, *_box_rows(lo, hi))
+        self.row_cache: dict = {}
 
     # -- values ----------------------------------------------------------------------------
-    def value_at(self, x: Sequence[Fraction]) -> Fraction:
-        y = self.net(list(x))
-        return sum((a * b for a, b in zip(self.c, y)), Fraction(0)) + self.d
-
     def offer(self, x: Sequence[Fraction], value: Fraction | None = None) -> None:
-        v = self.value_at(x) if value is None else value
-        if self.best is None or v > self.best[0]:
-            self.best = (v, tuple(x))
+        if value is None:
+            y = self.net(list(x))
+            value = sum((a * b for a, b in zip(self.c, y)), Fraction(0)) + self.d
+        if self.best is None or value > self.best[0]:
+            self.best = (value, tuple(x))
 
     def best_float(self) -> float:
         return float(self.best[0]) if self.best is not None else -np.inf
@@ -103,18 +111,70 @@ class _Search:
     # -- nodes -----------------------------------------------------------------------------
     def evaluate(self, node: _Node) -> None:
         parent_fb = node.parent.fb if node.parent is not None else None
-        with np.errstate(all="ignore"):
-            node.fb = self.fm.bounds(node.flo, node.fhi, crown=True, parent=parent_fb)
-            ub, row, vertex = self.fm.upper(node.fb, self.cf, float(self.d), node.flo, node.fhi)
-        node.ub = ub if np.isfinite(ub) else np.inf
-        node.row = row
-        corner = [h if v > 0 else l for v, l, h in zip(row, node.lo, node.hi)] if np.isfinite(row).all() else None
-        mid = [(a + b) / 2 for a, b in zip(node.lo, node.hi)]
-        self.offer(corner if corner is not None else mid)
-        self.push(node)
-
-    def push(self, node: _Node) -> None:
+        node.fb = self.fm.bounds(node.flo, node.fhi, crown=True, parent=parent_fb, phases=node.phases)
+        if any((l > h).any() for l, h in zip(node.fb.cut_lo, node.fb.cut_hi)):
+            node.kind = "empty"  # the phases cannot hold together on this box
+            return
+        node.ub, node.row, cx = self.fm.upper(node.fb, self.c, self.d, node.flo, node.fhi)
+        if node.phases and np.isfinite(node.ub) and not self.closed(node.ub):
+            self.tighten(node, cx)
+            if node.kind == "empty":
+                return
+        if np.isfinite(node.row).all():
+            self.offer([h if v > 0 else l for v, l, h in zip(node.row, node.lo, node.hi)])
+        else:
+            self.offer([(a + b) / 2 for a, b in zip(node.lo, node.hi)])
         heapq.heappush(self.heap, (-node.ub, next(self.counter), node))
+
+    def phase_rows(self, node: _Node) -> list[tuple]:
+        """Phased units whose cut is exactly affine in x on the node (every unit of the earlier
+        layers decided): (l, k, side, a, c) with h = a . x + c exact."""
+        decided = []
+        for L, lo, hi in zip(self.fm.layers, node.fb.cut_lo, node.fb.cut_hi):
+            pieces = _float_pieces(L, lo, hi)
+            decided.append(pieces)
+        out = []
+        D = self.net.input_dim
+        for (l, k), side in sorted(node.phases.items()):
+            if any(p is None for p in decided[:l]):
+                continue
+            prefix = tuple(decided[:l])
+            key = (prefix, l, k)
+            hit = self.row_cache.get(key)
+            if hit is None:
+                row = self.exact.row(prefix + ((0,) * self.fm.layers[l].K,), (l, k, 0, 1))  # g0 - g1 = -h
+                hit = ([-v for v in row[:D]], -row[D])
+                if len(self.row_cache) > 50000:
+                    self.row_cache.clear()
+                self.row_cache[key] = hit
+            out.append((l, k, side, hit[0], hit[1]))
+        return out
+
+    def tighten(self, node: _Node, cx: float) -> None:
+        """A float LP over the box and the phases' affine rows proposes Lagrangian multipliers;
+        the bound they give is computed rigorously (or they prove the branch empty)."""
+        rows = self.phase_rows(node)
+        if not rows:
+            return
+        D = self.net.input_dim
+        A = np.array([[float(v) for v in a] for _, _, _, a, _ in rows]).reshape(len(rows), D)
+        c0 = np.array([float(c) for *_, c in rows])
+        sig = np.array([1.0 if side else -1.0 for _, _, side, _, _ in rows])
+        # s h(x) >= 0  <=>  -s a . x <= s c
+        res = solve_lp(-node.row, -sig[:, None] * A, sig * c0, bounds=list(zip(node.flo, node.fhi)))
+        if res.status is LPStatus.INFEASIBLE and res.dual_ray is not None:
+            y = np.maximum(res.dual_ray, 0.0)
+            if _lagrangian_max(np.zeros(D), 0.0, y, sig, A, c0, rows, node) < 0:
+                node.kind = "empty"
+                node.mult = [(l, k, Fraction(v)) for (l, k, *_), v in zip(rows, y) if v > 0]
+            return
+        if res.status is not LPStatus.OPTIMAL:
+            return
+        y = np.maximum(-res.row_duals, 0.0)
+        ub = _lagrangian_max(node.row, cx, y, sig, A, c0, rows, node)
+        if ub < node.ub:
+            node.ub = ub
+            node.mult = [(l, k, Fraction(v)) for (l, k, *_), v in zip(rows, y) if v > 0]
 
     def tick(self) -> None:
         self.nodes += 1
@@ -126,8 +186,8 @@ class _Search:
         if self.progress and now - self.last_report > 0.5:
             self.last_report = now
             top = -self.heap[0][0] if self.heap else float("nan")
-            sys.stderr.write(f"\rexactmaso prove: {self.nodes} boxes, best {float(self.best[0]):.6g}, "
-                             f"bound {top:.6g}, {len(self.heap)} open ({now - self.start:.1f} s)   ")
+            sys.stderr.write(f"\rexactmaso prove: {self.nodes} nodes, best {self.best_float():.9g}, "
+                             f"bound {max(top, self.best_float()):.9g}, {len(self.heap)} open ({now - self.start:.1f} s)   ")
             sys.stderr.flush()
 
     def close_line(self) -> None:
@@ -135,118 +195,181 @@ class _Search:
             sys.stderr.write("\n")
             sys.stderr.flush()
 
-    def split(self, node: _Node) -> None:
+    def split_box(self, node: _Node) -> None:
         width = node.fhi - node.flo
-        score = np.abs(node.row) * width if node.row is not None and np.isfinite(node.row).all() else width
+        score = np.abs(node.row) * width if np.isfinite(node.row).all() else width
         if not np.isfinite(score).all() or score.max() <= 0:
             score = width
         j = int(np.argmax(score))
-        if node.hi[j] == node.lo[j]:  # a flat coordinate: split the widest other one
+        if node.hi[j] == node.lo[j]:
             j = int(np.argmax([h - l for l, h in zip(node.lo, node.hi)]))
         t = (node.lo[j] + node.hi[j]) / 2
         node.kind, node.split = "split", (j, t)
         left_hi, right_lo = list(node.hi), list(node.lo)
         left_hi[j], right_lo[j] = t, t
-        node.children = [_Node(node.lo, left_hi, node.depth + 1, node), _Node(right_lo, node.hi, node.depth + 1, node)]
+        node.children = [_Node(node.lo, left_hi, node.phases, node), _Node(right_lo, node.hi, node.phases, node)]
         for ch in node.children:
             self.evaluate(ch)
-        node.fb = None  # the children hold what they need
 
-    def try_regions(self, node: _Node) -> bool:
-        if self.fm.unstable(node.fb) > REGION_UNITS:
+    def branch_unit(self, node: _Node, undecided: list[np.ndarray]) -> bool:
+        for l, idx in enumerate(undecided):
+            if not len(idx):
+                continue
+            if self.fm.layers[l].R != 2:
+                return False  # a unit of three or more pieces: split the box instead
+            lo, hi = node.fb.cut_lo[l][idx], node.fb.cut_hi[l][idx]
+            k = int(idx[np.argmax(np.minimum(hi, -lo))])
+            node.kind, node.branch = "branch", (l, k)
+            node.children = [_Node(node.lo, node.hi, {**node.phases, (l, k): side}, node) for side in (0, 1)]
+            for ch in node.children:
+                self.evaluate(ch)
+            return True
+        return False
+
+    def solve_leaf(self, node: _Node) -> None:
+        """Every unit decided: the network is affine on the branch, an exact LP decides it."""
+        code = []
+        for L, lo, hi in zip(self.fm.layers, node.fb.cut_lo, node.fb.cut_hi):
+            if L.R == 1:
+                code.append((0,) * L.K)
+            elif L.R == 2:
+                code.append(tuple(int(v) for v in (lo >= 0)))
+            else:
+                pl, ph = lo.reshape(L.K, L.R), hi.reshape(L.K, L.R)
+                code.append(tuple(int(next(r for r in range(L.R)
+                                           if all(pl[k, r] >= ph[k, s] for s in range(L.R) if s != r)))
+                                  for k in range(L.K)))
+        code = tuple(code)
+        aff = self.net.affine_map(code=code)
+        D = self.net.input_dim
+        w = [sum((ci * aff.A[o, j] for o, ci in enumerate(self.c)), Fraction(0)) for j in range(D)]
+        w0 = sum((ci * aff.b[o] for o, ci in enumerate(self.c)), Fraction(0)) + self.d
+        units = sorted(node.phases)
+        A, b = [], []
+        for (l, k) in units:
+            row = self.exact.row(code, (l, k, 0, 1))  # g0 - g1 = -h
+            a, c0 = [-v for v in row[:D]], -row[D]    # h = a . x + c0
+            if node.phases[(l, k)]:
+                A.append([-v for v in a])
+                b.append(c0)  # h >= 0  <=>  -a . x <= c0
+            else:
+                A.append(a)
+                b.append(-c0)  # h <= 0  <=>  a . x <= -c0
+        out = maximize_over_box(w, node.lo, node.hi, A, b)
+        node.mult = [(l, k, y) for (l, k), y in zip(units, out.y) if y]
+        if out.status == "infeasible":
+            node.kind = "empty"
+            return
+        node.kind, node.value = "bound", out.value + w0
+        self.offer(out.x, out.value + w0)
+
+    def closed(self, ub: float) -> bool:
+        """Whether a rigorous upper bound settles a node: at most the best exact value (or
+        below the target)."""
+        if not np.isfinite(ub):
             return False
-        try:
-            v, x = checker.region_maximum(self.net, node.lo, node.hi, self.c, self.d, max_regions=REGION_CAP)
-        except LimitError:
-            return False
-        node.kind, node.value = "regions", v
-        self.offer(x, v)
-        return True
+        q = Fraction(ub)
+        return q <= self.best[0] or (self.target is not None and q < self.target)
 
     # -- the search ------------------------------------------------------------------------
     def run(self) -> Maximum:
-        if all(l == h for l, h in zip(self.root.lo, self.root.hi)):
-            self.offer(self.root.lo)
-            self.root.kind = "regions"
-            return self.finish()
         self.evaluate(self.root)
-        while True:
-            self.explore()
-            failed = self.certify()
-            if not failed:
-                return self.finish()
-            for node in failed:
-                node.kind = "open"
-                self.push(node)
-
-    def explore(self) -> None:
+        if self.root.kind == "empty":  # pragma: no cover - the root has no phases
+            raise AssertionError("the root box is empty")
         while self.heap:
             _, _, node = heapq.heappop(self.heap)
             if node.kind != "open":
                 continue
             self.tick()
-            if node.ub <= self.best_float():
-                node.kind = "crown"
+            if self.target is not None and self.best[0] >= self.target:
+                break  # a point reaches the target: decided
+            if self.closed(node.ub):
+                node.kind = "bound"
                 continue
-            if self.try_regions(node):
+            undecided = self.fm.undecided(node.fb)
+            count = sum(len(u) for u in undecided)
+            if count == 0:
+                self.solve_leaf(node)
                 continue
-            self.split(node)
-
-    def certify(self) -> list[_Node]:
-        """Exact proofs of every settled box; the boxes the checker could not settle."""
-        best = self.best[0]
-        failed: list[_Node] = []
-        stack = [(self.root, None)]
-        while stack:
-            node, parent_b = stack.pop()
-            if node.kind == "split":
-                b = checker.box_bounds(self.model, node.lo, node.hi, parent_b, crown=True) if node.crown else parent_b
-                stack.extend((ch, b) for ch in reversed(node.children))
+            if count <= BRANCH_UNITS and self.branch_unit(node, undecided):
                 continue
-            if node.kind != "crown":
-                continue
-            b = checker.box_bounds(self.model, node.lo, node.hi, parent_b, crown=node.crown)
-            if checker.upper_bound(self.model, b, self.c, self.d, node.lo, node.hi) <= best:
-                continue
-            if not node.crown:  # retry with backward bounds recomputed at this box
-                node.crown = True
-                b = checker.box_bounds(self.model, node.lo, node.hi, parent_b, crown=True)
-                if checker.upper_bound(self.model, b, self.c, self.d, node.lo, node.hi) <= best:
-                    continue
-            failed.append(node)
-            if node.fb is None:
-                node.fb = self.fm.bounds(node.flo, node.fhi, crown=True)
-            node.ub = np.inf  # the float bound was too optimistic: split it
-        return failed
-
-    def finish(self) -> Maximum:
+            self.split_box(node)
         self.close_line()
         return Maximum(self.best[0], self.best[1], self.root.tree(), self.nodes, time.perf_counter() - self.start)
 
     def stop(self, why: str) -> None:
-        """Raise LimitError with an interval proven to hold the maximum."""
+        """Raise LimitError with an interval proven to hold the maximum (rigorous bounds)."""
         self.close_line()
         lower = self.best[0]
-        upper = lower
-        stack = [(self.root, None)]
-        open_nodes = 0
-        while stack:
-            node, parent_b = stack.pop()
-            if node.kind == "split":
-                b = checker.box_bounds(self.model, node.lo, node.hi, parent_b, crown=True) if node.crown else parent_b
-                stack.extend((ch, b) for ch in node.children)
-                continue
-            if node.kind == "regions":
-                upper = max(upper, node.value)
-                continue
-            open_nodes += node.kind == "open"
-            b = checker.box_bounds(self.model, node.lo, node.hi, parent_b, crown=True)
-            upper = max(upper, checker.upper_bound(self.model, b, self.c, self.d, node.lo, node.hi))
-        raise LimitError(f"{why} after {self.nodes} boxes; the maximum lies in [{float(lower):.9g}, {float(upper):.9g}]"
-                         f" (proven exactly; {open_nodes} boxes were still open)", count=self.nodes, lower=lower, upper=upper)
+        top = max((-k for k, _, n in self.heap if n.kind == "open"), default=-np.inf)
+        upper = lower if top <= float(lower) else Fraction(float(top))
+        upper = max(upper, lower)
+        raise LimitError(f"{why} after {self.nodes} nodes; the maximum lies in [{float(lower):.9g}, {float(upper):.9g}]"
+                         " (both ends proven)", count=self.nodes, lower=lower, upper=upper)
+
+
+def _float_pieces(L, lo: np.ndarray, hi: np.ndarray) -> tuple | None:
+    """The piece each unit takes on the node, from rigorous float bounds, or None."""
+    if L.R == 1:
+        return (0,) * L.K
+    if L.R == 2:
+        if ((lo < 0) & (hi > 0)).any():
+            return None
+        return tuple(int(v) for v in (lo >= 0))
+    out = []
+    pl, ph = lo.reshape(L.K, L.R), hi.reshape(L.K, L.R)
+    for k in range(L.K):
+        r = next((r for r in range(L.R) if all(pl[k, r] >= ph[k, s] for s in range(L.R) if s != r)), None)
+        if r is None:
+            return None
+        out.append(r)
+    return tuple(out)
+
+
+def _lagrangian_max(row: np.ndarray, cx: float, y: np.ndarray, sig: np.ndarray, A: np.ndarray, c0: np.ndarray,
+                    rows: list, node: "_Node") -> float:
+    """A rigorous upper bound of max over the box of (row + sum y s a) . x + cx + sum y s c, where
+    the float rows A, c0 are within one ulp of the exact a, c."""
+    ys = y * sig
+    g = row + ys @ A
+    g0 = cx + ys @ c0
+    xmag = np.maximum(np.abs(node.flo), np.abs(node.fhi))
+    n = len(y) + 2
+    err = (_gamma(n) * (np.abs(row) + y @ np.abs(A)) + 2 * _U * (y @ np.abs(A))) @ xmag \
+        + _gamma(n) * (abs(cx) + y @ np.abs(c0)) + 2 * _U * (y @ np.abs(c0))
+    val = np.maximum(g, 0.0) @ node.fhi + np.minimum(g, 0.0) @ node.flo + g0
+    val += _gamma(len(g) + 2) * (np.abs(g) @ xmag + abs(g0))
+    return float(np.nextafter((val + err * (1 + 1e-9) + 1e-280) * (1 + 8 * _U), np.inf))
+
+
+_U = 2.0 ** -53
+
+
+def _gamma(n: int) -> float:
+    return n * _U / (1 - n * _U)
+
+
+def _box_rows(lo, hi):
+    D = len(lo)
+    A = np.empty((2 * D, D), dtype=object)
+    A[:] = Fraction(0)
+    for j in range(D):
+        A[j, j] = Fraction(1)
+        A[D + j, j] = Fraction(-1)
+    b = to_fraction_array(list(hi) + [-v for v in lo], name="box")
+    return A, b
 
 
 def maximize(net: Network, lo: Sequence[Fraction], hi: Sequence[Fraction], c: Sequence[Any], d: Any = 0, *,
-             time_limit: float | None = None, max_nodes: int | None = None, progress: bool = False) -> Maximum:
-    """The exact maximum of ``c . f(x) + d`` over the box ``lo <= x <= hi`` (see the module docstring)."""
-    return _Search(net, lo, hi, c, d, time_limit=time_limit, max_nodes=max_nodes, progress=progress).run()
+             time_limit: float | None = None, max_nodes: int | None = None, progress: bool = False,
+             target: Fraction | None = None) -> Maximum:
+    """The exact maximum of ``c . f(x) + d`` over the box ``lo <= x <= hi`` (see the module docstring).
+
+    With ``target``, only "is the maximum below ``target``?" is decided: nodes whose bound is
+    below it are closed too, and the search stops at the first point reaching it.  Then
+    ``value`` is the best exact value found: the maximum is below ``target`` (and the tree
+    proves ``< target``) when ``value < target``, else ``value >= target`` is attained at
+    ``point``.
+    """
+    s = _Search(net, lo, hi, c, d, time_limit=time_limit, max_nodes=max_nodes, progress=progress, target=target)
+    return s.run()
