@@ -41,7 +41,7 @@ from .numbers import to_fraction, to_fraction_array
 from .polytope import Box, Polytope
 from .regions import Partition, Region, count_regions, iter_regions, regions
 from .templates import matched_filter, templates
-from . import export, graph, io, plot  # noqa: E402  (submodules as attributes: em.plot.partition, ...)
+from . import compose, export, graph, io, plot, prove  # noqa: E402  (submodules as attributes: em.plot.partition, ...)
 
 __version__ = "0.1.0"
 

@@ -27,17 +27,25 @@ box (coordinate ``j`` at ``t``: the two closed halves cover the box) whose leave
   the whole box).
 
 :func:`check_certificate` checks a whole certificate (a JSON-able dict): the network's content
-hash, the question, every bound proof, and every witness point by the exact forward pass.
+hash, the claim (what was asked and answered), every bound the claim needs, found among the
+proofs and re-checked, and every witness point by the exact forward pass.  Claims about a
+whole partition (Lipschitz constants, convexity, monotonicity, nearest adversarial points)
+re-check the partition with :func:`exactmaso.verify.verify_partition` (which imports no
+enumeration code either) and then the claim region by region.  Besides exact numbers the
+checker uses only the exact core: the network's pieces and forward pass, exact polytope
+vertices, and the deterministic stacking of two networks (:mod:`exactmaso.compose`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from fractions import Fraction
 from typing import Any, Sequence
 
 import flint
+import numpy as np
 
 from ..errors import CertificateError
 from ..maso import Network
@@ -354,14 +362,16 @@ def _crown_cut_bounds(model: ExactModel, li: int, partial: Bounds, lo, hi, clo, 
 
 
 def upper_bound(model: ExactModel, bounds: Bounds, c: Sequence[Fraction], d: Fraction,
-                lo: Sequence[Fraction], hi: Sequence[Fraction], multipliers: Sequence[tuple] = ()) -> Fraction | None:
+                lo: Sequence[Fraction], hi: Sequence[Fraction], multipliers: Sequence[tuple] = (),
+                rows: Sequence[tuple] = (), row_multipliers: Sequence[tuple] = ()) -> Fraction | None:
     """A sound upper bound of ``c . f(x) + d`` over the part of the box the bounds describe
     (None when it is empty), from the relaxations of ``bounds``.
 
     ``multipliers`` are ``(l, k, y)`` with ``y >= 0`` for units with a phase: the Lagrangian
     term ``y s h(x)`` (``s = +1`` for ``h >= 0``, ``-1`` for ``h <= 0``) is ``>= 0`` where the
     phases hold, so adding it keeps the bound; it needs ``h`` exactly affine in ``x``, i.e. every
-    unit of the earlier layers decided by the bounds.
+    unit of the earlier layers decided by the bounds.  ``row_multipliers`` ``(i, y)`` with
+    ``y >= 0`` add ``y (b_i - a_i . x)``, which is ``>= 0`` on the proof's set ``a_i . x <= b_i``.
     """
     if bounds.empty:
         return None
@@ -373,6 +383,10 @@ def upper_bound(model: ExactModel, bounds: Bounds, c: Sequence[Fraction], d: Fra
         s = y if side else -y
         g = [a + s * v for a, v in zip(g, h[:-1])]
         g0 += s * h[-1]
+    for i, y in row_multipliers:
+        a, b = rows[i]
+        g = [gj - y * aj for gj, aj in zip(g, a)]
+        g0 += y * b
     return g0 + sum((a * (hi[j] if a > 0 else lo[j]) for j, a in enumerate(g) if a), Fraction(0))
 
 
@@ -453,28 +467,56 @@ def _vector(values: Any, n: int, where: str) -> list[Fraction]:
     return [parse_q(v, f"{where}[{i}]") for i, v in enumerate(values)]
 
 
-def _multipliers(node: dict, phases: dict, where: str) -> list[tuple]:
-    out = []
+def _multipliers(node: dict, phases: dict, nrows: int, where: str) -> tuple[list[tuple], list[tuple]]:
+    """A leaf's multipliers: ``(l, k, y, side)`` for units with a phase, ``(i, y)`` for the
+    proof's rows (``["row", i, "y"]``)."""
+    units, rows = [], []
     for item in node.get("multipliers", []):
         try:
             l, k, y = item
+            if l == "row":
+                i = int(k)
+                if not 0 <= i < nrows:
+                    raise CertificateError(f"{where}: a multiplier names row {i}; the proof has {nrows} rows")
+                yq = parse_q(y, f"{where}.multipliers")
+                if yq < 0:
+                    raise CertificateError(f"{where}: the multiplier of row {i} is negative")
+                rows.append((i, yq))
+                continue
             l, k = int(l), int(k)
         except (TypeError, ValueError):
-            raise CertificateError(f"{where}: a multiplier is {item!r:.60}; expected [layer, unit, 'p/q']") from None
+            raise CertificateError(f"{where}: a multiplier is {item!r:.60}; expected [layer, unit, 'p/q'] "
+                                   "or ['row', i, 'p/q']") from None
         if (l, k) not in phases:
             raise CertificateError(f"{where}: the multiplier of unit ({l}, {k}) has no phase on this branch")
-        out.append((l, k, parse_q(y, f"{where}.multipliers"), phases[(l, k)]))
+        units.append((l, k, parse_q(y, f"{where}.multipliers"), phases[(l, k)]))
+    return units, rows
+
+
+def _rows(values: Any, D: int, where: str) -> list[tuple[list[Fraction], Fraction]]:
+    """A proof's rows ``[[a_0, ..., a_{D-1}, b], ...]``: half-spaces ``a . x <= b`` that hold on
+    the set the proof is about."""
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise CertificateError(f"{where} is not a list of rows")
+    out = []
+    for i, row in enumerate(values):
+        v = _vector(row, D + 1, f"{where}[{i}]")
+        out.append((v[:D], v[D]))
     return out
 
 
 def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, where: str = "proof") -> None:
-    """Check one bound proof: ``c . f(x) + d <= bound`` (``<`` if strict) on its box; raise
-    CertificateError naming the failed node.
+    """Check one bound proof: ``c . f(x) + d <= bound`` (``<`` if strict) on its box (and on
+    its optional ``"rows"`` ``[[a..., b], ...]``, half-spaces ``a . x <= b``: the proof is then
+    about the part of the box they cut out); raise CertificateError naming the failed node.
 
     The tree's nodes: ``{"split": [j, "t"], "children": [lower half, upper half]}`` (coordinate
     ``j`` at ``t``), ``{"branch": [l, k], "children": [h <= 0, h >= 0]}`` (the cut ``h`` of unit
     ``k`` of two-piece layer ``l``), and leaves ``{"leaf": "bound"}`` (the relaxation's bound,
-    with optional ``"multipliers": [[l, k, "y"], ...]`` for units with a phase) or
+    with optional ``"multipliers": [[l, k, "y"], ...]`` for units with a phase and
+    ``["row", i, "y"]`` for rows) or
     ``{"leaf": "empty"}`` (the phases cannot hold together: crossing bounds, or multipliers
     whose Lagrangian is negative on the whole box).  Every node computes its bounds from its
     box, its phases and its parent's bounds; backward bounds where ``"crown": true`` (or
@@ -490,6 +532,7 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
         bound = parse_q(proof["bound"], f"{where}.bound")
         strict = bool(proof.get("strict", False))
         tree = proof["tree"]
+        rows = _rows(proof.get("rows"), D, f"{where}.rows")
     except (KeyError, TypeError) as exc:
         raise CertificateError(f"{where} lacks a field ({exc}); expected c, d, box, bound and tree") from None
     if any(a > b for a, b in zip(lo, hi)):
@@ -534,18 +577,18 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
                 stack.append((kids[0], nlo, nhi, bounds, {**phases, (l, k): 0}, path + ".0"))
             continue
         leaf = node.get("leaf")
-        mult = _multipliers(node, phases, at)
+        mult, rmult = _multipliers(node, phases, len(rows), at)
         if leaf == "empty":
             if bounds.empty:
                 continue
             zero = [Fraction(0)] * out
-            got = upper_bound(model, bounds, zero, Fraction(0), nlo, nhi, mult)
+            got = upper_bound(model, bounds, zero, Fraction(0), nlo, nhi, mult, rows, rmult)
             if got is None or got < 0:
                 continue
             raise CertificateError(f"{at}: the leaf is said to be empty, but its Lagrangian reaches {got} >= 0")
         if leaf != "bound":
             raise CertificateError(f"{at}: unknown leaf kind {leaf!r}; expected 'bound' or 'empty'")
-        got = upper_bound(model, bounds, c, d, nlo, nhi, mult)
+        got = upper_bound(model, bounds, c, d, nlo, nhi, mult, rows, rmult)
         if got is None:
             continue
         if got > bound or (strict and got == bound):
@@ -553,30 +596,876 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
                                    f"{'<' if strict else '<='} {bound}")
 
 
-def check_certificate(cert: dict, net: Network) -> None:
-    """Check a whole certificate (see :mod:`exactmaso.prove.certificates`); raise CertificateError
-    naming the field that failed."""
+# -- the sets claims are about ------------------------------------------------------------
+class ClaimSet:
+    """A set of inputs a claim is about, exactly: a box ``lo <= x <= hi``, optionally cut by
+    rows ``a . x <= b`` (then it is a polytope, and its ``vertices`` are computed exactly).
+
+    Claims name their sets by what the user asked (a domain, or a ball around ``x0``); the
+    checker rebuilds the set from that, never from a proof."""
+
+    def __init__(self, lo: Sequence[Fraction], hi: Sequence[Fraction], rows: Sequence[tuple] = ()) -> None:
+        self.lo, self.hi = list(lo), list(hi)
+        self.rows = [(list(a), Fraction(b)) for a, b in rows]
+        self._vertices = None
+
+    @property
+    def D(self) -> int:
+        return len(self.lo)
+
+    def contains(self, x: Sequence[Fraction]) -> bool:
+        return all(l <= v <= h for l, v, h in zip(self.lo, x, self.hi)) and all(
+            sum((a * v for a, v in zip(row, x)), Fraction(0)) <= b for row, b in self.rows)
+
+    def vertices(self) -> list[tuple[Fraction, ...]]:
+        if self._vertices is None:
+            from ..polytope import Polytope
+
+            D = self.D
+            A = [[Fraction(int(i == j)) for j in range(D)] for i in range(D)]
+            A += [[Fraction(-int(i == j)) for j in range(D)] for i in range(D)]
+            b = list(self.hi) + [-v for v in self.lo]
+            A += [a for a, _ in self.rows]
+            b += [v for _, v in self.rows]
+            self._vertices = [tuple(v) for v in Polytope(np.array(A, dtype=object), np.array(b, dtype=object)).vertices()]
+        return self._vertices
+
+    def max_linear(self, a: Sequence[Fraction]) -> Fraction:
+        """The exact maximum of ``a . x`` over the set."""
+        if not self.rows:
+            return sum((v * (h if v > 0 else l) for v, l, h in zip(a, self.lo, self.hi)), Fraction(0))
+        return max(sum((v * x for v, x in zip(a, p)), Fraction(0)) for p in self.vertices())
+
+    def bounding_box(self) -> tuple[list[Fraction], list[Fraction]]:
+        if not self.rows:
+            return list(self.lo), list(self.hi)
+        V = self.vertices()
+        return [min(p[j] for p in V) for j in range(self.D)], [max(p[j] for p in V) for j in range(self.D)]
+
+    def to_json(self) -> dict:
+        out: dict = {"lo": [format_q(v) for v in self.lo], "hi": [format_q(v) for v in self.hi]}
+        if self.rows:
+            out["rows"] = [[format_q(v) for v in a] + [format_q(b)] for a, b in self.rows]
+        return out
+
+
+MAX_ONE_NORM_DIM = 12  # the 1-norm ball is cut out by 2^D rows
+
+
+def domain_set(data: Any, D: int, where: str = "domain") -> ClaimSet:
+    """A claim's domain from its JSON form ``{"lo", "hi", "rows"?}``."""
+    if not isinstance(data, dict):
+        raise CertificateError(f"{where} is not a set {{lo, hi, rows}}")
+    try:
+        lo = _vector(data["lo"], D, f"{where}.lo")
+        hi = _vector(data["hi"], D, f"{where}.hi")
+    except KeyError as exc:
+        raise CertificateError(f"{where} lacks the field {exc}") from None
+    return ClaimSet(lo, hi, _rows(data.get("rows"), D, f"{where}.rows"))
+
+
+def ball_set(x0: Sequence[Fraction], eps: Fraction, norm: Any, domain: ClaimSet | None) -> ClaimSet:
+    """The closed ball ``||x - x0|| <= eps`` (norm ``"inf"`` or ``1``), cut by the domain."""
+    D = len(x0)
+    lo = [v - eps for v in x0]
+    hi = [v + eps for v in x0]
+    rows: list[tuple] = []
+    if norm == 1:
+        if D > MAX_ONE_NORM_DIM:
+            raise CertificateError(f"a 1-norm ball in {D} dimensions has 2^{D} rows; at most {MAX_ONE_NORM_DIM} are supported")
+        for signs in itertools.product((1, -1), repeat=D):
+            a = [Fraction(s) for s in signs]
+            rows.append((a, eps + sum((s * v for s, v in zip(a, x0)), Fraction(0))))
+    elif norm != "inf":
+        raise CertificateError(f"the ball's norm is {norm!r}; box and row proofs cover norms 'inf' and 1")
+    if domain is not None:
+        lo = [max(a, b) for a, b in zip(lo, domain.lo)]
+        hi = [min(a, b) for a, b in zip(hi, domain.hi)]
+        rows += domain.rows
+    return ClaimSet(lo, hi, rows)
+
+
+def _covers(model: ExactModel, proof: dict, target: ClaimSet, where: str) -> None:
+    """The proof's set (its box cut by its rows) holds the claim's set."""
+    D = target.D
+    lo = _vector(proof["box"]["lo"], D, f"{where}.box.lo")
+    hi = _vector(proof["box"]["hi"], D, f"{where}.box.hi")
+    tlo, thi = target.bounding_box()
+    if any(a < b for a, b in zip(tlo, lo)) or any(a > b for a, b in zip(thi, hi)):
+        raise CertificateError(f"{where}.box does not hold the set the claim is about")
+    for i, (a, b) in enumerate(_rows(proof.get("rows"), D, f"{where}.rows")):
+        if target.max_linear(a) > b:
+            raise CertificateError(f"{where}.rows[{i}] cuts off part of the set the claim is about")
+
+
+def _value(net: Network, c: Sequence[Fraction], d: Fraction, x: Sequence[Fraction]) -> Fraction:
+    y = net(list(x))
+    return sum((a * b for a, b in zip(c, y)), Fraction(0)) + d
+
+
+def _point(values: Any, D: int, where: str) -> list[Fraction]:
+    return _vector(values, D, where)
+
+
+def _find_proof(proofs: list, c: Sequence[Fraction], d: Fraction, where: str) -> tuple[int, dict]:
+    for i, p in enumerate(proofs):
+        try:
+            pc = [parse_q(v) for v in p["c"]]
+            pd = parse_q(p["d"])
+        except (KeyError, TypeError):
+            raise CertificateError(f"proofs[{i}] lacks its functional (fields c and d)") from None
+        if pc == list(c) and pd == d:
+            return i, p
+    raise CertificateError(f"{where}: no proof bounds the functional it needs (c = {[str(v) for v in c]}, d = {d})")
+
+
+def _bound_of(proof: dict, where: str) -> tuple[Fraction, bool]:
+    try:
+        return parse_q(proof["bound"], f"{where}.bound"), bool(proof.get("strict", False))
+    except KeyError:
+        raise CertificateError(f"{where} lacks the field 'bound'") from None
+
+
+# -- claims -------------------------------------------------------------------------------
+def _claim_output_bounds(cert: dict, net: Network, model: ExactModel) -> None:
+    claim = cert["claim"]
+    D, O = net.input_dim, net.output_dim
+    dom = domain_set(claim.get("domain"), D, "claim.domain")
+    c = _vector(claim.get("c"), O, "claim.c")
+    d = parse_q(claim.get("d", "0"), "claim.d")
+    proofs = cert.get("proofs", [])
+    for side, sign in (("max", 1), ("min", -1)):
+        if claim.get(side) is None:
+            continue
+        value = parse_q(claim[side], f"claim.{side}")
+        x = _point(claim.get(f"arg{side}"), D, f"claim.arg{side}")
+        if not dom.contains(x):
+            raise CertificateError(f"claim.arg{side} lies outside the domain")
+        got = _value(net, c, d, x)
+        if got != value:
+            raise CertificateError(f"claim.{side} is {value}; the network gives {got} at claim.arg{side}")
+        sc, sd = [sign * v for v in c], sign * d
+        i, proof = _find_proof(proofs, sc, sd, f"claim.{side}")
+        bound, _ = _bound_of(proof, f"proofs[{i}]")
+        if bound != sign * value:
+            raise CertificateError(f"proofs[{i}].bound is {bound}; the claim's {side} needs {sign * value}")
+        _covers(model, proof, dom, f"proofs[{i}]")
+        check_bound(net, proof, model=model, where=f"proofs[{i}]")
+
+
+def _claim_robust(cert: dict, net: Network, model: ExactModel) -> None:
+    claim = cert["claim"]
+    D, O = net.input_dim, net.output_dim
+    x0 = _point(claim.get("x0"), D, "claim.x0")
+    eps = parse_q(claim.get("eps"), "claim.eps")
+    if eps < 0:
+        raise CertificateError("claim.eps is negative")
+    norm = claim.get("norm")
+    norm = 1 if norm in (1, "1") else 2 if norm in (2, "2") else "inf" if norm in ("inf", "Linf") else norm
+    label = claim.get("label")
+    if not (isinstance(label, int) and 0 <= label < O):
+        raise CertificateError(f"claim.label {label!r} is not an output index")
+    dom = domain_set(claim["domain"], D, "claim.domain") if claim.get("domain") is not None else None
+    if dom is not None and not dom.contains(x0):
+        raise CertificateError("claim.x0 lies outside the domain")
+    holds = claim.get("holds")
+    if holds is False:
+        x = _point(claim.get("counterexample"), D, "claim.counterexample")
+        dist = norm_of(x, x0, norm)
+        if dist > (eps * eps if norm == 2 else eps):
+            raise CertificateError(f"claim.counterexample lies at distance {dist} > eps from x0")
+        if dom is not None and not dom.contains(x):
+            raise CertificateError("claim.counterexample lies outside the domain")
+        y = net(x)
+        if all(y[j] < y[label] for j in range(O) if j != label):
+            raise CertificateError(f"claim.counterexample keeps class {label} strictly on top; it is not a counterexample")
+        return
+    if holds is not True:
+        raise CertificateError("claim.holds is neither true nor false")
+    if norm == 2:
+        _claim_robust2(cert, net, claim)
+        return
+    S = ball_set(x0, eps, norm, dom)
+    proofs = cert.get("proofs", [])
+    for j in range(O):
+        if j == label:
+            continue
+        c = [Fraction(int(o == j) - int(o == label)) for o in range(O)]
+        i, proof = _find_proof(proofs, c, Fraction(0), f"claim (class {j} against {label})")
+        bound, strict = _bound_of(proof, f"proofs[{i}]")
+        if not (bound < 0 or (bound == 0 and strict)):
+            raise CertificateError(f"proofs[{i}] bounds y{j} - y{label} by {'<' if strict else '<='} {bound}, "
+                                   "which does not keep the class strictly on top")
+        _covers(model, proof, S, f"proofs[{i}]")
+        check_bound(net, proof, model=model, where=f"proofs[{i}]")
+
+
+def _claim_equivalent(cert: dict, nets: Sequence[Network], model_net: Network, model: ExactModel) -> None:
+    claim = cert["claim"]
+    f, g = nets
+    D, O = f.input_dim, f.output_dim
+    dom = domain_set(claim.get("domain"), D, "claim.domain")
+    M = parse_q(claim.get("max_difference"), "claim.max_difference")
+    eps = parse_q(claim.get("eps", "0"), "claim.eps")
+    x = _point(claim.get("witness"), D, "claim.witness")
+    if not dom.contains(x):
+        raise CertificateError("claim.witness lies outside the domain")
+    got = max(abs(a - b) for a, b in zip(f(x), g(x)))
+    if got != M:
+        raise CertificateError(f"claim.max_difference is {M}; the networks differ by {got} at claim.witness")
+    if claim.get("holds") is not (M <= eps):
+        raise CertificateError(f"claim.holds is {claim.get('holds')!r}, but max |f - g| = {M} and eps = {eps}")
+    proofs = cert.get("proofs", [])
+    for o in range(O):
+        for sign in (1, -1):
+            c = [Fraction(0)] * (2 * O)
+            c[o], c[O + o] = Fraction(sign), Fraction(-sign)
+            i, proof = _find_proof(proofs, c, Fraction(0), f"claim (output {o}, sign {sign})")
+            bound, _ = _bound_of(proof, f"proofs[{i}]")
+            if bound > M:
+                raise CertificateError(f"proofs[{i}].bound is {bound}, above claim.max_difference {M}")
+            _covers(model, proof, dom, f"proofs[{i}]")
+            check_bound(model_net, proof, model=model, where=f"proofs[{i}]")
+
+
+def check_certificate(cert: dict, net: Network | Sequence[Network]) -> None:
+    """Check a whole certificate; raise CertificateError naming the field that failed.
+
+    A certificate is ``{"format": "exactmaso-certificate", "version": 1, "network": hash (or a
+    list of two for claims about two networks), "claim": {"kind", ...}, "proofs": [...]}``
+    (see docs/certificates.md).  The claim says what is asserted, in terms of what was asked;
+    the checker rebuilds every set from the claim, re-evaluates every witness with the exact
+    forward pass, finds for every bound the claim needs the proof of exactly that bound, and
+    re-checks it node by node.  Nothing the prover computed is trusted.
+    """
     if not isinstance(cert, dict) or cert.get("format") != "exactmaso-certificate":
         raise CertificateError("not an exactmaso certificate (the field 'format' is not 'exactmaso-certificate')")
-    if cert.get("network") != network_hash(net):
-        raise CertificateError("the field 'network' does not match this network's content hash")
-    model = ExactModel(net)
-    for i, proof in enumerate(cert.get("proofs", [])):
-        check_bound(net, proof, model=model, where=f"proofs[{i}]")
-    for i, w in enumerate(cert.get("witnesses", [])):
-        where = f"witnesses[{i}]"
+    if cert.get("version") != 1:
+        raise CertificateError(f"the field 'version' is {cert.get('version')!r}; this checker reads version 1")
+    nets = list(net) if isinstance(net, (list, tuple)) else [net]
+    hashes = cert.get("network")
+    hashes = hashes if isinstance(hashes, list) else [hashes]
+    if len(hashes) != len(nets):
+        raise CertificateError(f"the certificate is about {len(hashes)} network(s); {len(nets)} given")
+    for i, (h, n) in enumerate(zip(hashes, nets)):
+        if not isinstance(n, Network):
+            raise TypeError(f"network {i} is a {type(n).__name__}, not an exactmaso Network")
+        if h != network_hash(n):
+            raise CertificateError("the field 'network' does not match this network's content hash"
+                                   + (f" (network {i})" if len(nets) > 1 else ""))
+    claim = cert.get("claim")
+    if not isinstance(claim, dict) or "kind" not in claim:
+        raise CertificateError("the certificate lacks its claim (the field 'claim' with a 'kind')")
+    kind = claim["kind"]
+    try:
+        if kind == "equivalent":
+            if len(nets) != 2:
+                raise CertificateError("an equivalence certificate is about two networks")
+            from ..compose import stack
+
+            joint = stack(nets[0], nets[1])
+            _claim_equivalent(cert, nets, joint, ExactModel(joint))
+            return
+        if len(nets) != 1:
+            raise CertificateError(f"a {kind!r} certificate is about one network")
+        model = ExactModel(nets[0])
+        if kind == "output_bounds":
+            _claim_output_bounds(cert, nets[0], model)
+        elif kind == "robust":
+            _claim_robust(cert, nets[0], model)
+        elif kind in _PARTITION_CLAIMS:
+            _PARTITION_CLAIMS[kind](cert, nets[0])
+        else:
+            raise CertificateError(f"claim.kind {kind!r} is not a kind this checker knows")
+    except (KeyError, TypeError) as exc:
+        raise CertificateError(f"the certificate lacks a field or has one of the wrong type ({exc})") from None
+
+
+_PARTITION_CLAIMS: dict = {}
+
+
+# -- partitions in certificates -----------------------------------------------------------
+def set_polytope(S: ClaimSet):
+    """The domain a partition of ``S`` is enumerated on (and rebuilt on by the checker): the
+    Box when ``S`` has no rows, else the polytope of its rows (the box rows first)."""
+    from ..polytope import Box, Polytope
+
+    if not S.rows:
+        return Box(S.lo, S.hi)
+    D = S.D
+    A = [[Fraction(int(i == j)) for j in range(D)] for i in range(D)]
+    A += [[Fraction(-int(i == j)) for j in range(D)] for i in range(D)]
+    b = list(S.hi) + [-v for v in S.lo]
+    A += [list(a) for a, _ in S.rows]
+    b += [v for _, v in S.rows]
+    return Polytope(np.array(A, dtype=object), np.array(b, dtype=object))
+
+
+def partition_json(part: Any) -> dict:
+    """A partition as certificate data: per region its code, interior point, facet labels and
+    exact vertices (everything else is recomputed by the checker)."""
+    out = []
+    for r in part:
+        out.append({"code": [list(map(int, layer)) for layer in r.code], "point": [format_q(v) for v in r.point],
+                    "facets": [[lab[0], int(lab[1])] if lab[0] == "d" else [int(v) for v in lab]
+                               for lab in r.facet_labels],
+                    "vertices": [[format_q(v) for v in p] for p in r.vertices()]})
+    return {"regions": out}
+
+
+class _ClaimedRegion:
+    def __init__(self, index: int, code: tuple, point: list, labels: list, rows: list, vertices: list) -> None:
+        from ..polytope import Polytope
+
+        self.index, self.code, self.point, self.facet_labels = index, code, np.array(point, dtype=object), labels
+        self._rows = rows
+        self._vertices = np.array(vertices, dtype=object)
+        D = len(point)
+        A = np.array([[-v for v in r[:D]] for r in rows], dtype=object).reshape(len(rows), D)
+        b = np.array([r[D] for r in rows], dtype=object)
+        self.polytope = Polytope(A, b, check=False)
+        self._cache: dict = {}
+
+    def facet_rows(self) -> list:
+        return self._rows
+
+    def vertices(self) -> np.ndarray:
+        return self._vertices
+
+    @property
+    def affine(self):
+        return self._cache["affine"]  # set by verify_partition from the composition along the code
+
+
+class _ClaimedPartition:
+    def __init__(self, net: Network, domain: Any) -> None:
+        self.net, self.domain, self.regions = net, domain, []
+
+    def __len__(self) -> int:
+        return len(self.regions)
+
+    def __iter__(self):
+        return iter(self.regions)
+
+    def __getitem__(self, i: int):
+        return self.regions[i]
+
+
+def claimed_partition(data: Any, net: Network, S: ClaimSet) -> _ClaimedPartition:
+    """Rebuild the partition a certificate lists and verify it exactly (the regions' polytopes
+    from their codes and facet labels, vertices complete, points inside, codes the network's,
+    volumes summing to the domain's): then every region's affine map is proven too."""
+    from ..verify import _Checker
+
+    if not isinstance(data, dict) or not isinstance(data.get("regions"), list):
+        raise CertificateError("the certificate lacks its partition (the field 'partition' with 'regions')")
+    D = net.input_dim
+    part = _ClaimedPartition(net, set_polytope(S))
+    ck = _Checker(part)
+    for i, reg in enumerate(data["regions"]):
+        where = f"partition.regions[{i}]"
         try:
-            x = _vector(w["x"], net.input_dim, f"{where}.x")
-            c = _vector(w["c"], net.output_dim, f"{where}.c")
-            d = parse_q(w["d"], f"{where}.d")
-            value = parse_q(w["value"], f"{where}.value")
-            lo = _vector(w["box"]["lo"], net.input_dim, f"{where}.box.lo")
-            hi = _vector(w["box"]["hi"], net.input_dim, f"{where}.box.hi")
-        except (KeyError, TypeError) as exc:
-            raise CertificateError(f"{where} lacks a field ({exc})") from None
-        if any(not (a <= v <= b) for a, v, b in zip(lo, x, hi)):
-            raise CertificateError(f"{where}.x lies outside its box")
+            code = tuple(tuple(int(v) for v in layer) for layer in reg["code"])
+            point = _vector(reg["point"], D, f"{where}.point")
+            labels = [("d", int(lab[1])) if lab[0] == "d" else tuple(int(v) for v in lab) for lab in reg["facets"]]
+            vertices = [_vector(p, D, f"{where}.vertices") for p in reg["vertices"]]
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise CertificateError(f"{where} is not a region {{code, point, facets, vertices}}") from None
+        try:
+            code = net.check_code(code)
+        except Exception:
+            raise CertificateError(f"{where}.code is not a code of this network") from None
+        rows = [ck.expected_row(i, code, lab) for lab in labels]
+        part.regions.append(_ClaimedRegion(i, code, point, labels, rows, vertices))
+    ck.run(graph=False)
+    return part
+
+
+# -- exact linear algebra for claims --------------------------------------------------------
+def region_matrix(A: Any, c: Sequence[Fraction] | None) -> list[list[Fraction]]:
+    """The region's matrix (out x D), or the row ``c A`` for a functional."""
+    A = [[Fraction(v) for v in row] for row in np.asarray(A)]
+    if c is None:
+        return A
+    D = len(A[0]) if A else 0
+    return [[sum((ci * A[o][j] for o, ci in enumerate(c)), Fraction(0)) for j in range(D)]]
+
+
+def induced_norm(M: list[list[Fraction]], norm: Any) -> Fraction:
+    if norm == "inf":
+        return max((sum((abs(v) for v in row), Fraction(0)) for row in M), default=Fraction(0))
+    return max((sum((abs(row[j]) for row in M), Fraction(0)) for j in range(len(M[0]))), default=Fraction(0))
+
+
+class Algebraic:
+    """A real algebraic number: the only root of the squarefree polynomial ``coeffs`` (highest
+    degree first) in ``[lo, hi]``; ``rational`` when it is one."""
+
+    def __init__(self, coeffs: Sequence[Fraction], lo: Fraction, hi: Fraction) -> None:
+        self.coeffs, self.lo, self.hi = [Fraction(v) for v in coeffs], Fraction(lo), Fraction(hi)
+        self.rational = self.lo if self.lo == self.hi else None
+        if len(self.coeffs) == 2:
+            self.rational = -self.coeffs[1] / self.coeffs[0]
+            self.lo = self.hi = self.rational
+
+    def mid(self) -> Fraction:
+        return (self.lo + self.hi) / 2
+
+    def to_json(self) -> dict:
+        return {"poly": [format_q(v) for v in self.coeffs], "interval": [format_q(self.lo), format_q(self.hi)]}
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> "Algebraic":
+        try:
+            coeffs = [parse_q(v, f"{where}.poly") for v in data["poly"]]
+            lo, hi = (parse_q(v, f"{where}.interval") for v in data["interval"])
+        except (KeyError, TypeError, ValueError):
+            raise CertificateError(f"{where} is not an algebraic number {{poly, interval}}") from None
+        if len(coeffs) < 2 or coeffs[0] == 0 or lo > hi:
+            raise CertificateError(f"{where} is not a polynomial with an isolating interval")
+        lam = cls(coeffs, lo, hi)
+        p = _sympy_poly(lam.coeffs)
+        if p.sqf_part().degree() != p.degree() or _count(p, lam.lo, lam.hi) != 1:
+            raise CertificateError(f"{where}: the polynomial is not squarefree with exactly one root in the interval")
+        return lam
+
+
+def _sympy_poly(coeffs: Sequence[Fraction]):
+    import sympy
+
+    t = sympy.Symbol("t")
+    return sympy.Poly([sympy.Rational(v.numerator, v.denominator) for v in coeffs], t, domain="QQ")
+
+
+def _count(p, lo: Fraction | None, hi: Fraction | None) -> int:
+    import sympy
+
+    q = (lambda v: None if v is None else sympy.Rational(v.numerator, v.denominator))
+    return int(p.count_roots(q(lo), q(hi)))
+
+
+def _gram(M: list[list[Fraction]]) -> list[list[Fraction]]:
+    """M M^T or M^T M, the smaller: its largest eigenvalue is the squared spectral norm."""
+    rows, cols = len(M), len(M[0])
+    if rows <= cols:
+        return [[sum((a * b for a, b in zip(M[i], M[j])), Fraction(0)) for j in range(rows)] for i in range(rows)]
+    return [[sum((M[k][i] * M[k][j] for k in range(rows)), Fraction(0)) for j in range(cols)] for i in range(cols)]
+
+
+def _charpoly(G: list[list[Fraction]]):
+    coeffs = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in row] for row in G]).charpoly().coeffs()
+    return _sympy_poly([Fraction(int(c.p), int(c.q)) for c in reversed(coeffs)]).sqf_part()
+
+
+def largest_eigenvalue(M: list[list[Fraction]]) -> Algebraic:
+    """The largest eigenvalue of the Gram matrix of M, exactly (an isolating interval)."""
+    G = _gram(M)
+    if len(G) == 1:
+        v = G[0][0]
+        return Algebraic([Fraction(1), -v], v, v)
+    p = _charpoly(G)
+    (lo, hi), _ = p.intervals()[-1]
+    coeffs = [Fraction(int(c.p), int(c.q)) for c in p.all_coeffs()]
+    return Algebraic(coeffs, Fraction(int(lo.p), int(lo.q)), Fraction(int(hi.p), int(hi.q)))
+
+
+def eigen_at_most(M: list[list[Fraction]], lam: Algebraic, limit: int = 400) -> bool:
+    """Whether the largest eigenvalue of M's Gram matrix is at most ``lam``, exactly: every
+    root of its characteristic polynomial is separated from lam by bisection of lam's interval,
+    or is lam itself (a common root of the two polynomials in the interval)."""
+    G = _gram(M)
+    trace = sum((G[i][i] for i in range(len(G))), Fraction(0))
+    if trace <= lam.lo:  # the eigenvalues are >= 0 and sum to the trace
+        return True
+    if len(G) == 1:
+        v = G[0][0]
+        if lam.rational is not None:
+            return v <= lam.rational
+        p = _sympy_poly(lam.coeffs)
+        return _algebraic_at_least(p, lam, v, limit)
+    q = _charpoly(G)
+    p = _sympy_poly(lam.coeffs)
+    lo, hi = lam.lo, lam.hi
+    for _ in range(limit):
+        if _count(q, lo, None) == 0 or (lo == hi and _count(q, lo, None) == (1 if q.eval(_r(lo)) == 0 else 0)):
+            return True
+        above_hi = _count(q, hi, None) - (1 if q.eval(_r(hi)) == 0 else 0)
+        if above_hi > 0:
+            return False
+        g = p.gcd(q)
+        if g.degree() > 0 and _count(g, lo, hi) > 0 and _count(q, lo, hi) == 1:
+            return True
+        if lo == hi:
+            return _count(q, lo, None) <= 1 and q.eval(_r(lo)) == 0
+        mid = (lo + hi) / 2
+        pm = p.eval(_r(mid))
+        if pm == 0:
+            lo = hi = mid
+        elif (pm > 0) == (p.eval(_r(hi)) > 0):
+            hi = mid
+        else:
+            lo = mid
+    raise CertificateError("two eigenvalues could not be separated within the bisection limit")
+
+
+def _r(v: Fraction):
+    import sympy
+
+    return sympy.Rational(v.numerator, v.denominator)
+
+
+def _algebraic_at_least(p, lam: Algebraic, v: Fraction, limit: int) -> bool:
+    """lam >= v for a rational v."""
+    lo, hi = lam.lo, lam.hi
+    for _ in range(limit):
+        if lo >= v:
+            return True
+        if hi < v:
+            return False
+        if p.eval(_r(v)) == 0:
+            return True  # v is the only root in the interval: lam == v
+        mid = (lo + hi) / 2
+        pm = p.eval(_r(mid))
+        if pm == 0:
+            return mid >= v
+        if (pm > 0) == (p.eval(_r(hi)) > 0):
+            hi = mid
+        else:
+            lo = mid
+    raise CertificateError("an eigenvalue could not be compared within the bisection limit")
+
+
+def piece(affine: Any, c: Sequence[Fraction]) -> tuple[list[Fraction], Fraction]:
+    """The scalar piece ``c . (A x + b)`` as (gradient, constant)."""
+    A, b = np.asarray(affine.A), np.asarray(affine.b)
+    D = A.shape[1]
+    g = [sum((ci * Fraction(A[o, j]) for o, ci in enumerate(c)), Fraction(0)) for j in range(D)]
+    return g, sum((ci * Fraction(b[o]) for o, ci in enumerate(c)), Fraction(0))
+
+
+def convexity_violation(pieces: list, vertices: list) -> tuple | None:
+    """(r, s, v): a vertex v of region r where region s's piece is above region r's, or None
+    (then the function is the max of its pieces: convex)."""
+    if not pieces:
+        return None
+    G = flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in list(g) + [g0]] for g, g0 in pieces])
+    for r, V in enumerate(vertices):
+        H = flint.fmpq_mat([[flint.fmpq(Fraction(x).numerator, Fraction(x).denominator) for x in list(p) + [1]]
+                            for p in V]).transpose()
+        E = G * H  # (pieces, vertices)
+        n, m = E.nrows(), E.ncols()
+        for q in range(m):
+            own = E[r, q]
+            for s in range(n):
+                if E[s, q] > own:
+                    return r, s, tuple(Fraction(x) for x in V[q])
+    return None
+
+
+# -- distances to adversarial sets ----------------------------------------------------------
+def ball_box(x0: Sequence[Fraction], r: Fraction, domain: ClaimSet | None) -> ClaimSet:
+    """The box of radius r around x0 (which holds every ball of radius r), cut by the domain."""
+    return ball_set(x0, r, "inf", domain)
+
+
+def margin(affine: Any, j: int, label: int) -> tuple[list[Fraction], Fraction]:
+    """``y_j - y_label`` on the region as (gradient, constant)."""
+    O = np.asarray(affine.A).shape[0]
+    return piece(affine, [Fraction(int(o == j) - int(o == label)) for o in range(O)])
+
+
+def adversarial_rows(poly: Any, g: Sequence[Fraction], g0: Fraction) -> tuple[list, list]:
+    """The region's rows and ``-g . x <= g0`` (class j reaches the label): A x <= b."""
+    A = [[Fraction(v) for v in row] for row in np.asarray(poly.A)]
+    b = [Fraction(v) for v in np.asarray(poly.b)]
+    return A + [[-v for v in g]], b + [Fraction(g0)]
+
+
+def distance_program(A, b, x0, norm, B: ClaimSet, r: Fraction):
+    """The LP ``max w . z`` over a box, rows ``Afull z <= bfull``, whose optimum is minus the
+    distance (norm inf: z = (x, t); norm 1: z = (x, s))."""
+    D = len(x0)
+    zero = Fraction(0)
+    if norm == "inf":
+        Afull = [list(a) + [zero] for a in A]
+        bfull = list(b)
+        for i in range(D):
+            e = [Fraction(int(k == i)) for k in range(D)]
+            Afull.append(e + [Fraction(-1)])
+            bfull.append(x0[i])
+            Afull.append([-v for v in e] + [Fraction(-1)])
+            bfull.append(-x0[i])
+        lo, hi = list(B.lo) + [zero], list(B.hi) + [r]
+        w = [zero] * D + [Fraction(-1)]
+        return Afull, bfull, lo, hi, w
+    Afull = [list(a) + [zero] * D for a in A]
+    bfull = list(b)
+    for i in range(D):
+        e = [Fraction(int(k == i)) for k in range(D)]
+        s = [Fraction(-int(k == i)) for k in range(D)]
+        Afull.append(e + s)
+        bfull.append(x0[i])
+        Afull.append([-v for v in e] + s)
+        bfull.append(-x0[i])
+    lo, hi = list(B.lo) + [zero] * D, list(B.hi) + [r] * D
+    w = [zero] * D + [Fraction(-1)] * D
+    return Afull, bfull, lo, hi, w
+
+
+def distance_bound(A, b, x0, norm, B: ClaimSet, r: Fraction, y: Sequence[Fraction]) -> Fraction:
+    """A lower bound, from multipliers y >= 0, on the distance from x0 to {A x <= b} within the
+    box (the squared distance for norm 2)."""
+    if any(v < 0 for v in y):
+        raise CertificateError("a distance multiplier is negative")
+    if norm == 2:
+        if len(y) != len(A):
+            raise CertificateError(f"{len(y)} multipliers for {len(A)} rows")
+        D = len(x0)
+        u = [sum((yk * A[k][j] for k, yk in enumerate(y) if yk), Fraction(0)) for j in range(D)]
+        lin = sum((yk * (sum((a * v for a, v in zip(A[k], x0)), Fraction(0)) - b[k]) for k, yk in enumerate(y) if yk),
+                  Fraction(0))
+        return lin - sum((v * v for v in u), Fraction(0)) / 4
+    Afull, bfull, lo, hi, w = distance_program(A, b, x0, norm, B, r)
+    if len(y) != len(Afull):
+        raise CertificateError(f"{len(y)} multipliers for {len(Afull)} rows")
+    n = len(w)
+    g = [w[j] - sum((yk * Afull[k][j] for k, yk in enumerate(y) if yk), Fraction(0)) for j in range(n)]
+    top = sum((gj * (hi[j] if gj > 0 else lo[j]) for j, gj in enumerate(g) if gj), Fraction(0)) + \
+        sum((yk * bfull[k] for k, yk in enumerate(y) if yk), Fraction(0))
+    return -top
+
+
+def norm_of(x: Sequence[Fraction], x0: Sequence[Fraction], norm: Any) -> Fraction:
+    """||x - x0|| for norms inf and 1, the squared distance for norm 2."""
+    d = [a - b for a, b in zip(x, x0)]
+    if norm == "inf":
+        return max(abs(v) for v in d)
+    if norm == 1:
+        return sum((abs(v) for v in d), Fraction(0))
+    return sum((v * v for v in d), Fraction(0))
+
+
+def norm_value_at_most(q: Fraction, norm: Any, r: Fraction) -> bool:
+    return q <= (r * r if norm == 2 else r)
+
+
+def norm_radius(q: Fraction, norm: Any) -> Fraction:
+    """A radius r with ``norm_value_at_most(q, norm, r)`` (for norm 2, q is squared)."""
+    if norm != 2:
+        return q
+    n, d = q.numerator, q.denominator
+    r = Fraction(math.isqrt(n * d) + 1, d)
+    return r
+
+
+def project_onto(A, b, x0, active: Sequence[int]):
+    """The exact projection of x0 onto the affine set ``A_S x = b_S`` and the multipliers mu
+    (x = x0 - A_S^T mu) on a maximal independent subset of the rows S."""
+    D = len(x0)
+    rows: list[int] = []
+    basis: list[list[Fraction]] = []
+    for k in active:
+        cand = basis + [A[k]]
+        if flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in r] for r in cand]).rank() == len(cand):
+            basis, rows = cand, rows + [k]
+    if not rows:
+        return list(x0), {}
+    Q = lambda v: flint.fmpq(v.numerator, v.denominator)  # noqa: E731
+    AS = flint.fmpq_mat([[Q(v) for v in A[k]] for k in rows])
+    rhs = flint.fmpq_mat([[Q(sum((a * v for a, v in zip(A[k], x0)), Fraction(0)) - b[k])] for k in rows])
+    mu = (AS * AS.transpose()).solve(rhs)
+    mus = [Fraction(int(mu[i, 0].p), int(mu[i, 0].q)) for i in range(len(rows))]
+    x = [x0[j] - sum((m * A[k][j] for m, k in zip(mus, rows)), Fraction(0)) for j in range(D)]
+    return x, dict(zip(rows, mus))
+
+
+# -- claims about partitions ----------------------------------------------------------------
+def _claim_c(claim: dict, net: Network) -> list[Fraction] | None:
+    c = claim.get("c")
+    return None if c is None else _vector(c, net.output_dim, "claim.c")
+
+
+def _parse_norm(value: Any) -> Any:
+    if value in ("inf", 1, 2):
+        return value
+    raise CertificateError(f"claim.norm is {value!r}; expected 'inf', 1 or 2")
+
+
+def _claim_lipschitz(cert: dict, net: Network) -> None:
+    claim = cert["claim"]
+    S = domain_set(claim.get("domain"), net.input_dim, "claim.domain")
+    norm = _parse_norm(claim.get("norm"))
+    c = _claim_c(claim, net)
+    part = claimed_partition(cert.get("partition"), net, S)
+    region = claim.get("region")
+    if not (isinstance(region, int) and 0 <= region < len(part)):
+        raise CertificateError(f"claim.region {region!r} is not a region of the partition")
+    mats = [region_matrix(np.asarray(r.affine.A), c) for r in part]
+    if norm in (1, "inf"):
+        value = parse_q(claim.get("value"), "claim.value")
+        if induced_norm(mats[region], norm) != value:
+            raise CertificateError(f"claim.value is {value}; region {region} has norm {induced_norm(mats[region], norm)}")
+        for i, M in enumerate(mats):
+            if induced_norm(M, norm) > value:
+                raise CertificateError(f"claim.value is {value}; region {i} has the larger norm {induced_norm(M, norm)}")
+        return
+    lam = Algebraic.from_json(claim.get("value"), "claim.value")
+    G = _gram(mats[region])
+    if len(G) == 1:
+        if lam.rational is None or G[0][0] != lam.rational:
+            raise CertificateError(f"claim.value is not the squared norm of region {region}'s gradient")
+    else:
+        q = _charpoly(G)
+        g = _sympy_poly(lam.coeffs).gcd(q)
+        if g.degree() == 0 or _count(g, lam.lo, lam.hi) == 0:
+            raise CertificateError(f"claim.value is not an eigenvalue of region {region}'s Gram matrix")
+    for i, M in enumerate(mats):
+        if not eigen_at_most(M, lam):
+            raise CertificateError(f"claim.value is below the squared norm of region {i}")
+
+
+def _claim_convex(cert: dict, net: Network) -> None:
+    claim = cert["claim"]
+    D = net.input_dim
+    S = domain_set(claim.get("domain"), D, "claim.domain")
+    c = _vector(claim.get("c"), net.output_dim, "claim.c")
+    if claim.get("holds") is False:
+        x, y = (_point(p, D, f"claim.witness[{i}]") for i, p in enumerate(claim.get("witness") or [None, None]))
+        if not (S.contains(x) and S.contains(y)):
+            raise CertificateError("claim.witness has a point outside the domain")
+        m = [(a + b) / 2 for a, b in zip(x, y)]
+        if not 2 * _value(net, c, Fraction(0), m) > _value(net, c, Fraction(0), x) + _value(net, c, Fraction(0), y):
+            raise CertificateError("claim.witness: the midpoint's value is not above the chord")
+        return
+    if claim.get("holds") is not True:
+        raise CertificateError("claim.holds is neither true nor false")
+    part = claimed_partition(cert.get("partition"), net, S)
+    pieces = [piece(r.affine, c) for r in part]
+    bad = convexity_violation(pieces, [r.vertices() for r in part])
+    if bad is not None:
+        raise CertificateError(f"claim.holds: at a vertex of region {bad[0]} the piece of region {bad[1]} is above "
+                               "the function, which is then not convex")
+
+
+def _claim_monotone(cert: dict, net: Network) -> None:
+    claim = cert["claim"]
+    D = net.input_dim
+    S = domain_set(claim.get("domain"), D, "claim.domain")
+    c = _vector(claim.get("c"), net.output_dim, "claim.c")
+    i = claim.get("input")
+    if not (isinstance(i, int) and 0 <= i < D):
+        raise CertificateError(f"claim.input {i!r} is not an input index")
+    sign = 1 if claim.get("increasing", True) else -1
+    if claim.get("holds") is False:
+        x, y = (_point(p, D, f"claim.witness[{k}]") for k, p in enumerate(claim.get("witness") or [None, None]))
+        if not (S.contains(x) and S.contains(y)):
+            raise CertificateError("claim.witness has a point outside the domain")
+        if any(a != b for j, (a, b) in enumerate(zip(x, y)) if j != i) or not y[i] > x[i]:
+            raise CertificateError(f"claim.witness: the second point is not the first moved up along input {i}")
+        if not sign * (_value(net, c, Fraction(0), y) - _value(net, c, Fraction(0), x)) < 0:
+            raise CertificateError("claim.witness: the values do not contradict monotonicity")
+        return
+    if claim.get("holds") is not True:
+        raise CertificateError("claim.holds is neither true nor false")
+    part = claimed_partition(cert.get("partition"), net, S)
+    for k, r in enumerate(part):
+        g, _ = piece(r.affine, c)
+        if sign * g[i] < 0:
+            raise CertificateError(f"claim.holds: region {k} has slope {g[i]} in input {i}")
+
+
+def _nearest(claim: dict, cert: dict, net: Network, where: str = "claim") -> tuple:
+    """Check a nearest-adversarial claim; return (value or None, radius, box) -- the value is
+    proven to be the least distance from x0 to a point of the box where the label is not
+    strictly on top (squared for norm 2)."""
+    D, O = net.input_dim, net.output_dim
+    x0 = _point(claim.get("x0"), D, f"{where}.x0")
+    norm = _parse_norm(claim.get("norm"))
+    label = claim.get("label")
+    if not (isinstance(label, int) and 0 <= label < O):
+        raise CertificateError(f"{where}.label {label!r} is not an output index")
+    dom = domain_set(claim["domain"], D, f"{where}.domain") if claim.get("domain") is not None else None
+    if dom is not None and not dom.contains(x0):
+        raise CertificateError(f"{where}.x0 lies outside the domain")
+    key = "value_squared" if norm == 2 else "value"
+    y0 = net(x0)
+    if any(y0[j] >= y0[label] for j in range(O) if j != label):
+        if claim.get(key) is None or parse_q(claim[key], f"{where}.{key}") != 0:
+            raise CertificateError(f"{where}.{key}: x0 itself is not strictly in class {label}, the distance is 0")
+        return Fraction(0), None, None
+    r = parse_q(claim.get("radius"), f"{where}.radius")
+    if r <= 0:
+        raise CertificateError(f"{where}.radius is not positive")
+    B = ball_box(x0, r, dom)
+    part = claimed_partition(cert.get("partition"), net, B)
+    value = None if claim.get(key) is None else parse_q(claim[key], f"{where}.{key}")
+    if value is not None:
+        x = _point(claim.get("point"), D, f"{where}.point")
+        if not B.contains(x):
+            raise CertificateError(f"{where}.point lies outside the partitioned box")
         y = net(x)
-        got = sum((a * b for a, b in zip(c, y)), Fraction(0)) + d
-        if got != value:
-            raise CertificateError(f"{where}.value is {value}; the network gives {got} at {where}.x")
+        if all(y[j] < y[label] for j in range(O) if j != label):
+            raise CertificateError(f"{where}.point keeps class {label} strictly on top")
+        if norm_of(x, x0, norm) != value:
+            raise CertificateError(f"{where}.{key} is {value}; {where}.point lies at {norm_of(x, x0, norm)}")
+    bounds = claim.get("bounds")
+    if not isinstance(bounds, list) or len(bounds) != len(part):
+        raise CertificateError(f"{where}.bounds does not have one entry per region")
+    for i, reg in enumerate(part):
+        entries = bounds[i]
+        if not isinstance(entries, list) or len(entries) != O:
+            raise CertificateError(f"{where}.bounds[{i}] does not have one entry per class")
+        for j in range(O):
+            if j == label:
+                continue
+            at = f"{where}.bounds[{i}][{j}]"
+            e = entries[j]
+            g, g0 = margin(reg.affine, j, label)
+            if e == ["empty"]:
+                if any(sum((a * v for a, v in zip(g, p)), g0) >= 0 for p in reg.vertices()):
+                    raise CertificateError(f"{at} says class {j} never reaches the label in region {i}, but it does at a vertex")
+                continue
+            if not (isinstance(e, list) and len(e) == 2 and e[0] == "dual"):
+                raise CertificateError(f"{at} is neither ['empty'] nor ['dual', multipliers]")
+            if value is None:
+                raise CertificateError(f"{at}: the claim says no point is adversarial, but this region needs a bound")
+            A, b = adversarial_rows(reg.polytope, g, g0)
+            yv = [parse_q(v, f"{at}.multipliers") for v in e[1]]
+            if distance_bound(A, b, x0, norm, B, r, yv) < value:
+                raise CertificateError(f"{at}: the multipliers bound the distance by less than the claimed value")
+    return value, r, B
+
+
+def _claim_min_adversarial(cert: dict, net: Network) -> None:
+    claim = cert["claim"]
+    value, r, B = _nearest(claim, cert, net)
+    if r is None:
+        return
+    norm = claim["norm"]
+    dom = domain_set(claim["domain"], net.input_dim, "claim.domain") if claim.get("domain") is not None else None
+    whole = dom is not None and all(a <= l for a, l in zip(B.lo, dom.lo)) and all(a >= h for a, h in zip(B.hi, dom.hi))
+    if not whole and (value is None or not norm_value_at_most(value, norm, r)):
+        raise CertificateError("claim.radius: the partitioned box does not hold every point nearer than the value")
+
+
+def _claim_robust2(cert: dict, net: Network, claim: dict) -> None:
+    """Robustness in the 2-norm: the nearest adversarial point (within the box of radius eps)
+    lies farther than eps, or the counterexample is in the ball."""
+    eps = parse_q(claim.get("eps"), "claim.eps")
+    near = claim.get("nearest")
+    if not isinstance(near, dict):
+        raise CertificateError("claim.nearest is missing: a 2-norm robustness claim rests on the nearest point")
+    for k in ("x0", "label", "domain"):
+        if near.get(k) != claim.get(k):
+            raise CertificateError(f"claim.nearest.{k} differs from claim.{k}")
+    if near.get("norm") != 2:
+        raise CertificateError("claim.nearest.norm is not 2")
+    value, r, _ = _nearest(near, cert, net, "claim.nearest")
+    if r is not None and r < eps:
+        raise CertificateError("claim.nearest.radius is below eps: the box does not hold the ball")
+    if value is not None and value <= eps * eps:
+        raise CertificateError(f"claim.holds: a point at squared distance {value} <= eps^2 changes the class")
+
+
+_PARTITION_CLAIMS.update({"lipschitz": _claim_lipschitz, "convex": _claim_convex, "monotone": _claim_monotone,
+                          "min_adversarial": _claim_min_adversarial})

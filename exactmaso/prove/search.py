@@ -80,7 +80,8 @@ class Maximum:
 
 
 class _Search:
-    def __init__(self, net: Network, lo, hi, c, d, *, time_limit, max_nodes, progress, target=None) -> None:
+    def __init__(self, net: Network, lo, hi, c, d, *, time_limit, max_nodes, progress, target=None,
+                 rows=(), start=None) -> None:
         self.net = net
         self.c = [Fraction(v) for v in c]
         self.d = Fraction(d)
@@ -96,9 +97,18 @@ class _Search:
         self.counter = itertools.count()
         self.exact = Exact(net, *_box_rows(lo, hi))
         self.row_cache: dict = {}
+        # the domain's rows a . x <= b as cuts h = b - a . x >= 0 (labelled ("row", i))
+        self.rows = [(("row", i), 1, [-Fraction(v) for v in a], Fraction(b)) for i, (a, b) in enumerate(rows)]
+        if start is not None:
+            self.offer(list(start))
 
     # -- values ----------------------------------------------------------------------------
+    def feasible(self, x: Sequence[Fraction]) -> bool:
+        return all(sum((a * v for a, v in zip(h, x)), c) >= 0 for _, _, h, c in self.rows)
+
     def offer(self, x: Sequence[Fraction], value: Fraction | None = None) -> None:
+        if self.rows and not self.feasible(x):
+            return  # a point outside the domain attains nothing
         if value is None:
             y = self.net(list(x))
             value = sum((a * b for a, b in zip(self.c, y)), Fraction(0)) + self.d
@@ -116,7 +126,7 @@ class _Search:
             node.kind = "empty"  # the phases cannot hold together on this box
             return
         node.ub, node.row, cx = self.fm.upper(node.fb, self.c, self.d, node.flo, node.fhi)
-        if node.phases and np.isfinite(node.ub) and not self.closed(node.ub):
+        if (node.phases or self.rows) and np.isfinite(node.ub) and not self.closed(node.ub):
             self.tighten(node, cx)
             if node.kind == "empty":
                 return
@@ -148,6 +158,7 @@ class _Search:
                     self.row_cache.clear()
                 self.row_cache[key] = hit
             out.append((l, k, side, hit[0], hit[1]))
+        out.extend(((label[0], label[1], side, a, c) for label, side, a, c in self.rows))
         return out
 
     def tighten(self, node: _Node, cx: float) -> None:
@@ -170,6 +181,8 @@ class _Search:
             return
         if res.status is not LPStatus.OPTIMAL:
             return
+        if self.rows and res.x is not None:
+            self.offer([Fraction(float(v)) for v in res.x])
         y = np.maximum(-res.row_duals, 0.0)
         ub = _lagrangian_max(node.row, cx, y, sig, A, c0, rows, node)
         if ub < node.ub:
@@ -255,6 +268,10 @@ class _Search:
             else:
                 A.append(a)
                 b.append(-c0)  # h <= 0  <=>  a . x <= -c0
+        for label, _, h, c in self.rows:  # h . x + c >= 0  <=>  -h . x <= c
+            units.append(label)
+            A.append([-v for v in h])
+            b.append(c)
         out = maximize_over_box(w, node.lo, node.hi, A, b)
         node.mult = [(l, k, y) for (l, k), y in zip(units, out.y) if y]
         if out.status == "infeasible":
@@ -269,6 +286,8 @@ class _Search:
         if not np.isfinite(ub):
             return False
         q = Fraction(ub)
+        if self.best is None:
+            return self.target is not None and q < self.target
         return q <= self.best[0] or (self.target is not None and q < self.target)
 
     # -- the search ------------------------------------------------------------------------
@@ -281,7 +300,7 @@ class _Search:
             if node.kind != "open":
                 continue
             self.tick()
-            if self.target is not None and self.best[0] >= self.target:
+            if self.target is not None and self.best is not None and self.best[0] >= self.target:
                 break  # a point reaches the target: decided
             if self.closed(node.ub):
                 node.kind = "bound"
@@ -295,17 +314,25 @@ class _Search:
                 continue
             self.split_box(node)
         self.close_line()
+        if self.best is None:
+            return Maximum(None, None, self.root.tree(), self.nodes, time.perf_counter() - self.start)
         return Maximum(self.best[0], self.best[1], self.root.tree(), self.nodes, time.perf_counter() - self.start)
 
     def stop(self, why: str) -> None:
         """Raise LimitError with an interval proven to hold the maximum (rigorous bounds)."""
         self.close_line()
-        lower = self.best[0]
+        lower = self.best[0] if self.best is not None else None
         top = max((-k for k, _, n in self.heap if n.kind == "open"), default=-np.inf)
-        upper = lower if top <= float(lower) else Fraction(float(top))
-        upper = max(upper, lower)
-        raise LimitError(f"{why} after {self.nodes} nodes; the maximum lies in [{float(lower):.9g}, {float(upper):.9g}]"
-                         " (both ends proven)", count=self.nodes, lower=lower, upper=upper)
+        if lower is None:
+            upper = Fraction(float(top)) if np.isfinite(top) else None
+            raise LimitError(f"{why} after {self.nodes} nodes; no point of the domain reached yet",
+                             count=self.nodes, lower=None, upper=upper)
+        upper = lower if top <= float(lower) else Fraction(float(top)) if np.isfinite(top) else None
+        if upper is not None:
+            upper = max(upper, lower)
+        raise LimitError(f"{why} after {self.nodes} nodes; the maximum lies in [{float(lower):.9g}, "
+                         f"{float(upper) if upper is not None else float('inf'):.9g}] (both ends proven)",
+                         count=self.nodes, lower=lower, upper=upper)
 
 
 def _float_pieces(L, lo: np.ndarray, hi: np.ndarray) -> tuple | None:
@@ -362,7 +389,7 @@ def _box_rows(lo, hi):
 
 def maximize(net: Network, lo: Sequence[Fraction], hi: Sequence[Fraction], c: Sequence[Any], d: Any = 0, *,
              time_limit: float | None = None, max_nodes: int | None = None, progress: bool = False,
-             target: Fraction | None = None) -> Maximum:
+             target: Fraction | None = None, rows: Sequence[tuple] = (), start: Sequence[Fraction] | None = None) -> Maximum:
     """The exact maximum of ``c . f(x) + d`` over the box ``lo <= x <= hi`` (see the module docstring).
 
     With ``target``, only "is the maximum below ``target``?" is decided: nodes whose bound is
@@ -371,5 +398,6 @@ def maximize(net: Network, lo: Sequence[Fraction], hi: Sequence[Fraction], c: Se
     proves ``< target``) when ``value < target``, else ``value >= target`` is attained at
     ``point``.
     """
-    s = _Search(net, lo, hi, c, d, time_limit=time_limit, max_nodes=max_nodes, progress=progress, target=target)
+    s = _Search(net, lo, hi, c, d, time_limit=time_limit, max_nodes=max_nodes, progress=progress, target=target,
+                rows=rows, start=start)
     return s.run()
