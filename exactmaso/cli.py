@@ -49,6 +49,8 @@ _EXIT_STATUS_HELP = f"""exit status:
   0    success
   2    an error in the arguments, the model file or an output path (one line on stderr)
   1    an internal error, a bug in exactmaso (one line; set {DEBUG_ENV}=1 to see the traceback)
+  3    prove: a --time-limit was reached (the interval proven so far is printed)
+  4    check-certificate: the certificate does not verify (the failed field is named)
   130  interrupted (Ctrl-C)"""
 
 # Python's default limit for converting ints to and from decimal text: a number with more
@@ -416,6 +418,156 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_LIMIT = 3  # a prove command stopped at --time-limit: the proven interval is printed
+EXIT_REJECTED = 4  # check-certificate: the certificate does not verify
+
+
+def _decimal(value: Any) -> str:
+    """An exact value and its decimal: a Fraction, or a sympy expression (norm 2)."""
+    if isinstance(value, Fraction):
+        return f"{_q(value)}  (~ {float(value):.12g})"
+    import sympy
+
+    return f"{value}  (~ {float(sympy.N(value, 15)):.12g})"
+
+
+def _parse_point(text: str, dim: int, option: str) -> list[Fraction]:
+    parts = [p for p in text.strip().strip("[]()").replace(",", " ").split()]
+    try:
+        values = [_parse_number(p, "LO") for p in parts]
+    except UsageError:
+        raise UsageError(f"{option} has {text!r}; expected {dim} comma-separated numbers such as 0.5 or 1/3") from None
+    if len(values) == 1 and dim > 1:
+        values = values * dim
+    if len(values) != dim:
+        raise UsageError(f"{option} has {len(values)} coordinates; the model has input dimension {dim}")
+    return values
+
+
+def _save_certificate(result: Any, args: argparse.Namespace) -> None:
+    if args.certificate:
+        with _writing(args.certificate, "--certificate"):
+            result.save(args.certificate)
+        _say(f"wrote the certificate {args.certificate} (check it with: exactmaso check-certificate "
+             f"{args.certificate} {' '.join(args.models)})")
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    """Prove a property of a model exactly and print the answer (exact and decimal)."""
+    if args.certificate:
+        _check_output_file(args.certificate, "--certificate")
+    net = _load(args.model)
+    args.models = [args.model]
+    kw: dict[str, Any] = {}
+    if args.time_limit is not None:
+        if not args.time_limit > 0:
+            raise UsageError(f"--time-limit {args.time_limit} is not a positive number of seconds")
+        kw["time_limit"] = args.time_limit
+    dom = None
+    if getattr(args, "box", None):
+        dom = em.Box(*parse_box(args.box[0], args.box[1], net.input_dim))
+    start = time.perf_counter()
+    args.progress_line_open = args.progress
+    try:
+        if args.property == "bounds":
+            r = em.prove.output_bounds(net, dom, output=args.output, which=args.which, progress=args.progress, **kw)
+            args.progress_line_open = False
+            if r.hi is not None:
+                _say(f"max = {_decimal(r.hi)}  at x = {_point(r.argmax)}")
+            if r.lo is not None:
+                _say(f"min = {_decimal(r.lo)}  at x = {_point(r.argmin)}")
+        elif args.property == "lipschitz":
+            r = em.prove.lipschitz(net, dom, norm=args.norm, output=args.output, progress=args.progress)
+            _say(f"Lipschitz constant ({args.norm}-norm) = {_decimal(r.value)}  (region {r.region}, "
+                 f"point {_point(r.point)})")
+        elif args.property == "robust":
+            x0 = _parse_point(args.x0, net.input_dim, "--x0")
+            r = em.prove.robust(net, x0, _parse_number(args.eps, "LO") if args.eps else 0, norm=args.norm, dom=dom,
+                                label=args.label, progress=args.progress, **kw)
+            args.progress_line_open = False
+            if r.holds:
+                _say(f"robust: class {r.label} stays strictly on top on the {args.norm}-ball of radius {_q(r.eps)}")
+            else:
+                _say(f"not robust: at x = {_point(r.counterexample)} class {r.label} is not strictly on top "
+                     f"(outputs {_vector(net(list(r.counterexample)))})")
+        else:
+            net2 = _load(args.model2)
+            args.models = [args.model, args.model2]
+            eps = _parse_number(args.eps, "LO") if args.eps else 0
+            r = em.prove.equivalent(net, net2, dom, eps, progress=args.progress, **kw)
+            args.progress_line_open = False
+            _say(f"max |f - g| = {_decimal(r.max_difference)}")
+            _say("equivalent" + (f" within {_q(Fraction(eps))}" if eps else "") if r.holds else
+                 f"not equivalent: they differ by {_q(r.max_difference)} at x = {_point(r.counterexample)}")
+    except em.LimitError as exc:
+        args.progress_line_open = False
+        lo = "-inf" if exc.lower is None else _decimal(exc.lower)
+        hi = "+inf" if exc.upper is None else _decimal(exc.upper)
+        _say(f"limit reached: {_one_line(exc)}")
+        _say(f"proven so far: the answer lies in [{lo}, {hi}]")
+        return EXIT_LIMIT
+    _say(f"proved in {time.perf_counter() - start:.2f} s")
+    _save_certificate(r, args)
+    return 0
+
+
+def cmd_check_certificate(args: argparse.Namespace) -> int:
+    """Re-verify a saved certificate against its model(s)."""
+    nets = [_load(m) for m in args.models]
+    start = time.perf_counter()
+    try:
+        em.prove.check(args.certificate, nets[0] if len(nets) == 1 else tuple(nets))
+    except em.CertificateError as exc:
+        print(f"exactmaso check-certificate: REJECTED: {_one_line(exc)}", file=sys.stderr, flush=True)
+        return EXIT_REJECTED
+    cert = em.prove.load_certificate(args.certificate)
+    _say(f"verified: the {cert['claim']['kind']} certificate holds for {' and '.join(args.models)} "
+         f"({time.perf_counter() - start:.2f} s)")
+    return 0
+
+
+def _add_prove_parsers(sub: Any, with_epilog: dict) -> None:
+    prove = sub.add_parser("prove", help="prove a property exactly, with a certificate", **with_epilog)
+    kinds = prove.add_subparsers(dest="property", metavar="PROPERTY", required=True)
+    model_help = 'model file: exact JSON, .npz or .onnx (needs pip install "exactmaso[onnx]")'
+
+    def common(p: Any, box_required: bool = True) -> None:
+        p.add_argument("model", help=model_help)
+        p.add_argument("--box", nargs=2, metavar=("LO", "HI"), required=box_required,
+                       help="the domain: a number for every coordinate or comma-separated per coordinate")
+        p.add_argument("--certificate", metavar="F", help="write the JSON certificate to F")
+        p.add_argument("--progress", action="store_true", help="show progress on stderr")
+        p.set_defaults(run=cmd_prove)
+
+    b = kinds.add_parser("bounds", help="the exact min and max of an output over the box", **with_epilog)
+    common(b)
+    b.add_argument("--output", type=int, default=None, help="output index (needed if the model has several)")
+    b.add_argument("--which", choices=("both", "max", "min"), default="both")
+    b.add_argument("--time-limit", type=float, metavar="S", help="stop after S seconds with the proven interval")
+    lip = kinds.add_parser("lipschitz", help="the exact Lipschitz constant over the box", **with_epilog)
+    common(lip)
+    lip.add_argument("--norm", choices=("inf", "1", "2"), default="inf")
+    lip.add_argument("--output", type=int, default=None, help="one output (default: all, the operator norm)")
+    lip.set_defaults(time_limit=None)
+    rob = kinds.add_parser("robust", help="is the arg-max class constant on a ball?", **with_epilog)
+    common(rob, box_required=False)
+    rob.add_argument("--x0", required=True, help="the centre, comma-separated")
+    rob.add_argument("--eps", required=True, help="the radius (exact: 0.01, 1/100)")
+    rob.add_argument("--norm", choices=("inf", "1", "2"), default="inf")
+    rob.add_argument("--label", type=int, default=None, help="the class (default: the arg-max at x0)")
+    rob.add_argument("--time-limit", type=float, metavar="S")
+    eq = kinds.add_parser("equivalent", help="are two models the same function on the box?", **with_epilog)
+    common(eq)
+    eq.add_argument("model2", help="the second model file")
+    eq.add_argument("--eps", default=None, help="tolerance in the inf-norm of the outputs (default 0)")
+    eq.add_argument("--time-limit", type=float, metavar="S")
+
+    chk = sub.add_parser("check-certificate", help="re-verify a saved certificate", **with_epilog)
+    chk.add_argument("certificate", help="the certificate (JSON)")
+    chk.add_argument("models", nargs="+", metavar="MODEL", help="the model file (two for an equivalence)")
+    chk.set_defaults(run=cmd_check_certificate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     with_epilog: dict[str, Any] = {"epilog": _EXIT_STATUS_HELP, "formatter_class": argparse.RawDescriptionHelpFormatter}
     parser = argparse.ArgumentParser(
@@ -446,6 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print the MASO structure of a model file", **with_epilog)
     info.add_argument("model", help='model file: exact JSON, .npz or .onnx (needs pip install "exactmaso[onnx]")')
     info.set_defaults(run=cmd_info)
+    _add_prove_parsers(sub, with_epilog)
     return parser
 
 

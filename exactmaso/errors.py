@@ -93,6 +93,11 @@ class ModelFileNotFoundError(ModelFileError, FileNotFoundError):
         return (type(self), (self.args[0], self.filename))
 
 
+class ProveError(ExactMasoError, ValueError):
+    """A proof was asked with arguments that do not fit (an unsupported norm, a missing output
+    index, a mode that is not available)."""
+
+
 class SpecError(ExactMasoError, ValueError):
     """A property specification (a VNN-LIB file, a robustness or bounds question) is malformed,
     unsupported, or does not fit the network it is asked about."""

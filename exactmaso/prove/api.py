@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import DomainError, LimitError, ShapeError
+from ..errors import DomainError, LimitError, ProveError, ShapeError
 from ..maso import Network
 from ..numbers import to_fraction, to_fraction_array
 from ..polytope import Box, Polytope
@@ -60,11 +60,11 @@ def start_point(S: ClaimSet) -> list[Fraction]:
 def functional(net: Network, output: Any, c: Any, d: Any) -> tuple[list[Fraction], Fraction]:
     O = net.output_dim
     if c is not None and output is not None:
-        raise ValueError("give output=j or c=..., not both")
+        raise ProveError("give output=j or c=..., not both")
     if c is None:
         if output is None:
             if O != 1:
-                raise ValueError(f"the network has {O} outputs; say which with output=j (or a functional c=)")
+                raise ProveError(f"the network has {O} outputs; say which with output=j (or a functional c=)")
             output = 0
         if not isinstance(output, (int, np.integer)) or not 0 <= output < O:
             raise ShapeError(f"output={output!r}; the network's outputs are 0..{O - 1}")
@@ -85,7 +85,7 @@ def parse_norm(norm: Any, allowed: Sequence[Any] = (1, 2, "inf")) -> Any:
     else:
         value = None
     if value is None or value not in allowed:
-        raise ValueError(f"norm={norm!r} is not supported here; choose one of {', '.join(map(str, allowed))}")
+        raise ProveError(f"norm={norm!r} is not supported here; choose one of {', '.join(map(str, allowed))}")
     return value
 
 
@@ -149,7 +149,7 @@ def output_bounds(net: Network, dom: Any, output: int | None = None, *, c: Any =
     S = domain_of(dom, net.input_dim)
     c, d = functional(net, output, c, d)
     if which not in ("both", "max", "min"):
-        raise ValueError(f"which={which!r}; expected 'both', 'max' or 'min'")
+        raise ProveError(f"which={which!r}; expected 'both', 'max' or 'min'")
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     claim: dict = {"kind": "output_bounds", "domain": S.to_json(), "c": _q(c), "d": format_q(d),
                    "max": None, "argmax": None, "min": None, "argmin": None}
@@ -199,7 +199,7 @@ def robust(net: Network, x0: Any, eps: Any, norm: Any = "inf", *, dom: Any = Non
     net = check_net(net)
     D, O = net.input_dim, net.output_dim
     if O < 2:
-        raise ValueError("robustness is about the arg-max class; the network has one output")
+        raise ProveError("robustness is about the arg-max class; the network has one output")
     x0 = parse_point(x0, D, "x0")
     eps = parse_eps(eps)
     norm = parse_norm(norm)
@@ -225,7 +225,7 @@ def robust(net: Network, x0: Any, eps: Any, norm: Any = "inf", *, dom: Any = Non
         return Robustness(_nets=(net,), _certificate=certificate_text((net,), claim, [], extra), holds=holds,
                           counterexample=None if holds else m.point, label=label, eps=eps, norm=norm)
     if norm == 1 and D > checker.MAX_ONE_NORM_DIM:
-        raise ValueError(f"norm 1 robustness supports up to {checker.MAX_ONE_NORM_DIM} inputs (the ball has 2^D rows); "
+        raise ProveError(f"norm 1 robustness supports up to {checker.MAX_ONE_NORM_DIM} inputs (the ball has 2^D rows); "
                          "use norm='inf' or 2")
     S = ball_set(x0, eps, norm, S_dom)
     claim: dict = {"kind": "robust", "x0": _q(x0), "eps": format_q(eps), "norm": norm, "label": label,
@@ -274,7 +274,7 @@ def equivalent(net1: Network, net2: Network, dom: Any, eps: Any = 0, *, mode: st
     if net1.output_dim != net2.output_dim:
         raise ShapeError(f"net1 has {net1.output_dim} outputs and net2 {net2.output_dim}")
     if mode != "value":
-        raise ValueError(f"mode={mode!r}; equivalence is decided for mode='value' (outputs within eps); "
+        raise ProveError(f"mode={mode!r}; equivalence is decided for mode='value' (outputs within eps); "
                          "the arg-max mode is not available in this version")
     eps = parse_eps(eps)
     S = domain_of(dom, net1.input_dim)

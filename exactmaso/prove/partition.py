@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import DomainError, ShapeError
+from ..errors import DomainError, ProveError, ShapeError
 from ..lp import LPStatus, solve_lp
 from ..maso import Network
 from ..polytope import Box, Polytope
@@ -48,7 +48,7 @@ def _scalar(net: Network, output: Any, what: str) -> list[Fraction]:
     c = _functional(net, output)
     if c is None:
         if net.output_dim != 1:
-            raise ValueError(f"{what} is about one output; the network has {net.output_dim}: say which with output=j")
+            raise ProveError(f"{what} is about one output; the network has {net.output_dim}: say which with output=j")
         c = [Fraction(1)]
     return c
 
@@ -210,7 +210,7 @@ def min_adversarial(net: Network, x0: Any, norm: Any = "inf", *, dom: Any = None
     net = check_net(net)
     D, O = net.input_dim, net.output_dim
     if O < 2:
-        raise ValueError("the nearest adversarial point is about the arg-max class; the network has one output")
+        raise ProveError("the nearest adversarial point is about the arg-max class; the network has one output")
     x0 = parse_point(x0, D, "x0")
     norm = parse_norm(norm)
     S_dom = domain_of(dom, D) if dom is not None else None
