@@ -53,13 +53,18 @@ class LimitError(ExactMasoError, RuntimeError):
     lower, upper : Fraction or None
         For a proof stopped by a limit: exact bounds proven so far, an interval certain to
         hold the answer (None where nothing is proven).
+    certificate : dict or None
+        For a proof stopped by a limit: a certificate of what is proven (``em.prove.check``
+        re-verifies it), or None.
     """
 
-    def __init__(self, message: str, *, count: int = 0, lower: object = None, upper: object = None) -> None:
+    def __init__(self, message: str, *, count: int = 0, lower: object = None, upper: object = None,
+                 certificate: object = None) -> None:
         super().__init__(message)
         self.count = count
         self.lower = lower  # for proofs: an interval [lower, upper] certain to hold the answer
         self.upper = upper
+        self.certificate = certificate
 
 
 class ModelFileError(ExactMasoError, ValueError):

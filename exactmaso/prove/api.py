@@ -7,6 +7,7 @@ certificate that :mod:`exactmaso.prove.checker` re-checks without trusting this 
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from fractions import Fraction
@@ -163,11 +164,19 @@ def output_bounds(net: Network, dom: Any, output: int | None = None, *, c: Any =
             m = _maximize(net, S, sc, sd, time_limit=_remaining(deadline), max_nodes=max_nodes, progress=progress)
         except LimitError as exc:
             lower, upper = exc.lower, exc.upper
+            partial = getattr(exc, "partial", None)
+            cert = None
+            if partial is not None and upper is not None:
+                # a certificate of the proven interval: the point reaching ``lower`` and the tree
+                # bounding every open node by ``upper``
+                part_claim = {**claim, "kind": "output_bounds_partial", "side": side,
+                              "lower": format_q(lower), "upper": format_q(upper), "at": _q(partial.point)}
+                cert = json.loads(certificate_text((net,), part_claim, [_bound_proof(sc, sd, S, upper, partial.tree)]))
             if sign < 0:
                 lower, upper = (None if upper is None else -upper), (None if lower is None else -lower)
             raise LimitError(f"output_bounds ({side}imum): {exc}".replace(
                 "the maximum lies", f"the {side}imum lies" if sign > 0 else "minus the minimum lies"),
-                count=exc.count, lower=lower, upper=upper) from None
+                count=exc.count, lower=lower, upper=upper, certificate=cert) from None
         nodes += m.nodes
         seconds += m.seconds
         found[side] = (sign * m.value, m.point)

@@ -753,6 +753,33 @@ def _claim_output_bounds(cert: dict, net: Network, model: ExactModel) -> None:
         check_bound(net, proof, model=model, where=f"proofs[{i}]")
 
 
+def _claim_output_bounds_partial(cert: dict, net: Network, model: ExactModel) -> None:
+    """A search stopped by a limit: ``lower <= max (c . f + d) <= upper`` on the domain (for
+    ``side == "min"`` the functional is ``-(c . f + d)`` and the claim is about minus the minimum)."""
+    claim = cert["claim"]
+    D, O = net.input_dim, net.output_dim
+    dom = domain_set(claim.get("domain"), D, "claim.domain")
+    c = _vector(claim.get("c"), O, "claim.c")
+    d = parse_q(claim.get("d", "0"), "claim.d")
+    sign = {"max": 1, "min": -1}.get(claim.get("side"))
+    if sign is None:
+        raise CertificateError("claim.side is neither 'max' nor 'min'")
+    sc, sd = [sign * v for v in c], sign * d
+    lower = parse_q(claim.get("lower"), "claim.lower")
+    upper = parse_q(claim.get("upper"), "claim.upper")
+    x = _point(claim.get("at"), D, "claim.at")
+    if not dom.contains(x):
+        raise CertificateError("claim.at lies outside the domain")
+    if _value(net, sc, sd, x) != lower:
+        raise CertificateError(f"claim.lower is {lower}; the network gives {_value(net, sc, sd, x)} at claim.at")
+    i, proof = _find_proof(cert.get("proofs", []), sc, sd, "claim.upper")
+    bound, _ = _bound_of(proof, f"proofs[{i}]")
+    if bound != upper:
+        raise CertificateError(f"proofs[{i}].bound is {bound}; claim.upper is {upper}")
+    _covers(model, proof, dom, f"proofs[{i}]")
+    check_bound(net, proof, model=model, where=f"proofs[{i}]")
+
+
 def _claim_robust(cert: dict, net: Network, model: ExactModel) -> None:
     claim = cert["claim"]
     D, O = net.input_dim, net.output_dim
@@ -871,6 +898,8 @@ def check_certificate(cert: dict, net: Network | Sequence[Network]) -> None:
         model = ExactModel(nets[0])
         if kind == "output_bounds":
             _claim_output_bounds(cert, nets[0], model)
+        elif kind == "output_bounds_partial":
+            _claim_output_bounds_partial(cert, nets[0], model)
         elif kind == "robust":
             _claim_robust(cert, nets[0], model)
         elif kind in _PARTITION_CLAIMS:

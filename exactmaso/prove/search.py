@@ -299,6 +299,7 @@ class _Search:
             _, _, node = heapq.heappop(self.heap)
             if node.kind != "open":
                 continue
+            self.current = node  # open until it is split or closed: the limit's interval counts it
             self.tick()
             if self.target is not None and self.best is not None and self.best[0] >= self.target:
                 break  # a point reaches the target: decided
@@ -323,16 +324,20 @@ class _Search:
         self.close_line()
         lower = self.best[0] if self.best is not None else None
         top = max((-k for k, _, n in self.heap if n.kind == "open"), default=-np.inf)
+        current = getattr(self, "current", None)
+        if current is not None and current.kind == "open":
+            top = max(top, current.ub)
         if lower is None:
             upper = Fraction(float(top)) if np.isfinite(top) else None
             raise LimitError(f"{why} after {self.nodes} nodes; no point of the domain reached yet",
                              count=self.nodes, lower=None, upper=upper)
-        upper = lower if top <= float(lower) else Fraction(float(top)) if np.isfinite(top) else None
-        if upper is not None:
-            upper = max(upper, lower)
-        raise LimitError(f"{why} after {self.nodes} nodes; the maximum lies in [{float(lower):.9g}, "
+        upper = max(lower, Fraction(float(top))) if np.isfinite(top) else None
+        exc = LimitError(f"{why} after {self.nodes} nodes; the maximum lies in [{float(lower):.9g}, "
                          f"{float(upper) if upper is not None else float('inf'):.9g}] (both ends proven)",
                          count=self.nodes, lower=lower, upper=upper)
+        # what is proven so far: the tree with its open nodes as leaves bounded by ``upper``
+        exc.partial = Maximum(lower, self.best[1], self.root.tree(), self.nodes, time.perf_counter() - self.start)
+        raise exc
 
 
 def _float_pieces(L, lo: np.ndarray, hi: np.ndarray) -> tuple | None:
