@@ -269,7 +269,9 @@ def _not_robust(net, claim, x, label, eps, norm) -> Robustness:
 # -- equivalence --------------------------------------------------------------------------
 def equivalent(net1: Network, net2: Network, dom: Any, eps: Any = 0, *, mode: str = "value",
                time_limit: float | None = None, max_nodes: int | None = None, progress: bool = False) -> Equivalence:
-    """Are ``net1`` and ``net2`` the same function on ``dom`` (every output within ``eps``)?
+    """Are ``net1`` and ``net2`` the same function on ``dom`` (every output within ``eps``), or
+    with ``mode="argmax"`` do they have the same top classes everywhere (partition-based, see
+    :func:`exactmaso.prove.partition.equivalent_argmax`)?
 
     ``.max_difference`` is the exact max over the domain of ``max_o |f_o(x) - g_o(x)|``
     (branch and bound on the two networks stacked, :func:`exactmaso.compose.stack`);
@@ -282,9 +284,12 @@ def equivalent(net1: Network, net2: Network, dom: Any, eps: Any = 0, *, mode: st
         raise ShapeError(f"net1 takes {net1.input_dim} inputs and net2 {net2.input_dim}; equivalence needs the same inputs")
     if net1.output_dim != net2.output_dim:
         raise ShapeError(f"net1 has {net1.output_dim} outputs and net2 {net2.output_dim}")
+    if mode == "argmax":
+        from .partition import equivalent_argmax
+
+        return equivalent_argmax(net1, net2, dom, progress=progress)
     if mode != "value":
-        raise ProveError(f"mode={mode!r}; equivalence is decided for mode='value' (outputs within eps); "
-                         "the arg-max mode is not available in this version")
+        raise ProveError(f"mode={mode!r}; expected 'value' (outputs within eps) or 'argmax' (the same top classes)")
     eps = parse_eps(eps)
     S = domain_of(dom, net1.input_dim)
     joint = stack(net1, net2)

@@ -891,7 +891,10 @@ def check_certificate(cert: dict, net: Network | Sequence[Network]) -> None:
             from ..compose import stack
 
             joint = stack(nets[0], nets[1])
-            _claim_equivalent(cert, nets, joint, ExactModel(joint))
+            if cert["claim"].get("mode", "value") == "argmax":
+                _claim_equivalent_argmax(cert, nets, joint)
+            else:
+                _claim_equivalent(cert, nets, joint, ExactModel(joint))
             return
         if len(nets) != 1:
             raise CertificateError(f"a {kind!r} certificate is about one network")
@@ -1498,3 +1501,86 @@ def _claim_robust2(cert: dict, net: Network, claim: dict) -> None:
 
 _PARTITION_CLAIMS.update({"lipschitz": _claim_lipschitz, "convex": _claim_convex, "monotone": _claim_monotone,
                           "min_adversarial": _claim_min_adversarial})
+
+
+# -- equivalence of arg-max classes -----------------------------------------------------------
+def vertex_box(V: Any) -> tuple[list[Fraction], list[Fraction]]:
+    V = [[Fraction(v) for v in p] for p in V]
+    D = len(V[0])
+    return [min(p[j] for p in V) for j in range(D)], [max(p[j] for p in V) for j in range(D)]
+
+
+def argmax_program(poly: Any, affine: Any, O: int, first: int, i: int, k: int):
+    """On a region of the stacked network: rows ``A x <= b`` (the region, and class i on top
+    of the ``first`` network), the objective ``w . x + w0 = h_k - h_i`` of the other one."""
+    own, other = (0, O) if first == 0 else (O, 0)
+    A = [[Fraction(v) for v in row] for row in np.asarray(poly.A)]
+    b = [Fraction(v) for v in np.asarray(poly.b)]
+    M = np.asarray(affine.A)
+    c0 = np.asarray(affine.b)
+    D = M.shape[1]
+    for m in range(O):
+        if m == i:
+            continue
+        # f_m - f_i <= 0
+        A.append([Fraction(M[own + m, j]) - Fraction(M[own + i, j]) for j in range(D)])
+        b.append(Fraction(c0[own + i]) - Fraction(c0[own + m]))
+    w = [Fraction(M[other + k, j]) - Fraction(M[other + i, j]) for j in range(D)]
+    return A, b, w, Fraction(c0[other + k]) - Fraction(c0[other + i])
+
+
+def lagrangian_box_max(w, w0, A, b, lo, hi, y) -> Fraction:
+    """``max over the box of (w - y A) . x + y . b + w0``: an upper bound of ``w . x + w0`` on
+    {A x <= b} within the box for any ``y >= 0`` (and, when negative with w = 0, a proof that
+    the set is empty)."""
+    if len(y) != len(A) or any(v < 0 for v in y):
+        raise CertificateError("multipliers of the wrong length or sign")
+    D = len(w)
+    g = [w[j] - sum((yk * A[k][j] for k, yk in enumerate(y) if yk), Fraction(0)) for j in range(D)]
+    return w0 + sum((yk * b[k] for k, yk in enumerate(y) if yk), Fraction(0)) + \
+        sum((gj * (hi[j] if gj > 0 else lo[j]) for j, gj in enumerate(g) if gj), Fraction(0))
+
+
+def _claim_equivalent_argmax(cert: dict, nets: Sequence[Network], joint: Network) -> None:
+    claim = cert["claim"]
+    f, g = nets
+    D, O = f.input_dim, f.output_dim
+    dom = domain_set(claim.get("domain"), D, "claim.domain")
+    if claim.get("holds") is False:
+        x = _point(claim.get("counterexample"), D, "claim.counterexample")
+        if not dom.contains(x):
+            raise CertificateError("claim.counterexample lies outside the domain")
+        yf, yg = f(x), g(x)
+        top = lambda y: {j for j in range(O) if y[j] == max(y)}  # noqa: E731
+        if top(yf) == top(yg):
+            raise CertificateError("claim.counterexample: both networks have the same top classes there")
+        return
+    if claim.get("holds") is not True:
+        raise CertificateError("claim.holds is neither true nor false")
+    part = claimed_partition(cert.get("partition"), joint, dom)
+    bounds = claim.get("bounds")
+    if not isinstance(bounds, list) or len(bounds) != len(part):
+        raise CertificateError("claim.bounds does not have one entry per region")
+    for r, reg in enumerate(part):
+        lo, hi = vertex_box(reg.vertices())
+        entries = bounds[r]
+        if not isinstance(entries, list) or len(entries) != 2 * O * (O - 1):
+            raise CertificateError(f"claim.bounds[{r}] does not have one entry per network and pair of classes")
+        t = 0
+        for first in (0, 1):
+            for i in range(O):
+                for k in range(O):
+                    if i == k:
+                        continue
+                    e = entries[t]
+                    at = f"claim.bounds[{r}][{t}]"
+                    t += 1
+                    if not (isinstance(e, list) and len(e) == 2 and e[0] == "dual"):
+                        raise CertificateError(f"{at} is not ['dual', multipliers]")
+                    A, b, w, w0 = argmax_program(reg.polytope, reg.affine, O, first, i, k)
+                    y = [parse_q(v, f"{at}.multipliers") for v in e[1]]
+                    if lagrangian_box_max(w, w0, A, b, lo, hi, y) > 0:
+                        zero = lagrangian_box_max([Fraction(0)] * D, Fraction(0), A, b, lo, hi, y)
+                        if not zero < 0:
+                            raise CertificateError(f"{at}: the multipliers do not keep class {i} on top of "
+                                                   f"network {1 - first} where it is on top of network {first}")

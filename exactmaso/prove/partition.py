@@ -389,3 +389,70 @@ def checker_projection(A, b, x0):
         if viol:
             active.add(max(viol, key=lambda k: sum((a * v for a, v in zip(A[k], x)), Fraction(0)) - b[k]))
     raise ArithmeticError("the exact projection did not settle on an active set")  # pragma: no cover
+
+
+# -- equivalence of arg-max classes -------------------------------------------------------
+def equivalent_argmax(net1: Network, net2: Network, dom: Any, *, progress: bool = False):
+    """Do ``net1`` and ``net2`` have the same set of top classes at every point of ``dom``?
+
+    On every region of the two networks stacked, and for every pair of classes ``i != k``
+    and each order of the networks, a small exact LP maximises ``g_k - g_i`` over the part
+    of the region where ``i`` is a top class of ``f``: a positive maximum gives a point where
+    ``i`` is on top for ``f`` but not for ``g``; otherwise dual multipliers (checked exactly)
+    prove it is at most 0.  The certificate is the stacked partition and those multipliers.
+    """
+    from ..compose import stack
+    from .results import Equivalence
+
+    S = domain_of(dom, net1.input_dim)
+    joint = stack(net1, net2)
+    O = net1.output_dim
+    part, pjson = _enumerate(joint, S, progress)
+    entries: list = []
+    witness = None
+    for reg in part:
+        lo, hi = checker.vertex_box(reg.vertices())
+        per = []
+        for first in (0, 1):
+            for i in range(O):
+                for k in range(O):
+                    if i == k:
+                        continue
+                    A, b, w, w0 = checker.argmax_program(reg.polytope, reg.affine, O, first, i, k)
+                    y = _float_lp_dual(w, A, b, lo, hi)
+                    if y is not None and checker.lagrangian_box_max(w, w0, A, b, lo, hi, y) <= 0:
+                        per.append(["dual", _q(y)])
+                        continue
+                    out = maximize_over_box(w, lo, hi, A, b)
+                    if out.status == "infeasible":
+                        per.append(["dual", _q(out.y)])
+                        continue
+                    if out.value + w0 > 0:
+                        witness = tuple(out.x)
+                        break
+                    per.append(["dual", _q(out.y)])
+                if witness is not None:
+                    break
+            if witness is not None:
+                break
+        if witness is not None:
+            break
+        entries.append(per)
+    holds = witness is None
+    claim = {"kind": "equivalent", "mode": "argmax", "domain": S.to_json(), "holds": holds,
+             "counterexample": None if holds else _q(witness), "bounds": entries if holds else None}
+    extra = {"partition": pjson} if holds else None
+    return Equivalence(_nets=(net1, net2), _certificate=certificate_text((net1, net2), claim, [], extra),
+                       holds=holds, counterexample=witness, max_difference=None, mode="argmax")
+
+
+def _float_lp_dual(w, A, b, lo, hi) -> list[Fraction] | None:
+    Af = np.array([[float(v) for v in row] for row in A], dtype=float)
+    res = solve_lp([-float(v) for v in w], Af, [float(v) for v in b], bounds=[(float(l), float(h)) for l, h in zip(lo, hi)])
+    if res.status is LPStatus.OPTIMAL and res.row_duals is not None:
+        return [Fraction(float(v)).limit_denominator(1 << 40) if v > 0 else Fraction(0)
+                for v in np.maximum(-res.row_duals, 0.0)]
+    if res.status is LPStatus.INFEASIBLE and res.dual_ray is not None:
+        return [Fraction(float(v)).limit_denominator(1 << 40) if v > 0 else Fraction(0)
+                for v in np.maximum(res.dual_ray, 0.0)]
+    return None
