@@ -150,17 +150,18 @@ def parse_box(lo: str, hi: str, dim: int) -> tuple[list[Fraction], list[Fraction
 
 
 def _protect_box_values(argv: list[str]) -> list[str]:
-    """Let ``--box -1,-1 1,1`` through argparse, which reads ``-1,-1`` as an option name.
+    """Let ``--box -1,-1 1,1`` (and ``--x0 -1,0``, ``--eps -1``) through argparse, which reads
+    ``-1,-1`` as an option name.
 
     argparse treats a token that holds a space as a value, so the two tokens after ``--box``
     get a leading space when they start with ``-``; :func:`parse_box` strips it again.
     """
     out = list(argv)
+    takes = {"--box": 2, "--x0": 1, "--eps": 1}  # options whose values may start with "-"
     for i, token in enumerate(out):
-        if token == "--box":
-            for j in (i + 1, i + 2):
-                if j < len(out) and out[j].startswith("-"):
-                    out[j] = " " + out[j]
+        for j in range(i + 1, i + 1 + takes.get(token, 0)):
+            if j < len(out) and out[j].startswith("-") and (token == "--box" or not out[j].startswith("--")):
+                out[j] = " " + out[j]
     return out
 
 
