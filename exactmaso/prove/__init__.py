@@ -9,7 +9,8 @@
 - :func:`is_convex`, :func:`is_monotone` -- with a witness when false;
 - :func:`check` -- re-verify a saved certificate; :mod:`exactmaso.prove.checker` imports
   nothing from the provers;
-- :mod:`exactmaso.prove.spec`, :func:`load_vnnlib` -- exact specifications and VNN-LIB files.
+- :mod:`exactmaso.prove.spec`, :func:`load_vnnlib` -- exact specifications and VNN-LIB files;
+  :func:`check_spec` -- decide a spec: holds (certificate) or violated (exact counterexample).
 
 Every result is frozen and has ``.verify()`` (exact re-check of its certificate) and
 ``.save(path)`` (the certificate as JSON, see docs/certificates.md).
@@ -20,8 +21,9 @@ from .partition import is_convex, is_monotone, lipschitz, min_adversarial
 from .results import (Equivalence, Lipschitz, MinAdversarial, OutputBounds, PropertyResult, Robustness, check,
                       load_certificate)
 from .spec import Case, InputSet, Linear, Spec
+from .vnn import SpecResult, check_spec, counterexample_text
 from .vnnlib import load_vnnlib, parse_vnnlib
 
 __all__ = ["output_bounds", "lipschitz", "robust", "min_adversarial", "equivalent", "is_convex", "is_monotone",
-           "check", "load_certificate", "load_vnnlib", "parse_vnnlib", "Spec", "Case", "InputSet", "Linear",
+           "check", "load_certificate", "load_vnnlib", "check_spec", "SpecResult", "counterexample_text", "parse_vnnlib", "Spec", "Case", "InputSet", "Linear",
            "OutputBounds", "Lipschitz", "Robustness", "MinAdversarial", "Equivalence", "PropertyResult"]

@@ -507,10 +507,26 @@ def _rows(values: Any, D: int, where: str) -> list[tuple[list[Fraction], Fractio
     return out
 
 
+def _functionals(proof: dict, out: int, where: str) -> list[tuple[list[Fraction], Fraction]]:
+    """A proof's functional ``c . y + d``, or with ``"functionals": [[c..., d], ...]`` several:
+    the bound is then on their minimum."""
+    if "functionals" in proof:
+        items = proof["functionals"]
+        if not isinstance(items, list) or not items:
+            raise CertificateError(f"{where}.functionals is not a non-empty list")
+        vs = [_vector(f, out + 1, f"{where}.functionals[{i}]") for i, f in enumerate(items)]
+        return [(v[:out], v[out]) for v in vs]
+    return [(_vector(proof["c"], out, f"{where}.c"), parse_q(proof["d"], f"{where}.d"))]
+
+
 def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, where: str = "proof") -> None:
     """Check one bound proof: ``c . f(x) + d <= bound`` (``<`` if strict) on its box (and on
     its optional ``"rows"`` ``[[a..., b], ...]``, half-spaces ``a . x <= b``: the proof is then
     about the part of the box they cut out); raise CertificateError naming the failed node.
+
+    With ``"functionals": [[c_1..., d_1], ...]`` instead of ``c`` and ``d`` the bound is on
+    ``min_i (c_i . f + d_i)``, and each bound leaf names the convex combination it bounds
+    (``"lambda"``: weights >= 0 summing to 1; the minimum is at most any such combination).
 
     The tree's nodes: ``{"split": [j, "t"], "children": [lower half, upper half]}`` (coordinate
     ``j`` at ``t``), ``{"branch": [l, k], "children": [h <= 0, h >= 0]}`` (the cut ``h`` of unit
@@ -525,8 +541,8 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
     model = model or ExactModel(net)
     D, out = net.input_dim, net.output_dim
     try:
-        c = _vector(proof["c"], out, f"{where}.c")
-        d = parse_q(proof["d"], f"{where}.d")
+        functionals = _functionals(proof, out, where)
+        c, d = functionals[0]
         lo = _vector(proof["box"]["lo"], D, f"{where}.box.lo")
         hi = _vector(proof["box"]["hi"], D, f"{where}.box.hi")
         bound = parse_q(proof["bound"], f"{where}.bound")
@@ -588,6 +604,12 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
             raise CertificateError(f"{at}: the leaf is said to be empty, but its Lagrangian reaches {got} >= 0")
         if leaf != "bound":
             raise CertificateError(f"{at}: unknown leaf kind {leaf!r}; expected 'bound' or 'empty'")
+        if len(functionals) > 1:  # the bound is on the minimum: a convex combination bounds it
+            lam = _vector(node.get("lambda"), len(functionals), f"{at}.lambda")
+            if any(v < 0 for v in lam) or sum(lam) != 1:
+                raise CertificateError(f"{at}.lambda is not a convex combination (>= 0, summing to 1)")
+            c = [sum((w * f[0][o] for w, f in zip(lam, functionals)), Fraction(0)) for o in range(out)]
+            d = sum((w * f[1] for w, f in zip(lam, functionals)), Fraction(0))
         got = upper_bound(model, bounds, c, d, nlo, nhi, mult, rows, rmult)
         if got is None:
             continue
@@ -780,6 +802,78 @@ def _claim_output_bounds_partial(cert: dict, net: Network, model: ExactModel) ->
     check_bound(net, proof, model=model, where=f"proofs[{i}]")
 
 
+def _claim_spec(cert: dict, net: Network, model: ExactModel) -> None:
+    """A specification: every case's unsafe set is unreachable (a proof per case that the
+    minimum of its functionals ``b_i - a_i . y`` is below 0 on its input set), or the
+    counterexample lies in a case's input set with its exact output in the unsafe set."""
+    claim = cert["claim"]
+    D, O = net.input_dim, net.output_dim
+    cases = claim.get("cases")
+    if not isinstance(cases, list) or not cases:
+        raise CertificateError("claim.cases is not a non-empty list")
+    parsed = []
+    for k, case in enumerate(cases):
+        at = f"claim.cases[{k}]"
+        try:
+            S = domain_set(case["inputs"], D, f"{at}.inputs")
+            strict_in = [bool(v) for v in case["inputs"].get("strict", [False] * len(S.rows))]
+            unsafe = []
+            for i, u in enumerate(case["unsafe"]):
+                v = _vector(u[:-1], O + 1, f"{at}.unsafe[{i}]")
+                unsafe.append((v[:O], v[O], bool(u[-1])))
+        except (KeyError, TypeError, AttributeError):
+            raise CertificateError(f"{at} is not a case {{inputs, unsafe}}") from None
+        if len(strict_in) != len(S.rows):
+            raise CertificateError(f"{at}.inputs.strict does not have one flag per row")
+        parsed.append((S, strict_in, unsafe))
+    status = claim.get("status")
+    if status == "violated":
+        k = claim.get("case")
+        if not (isinstance(k, int) and 0 <= k < len(parsed)):
+            raise CertificateError(f"claim.case {k!r} is not a case index")
+        S, strict_in, unsafe = parsed[k]
+        x = _point(claim.get("counterexample"), D, "claim.counterexample")
+        if not all(l <= v <= h for l, v, h in zip(S.lo, x, S.hi)):
+            raise CertificateError("claim.counterexample lies outside the case's input box")
+        for (a, b), strict in zip(S.rows, strict_in):
+            lhs = sum((p * q for p, q in zip(a, x)), Fraction(0))
+            if lhs > b or (strict and lhs == b):
+                raise CertificateError("claim.counterexample violates an input constraint of the case")
+        y = net(x)
+        for i, (a, b, strict) in enumerate(unsafe):
+            lhs = sum((p * q for p, q in zip(a, y)), Fraction(0))
+            if lhs > b or (strict and lhs == b):
+                raise CertificateError(f"claim.counterexample: the exact output is outside unsafe constraint {i} "
+                                       f"of case {k}")
+        return
+    if status != "holds":
+        raise CertificateError(f"claim.status is {status!r}; expected 'holds' or 'violated'")
+    proofs = cert.get("proofs", [])
+    for k, (S, _, unsafe) in enumerate(parsed):
+        if not unsafe:
+            raise CertificateError(f"claim.cases[{k}] has no unsafe constraint, so every input violates it")
+        strict = all(u[2] for u in unsafe)
+        want = [[format_q(v) for v in a] + [format_q(b)] for a, b, _ in
+                [([-v for v in a], b, s) for a, b, s in unsafe]]
+        found = [i for i, p in enumerate(proofs) if isinstance(p, dict) and p.get("case") == k]
+        if not found:
+            raise CertificateError(f"claim.cases[{k}]: no proof is about this case")
+        i = found[0]
+        proof = proofs[i]
+        try:
+            F = _functionals(proof, O, f"proofs[{i}]")
+        except KeyError:
+            raise CertificateError(f"proofs[{i}] lacks its functionals") from None
+        got = [[format_q(v) for v in c] + [format_q(d)] for c, d in F]
+        if got != want:
+            raise CertificateError(f"proofs[{i}].functionals are not the unsafe constraints of case {k}")
+        bound, pstrict = _bound_of(proof, f"proofs[{i}]")
+        if not (bound < 0 or (bound == 0 and (pstrict or strict))):
+            raise CertificateError(f"proofs[{i}].bound does not keep case {k}'s unsafe set unreachable")
+        _covers(model, proof, S, f"proofs[{i}]")
+        check_bound(net, proof, model=model, where=f"proofs[{i}]")
+
+
 def _claim_robust(cert: dict, net: Network, model: ExactModel) -> None:
     claim = cert["claim"]
     D, O = net.input_dim, net.output_dim
@@ -905,6 +999,8 @@ def check_certificate(cert: dict, net: Network | Sequence[Network]) -> None:
             _claim_output_bounds_partial(cert, nets[0], model)
         elif kind == "robust":
             _claim_robust(cert, nets[0], model)
+        elif kind == "spec":
+            _claim_spec(cert, nets[0], model)
         elif kind in _PARTITION_CLAIMS:
             _PARTITION_CLAIMS[kind](cert, nets[0])
         else:

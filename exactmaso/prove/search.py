@@ -43,7 +43,7 @@ BRANCH_UNITS = 12  # a node with at most this many undecided units is split by u
 
 class _Node:
     __slots__ = ("lo", "hi", "flo", "fhi", "phases", "parent", "kind", "split", "branch", "children", "fb", "ub",
-                 "row", "mult", "value", "depth")
+                 "row", "mult", "value", "depth", "lam")
 
     def __init__(self, lo, hi, phases, parent) -> None:
         self.lo, self.hi = lo, hi
@@ -59,6 +59,7 @@ class _Node:
         self.row = None
         self.mult: list[tuple] = []
         self.value = None
+        self.lam = None  # the weights of the functionals whose combination bounds the node
 
     def tree(self) -> dict:
         if self.kind == "split":
@@ -67,6 +68,8 @@ class _Node:
         if self.kind == "branch":
             return {"branch": list(self.branch), "children": [c.tree() for c in self.children]}
         out: dict[str, Any] = {"leaf": "empty" if self.kind == "empty" else "bound"}
+        if self.lam is not None and self.kind != "empty":
+            out["lambda"] = [checker.format_q(v) for v in self.lam]
         if self.mult:
             out["multipliers"] = [[l, k, checker.format_q(y)] for l, k, y in self.mult]
         return out
@@ -81,13 +84,20 @@ class Maximum:
 
 class _Search:
     def __init__(self, net: Network, lo, hi, c, d, *, time_limit, max_nodes, progress, target=None,
-                 rows=(), start=None) -> None:
+                 rows=(), start=None, reach_strictly=False) -> None:
         self.net = net
-        self.c = [Fraction(v) for v in c]
-        self.d = Fraction(d)
+        # the objective: c . f + d, or the minimum of several functionals (c is then a list of
+        # (c_i, d_i) pairs and d is ignored)
+        if c and isinstance(c[0], (tuple, list)) and len(c[0]) == 2 and isinstance(c[0][0], (list, tuple)):
+            self.F = [([Fraction(v) for v in ci], Fraction(di)) for ci, di in c]
+        else:
+            self.F = [([Fraction(v) for v in c], Fraction(d))]
+        self.c, self.d = self.F[0]
+        self.multi = len(self.F) > 1
         self.fm = FloatModel(net)
         self.time_limit, self.max_nodes, self.progress = time_limit, max_nodes, progress
         self.target = target  # decide "maximum < target" only: close what is below it, stop at a value >= it
+        self.reach_strictly = reach_strictly  # or "maximum <= target": close what is at most it, stop above it
         self.start = time.perf_counter()
         self.last_report = self.start
         self.root = _Node(list(lo), list(hi), {}, None)
@@ -111,7 +121,7 @@ class _Search:
             return  # a point outside the domain attains nothing
         if value is None:
             y = self.net(list(x))
-            value = sum((a * b for a, b in zip(self.c, y)), Fraction(0)) + self.d
+            value = min(sum((a * b for a, b in zip(ci, y)), Fraction(0)) + di for ci, di in self.F)
         if self.best is None or value > self.best[0]:
             self.best = (value, tuple(x))
 
@@ -125,7 +135,13 @@ class _Search:
         if any((l > h).any() for l, h in zip(node.fb.cut_lo, node.fb.cut_hi)):
             node.kind = "empty"  # the phases cannot hold together on this box
             return
-        node.ub, node.row, cx = self.fm.upper(node.fb, self.c, self.d, node.flo, node.fhi)
+        if self.multi:
+            ups = [self.fm.upper(node.fb, ci, di, node.flo, node.fhi) for ci, di in self.F]
+            i = min(range(len(ups)), key=lambda k: ups[k][0])
+            node.ub, node.row, cx = ups[i]
+            node.lam = [Fraction(int(k == i)) for k in range(len(ups))]
+        else:
+            node.ub, node.row, cx = self.fm.upper(node.fb, self.c, self.d, node.flo, node.fhi)
         if (node.phases or self.rows) and np.isfinite(node.ub) and not self.closed(node.ub):
             self.tighten(node, cx)
             if node.kind == "empty":
@@ -255,8 +271,6 @@ class _Search:
         code = tuple(code)
         aff = self.net.affine_map(code=code)
         D = self.net.input_dim
-        w = [sum((ci * aff.A[o, j] for o, ci in enumerate(self.c)), Fraction(0)) for j in range(D)]
-        w0 = sum((ci * aff.b[o] for o, ci in enumerate(self.c)), Fraction(0)) + self.d
         units = sorted(node.phases)
         A, b = [], []
         for (l, k) in units:
@@ -272,13 +286,45 @@ class _Search:
             units.append(label)
             A.append([-v for v in h])
             b.append(c)
-        out = maximize_over_box(w, node.lo, node.hi, A, b)
-        node.mult = [(l, k, y) for (l, k), y in zip(units, out.y) if y]
+        pieces = [([sum((ci[o] * aff.A[o, j] for o in range(len(ci))), Fraction(0)) for j in range(D)],
+                   sum((ci[o] * aff.b[o] for o in range(len(ci))), Fraction(0)) + di) for ci, di in self.F]
+        if not self.multi:
+            (w, w0), = pieces
+            out = maximize_over_box(w, node.lo, node.hi, A, b)
+            node.mult = [(l, k, y) for (l, k), y in zip(units, out.y) if y]
+            if out.status == "infeasible":
+                node.kind = "empty"
+                return
+            node.kind, node.value = "bound", out.value + w0
+            self.offer(out.x, out.value + w0)
+            return
+        # max t subject to t <= g_i(x) for every functional: z = (x, t), t within a box that
+        # holds every g_i on the node (from the output bounds)
+        ymag = [max(abs(Fraction(float(a))), abs(Fraction(float(c)))) for a, c in zip(node.fb.out_lo[-1], node.fb.out_hi[-1])]
+        scale = [Fraction(float(v)) for v in self.fm.out_scale]
+        M = 2 * max(sum((abs(ci[o]) * ymag[o] * scale[o] for o in range(len(ci))), abs(di)) for ci, di in self.F) + 1
+        Az = [list(a) + [Fraction(0)] for a in A]
+        bz = list(b)
+        for w, w0 in pieces:  # t - w . x <= w0
+            Az.append([-v for v in w] + [Fraction(1)])
+            bz.append(w0)
+        out = maximize_over_box([Fraction(0)] * D + [Fraction(1)], list(node.lo) + [-M], list(node.hi) + [M], Az, bz)
+        m = len(units)
         if out.status == "infeasible":
             node.kind = "empty"
+            node.mult = [(l, k, y) for (l, k), y in zip(units, out.y[:m]) if y]
             return
-        node.kind, node.value = "bound", out.value + w0
-        self.offer(out.x, out.value + w0)
+        lam = list(out.y[m:])
+        if sum(lam) != 1:  # the t box binds, which the bounds rule out: refuse to certify it
+            raise ArithmeticError("the leaf's linear program did not price the minimum's functionals")
+        node.mult = [(l, k, y) for (l, k), y in zip(units, out.y[:m]) if y]
+        node.lam = lam
+        node.kind, node.value = "bound", out.value
+        self.offer(out.x[:D], out.value)
+
+    def reached(self) -> bool:
+        v = self.best[0]
+        return v > self.target if self.reach_strictly else v >= self.target
 
     def closed(self, ub: float) -> bool:
         """Whether a rigorous upper bound settles a node: at most the best exact value (or
@@ -286,9 +332,9 @@ class _Search:
         if not np.isfinite(ub):
             return False
         q = Fraction(ub)
-        if self.best is None:
-            return self.target is not None and q < self.target
-        return q <= self.best[0] or (self.target is not None and q < self.target)
+        if self.target is not None and (q <= self.target if self.reach_strictly else q < self.target):
+            return True
+        return self.best is not None and q <= self.best[0]
 
     # -- the search ------------------------------------------------------------------------
     def run(self) -> Maximum:
@@ -301,7 +347,7 @@ class _Search:
                 continue
             self.current = node  # open until it is split or closed: the limit's interval counts it
             self.tick()
-            if self.target is not None and self.best is not None and self.best[0] >= self.target:
+            if self.target is not None and self.best is not None and self.reached():
                 break  # a point reaches the target: decided
             if self.closed(node.ub):
                 node.kind = "bound"
@@ -394,7 +440,8 @@ def _box_rows(lo, hi):
 
 def maximize(net: Network, lo: Sequence[Fraction], hi: Sequence[Fraction], c: Sequence[Any], d: Any = 0, *,
              time_limit: float | None = None, max_nodes: int | None = None, progress: bool = False,
-             target: Fraction | None = None, rows: Sequence[tuple] = (), start: Sequence[Fraction] | None = None) -> Maximum:
+             target: Fraction | None = None, rows: Sequence[tuple] = (), start: Sequence[Fraction] | None = None,
+             reach_strictly: bool = False) -> Maximum:
     """The exact maximum of ``c . f(x) + d`` over the box ``lo <= x <= hi`` (see the module docstring).
 
     With ``target``, only "is the maximum below ``target``?" is decided: nodes whose bound is
@@ -404,5 +451,5 @@ def maximize(net: Network, lo: Sequence[Fraction], hi: Sequence[Fraction], c: Se
     ``point``.
     """
     s = _Search(net, lo, hi, c, d, time_limit=time_limit, max_nodes=max_nodes, progress=progress, target=target,
-                rows=rows, start=start)
+                rows=rows, start=start, reach_strictly=reach_strictly)
     return s.run()

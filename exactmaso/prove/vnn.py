@@ -1,0 +1,158 @@
+"""Deciding a specification (a VNN-LIB property) exactly: holds, with a certificate, or
+violated, with an exact counterexample.
+
+A case of a spec is violated at ``x`` iff ``x`` is in its input set and every unsafe
+constraint ``a_i . y <= b_i`` holds at ``y = f(x)``, that is iff ``min_i g_i(x) >= 0`` with
+``g_i = b_i - a_i . f(x)``.  Branch and bound (:mod:`exactmaso.prove.search`) decides
+``max_x min_i g_i(x) < 0`` with target 0: it stops at the first exact point reaching 0 (a
+counterexample, re-checked against the spec in Fractions), or proves every node below 0 --
+each leaf by a convex combination of the ``g_i`` whose rigorous bound is negative, or by an
+exact linear program when the network is affine on the leaf.  The certificate holds, per
+case, that tree; the checker re-derives every bound.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ..errors import LimitError, ProveError, ShapeError
+from ..maso import Network
+from .api import _q, _remaining, check_net, start_point
+from .checker import ClaimSet, format_q
+from .results import ProofResult, certificate_text
+from .search import maximize
+from .spec import Spec
+
+__all__ = ["SpecResult", "check_spec", "spec_cases_json"]
+
+
+@dataclass(frozen=True)
+class SpecResult(ProofResult):
+    """The verdict on a spec: ``status`` is ``"holds"`` or ``"violated"``; a violation comes with
+    ``counterexample`` (exact input), ``output`` (the exact ``f(counterexample)``) and ``case``
+    (the index of the case it violates)."""
+
+    status: str = "holds"
+    counterexample: tuple | None = None
+    output: tuple | None = None
+    case: int | None = None
+    nodes: int = 0
+    seconds: float = 0.0
+
+
+def _case_set(case: Any) -> ClaimSet:
+    s = case.inputs
+    rows = [(list(c.coeffs), c.rhs) for c in s.constraints]  # strict ones by their closure: sound for a proof
+    return ClaimSet(list(s.lo), list(s.hi), rows)
+
+
+def _case_functionals(case: Any, O: int) -> list[tuple[list[Fraction], Fraction]]:
+    return [([-v for v in c.coeffs], c.rhs) for c in case.unsafe]
+
+
+def spec_cases_json(spec: Spec) -> list[dict]:
+    """The spec's cases as the certificate states them (exact, in the order of the spec)."""
+    out = []
+    for case in spec.cases:
+        inputs = _case_set(case).to_json()
+        inputs["strict"] = [bool(c.strict) for c in case.inputs.constraints]
+        out.append({"inputs": inputs,
+                    "unsafe": [_q(list(c.coeffs) + [c.rhs]) + [bool(c.strict)] for c in case.unsafe]})
+    return out
+
+
+def check_spec(net: Network, spec: Spec, time_limit: float | None = None, *, max_nodes: int | None = None,
+               progress: bool = False) -> SpecResult:
+    """Decide ``spec`` for ``net`` exactly: ``.status`` ``"holds"`` (every case's unsafe set is
+    unreachable; the certificate proves it) or ``"violated"`` (``.counterexample`` lies in a
+    case's input set and the exact output in its unsafe set).
+
+    On ``time_limit`` (seconds, all cases together) or ``max_nodes`` (per case), LimitError
+    says which cases were proven and carries the interval of ``max min_i g_i`` of the case
+    being worked on (``.upper < 0`` would prove it).
+    """
+    net = check_net(net)
+    if not isinstance(spec, Spec):
+        raise TypeError(f"spec is a {type(spec).__name__}; expected an em.prove.Spec (em.prove.load_vnnlib)")
+    D, O = net.input_dim, net.output_dim
+    if spec.num_inputs != D or spec.num_outputs != O:
+        raise ShapeError(f"the spec is about {spec.num_inputs} inputs and {spec.num_outputs} outputs; the network has "
+                         f"{D} and {O}")
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    start = time.perf_counter()
+    proofs: list[dict] = []
+    nodes = 0
+    cases = spec_cases_json(spec)
+    for k, case in enumerate(spec.cases):
+        S = _case_set(case)
+        F = _case_functionals(case, O)
+        if not F:  # no unsafe constraint: every input of the set violates the case
+            x = start_point(S)
+            if case.is_unsafe(x, net(x)):
+                return _violated(net, spec, cases, k, x, nodes, start)
+            raise ProveError(f"case {k}: its input set has no point that the spec's check accepts")
+        stricts = {bool(c.strict) for c in case.unsafe}
+        if len(stricts) > 1:
+            raise ProveError(f"case {k} mixes strict and non-strict unsafe constraints; write it as two specs")
+        strict = stricts == {True}  # unsafe needs every g_i > 0: a proof of max min g_i <= 0 suffices
+        try:
+            m = maximize(net, S.lo, S.hi, F if len(F) > 1 else F[0][0], 0 if len(F) > 1 else F[0][1],
+                         rows=S.rows, start=start_point(S), target=Fraction(0), reach_strictly=strict,
+                         time_limit=_remaining(deadline), max_nodes=max_nodes, progress=progress)
+        except LimitError as exc:
+            raise LimitError(f"check_spec: case {k} of {len(spec.cases)} ({k} proven): {exc}", count=nodes + exc.count,
+                             lower=exc.lower, upper=exc.upper) from None
+        nodes += m.nodes
+        if m.value is not None and (m.value > 0 if strict else m.value >= 0):
+            x = list(m.point)
+            if case.is_unsafe(x, net(x)):
+                return _violated(net, spec, cases, k, x, nodes, start)
+            raise ProveError(f"case {k}: the point reaching the unsafe set lies on the boundary of a strict input "
+                             "constraint; this version cannot decide such a case")
+        proof = {"functionals": [_q(c + [d]) for c, d in F], "box": {"lo": _q(S.lo), "hi": _q(S.hi)},
+                 "bound": "0", "strict": not strict, "crown": "all", "tree": m.tree, "case": k}
+        if S.rows:
+            proof["rows"] = [_q(list(a) + [b]) for a, b in S.rows]
+        proofs.append(proof)
+    claim = {"kind": "spec", "cases": cases, "status": "holds", "counterexample": None, "case": None}
+    return SpecResult(_nets=(net,), _certificate=certificate_text((net,), claim, proofs), status="holds",
+                      nodes=nodes, seconds=time.perf_counter() - start)
+
+
+def _violated(net, spec, cases, k, x, nodes, start) -> SpecResult:
+    y = tuple(net(list(x)))
+    claim = {"kind": "spec", "cases": cases, "status": "violated", "counterexample": _q(x), "case": k}
+    return SpecResult(_nets=(net,), _certificate=certificate_text((net,), claim, []), status="violated",
+                      counterexample=tuple(x), output=y, case=k, nodes=nodes, seconds=time.perf_counter() - start)
+
+
+def counterexample_text(result: SpecResult) -> str:
+    """The counterexample in VNN-COMP's result form: ``((X_0 v) ... (Y_0 v) ...)``, exact
+    decimals where they terminate, else ``p/q`` rationals."""
+    from ..numbers import fraction_to_str
+
+    def num(v: Fraction) -> str:
+        d = Fraction(v).denominator
+        for p in (2, 5):
+            while d % p == 0:
+                d //= p
+        return _decimal(Fraction(v)) if d == 1 else fraction_to_str(Fraction(v))
+
+    lines = [f"(X_{i} {num(v)})" for i, v in enumerate(result.counterexample)]
+    lines += [f"(Y_{j} {num(v)})" for j, v in enumerate(result.output)]
+    return "(" + "\n ".join(lines) + ")"
+
+
+def _decimal(q: Fraction) -> str:
+    """The exact decimal expansion of a fraction whose denominator is 2^a 5^b."""
+    sign = "-" if q < 0 else ""
+    q = abs(q)
+    digits = 0
+    while (q * 10 ** digits).denominator != 1:
+        digits += 1
+    n = q.numerator * 10 ** digits // q.denominator
+    s = str(n).rjust(digits + 1, "0")
+    return f"{sign}{s[:-digits]}.{s[-digits:]}" if digits else f"{sign}{s}"
