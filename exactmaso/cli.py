@@ -3,6 +3,9 @@
     exactmaso demo --out DIR                      the main job on the bundled default network
     exactmaso regions MODEL --box LO HI [--json F] [--plot F] [--workers N] [--verify]
     exactmaso info MODEL                          the MASO structure of a model file
+    exactmaso prove bounds|lipschitz|robust|equivalent MODEL ...   exact proofs with certificates
+    exactmaso vnnlib MODEL PROP.vnnlib [--timeout S] [--out F] [--certificate F]
+    exactmaso check-certificate CERT MODEL...     re-verify a saved certificate
 
 ``MODEL`` is a file that ``exactmaso.load`` reads (exact JSON, ``.npz``, ``.onnx``; ONNX needs
 ``pip install "exactmaso[onnx]"``).  A box bound is one number for every coordinate
@@ -35,6 +38,7 @@ import numpy as np
 
 import exactmaso as em
 
+from ._files import write_text_atomic
 from .default_network import DEFAULT_DOMAIN, DEFAULT_SEED, DEFAULT_WIDTHS, default_network
 from .numbers import fraction_to_str
 
@@ -49,7 +53,8 @@ _EXIT_STATUS_HELP = f"""exit status:
   0    success
   2    an error in the arguments, the model file or an output path (one line on stderr)
   1    an internal error, a bug in exactmaso (one line; set {DEBUG_ENV}=1 to see the traceback)
-  3    prove: a --time-limit was reached (the interval proven so far is printed)
+  3    prove: a --time-limit was reached (the interval proven so far is printed);
+       vnnlib: the --timeout was reached
   4    check-certificate: the certificate does not verify (the failed field is named)
   130  interrupted (Ctrl-C)"""
 
@@ -527,6 +532,48 @@ def cmd_check_certificate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_vnnlib(args: argparse.Namespace) -> int:
+    """Decide a VNN-LIB property of a model, in the form of the VNN-COMP scripts: prints (and
+    writes to ``--out``) ``holds``, ``violated`` with the exact counterexample, or ``timeout``."""
+    for path, option in ((args.out, "--out"), (args.certificate, "--certificate")):
+        if path:
+            _check_output_file(path, option)
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout {args.timeout} is not a positive number of seconds")
+    net = _load(args.model)
+    if not os.path.exists(args.property):
+        raise UsageError(f"property file {args.property!r} not found")
+    spec = em.prove.load_vnnlib(args.property, net)
+    start = time.perf_counter()
+    args.progress_line_open = args.progress
+    try:
+        r = em.prove.check_spec(net, spec, time_limit=args.timeout, progress=args.progress)
+    except em.LimitError as exc:
+        args.progress_line_open = False
+        _say(f"timeout: {_one_line(exc)}")
+        if args.out:
+            with _writing(args.out, "--out"):
+                write_text_atomic(args.out, "timeout\n")
+        return EXIT_LIMIT
+    args.progress_line_open = False
+    seconds = time.perf_counter() - start
+    text = r.status + "\n"
+    if r.status == "violated":
+        text += em.prove.counterexample_text(r) + "\n"
+    print(text, end="", flush=True)
+    if r.status == "violated":
+        _say(f"violated (case {r.case} of the property) in {seconds:.2f} s; the counterexample's exact output "
+             "was re-checked against the property")
+    else:
+        _say(f"holds: no input of the property's set reaches its unsafe outputs ({r.nodes} nodes, {seconds:.2f} s)")
+    if args.out:
+        with _writing(args.out, "--out"):
+            write_text_atomic(args.out, text)
+    args.models = [args.model]
+    _save_certificate(r, args)
+    return 0
+
+
 def _add_prove_parsers(sub: Any, with_epilog: dict) -> None:
     prove = sub.add_parser("prove", help="prove a property exactly, with a certificate", **with_epilog)
     kinds = prove.add_subparsers(dest="property", metavar="PROPERTY", required=True)
@@ -562,6 +609,16 @@ def _add_prove_parsers(sub: Any, with_epilog: dict) -> None:
     eq.add_argument("model2", help="the second model file")
     eq.add_argument("--eps", default=None, help="tolerance in the inf-norm of the outputs (default 0)")
     eq.add_argument("--time-limit", type=float, metavar="S")
+
+    vnn = sub.add_parser("vnnlib", help="decide a VNN-LIB property exactly: holds, violated or timeout",
+                         **with_epilog)
+    vnn.add_argument("model", help=model_help)
+    vnn.add_argument("property", help="the VNN-LIB property file (.vnnlib)")
+    vnn.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds (prints timeout, exit 3)")
+    vnn.add_argument("--out", metavar="RESULT", help="write the verdict (and counterexample) to RESULT")
+    vnn.add_argument("--certificate", metavar="F", help="write the JSON certificate to F")
+    vnn.add_argument("--progress", action="store_true", help="show progress on stderr")
+    vnn.set_defaults(run=cmd_vnnlib)
 
     chk = sub.add_parser("check-certificate", help="re-verify a saved certificate", **with_epilog)
     chk.add_argument("certificate", help="the certificate (JSON)")

@@ -161,7 +161,7 @@ def output_bounds(net: Network, dom: Any, output: int | None = None, *, c: Any =
             continue
         sc, sd = [sign * v for v in c], sign * d
         try:
-            m = _maximize(net, S, sc, sd, time_limit=_remaining(deadline), max_nodes=max_nodes, progress=progress)
+            m = _maximize(net, S, sc, sd, time_limit=_remaining(deadline), given_limit=time_limit, max_nodes=max_nodes, progress=progress)
         except LimitError as exc:
             lower, upper = exc.lower, exc.upper
             partial = getattr(exc, "partial", None)
@@ -251,7 +251,7 @@ def robust(net: Network, x0: Any, eps: Any, norm: Any = "inf", *, dom: Any = Non
             S0 = ClaimSet(x0, x0)
             m = maximize(net, S0.lo, S0.hi, c, 0, target=Fraction(0))
         else:
-            m = _maximize(net, S, c, Fraction(0), target=Fraction(0), time_limit=_remaining(deadline),
+            m = _maximize(net, S, c, Fraction(0), target=Fraction(0), time_limit=_remaining(deadline), given_limit=time_limit,
                           max_nodes=max_nodes, progress=progress)
         if m.value is not None and m.value >= 0:
             return _not_robust(net, claim, m.point, label, eps, norm)
@@ -301,7 +301,7 @@ def equivalent(net1: Network, net2: Network, dom: Any, eps: Any = 0, *, mode: st
         for sign in (1, -1):
             c = [Fraction(0)] * (2 * O)
             c[o], c[O + o] = Fraction(sign), Fraction(-sign)
-            m = _maximize(joint, S, c, Fraction(0), time_limit=_remaining(deadline), max_nodes=max_nodes,
+            m = _maximize(joint, S, c, Fraction(0), time_limit=_remaining(deadline), given_limit=time_limit, max_nodes=max_nodes,
                           progress=progress)
             results.append((c, m))
             if best is None or m.value > best[0]:

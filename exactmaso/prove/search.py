@@ -39,11 +39,13 @@ from .relax import FloatModel
 __all__ = ["Maximum", "maximize", "BRANCH_UNITS"]
 
 BRANCH_UNITS = 12  # a node with at most this many undecided units is split by units, not by the box
+MAX_DEPTH = 400  # deeper certificates nest past what JSON readers accept (about 1000 levels)
+TRIAL_SPLIT_DIMS = 8  # a box of at most this many open coordinates tries each one before splitting
 
 
 class _Node:
     __slots__ = ("lo", "hi", "flo", "fhi", "phases", "parent", "kind", "split", "branch", "children", "fb", "ub",
-                 "row", "mult", "value", "depth", "lam")
+                 "row", "cx", "mult", "value", "depth", "lam")
 
     def __init__(self, lo, hi, phases, parent) -> None:
         self.lo, self.hi = lo, hi
@@ -57,22 +59,32 @@ class _Node:
         self.fb = None
         self.ub = np.inf
         self.row = None
+        self.cx = 0.0
         self.mult: list[tuple] = []
         self.value = None
         self.lam = None  # the weights of the functionals whose combination bounds the node
 
     def tree(self) -> dict:
-        if self.kind == "split":
-            j, t = self.split
-            return {"split": [j, checker.format_q(t)], "children": [c.tree() for c in self.children]}
-        if self.kind == "branch":
-            return {"branch": list(self.branch), "children": [c.tree() for c in self.children]}
-        out: dict[str, Any] = {"leaf": "empty" if self.kind == "empty" else "bound"}
-        if self.lam is not None and self.kind != "empty":
-            out["lambda"] = [checker.format_q(v) for v in self.lam]
-        if self.mult:
-            out["multipliers"] = [[l, k, checker.format_q(y)] for l, k, y in self.mult]
-        return out
+        """The certificate's tree below this node (built without recursion: trees get deep)."""
+        root: dict = {}
+        stack = [(self, root)]
+        while stack:
+            node, out = stack.pop()
+            if node.kind in ("split", "branch"):
+                if node.kind == "split":
+                    j, t = node.split
+                    out["split"] = [j, checker.format_q(t)]
+                else:
+                    out["branch"] = list(node.branch)
+                out["children"] = [{}, {}]
+                stack.extend(zip(node.children, out["children"]))
+                continue
+            out["leaf"] = "empty" if node.kind == "empty" else "bound"
+            if node.lam is not None and node.kind != "empty":
+                out["lambda"] = [checker.format_q(v) for v in node.lam]
+            if node.mult:
+                out["multipliers"] = [[l, k, checker.format_q(y)] for l, k, y in node.mult]
+        return root
 
 
 class Maximum:
@@ -84,7 +96,7 @@ class Maximum:
 
 class _Search:
     def __init__(self, net: Network, lo, hi, c, d, *, time_limit, max_nodes, progress, target=None,
-                 rows=(), start=None, reach_strictly=False) -> None:
+                 rows=(), start=None, reach_strictly=False, given_limit=None) -> None:
         self.net = net
         # the objective: c . f + d, or the minimum of several functionals (c is then a list of
         # (c_i, d_i) pairs and d is ignored)
@@ -96,6 +108,8 @@ class _Search:
         self.multi = len(self.F) > 1
         self.fm = FloatModel(net)
         self.time_limit, self.max_nodes, self.progress = time_limit, max_nodes, progress
+        # the limit as the caller was given it (a caller running several searches passes what remains)
+        self.given_limit = given_limit if given_limit is not None else time_limit
         self.target = target  # decide "maximum < target" only: close what is below it, stop at a value >= it
         self.reach_strictly = reach_strictly  # or "maximum <= target": close what is at most it, stop above it
         self.start = time.perf_counter()
@@ -129,19 +143,36 @@ class _Search:
         return float(self.best[0]) if self.best is not None else -np.inf
 
     # -- nodes -----------------------------------------------------------------------------
-    def evaluate(self, node: _Node) -> None:
+    def bound(self, node: _Node) -> bool:
+        """Rigorous float bounds of the node and its upper bound; False if its phases are empty."""
+        if node.fb is not None:
+            return True  # bounded already (a trial split)
         parent_fb = node.parent.fb if node.parent is not None else None
         node.fb = self.fm.bounds(node.flo, node.fhi, crown=True, parent=parent_fb, phases=node.phases)
         if any((l > h).any() for l, h in zip(node.fb.cut_lo, node.fb.cut_hi)):
             node.kind = "empty"  # the phases cannot hold together on this box
-            return
+            return False
         if self.multi:
             ups = [self.fm.upper(node.fb, ci, di, node.flo, node.fhi) for ci, di in self.F]
             i = min(range(len(ups)), key=lambda k: ups[k][0])
-            node.ub, node.row, cx = ups[i]
+            node.ub, node.row, node.cx = ups[i]
             node.lam = [Fraction(int(k == i)) for k in range(len(ups))]
+            lam = _mixture(ups, node.flo, node.fhi)
+            if lam is not None:
+                c = [sum((w * ci[o] for w, (ci, _) in zip(lam, self.F)), Fraction(0)) for o in range(len(self.c))]
+                d = sum((w * di for w, (_, di) in zip(lam, self.F)), Fraction(0))
+                got = self.fm.upper(node.fb, c, d, node.flo, node.fhi)
+                if got[0] < node.ub:
+                    node.ub, node.row, node.cx = got
+                    node.lam = lam
         else:
-            node.ub, node.row, cx = self.fm.upper(node.fb, self.c, self.d, node.flo, node.fhi)
+            node.ub, node.row, node.cx = self.fm.upper(node.fb, self.c, self.d, node.flo, node.fhi)
+        return True
+
+    def evaluate(self, node: _Node) -> None:
+        if not self.bound(node):
+            return
+        cx = node.cx
         if (node.phases or self.rows) and np.isfinite(node.ub) and not self.closed(node.ub):
             self.tighten(node, cx)
             if node.kind == "empty":
@@ -211,7 +242,7 @@ class _Search:
         if self.max_nodes is not None and self.nodes > self.max_nodes:
             self.stop(f"max_nodes={self.max_nodes} reached")
         if self.time_limit is not None and now - self.start > self.time_limit:
-            self.stop(f"time_limit={self.time_limit} s reached")
+            self.stop(f"time_limit={self.given_limit:g} s reached")
         if self.progress and now - self.last_report > 0.5:
             self.last_report = now
             top = -self.heap[0][0] if self.heap else float("nan")
@@ -225,20 +256,42 @@ class _Search:
             sys.stderr.flush()
 
     def split_box(self, node: _Node) -> None:
-        width = node.fhi - node.flo
-        score = np.abs(node.row) * width if np.isfinite(node.row).all() else width
-        if not np.isfinite(score).all() or score.max() <= 0:
-            score = width
-        j = int(np.argmax(score))
-        if node.hi[j] == node.lo[j]:
-            j = int(np.argmax([h - l for l, h in zip(node.lo, node.hi)]))
+        """Halve the box along one coordinate.  In few dimensions every coordinate is tried and
+        the one whose worse half has the lowest bound wins (ties: the lower sum); in many, the
+        coordinate with the largest ``|row_j| * width_j`` (the linear bound's sensitivity)."""
+        D = len(node.lo)
+        open_ = [j for j in range(D) if node.hi[j] > node.lo[j]]
+        if len(open_) <= TRIAL_SPLIT_DIMS:
+            best = None
+            for j in open_:
+                children = self.halves(node, j)
+                for ch in children:
+                    if not self.bound(ch):
+                        ch.ub = -np.inf
+                key = (max(ch.ub for ch in children), sum(max(ch.ub, -1e300) for ch in children))
+                if best is None or key < best[0]:
+                    best = (key, j, children)
+            _, j, children = best
+        else:
+            width = node.fhi - node.flo
+            score = np.abs(node.row) * width if np.isfinite(node.row).all() else width
+            if not np.isfinite(score).all() or score.max() <= 0:
+                score = width
+            j = int(np.argmax(score))
+            if node.hi[j] == node.lo[j]:
+                j = int(np.argmax([h - l for l, h in zip(node.lo, node.hi)]))
+            children = self.halves(node, j)
+        node.kind, node.split = "split", (j, (node.lo[j] + node.hi[j]) / 2)
+        node.children = children
+        for ch in children:
+            if ch.kind == "open":
+                self.evaluate(ch)
+
+    def halves(self, node: _Node, j: int) -> list[_Node]:
         t = (node.lo[j] + node.hi[j]) / 2
-        node.kind, node.split = "split", (j, t)
         left_hi, right_lo = list(node.hi), list(node.lo)
         left_hi[j], right_lo[j] = t, t
-        node.children = [_Node(node.lo, left_hi, node.phases, node), _Node(right_lo, node.hi, node.phases, node)]
-        for ch in node.children:
-            self.evaluate(ch)
+        return [_Node(node.lo, left_hi, node.phases, node), _Node(right_lo, node.hi, node.phases, node)]
 
     def branch_unit(self, node: _Node, undecided: list[np.ndarray]) -> bool:
         for l, idx in enumerate(undecided):
@@ -347,6 +400,9 @@ class _Search:
                 continue
             self.current = node  # open until it is split or closed: the limit's interval counts it
             self.tick()
+            if node.depth >= MAX_DEPTH:
+                self.stop(f"a branch reached depth {MAX_DEPTH} (the bounds do not tighten on "
+                          f"{_describe_box(node)})")
             if self.target is not None and self.best is not None and self.reached():
                 break  # a point reaches the target: decided
             if self.closed(node.ub):
@@ -384,6 +440,35 @@ class _Search:
         # what is proven so far: the tree with its open nodes as leaves bounded by ``upper``
         exc.partial = Maximum(lower, self.best[1], self.root.tree(), self.nodes, time.perf_counter() - self.start)
         raise exc
+
+
+def _describe_box(node: "_Node") -> str:
+    widths = node.fhi - node.flo
+    return f"a box of widths {np.array2string(widths, precision=3)} with {len(node.phases)} unit phases"
+
+
+def _mixture(ups: list[tuple], lo: np.ndarray, hi: np.ndarray) -> list[Fraction] | None:
+    """Weights ``lam`` (rational, >= 0, summing to 1) for bounding ``min_i g_i`` by one
+    combination ``sum_i lam_i g_i``: the optimal duals of ``max t  s.t.  t <= row_i . x + cx_i``
+    over the box, from the functionals' linear bounds.  The minimum of the linear bounds is
+    usually far below each one's maximum where the functionals cross.  None if no LP answer."""
+    rows = np.array([u[1] for u in ups])
+    cx = np.array([u[2] for u in ups])
+    if not (np.isfinite(rows).all() and np.isfinite(cx).all()):
+        return None
+    m, D = rows.shape
+    A = np.hstack([-rows, np.ones((m, 1))])  # t - row_i . x <= cx_i
+    obj = np.zeros(D + 1)
+    obj[D] = -1.0
+    res = solve_lp(obj, A, cx, bounds=list(zip(lo, hi)) + [(None, None)])
+    if res.status is not LPStatus.OPTIMAL or res.row_duals is None:
+        return None
+    w = np.maximum(-np.asarray(res.row_duals, dtype=float), 0.0)
+    if not np.isfinite(w).all() or w.sum() <= 0:
+        return None
+    lam = [Fraction(float(v)).limit_denominator(1 << 20) for v in w / w.sum()]
+    total = sum(lam)
+    return [v / total for v in lam] if total > 0 else None
 
 
 def _float_pieces(L, lo: np.ndarray, hi: np.ndarray) -> tuple | None:
@@ -441,15 +526,17 @@ def _box_rows(lo, hi):
 def maximize(net: Network, lo: Sequence[Fraction], hi: Sequence[Fraction], c: Sequence[Any], d: Any = 0, *,
              time_limit: float | None = None, max_nodes: int | None = None, progress: bool = False,
              target: Fraction | None = None, rows: Sequence[tuple] = (), start: Sequence[Fraction] | None = None,
-             reach_strictly: bool = False) -> Maximum:
+             reach_strictly: bool = False, given_limit: float | None = None) -> Maximum:
     """The exact maximum of ``c . f(x) + d`` over the box ``lo <= x <= hi`` (see the module docstring).
 
     With ``target``, only "is the maximum below ``target``?" is decided: nodes whose bound is
     below it are closed too, and the search stops at the first point reaching it.  Then
     ``value`` is the best exact value found: the maximum is below ``target`` (and the tree
     proves ``< target``) when ``value < target``, else ``value >= target`` is attained at
-    ``point``.
+    ``point``.  ``given_limit`` is the time limit as the user gave it, for the LimitError's
+    message, when ``time_limit`` is what remains of it.  A branch deeper than ``MAX_DEPTH``
+    stops the search with a LimitError (its certificate would nest too deep for JSON readers).
     """
     s = _Search(net, lo, hi, c, d, time_limit=time_limit, max_nodes=max_nodes, progress=progress, target=target,
-                rows=rows, start=start, reach_strictly=reach_strictly)
+                rows=rows, start=start, reach_strictly=reach_strictly, given_limit=given_limit)
     return s.run()
