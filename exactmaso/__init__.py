@@ -36,7 +36,7 @@ from .layers import (
     Residual,
     mlp,
 )
-from .io import from_numpy, from_onnx, from_torch, load
+from .io import from_nnet, from_numpy, from_onnx, from_torch, load
 from .maso import MASO, Affine, Network
 from .numbers import to_fraction, to_fraction_array
 from .polytope import Box, Polytope
@@ -81,6 +81,7 @@ __all__ = [
     "from_numpy",
     "from_torch",
     "from_onnx",
+    "from_nnet",
     "load",
     "Box",
     "Polytope",

@@ -1,4 +1,4 @@
-"""Converters: numpy/npz, PyTorch, ONNX and exact JSON files to :class:`~exactmaso.maso.Network`.
+"""Converters: numpy/npz, PyTorch, ONNX, ``.nnet`` and exact JSON files to :class:`~exactmaso.maso.Network`.
 
 Nothing here ever unpickles: ``.npz`` members are read by their ``.npy`` headers (object
 arrays are refused), torch weights with ``torch.load(..., weights_only=True)``, and
@@ -19,9 +19,12 @@ from ..maso import Network
 from . import limits
 from .json_io import save
 from .limits import open_model_file
+from .nnet_io import from_nnet, read_nnet
 from .numpy_io import from_numpy, load_npz, save_npz
 
-__all__ = ["load", "save", "from_numpy", "load_npz", "save_npz", "from_torch", "from_onnx", "limits"]
+__all__ = [
+    "load", "save", "from_numpy", "load_npz", "save_npz", "from_torch", "from_onnx", "from_nnet", "read_nnet", "limits",
+]
 
 _PICKLE_GLOBAL = re.compile(rb"c[A-Za-z_][\w.]*\n[A-Za-z_]")  # protocol 0/1 opcode GLOBAL "module\nname"
 _PICKLE_HINT = (
@@ -64,6 +67,8 @@ def load(path: str | os.PathLike) -> Network:
     - exact JSON (starts with ``{``) -> :func:`exactmaso.io.json_io.load`
     - ``.npz`` (a zip archive) -> :func:`load_npz`
     - ``*.onnx`` -> :func:`from_onnx`
+    - ``*.nnet`` -> :func:`from_nnet` (raw inputs; see :mod:`exactmaso.io.nnet_io` for the
+      normalisation, and the clamping it does not apply)
 
     Pickles (and anything else) are refused with :class:`~exactmaso.errors.ModelFileError`,
     never executed.  Every reader checks the sizes a file declares against
@@ -90,6 +95,8 @@ def load(path: str | os.PathLike) -> Network:
         return load_npz(p)
     if p.suffix.lower() == ".onnx":
         return from_onnx(p)
+    if p.suffix.lower() == ".nnet":
+        return from_nnet(p)
     if kind == "pickle":
         raise ModelFileError(f"{p} looks like a Python pickle (starts with {head[:4]!r}); {_PICKLE_HINT}")
     if kind == "npy":
@@ -98,5 +105,5 @@ def load(path: str | os.PathLike) -> Network:
         raise ModelFileError(f"{p} is empty; expected a model file (.json, .npz or .onnx)")
     raise ModelFileError(
         f"{p} starts with {head[:8]!r}, which is no format exactmaso reads; expected exact JSON "
-        "(starting with '{'), an .npz archive, or a file named *.onnx"
+        "(starting with '{'), an .npz archive, or a file named *.onnx or *.nnet"
     )
