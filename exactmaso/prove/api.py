@@ -67,7 +67,7 @@ def functional(net: Network, output: Any, c: Any, d: Any) -> tuple[list[Fraction
             if O != 1:
                 raise ProveError(f"the network has {O} outputs; say which with output=j (or a functional c=)")
             output = 0
-        if not isinstance(output, (int, np.integer)) or not 0 <= output < O:
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < O:
             raise ShapeError(f"output={output!r}; the network's outputs are 0..{O - 1}")
         c = [Fraction(int(o == output)) for o in range(O)]
     else:
@@ -217,7 +217,7 @@ def robust(net: Network, x0: Any, eps: Any, norm: Any = "inf", *, dom: Any = Non
         raise DomainError("x0 lies outside the domain")
     if label is None:
         label = top_class(net, x0)
-    elif not (isinstance(label, (int, np.integer)) and 0 <= label < O):
+    elif isinstance(label, bool) or not (isinstance(label, (int, np.integer)) and 0 <= label < O):
         raise ShapeError(f"label={label!r}; the network's classes are 0..{O - 1}")
     label = int(label)
     if norm == 2:

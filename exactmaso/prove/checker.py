@@ -900,6 +900,12 @@ def _claim_robust(cert: dict, net: Network, model: ExactModel) -> None:
         y = net(x)
         if all(y[j] < y[label] for j in range(O) if j != label):
             raise CertificateError(f"claim.counterexample keeps class {label} strictly on top; it is not a counterexample")
+        if norm == 2 and claim.get("nearest") is not None:
+            # the nearest point it states is a claim too: check it (and that it agrees)
+            value = _nearest_of_robust2(cert, net, claim, eps)
+            if value is None or value > eps * eps:
+                raise CertificateError("claim.nearest: the nearest point it states is farther than eps, but the "
+                                       "counterexample lies within eps")
         return
     if holds is not True:
         raise CertificateError("claim.holds is neither true nor false")
@@ -1079,7 +1085,7 @@ class _ClaimedPartition:
         return self.regions[i]
 
 
-def claimed_partition(data: Any, net: Network, S: ClaimSet) -> _ClaimedPartition:
+def claimed_partition(data: Any, net: Network, S: ClaimSet, what: str = "the claim's domain (claim.domain)") -> _ClaimedPartition:
     """Rebuild the partition a certificate lists and verify it exactly (the regions' polytopes
     from their codes and facet labels, vertices complete, points inside, codes the network's,
     volumes summing to the domain's): then every region's affine map is proven too."""
@@ -1105,7 +1111,11 @@ def claimed_partition(data: Any, net: Network, S: ClaimSet) -> _ClaimedPartition
             raise CertificateError(f"{where}.code is not a code of this network") from None
         rows = [ck.expected_row(i, code, lab) for lab in labels]
         part.regions.append(_ClaimedRegion(i, code, point, labels, rows, vertices))
-    ck.run(graph=False)
+    try:
+        ck.run(graph=False)
+    except CertificateError as exc:
+        # either the partition or the set it claims to tile is wrong: name both
+        raise CertificateError(f"the partition does not tile {what} exactly: {exc}") from None
     return part
 
 
@@ -1525,7 +1535,8 @@ def _nearest(claim: dict, cert: dict, net: Network, where: str = "claim") -> tup
     if r <= 0:
         raise CertificateError(f"{where}.radius is not positive")
     B = ball_box(x0, r, dom)
-    part = claimed_partition(cert.get("partition"), net, B)
+    part = claimed_partition(cert.get("partition"), net, B,
+                             f"the box of {where}.radius around {where}.x0 (within {where}.domain)")
     value = None if claim.get(key) is None else parse_q(claim[key], f"{where}.{key}")
     if value is not None:
         x = _point(claim.get("point"), D, f"{where}.point")
@@ -1565,21 +1576,41 @@ def _nearest(claim: dict, cert: dict, net: Network, where: str = "claim") -> tup
 
 
 def _claim_min_adversarial(cert: dict, net: Network) -> None:
-    claim = cert["claim"]
-    value, r, B = _nearest(claim, cert, net)
+    _nearest_in_scope(cert["claim"], cert, net, "claim")
+
+
+def _nearest_in_scope(claim: dict, cert: dict, net: Network, where: str) -> tuple:
+    """Check a nearest-adversarial claim with its scope: the minimum over the partitioned box
+    (``radius_fixed``), else the global nearest point (the box must hold every point nearer
+    than the value, or the whole domain)."""
+    value, r, B = _nearest(claim, cert, net, where)
     if r is None:
-        return
+        return value, r
+    fixed = claim.get("radius_fixed", False)
+    if not isinstance(fixed, bool):
+        raise CertificateError(f"{where}.radius_fixed is not true or false")
+    if fixed:
+        return value, r  # the claim is the minimum over the partitioned box, which _nearest has checked
     norm = claim["norm"]
-    dom = domain_set(claim["domain"], net.input_dim, "claim.domain") if claim.get("domain") is not None else None
+    dom = domain_set(claim["domain"], net.input_dim, f"{where}.domain") if claim.get("domain") is not None else None
     whole = dom is not None and all(a <= l for a, l in zip(B.lo, dom.lo)) and all(a >= h for a, h in zip(B.hi, dom.hi))
     if not whole and (value is None or not norm_value_at_most(value, norm, r)):
-        raise CertificateError("claim.radius: the partitioned box does not hold every point nearer than the value")
+        raise CertificateError(f"{where}.radius: the partitioned box does not hold every point nearer than the value")
+    return value, r
 
 
 def _claim_robust2(cert: dict, net: Network, claim: dict) -> None:
     """Robustness in the 2-norm: the nearest adversarial point (within the box of radius eps)
     lies farther than eps, or the counterexample is in the ball."""
     eps = parse_q(claim.get("eps"), "claim.eps")
+    value = _nearest_of_robust2(cert, net, claim, eps)
+    if value is not None and value <= eps * eps:
+        raise CertificateError(f"claim.holds: a point at squared distance {value} <= eps^2 changes the class")
+
+
+def _nearest_of_robust2(cert: dict, net: Network, claim: dict, eps: Fraction) -> Fraction | None:
+    """Check a 2-norm robustness claim's ``nearest`` part (a min_adversarial claim over the box
+    of radius >= eps); return its squared distance (None: no point in the box)."""
     near = claim.get("nearest")
     if not isinstance(near, dict):
         raise CertificateError("claim.nearest is missing: a 2-norm robustness claim rests on the nearest point")
@@ -1588,11 +1619,10 @@ def _claim_robust2(cert: dict, net: Network, claim: dict) -> None:
             raise CertificateError(f"claim.nearest.{k} differs from claim.{k}")
     if near.get("norm") != 2:
         raise CertificateError("claim.nearest.norm is not 2")
-    value, r, _ = _nearest(near, cert, net, "claim.nearest")
+    value, r = _nearest_in_scope(near, cert, net, "claim.nearest")
     if r is not None and r < eps:
         raise CertificateError("claim.nearest.radius is below eps: the box does not hold the ball")
-    if value is not None and value <= eps * eps:
-        raise CertificateError(f"claim.holds: a point at squared distance {value} <= eps^2 changes the class")
+    return value
 
 
 _PARTITION_CLAIMS.update({"lipschitz": _claim_lipschitz, "convex": _claim_convex, "monotone": _claim_monotone,

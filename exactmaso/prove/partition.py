@@ -39,7 +39,7 @@ def _functional(net: Network, output: Any) -> list[Fraction] | None:
     if output is None:
         return None
     O = net.output_dim
-    if not isinstance(output, (int, np.integer)) or not 0 <= output < O:
+    if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < O:
         raise ShapeError(f"output={output!r}; the network's outputs are 0..{O - 1}")
     return [Fraction(int(o == output)) for o in range(O)]
 
@@ -87,12 +87,19 @@ def lipschitz(net: Network, dom: Any, norm: Any = "inf", output: int | None = No
                 break
             best = above  # floats misranked two regions: the exact comparison decides
         value = _sqrt_value(lam)
-        value_float = float(math.sqrt(float(lam.mid())))
+        value_float = _float_of(value)
         stored = lam.to_json()
     claim = {"kind": "lipschitz", "domain": S.to_json(), "norm": norm, "c": None if c is None else _q(c),
              "value": stored, "region": best}
     return Lipschitz(_nets=(net,), _certificate=certificate_text((net,), claim, [], {"partition": pjson}),
                      value=value, value_float=value_float, norm=norm, region=best, point=tuple(part[best].point))
+
+
+def _float_of(value: Any) -> float:
+    """The nearest float of an exact sympy number (evaluated to 30 digits, then rounded)."""
+    import sympy
+
+    return float(sympy.N(value, 30))
 
 
 def _sqrt_value(lam: "checker.Algebraic") -> Any:
@@ -204,8 +211,10 @@ def min_adversarial(net: Network, x0: Any, norm: Any = "inf", *, dom: Any = None
     for norms ``"inf"`` and ``1`` (a rational value), the projection onto a polytope for norm
     ``2`` (proposed by cvxpy, decided by an exact KKT system: the value is the square root of
     a rational).  Every region's lower bound is certified by exact dual multipliers.
-    ``radius`` fixes the box: then the answer is the nearest point within it (None if there is
-    none), which is what robustness at ``eps = radius`` needs.
+    ``radius`` fixes the box: then the answer is the nearest point within the box of radius
+    ``radius`` around ``x0`` (in the inf-norm, intersected with ``dom``; None if it has none),
+    which is what robustness at ``eps = radius`` needs; the certificate says so
+    (``"radius_fixed": true``).
     """
     net = check_net(net)
     D, O = net.input_dim, net.output_dim
@@ -218,7 +227,7 @@ def min_adversarial(net: Network, x0: Any, norm: Any = "inf", *, dom: Any = None
         raise DomainError("x0 lies outside the domain")
     if label is None:
         label = top_class(net, x0)
-    elif not (isinstance(label, (int, np.integer)) and 0 <= label < O):
+    elif isinstance(label, bool) or not (isinstance(label, (int, np.integer)) and 0 <= label < O):
         raise ShapeError(f"label={label!r}; the network's classes are 0..{O - 1}")
     label = int(label)
     fixed = radius is not None
@@ -243,7 +252,9 @@ def min_adversarial(net: Network, x0: Any, norm: Any = "inf", *, dom: Any = None
         if within or fixed or whole:
             break
         r = 2 * r if best is None else checker.norm_radius(best[0], norm)
-    claim = {**base, "radius": format_q(r), "bounds": bounds}
+    # with a fixed radius the claim is the nearest point within the box of radius r (a
+    # minimum over that box, None if it holds no such point), not the global nearest one
+    claim = {**base, "radius": format_q(r), "radius_fixed": fixed, "bounds": bounds}
     if best is None:
         claim.update({"value_squared" if norm == 2 else "value": None, "point": None})
         value, value_float, point = None, math.inf, None
