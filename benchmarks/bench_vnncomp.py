@@ -61,7 +61,7 @@ def worker(model: str, prop: str, timeout: float, cert_path: str, check: bool) -
     try:
         r = em.prove.check_spec(net, spec, time_limit=timeout)
     except em.LimitError as exc:
-        row.update(verdict="timeout", seconds=time.perf_counter() - t0, nodes=exc.count)
+        row.update(verdict="timeout", seconds=time.perf_counter() - t0, nodes=exc.count, why=str(exc)[:300])
         return row
     row.update(verdict=r.status, seconds=time.perf_counter() - t0, nodes=r.nodes)
     r.save(cert_path)
@@ -129,7 +129,8 @@ def run_one(model: str, prop: str, timeout: float, check: bool, grace: float) ->
 
 def _fmt(v: Any, spec: str) -> str:
     if v is None:
-        return "-"
+        width = "".join(ch for ch in spec.split(".")[0] if ch.isdigit())
+        return "-".rjust(int(width) if width else 1)
     if isinstance(v, float) and v != v:
         return "nan"
     return format(v, spec)
