@@ -40,6 +40,7 @@ __all__ = ["Maximum", "maximize", "BRANCH_UNITS"]
 
 BRANCH_UNITS = 12  # a node with at most this many undecided units is split by units, not by the box
 MAX_DEPTH = 400  # deeper certificates nest past what JSON readers accept (about 1000 levels)
+RELATIVE_WIDTH_FLOOR = 1e-4  # trial splits skip coordinates this much narrower than the widest
 TRIAL_SPLIT_DIMS = 8  # a box of at most this many open coordinates tries each one before splitting
 
 
@@ -262,16 +263,28 @@ class _Search:
         D = len(node.lo)
         open_ = [j for j in range(D) if node.hi[j] > node.lo[j]]
         if len(open_) <= TRIAL_SPLIT_DIMS:
-            best = None
+            # a coordinate already far narrower (relative to the root box) than the widest one
+            # is not tried: splitting it again gains only round-off
+            rel = self.relative_width(node)
+            widest = max(rel[j] for j in open_)
+            open_ = [j for j in open_ if rel[j] >= RELATIVE_WIDTH_FLOOR * widest]
+            trials = []
             for j in open_:
                 children = self.halves(node, j)
                 for ch in children:
                     if not self.bound(ch):
                         ch.ub = -np.inf
-                key = (max(ch.ub for ch in children), sum(max(ch.ub, -1e300) for ch in children))
-                if best is None or key < best[0]:
-                    best = (key, j, children)
-            _, j, children = best
+                worst = max(min(ch.ub, node.ub) for ch in children)  # the node's bound holds on its halves
+                trials.append((node.ub - worst, -sum(max(ch.ub, -1e300) for ch in children), j, children))
+            # the largest gain; near-ties (and no gain beyond round-off: the bounds are stuck on
+            # this box) go to the coordinate widest relative to the root box, so that no
+            # coordinate is halved forever while another one stays wide
+            gain = max(t[0] for t in trials)
+            tol = 0.1 * gain
+            if not gain > 1e-9 * (1.0 + abs(node.ub)):
+                tol = np.inf
+            _, _, j, children = max((t for t in trials if t[0] >= gain - tol),
+                                    key=lambda t: (rel[t[2]], t[0], t[1]))
         else:
             width = node.fhi - node.flo
             score = np.abs(node.row) * width if np.isfinite(node.row).all() else width
@@ -286,6 +299,11 @@ class _Search:
         for ch in children:
             if ch.kind == "open":
                 self.evaluate(ch)
+
+    def relative_width(self, node: _Node) -> np.ndarray:
+        root = self.root.fhi - self.root.flo
+        with np.errstate(all="ignore"):
+            return np.where(root > 0, (node.fhi - node.flo) / root, 0.0)
 
     def halves(self, node: _Node, j: int) -> list[_Node]:
         t = (node.lo[j] + node.hi[j]) / 2
