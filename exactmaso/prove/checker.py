@@ -75,18 +75,39 @@ def format_q(q: Fraction) -> str:
     return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
 
 
-def _down(q: Fraction) -> Fraction:
-    """The largest dyadic rational with PRECISION significant bits that is <= q."""
-    if q == 0:
-        return q
-    e = abs(q.numerator).bit_length() - q.denominator.bit_length() - PRECISION
+def _down(p: int, q: int) -> tuple[int, int]:
+    """The largest dyadic rational with PRECISION significant bits that is <= p / q (q > 0),
+    as ``(m, e)``: the number ``m * 2**e``.  The bits are counted in the lowest terms of p / q."""
+    if p == 0:
+        return 0, 0
+    if q & (q - 1) == 0:
+        # q = 2**k: cancelling 2**t from p / q leaves the difference of bit lengths, so e, as
+        # it is, and m = floor(p / 2**(k + e)) need no gcd
+        e = abs(p).bit_length() - q.bit_length() - PRECISION
+        s = q.bit_length() - 1 + e
+        return (p >> s if s >= 0 else p << -s), e
+    g = math.gcd(p, q)
+    if g > 1:
+        p, q = p // g, q // g
+    e = abs(p).bit_length() - q.bit_length() - PRECISION
     if e >= 0:
-        return Fraction((q.numerator // (q.denominator << e)) << e)
-    return Fraction((q.numerator << -e) // q.denominator, 1 << -e)
+        return p // (q << e), e
+    return (p << -e) // q, e
 
 
-def _up(q: Fraction) -> Fraction:
-    return -_down(-q)
+def _outward(lo: list[tuple[int, int]], hi: list[tuple[int, int]]) -> tuple[list[int], list[int], int]:
+    """Bounds ``(p, q)`` (the numbers p / q) rounded outward, ``lo`` down and ``hi`` up (as
+    ``-_down(-p, q)``), as integers over one power of two."""
+    down = [_down(p, q) for p, q in lo]
+    up = [_down(-p, q) for p, q in hi]
+    shift = -min([0] + [e for _, e in down] + [e for _, e in up])
+    return [m << (e + shift) for m, e in down], [-m << (e + shift) for m, e in up], 1 << shift
+
+
+def _lowest(p: int, q: int) -> tuple[int, int]:
+    """p / q in lowest terms."""
+    g = math.gcd(p, q)
+    return p // g, q // g
 
 
 def _common(values: Sequence[Fraction]) -> tuple[list[int], int]:
@@ -119,14 +140,16 @@ class _Layer:
         K, R, n = m.A.shape
         self.K, self.R, self.n, self.den = K, R, n, den
         self.rows = rows  # K * R rows of n + 1 integers (unit-major)
-        pos = [[max(v, 0) for v in r[:n]] for r in rows]
-        neg = [[min(v, 0) for v in r[:n]] for r in rows]
-        self.pos, self.neg = flint.fmpz_mat(pos), flint.fmpz_mat(neg)
-        self.bias = [r[n] for r in rows]
         if R == 2:  # the cut h = piece 1 - piece 0
             self.cut = [[q - p for p, q in zip(rows[2 * k], rows[2 * k + 1])] for k in range(K)]
-            self.cut_pos = flint.fmpz_mat([[max(v, 0) for v in r[:n]] for r in self.cut])
-            self.cut_neg = flint.fmpz_mat([[min(v, 0) for v in r[:n]] for r in self.cut])
+        # interval arithmetic bounds the pieces and then (two-piece layers) the cuts, each
+        # distinct affine function once (a ReLU's pieces are 0 and its cut): ``which`` maps
+        # them to the rows of ``weights`` (their absolute values: ``abs_weights``) and ``bias``
+        distinct: dict[tuple, int] = {}
+        self.which = [distinct.setdefault(tuple(r), len(distinct)) for r in rows + (self.cut if R == 2 else [])]
+        self.weights = flint.fmpz_mat([r[:n] for r in distinct])
+        self.abs_weights = flint.fmpz_mat([[abs(v) for v in r[:n]] for r in distinct])
+        self.bias = [r[n] for r in distinct]
 
 
 class ExactModel:
@@ -138,55 +161,65 @@ class ExactModel:
         self.layers = [_Layer(m) for m in net.masos]
 
 
-def _clamp(li: int, lo: list, hi: list, phases: dict) -> tuple[list, list]:
-    lo, hi = list(lo), list(hi)
+def _clamp(li: int, lo: list, hi: list, phases: dict) -> None:
+    """Clamp (in place) the cut bounds ``(p, q)`` of layer ``li`` to the signs ``phases`` asks for."""
     for (l, k), side in phases.items():
         if l == li:
             if side:
-                lo[k] = max(lo[k], Fraction(0))
-            else:
-                hi[k] = min(hi[k], Fraction(0))
+                if lo[k][0] < 0:
+                    lo[k] = (0, 1)
+            elif hi[k][0] > 0:
+                hi[k] = (0, 1)
+
+
+def _meet(lo: list, hi: list, bound_lo: list[int], bound_hi: list[int], den: int) -> tuple[list, list]:
+    """Intersect bounds ``(p, q)`` with bounds given as integers over ``den``."""
+    lo = [a if a[0] * den >= v * a[1] else (v, den) for a, v in zip(lo, bound_lo)]
+    hi = [a if a[0] * den <= v * a[1] else (v, den) for a, v in zip(hi, bound_hi)]
     return lo, hi
 
 
-def _interval(pos, neg, bias: Sequence[int], den: int, lo: Sequence[Fraction], hi: Sequence[Fraction]):
-    """Exact bounds of rows ``(pos + neg) z + bias`` over ``den`` on the box ``lo <= z <= hi``."""
-    L, dl = _common(lo)
-    H, dh = _common(hi)
-    common = dl * dh // math.gcd(dl, dh)
-    L = flint.fmpz_mat([[v * (common // dl)] for v in L])
-    H = flint.fmpz_mat([[v * (common // dh)] for v in H])
-    up = (pos * H + neg * L).entries()
-    down = (pos * L + neg * H).entries()
-    scale = den * common
-    return ([Fraction(int(v) + b * common, scale) for v, b in zip(down, bias)],
-            [Fraction(int(v) + b * common, scale) for v, b in zip(up, bias)])
+def _interval(layer: _Layer, lo: list[int], hi: list[int], den: int) -> tuple[list[int], list[int], int]:
+    """Exact bounds of every piece (and, for two-piece layers, after them every cut) of the
+    layer on the box ``lo / den <= z <= hi / den``: integers over the returned denominator.
+
+    With ``W`` the weights, ``W+ hi + W- lo = (W (hi + lo) + |W| (hi - lo)) / 2`` (and its
+    numerator is even)."""
+    mid = layer.weights * flint.fmpz_mat([[a + b] for a, b in zip(lo, hi)])
+    rad = layer.abs_weights * flint.fmpz_mat([[b - a] for a, b in zip(lo, hi)])
+    mid, rad = [int(v) for v in mid.entries()], [int(v) for v in rad.entries()]
+    down = [(m - r) // 2 + c * den for m, r, c in zip(mid, rad, layer.bias)]
+    up = [(m + r) // 2 + c * den for m, r, c in zip(mid, rad, layer.bias)]
+    return [down[i] for i in layer.which], [up[i] for i in layer.which], layer.den * den
 
 
-def _interval_rows(layer: _Layer, lo, hi) -> tuple[list[Fraction], list[Fraction]]:
-    """Exact bounds of every piece of the layer over the box ``lo <= z <= hi`` (interval arithmetic)."""
-    return _interval(layer.pos, layer.neg, layer.bias, layer.den, lo, hi)
-
-
-def _interval_rows_cut(layer: _Layer, lo, hi) -> tuple[list[Fraction], list[Fraction]]:
-    """Exact bounds of every cut ``h`` of a two-piece layer over the box."""
-    return _interval(layer.cut_pos, layer.cut_neg, [r[layer.n] for r in layer.cut], layer.den, lo, hi)
+def _fractions(layers: list[tuple[list[int], list[int], int]], side: int) -> list[list[Fraction]]:
+    """One side (0: lower, 1: upper) of per-layer bounds ``(lo, hi, den)`` as Fractions."""
+    return [[Fraction(v, bounds[2]) for v in bounds[side]] for bounds in layers]
 
 
 class Bounds:
     """Per layer: bounds of the cut quantities (``h`` of each two-piece unit, every piece of a
-    unit with three or more pieces) and of the layer's outputs, all dyadic."""
+    unit with three or more pieces) and of the layer's outputs, all dyadic: ``cut[l]`` and
+    ``out[l]`` are ``(lo, hi, den)``, integers over one power of two (``cut_lo`` and the like
+    give them as Fractions)."""
 
-    def __init__(self, cut_lo: list, cut_hi: list, out_lo: list, out_hi: list) -> None:
-        self.cut_lo, self.cut_hi = cut_lo, cut_hi
-        self.out_lo, self.out_hi = out_lo, out_hi
+    def __init__(self) -> None:
+        self.cut: list[tuple[list[int], list[int], int]] = []
+        self.out: list[tuple[list[int], list[int], int]] = []
         self.relaxed: dict[int, Any] = {}  # layer -> its relaxation (the bounds are never changed)
         self.empty = False  # some bounds cross: the set they describe is empty
+
+    cut_lo = property(lambda self: _fractions(self.cut, 0))
+    cut_hi = property(lambda self: _fractions(self.cut, 1))
+    out_lo = property(lambda self: _fractions(self.out, 0))
+    out_hi = property(lambda self: _fractions(self.out, 1))
 
     def relaxation(self, model: "ExactModel", li: int) -> "_Relaxation":
         hit = self.relaxed.get(li)
         if hit is None:
-            hit = self.relaxed[li] = _relax(model.layers[li], self.cut_lo[li], self.cut_hi[li])
+            cols = self.relaxation(model, li - 1).live if li > 0 else range(model.D)
+            hit = self.relaxed[li] = _relax(model.layers[li], *self.cut[li], cols)
         return hit
 
 
@@ -195,169 +228,214 @@ def box_bounds(model: ExactModel, lo: Sequence[Fraction], hi: Sequence[Fraction]
     """Sound bounds of every unit over the box, intersected with ``parent``'s (a box holding
     this one); with ``crown``, also intersected with backward linear bounds.  ``phases`` maps
     units ``(l, k)`` of two-piece layers to 1 (``h >= 0``) or 0 (``h <= 0``): the bounds then
-    hold on the part of the box where those signs hold (they are clamped)."""
-    res = Bounds([], [], [], [])
-    zl, zh = list(lo), list(hi)
+    hold on the part of the box where those signs hold (they are clamped).
+
+    Every number is exact, ``(p, q)`` for p / q, until each layer's bounds are rounded outward
+    to PRECISION significant bits."""
+    res = Bounds()
+    D = len(lo)
+    ints, zden = _common(list(lo) + list(hi))
+    box = zl, zh, zden = ints[:D], ints[D:], zden
     for li, layer in enumerate(model.layers):
-        plo, phi = _interval_rows(layer, zl, zh)
         K, R = layer.K, layer.R
+        ilo, ihi, den = _interval(layer, zl, zh, zden)
+        plo, phi = ilo[:K * R], ihi[:K * R]  # the pieces, over den
         if R == 1:
             clo, chi = [], []
         elif R == 2:
-            clo, chi = _interval_rows_cut(layer, zl, zh)
+            clo, chi = [(v, den) for v in ilo[K * R:]], [(v, den) for v in ihi[K * R:]]
         else:
-            clo, chi = list(plo), list(phi)
+            clo, chi = [(v, den) for v in plo], [(v, den) for v in phi]
         if parent is not None and R > 1:
-            clo = [max(a, b) for a, b in zip(clo, parent.cut_lo[li])]
-            chi = [min(a, b) for a, b in zip(chi, parent.cut_hi[li])]
+            clo, chi = _meet(clo, chi, *parent.cut[li])
         if R == 2 and phases:
-            clo, chi = _clamp(li, clo, chi, phases)
+            _clamp(li, clo, chi, phases)
         if crown and li > 0 and R > 1 and not res.empty:
-            clo, chi = _crown_cut_bounds(model, li, res, lo, hi, clo, chi)
+            clo, chi = _crown_cut_bounds(model, li, res, box, clo, chi)
             if R == 2 and phases:
-                clo, chi = _clamp(li, clo, chi, phases)
-        if any(a > b for a, b in zip(clo, chi)):
+                _clamp(li, clo, chi, phases)
+        if any(a[0] * b[1] > b[0] * a[1] for a, b in zip(clo, chi)):
             res.empty = True  # the signs the phases ask for cannot hold together on the box
-        clo = [_down(v) for v in clo]
-        chi = [_up(v) for v in chi]
-        res.cut_lo.append(clo)
-        res.cut_hi.append(chi)
+        res.cut.append(_outward(clo, chi))
         # the layer's outputs: the max of its pieces
         if R == 1:
-            ylo, yhi = plo, phi
+            ylo, yhi = [(v, den) for v in plo], [(v, den) for v in phi]
+        elif R == 2:  # y = g0 + relu(h), with h between the rounded cut bounds
+            cl, ch, cden = res.cut[-1]
+            yden = math.lcm(den, cden)
+            fp, fc = yden // den, yden // cden
+            ylo = [(max(max(a, b) * fp, a * fp + max(c, 0) * fc), yden) for a, b, c in zip(plo[0::2], plo[1::2], cl)]
+            yhi = [(min(max(a, b) * fp, a * fp + max(c, 0) * fc), yden) for a, b, c in zip(phi[0::2], phi[1::2], ch)]
         else:
-            ylo = [max(plo[k * R:(k + 1) * R]) for k in range(K)]
-            yhi = [max(phi[k * R:(k + 1) * R]) for k in range(K)]
-            if R == 2:  # y = g0 + relu(h)
-                ylo = [max(a, plo[2 * k] + max(clo[k], 0)) for k, a in enumerate(ylo)]
-                yhi = [min(a, phi[2 * k] + max(chi[k], 0)) for k, a in enumerate(yhi)]
+            ylo = [(max(plo[k * R:(k + 1) * R]), den) for k in range(K)]
+            yhi = [(max(phi[k * R:(k + 1) * R]), den) for k in range(K)]
         if parent is not None:
-            ylo = [max(a, b) for a, b in zip(ylo, parent.out_lo[li])]
-            yhi = [min(a, b) for a, b in zip(yhi, parent.out_hi[li])]
-        res.out_lo.append([_down(v) for v in ylo])
-        res.out_hi.append([_up(v) for v in yhi])
-        zl, zh = res.out_lo[-1], res.out_hi[-1]
+            ylo, yhi = _meet(ylo, yhi, *parent.out[li])
+        res.out.append(_outward(ylo, yhi))
+        zl, zh, zden = res.out[-1]
     return res
 
 
 class _Relaxation:
-    """Unit k of a layer lies between ``lo_k . z + clo_k`` and ``up_k . z + cup_k``:
-    coefficient rows as integers over ``den``, constants as Fractions."""
+    """Unit k of a layer lies between a lower and an upper affine function of the layer's inputs.
 
-    def __init__(self, lo_rows, up_rows, den, clo, cup) -> None:
-        self.lo = flint.fmpz_mat(lo_rows)
-        self.up = flint.fmpz_mat(up_rows)
-        self.den = den
-        ints, self.cden = _common(list(clo) + list(cup))  # the constants as integer columns
-        K = len(clo)
-        self.clo = flint.fmpz_mat([[v] for v in ints[:K]])
-        self.cup = flint.fmpz_mat([[v] for v in ints[K:]])
+    Stored for the backward pass, restricted to what it can see: ``live`` are the units whose
+    relaxation is not identically zero (a dead ReLU's output is exactly 0, so the layer above
+    needs no coefficient for it), and the columns are the previous layer's live units (all
+    inputs for layer 0).  ``lo`` and ``lo_const`` are the lower functions' coefficients and
+    constants, one row per live unit, integers over ``den``; ``diff`` and ``diff_const`` are
+    upper minus lower for the units in ``open`` (positions in ``live`` whose upper function is
+    not the lower one), the coefficients over ``den * 2**SLOPE_BITS``, the constants over
+    ``const_den`` (a multiple of ``den``).  Coefficients and constants are kept apart so that
+    the constants' (often large) denominators do not multiply every coefficient.
+    """
+
+    def __init__(self, live, lo, lo_const, den, open_, diff, diff_const, const_den) -> None:
+        self.live, self.lo, self.lo_const, self.den = live, lo, lo_const, den
+        self.open, self.diff, self.diff_const, self.const_den = open_, diff, diff_const, const_den
 
 
-def _relax(layer: _Layer, clo: list[Fraction], chi: list[Fraction]) -> _Relaxation:
+def _relax(layer: _Layer, clo: list[int], chi: list[int], bden: int, cols: Sequence[int]) -> _Relaxation:
+    """The layer's relaxation on the bounds ``clo / bden <= cut <= chi / bden``, in the columns
+    ``cols`` (the previous layer's live units).  A ReLU-type unit with ``l < 0 < u`` lies
+    between ``g0 + a h`` (``a = 1`` if ``u > -l``, else 0) and ``g0 + s (h - l)``, ``s`` the
+    smallest multiple of ``2**-SLOPE_BITS`` that is ``>= u / (u - l)``; a decided unit is its
+    piece; a unit of three or more pieces lies between its piece of largest ``lo + hi`` and its
+    dominant piece (or, without one, the constant largest upper bound of its pieces)."""
     n, K, R, den = layer.n, layer.K, layer.R, layer.den
     rows = layer.rows
     scale = 1 << SLOPE_BITS
-    lo_rows, up_rows, c_lo, c_up = [], [], [], []
+    lower: list[list[int]] = []  # per unit: its lower row, n + 1 integers over den
+    # per unit: None (the upper row is the lower one) or upper minus lower as (t, delta, c):
+    # coefficients t * delta over den * scale, the constant c as (p, q)
+    upper: list[tuple | None] = []
     for k in range(K):
         if R == 1:
-            r = rows[k]
-            lo_rows.append([v * scale for v in r[:n]])
-            up_rows.append([v * scale for v in r[:n]])
-            c_lo.append(Fraction(r[n], den))
-            c_up.append(Fraction(r[n], den))
-            continue
-        if R == 2:
+            lower.append(rows[k])
+            upper.append(None)
+        elif R == 2:
             r0, r1 = rows[2 * k], rows[2 * k + 1]
             l, u = clo[k], chi[k]
             if l >= 0 or u <= 0:
-                r = r1 if l >= 0 else r0
-                lo_rows.append([v * scale for v in r[:n]])
-                up_rows.append([v * scale for v in r[:n]])
-                c_lo.append(Fraction(r[n], den))
-                c_up.append(Fraction(r[n], den))
+                lower.append(r1 if l >= 0 else r0)
+                upper.append(None)
                 continue
-            r = r1 if u > -l else r0  # the lower line g0 + a h with a in {0, 1}
-            lo_rows.append([v * scale for v in r[:n]])
-            c_lo.append(Fraction(r[n], den))
-            # the upper line g0 + s (h - l), s >= u / (u - l), rounded up to a dyadic
-            q = u / (u - l)
-            S = -((-q.numerator * scale) // q.denominator)
-            up_rows.append([p * scale + S * (w - p) for p, w in zip(r0[:n], r1[:n])])
-            c_up.append(Fraction(r0[n] * scale + S * (r1[n] - r0[n]), den * scale) - Fraction(S, scale) * l)
-            continue
-        pl, ph = clo[k * R:(k + 1) * R], chi[k * R:(k + 1) * R]
-        best = max(range(R), key=lambda r_: pl[r_] + ph[r_])
-        r = rows[k * R + best]
-        lo_rows.append([v * scale for v in r[:n]])
-        c_lo.append(Fraction(r[n], den))
-        dominant = next((r_ for r_ in range(R) if all(pl[r_] >= ph[s] for s in range(R) if s != r_)), None)
-        if dominant is not None:
-            r = rows[k * R + dominant]
-            up_rows.append([v * scale for v in r[:n]])
-            c_up.append(Fraction(r[n], den))
+            a = u > -l  # the lower line g0 + a h with a in {0, 1}
+            lower.append(r1 if a else r0)
+            # the upper line g0 + s (h - l), s = S / scale >= u / (u - l) rounded up to a dyadic;
+            # minus the lower line it is (s - a) h - s l
+            S = -((-u * scale) // (u - l))
+            const = (S - a * scale) * layer.cut[k][n] * bden - S * l * den
+            upper.append((S - a * scale, layer.cut[k], _lowest(const, den * scale * bden)))
         else:
-            up_rows.append([0] * n)
-            c_up.append(max(ph))
-    return _Relaxation(lo_rows, up_rows, den * scale, c_lo, c_up)
+            pl, ph = clo[k * R:(k + 1) * R], chi[k * R:(k + 1) * R]
+            best = max(range(R), key=lambda r_: pl[r_] + ph[r_])
+            r = rows[k * R + best]
+            lower.append(r)
+            dominant = next((r_ for r_ in range(R) if all(pl[r_] >= ph[s] for s in range(R) if s != r_)), None)
+            if dominant is None:  # the constant max(ph) minus the lower row
+                upper.append((-scale, r, _lowest(max(ph) * den - r[n] * bden, den * bden)))
+            elif dominant != best:
+                rd = rows[k * R + dominant]
+                upper.append((scale, [a - b for a, b in zip(rd, r)], _lowest(rd[n] - r[n], den)))
+            else:
+                upper.append(None)
+    live = [k for k in range(K) if upper[k] is not None or any(lower[k])]
+    lo = flint.fmpz_mat(len(live), len(cols), [lower[k][j] for k in live for j in cols])
+    lo_const = flint.fmpz_mat(len(live), 1, [lower[k][n] for k in live])
+    open_ = [i for i, k in enumerate(live) if upper[k] is not None]
+    if not open_:
+        return _Relaxation(live, lo, lo_const, den, open_, None, None, den)
+    const_den = math.lcm(den, *(upper[live[i]][2][1] for i in open_))
+    diff, diff_const = [], []
+    for i in open_:
+        t, delta, (cp, cq) = upper[live[i]]
+        diff.extend(t * delta[j] for j in cols)
+        diff_const.append(cp * (const_den // cq))
+    return _Relaxation(live, lo, lo_const, den, open_, flint.fmpz_mat(len(open_), len(cols), diff),
+                       flint.fmpz_mat(len(open_), 1, diff_const), const_den)
 
 
-def _backward(model: ExactModel, bounds: Bounds, top: int, lam: list[list[int]], lam_den: int,
-              const: list[Fraction]) -> tuple[list[list[int]], int, list[Fraction]]:
-    """Substitute relaxed layers ``top, top - 1, ..., 0`` into upper bounds ``lam . y_top + const``.
+class _Linear:
+    """Rows of affine functions ``coef . z + const``: ``coef`` integers over ``den``, ``const``
+    (a column) integers over ``const_den``."""
 
-    ``lam`` are integer rows over ``lam_den`` (coefficients of layer ``top``'s outputs); the
-    result is integer rows over the input ``x`` (and a denominator) and the constants.
-    """
+    def __init__(self, coef: flint.fmpz_mat, den: int, const: flint.fmpz_mat, const_den: int) -> None:
+        self.coef, self.den, self.const, self.const_den = coef, den, const, const_den
+
+
+def _backward(model: ExactModel, bounds: Bounds, top: int, lam: _Linear) -> _Linear:
+    """Substitute relaxed layers ``top, top - 1, ..., 0`` into upper bounds ``lam``, rows over
+    layer ``top``'s live outputs (see :class:`_Relaxation`).  Each layer replaces ``lam . y``
+    by ``lam+ . upper + lam- . lower = lam . lower + lam+ . (upper - lower)``; the result is
+    rows over the inputs ``x``."""
+    zero = flint.fmpz(0)
+    scale = 1 << SLOPE_BITS
+    coef, den, const, const_den = lam.coef, lam.den, lam.const, lam.const_den
     for li in range(top, -1, -1):
         rel = bounds.relaxation(model, li)
-        P = [[max(v, 0) for v in row] for row in lam]
-        N = [[min(v, 0) for v in row] for row in lam]
-        Pm, Nm = flint.fmpz_mat(P), flint.fmpz_mat(N)
-        nxt = Pm * rel.up + Nm * rel.lo
-        added = (Pm * rel.cup + Nm * rel.clo).entries()
-        const = [c + Fraction(int(a), lam_den * rel.cden) for c, a in zip(const, added)]
-        lam = [[int(v) for v in row] for row in nxt.tolist()]
-        lam_den *= rel.den
-        g = lam_den
-        for row in lam:
-            for v in row:
-                if v:
-                    g = math.gcd(g, v)
-                    if g == 1:
-                        break
-            if g == 1:
-                break
-        if g > 1:
-            lam = [[v // g for v in row] for row in lam]
-            lam_den //= g
-    return lam, lam_den, const
+        nxt = coef * rel.lo  # over den * rel.den
+        added = coef * rel.lo_const  # over den * rel.den
+        if not rel.open:
+            new_const_den = math.lcm(const_den, den * rel.den)
+            const = const * (new_const_den // const_den) + added * (new_const_den // (den * rel.den))
+        else:
+            picked = [coef[i, j] for i in range(coef.nrows()) for j in rel.open]
+            pos = flint.fmpz_mat(coef.nrows(), len(rel.open), [v if v > 0 else zero for v in picked])
+            nxt = nxt * scale + pos * rel.diff  # over den * rel.den * scale
+            new_const_den = math.lcm(const_den, den * rel.const_den)
+            const = (const * (new_const_den // const_den) + added * (new_const_den // (den * rel.den))
+                     + (pos * rel.diff_const) * (new_const_den // (den * rel.const_den)))
+            den *= scale
+        coef, den, const_den = nxt, den * rel.den, new_const_den
+    return _Linear(coef, den, const, const_den)
 
 
-def _box_max(row: list[int], den: int, const: Fraction, lo: Sequence[Fraction], hi: Sequence[Fraction]) -> Fraction:
-    return const + sum((Fraction(v, den) * (hi[j] if v > 0 else lo[j]) for j, v in enumerate(row) if v), Fraction(0))
+def _box_max_rows(lam: _Linear, box: tuple[list[int], list[int], int]) -> tuple[list[int], int]:
+    """The exact maximum over the box ``(lo, hi, den)`` (integers over den) of each row of
+    ``lam`` (functions of ``x``): integers over the returned denominator."""
+    L, H, bden = box
+    D = len(L)
+    den = math.lcm(lam.den * bden, lam.const_den)
+    f_coef, f_const = den // (lam.den * bden), den // lam.const_den
+    out = []
+    for row, c in zip(lam.coef.tolist(), lam.const.entries()):
+        total = 0
+        for j in range(D):
+            v = int(row[j])
+            if v:
+                total += v * (H[j] if v > 0 else L[j])
+        out.append(total * f_coef + int(c) * f_const)
+    return out, den
 
 
-def _crown_cut_bounds(model: ExactModel, li: int, partial: Bounds, lo, hi, clo, chi):
-    """Backward linear bounds of layer li's cut quantities that interval bounds leave unsettled."""
+def _crown_cut_bounds(model: ExactModel, li: int, partial: Bounds, box: tuple, clo: list, chi: list):
+    """Backward linear bounds of layer li's cut quantities (bounds ``(p, q)``) that interval
+    bounds leave unsettled, on the box ``(lo, hi, den)``."""
     layer = model.layers[li]
     n = layer.n
     if layer.R == 2:
         rows = layer.cut
-        open_ = [k for k in range(layer.K) if clo[k] < 0 < chi[k]]
+        open_ = [k for k in range(layer.K) if clo[k][0] < 0 < chi[k][0]]
     else:
         rows = layer.rows
         open_ = list(range(len(rows)))
     if not open_:
         return clo, chi
-    lam = [list(rows[k][:n]) for k in open_] + [[-v for v in rows[k][:n]] for k in open_]
-    const = [Fraction(rows[k][n], layer.den) for k in open_] + [Fraction(-rows[k][n], layer.den) for k in open_]
-    lam_x, den, const = _backward(model, partial, li - 1, lam, layer.den, const)
+    cols = partial.relaxation(model, li - 1).live
+    coef = [[rows[k][j] for j in cols] for k in open_]
+    const = [rows[k][n] for k in open_]
+    lam = _Linear(flint.fmpz_mat(coef + [[-v for v in r] for r in coef]), layer.den,
+                  flint.fmpz_mat(2 * len(open_), 1, const + [-v for v in const]), layer.den)
+    best, den = _box_max_rows(_backward(model, partial, li - 1, lam), box)
     clo, chi = list(clo), list(chi)
     m = len(open_)
     for q, k in enumerate(open_):
-        chi[k] = min(chi[k], _box_max(lam_x[q], den, const[q], lo, hi))
-        clo[k] = max(clo[k], -_box_max(lam_x[m + q], den, const[m + q], lo, hi))
+        up, down = best[q], -best[m + q]
+        if up * chi[k][1] < chi[k][0] * den:
+            chi[k] = (up, den)
+        if down * clo[k][1] > clo[k][0] * den:
+            clo[k] = (down, den)
     return clo, chi
 
 
@@ -375,10 +453,14 @@ def upper_bound(model: ExactModel, bounds: Bounds, c: Sequence[Fraction], d: Fra
     """
     if bounds.empty:
         return None
+    top = len(model.layers) - 1
     ints, den = _common([Fraction(v) for v in c])
-    row, rden, const = _backward(model, bounds, len(model.layers) - 1, [ints], den, [Fraction(d)])
-    g = [Fraction(v, rden) for v in row[0]]
-    g0 = const[0]
+    d = Fraction(d)
+    lam = _Linear(flint.fmpz_mat([[ints[k] for k in bounds.relaxation(model, top).live]]), den,
+                  flint.fmpz_mat([[d.numerator]]), d.denominator)
+    res = _backward(model, bounds, top, lam)
+    g = [Fraction(int(v), res.den) for v in res.coef.entries()]
+    g0 = Fraction(int(res.const[0, 0]), res.const_den)
     for l, k, y, side, h in _lagrangian_rows(model, bounds, multipliers):
         s = y if side else -y
         g = [a + s * v for a, v in zip(g, h[:-1])]
@@ -395,7 +477,7 @@ def decided_pieces(model: ExactModel, bounds: Bounds, layer: int) -> list[int] |
     L = model.layers[layer]
     if L.R == 1:
         return [0] * L.K
-    lo, hi = bounds.cut_lo[layer], bounds.cut_hi[layer]
+    lo, hi, _ = bounds.cut[layer]  # integers over one positive denominator: signs and order are theirs
     if L.R == 2:
         out = []
         for a, b in zip(lo, hi):
