@@ -17,9 +17,9 @@ import pytest
 import exactmaso as em
 
 try:
-    from prove_oracle import forward, nearest_adversarial, pattern_sets, stack
+    from prove_oracle import distance, forward, nearest_adversarial, not_strictly_on_top, pattern_sets, stack
 except ImportError:  # pragma: no cover - run from the repository root as a package
-    from tests.prove_oracle import forward, nearest_adversarial, pattern_sets, stack  # type: ignore[no-redef]
+    from tests.prove_oracle import distance, forward, nearest_adversarial, not_strictly_on_top, pattern_sets, stack  # type: ignore[no-redef]
 
 F = Fraction
 TINY = F(1, 2**30)
@@ -161,20 +161,6 @@ LINE_BS = [[0, 0], [0, F(5, 2)]]
 LINE_EPS = {"inf": F(9, 14), 1: F(9, 8), 2: F(9, 10)}
 
 
-def ball_distance(x, x0, norm) -> Fraction:
-    """The norm of x - x0 (squared for norm 2)."""
-    d = [F(a) - F(b) for a, b in zip(x, x0)]
-    if norm == "inf":
-        return max(abs(v) for v in d)
-    if norm == 1:
-        return sum(abs(v) for v in d)
-    return sum(v * v for v in d)
-
-
-def not_strictly_on_top(y, label) -> bool:
-    return any(y[j] >= y[label] for j in range(len(y)) if j != label)
-
-
 @pytest.mark.parametrize("norm", ["inf", 1, 2])
 def test_robust_abs_flips_at_one_half(norm):
     net, x0 = em.mlp(ABS_WS, ABS_BS), [1]
@@ -200,13 +186,13 @@ def test_robust_line_flips_at_the_known_radius(norm):
     at = em.prove.robust(net, x0, eps, norm=norm)
     assert not at.holds
     x = at.counterexample
-    assert ball_distance(x, x0, norm) <= (eps * eps if norm == 2 else eps)
+    assert distance(x, x0, norm) <= (eps * eps if norm == 2 else eps)
     assert not_strictly_on_top(forward(LINE_WS, LINE_BS, x), 0)
     at.verify()
     beyond = em.prove.robust(net, x0, 2 * eps, norm=norm)
     assert not beyond.holds
     assert not_strictly_on_top(forward(LINE_WS, LINE_BS, beyond.counterexample), 0)
-    assert ball_distance(beyond.counterexample, x0, norm) <= (4 * eps * eps if norm == 2 else 2 * eps)
+    assert distance(beyond.counterexample, x0, norm) <= (4 * eps * eps if norm == 2 else 2 * eps)
     beyond.verify()
 
 
@@ -276,7 +262,7 @@ def test_robust_flips_at_the_oracles_nearest_distance(seed, norm):
     r.verify()
     r = em.prove.robust(net, x0, at, norm=norm)
     assert not r.holds
-    assert ball_distance(r.counterexample, x0, norm) <= (at * at if norm == 2 else at)
+    assert distance(r.counterexample, x0, norm) <= (at * at if norm == 2 else at)
     assert not_strictly_on_top(forward(Ws, bs, r.counterexample), label)
     r.verify()
 
@@ -379,3 +365,36 @@ def test_batch_norm_folded_twin_is_equivalent(eq_net):
     r = em.prove.equivalent(unfolded, em.mlp(folded_ws, folded_bs), EQ_BOX)
     assert r.holds and r.max_difference == 0
     r.verify()
+
+
+# -- maxout units (three pieces): the search and the checker beyond two-piece units ----------
+def test_maxout_network_limit_interval_is_proven_and_holds_every_grid_value():
+    # a random [2 -> 4 maxout(3) -> 5 relu-like(2) -> 3 maxout(3) -> 2] network: its trial
+    # splits once met no finite gain (a ValueError); now the limit's interval is certified
+    from exactmaso.maso import MASO, Network
+
+    rng = random.Random(7)
+
+    def rq(den=8):
+        return F(rng.randint(-2 * den, 2 * den), den)
+
+    def maso(K, R, D, den=8):
+        return MASO([[[rq(den) for _ in range(D)] for _ in range(R)] for _ in range(K)],
+                    [[rq(den) for _ in range(R)] for _ in range(K)])
+
+    nets = []
+    for _ in range(2):
+        D = rng.choice([2, 3])
+        nets.append(Network.from_masos([maso(4, 3, D), maso(5, 2, 4, den=rng.choice([8, 3, 6])), maso(3, 3, 5),
+                                        maso(2, 1, 3)]))
+    net = nets[1]
+    assert net.input_dim == 2
+    box = em.Box([F(-1)] * 2, [F(1)] * 2)
+    with pytest.raises(em.LimitError) as info:
+        em.prove.output_bounds(net, box, 0, which="max", max_nodes=400)
+    exc = info.value
+    em.prove.check(exc.certificate, net)  # the proven interval, re-derived exactly
+    grid = [F(i, 10) for i in range(-10, 11)]
+    values = [net([a, b])[0] for a in grid for b in grid]  # the exact forward pass
+    assert max(values) <= exc.upper
+    assert exc.lower <= exc.upper

@@ -173,9 +173,8 @@ class _Search:
     def evaluate(self, node: _Node) -> None:
         if not self.bound(node):
             return
-        cx = node.cx
         if (node.phases or self.rows) and np.isfinite(node.ub) and not self.closed(node.ub):
-            self.tighten(node, cx)
+            self.tighten(node, node.cx)
             if node.kind == "empty":
                 return
         if np.isfinite(node.row).all():
@@ -257,11 +256,16 @@ class _Search:
             sys.stderr.flush()
 
     def split_box(self, node: _Node) -> None:
-        """Halve the box along one coordinate.  In few dimensions every coordinate is tried and
-        the one whose worse half has the lowest bound wins (ties: the lower sum); in many, the
-        coordinate with the largest ``|row_j| * width_j`` (the linear bound's sensitivity)."""
+        """Halve the box along one coordinate.  In few dimensions every coordinate (but those
+        already far narrower than the widest) is tried and the one whose worse half gains most
+        on the node's bound wins; near-ties, or gains within round-off, go to the coordinate
+        widest relative to the root box.  In many dimensions: the coordinate with the largest
+        ``|row_j| * width_j`` (the linear bound's sensitivity)."""
         D = len(node.lo)
         open_ = [j for j in range(D) if node.hi[j] > node.lo[j]]
+        if not open_:  # nothing left to halve: the rigorous float bounds cannot settle this point
+            self.stop(f"a branch reached a single point whose units the float bounds leave undecided "
+                      f"({_describe_box(node)})")
         if len(open_) <= TRIAL_SPLIT_DIMS:
             # a coordinate already far narrower (relative to the root box) than the widest one
             # is not tried: splitting it again gains only round-off
@@ -275,16 +279,19 @@ class _Search:
                     if not self.bound(ch):
                         ch.ub = -np.inf
                 worst = max(min(ch.ub, node.ub) for ch in children)  # the node's bound holds on its halves
-                trials.append((node.ub - worst, -sum(max(ch.ub, -1e300) for ch in children), j, children))
-            # the largest gain; near-ties (and no gain beyond round-off: the bounds are stuck on
-            # this box) go to the coordinate widest relative to the root box, so that no
-            # coordinate is halved forever while another one stays wide
-            gain = max(t[0] for t in trials)
-            tol = 0.1 * gain
-            if not gain > 1e-9 * (1.0 + abs(node.ub)):
-                tol = np.inf
-            _, _, j, children = max((t for t in trials if t[0] >= gain - tol),
-                                    key=lambda t: (rel[t[2]], t[0], t[1]))
+                trials.append((worst, sum(max(ch.ub, -1e300) for ch in children), j, children))
+            # the lowest worse half; near-ties (within a tenth of the best gain), and gains
+            # within round-off (the bounds are stuck on this box), go to the coordinate widest
+            # relative to the root box, so that no coordinate is halved forever while another
+            # one stays wide
+            best = min(t[0] for t in trials)
+            gain = node.ub - best
+            if not best < node.ub - 1e-9 * (1.0 + abs(node.ub)):
+                near = trials
+            else:
+                tol = 0.1 * gain if np.isfinite(gain) else 0.0
+                near = [t for t in trials if t[0] <= best + tol]
+            _, _, j, children = max(near, key=lambda t: (rel[t[2]], -t[0], -t[1]))
         else:
             width = node.fhi - node.flo
             score = np.abs(node.row) * width if np.isfinite(node.row).all() else width
