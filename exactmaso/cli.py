@@ -532,6 +532,13 @@ def cmd_check_certificate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_result(args: argparse.Namespace, text: str) -> None:
+    """The verdict lines to ``--out``, if given (written whole or not at all)."""
+    if args.out:
+        with _writing(args.out, "--out"):
+            write_text_atomic(args.out, text)
+
+
 def cmd_vnnlib(args: argparse.Namespace) -> int:
     """Decide a VNN-LIB property of a model, in the form of the VNN-COMP scripts: prints (and
     writes to ``--out``) ``holds``, ``violated`` with the exact counterexample, or ``timeout``."""
@@ -551,9 +558,7 @@ def cmd_vnnlib(args: argparse.Namespace) -> int:
     except em.LimitError as exc:
         args.progress_line_open = False
         _say(f"timeout: {_one_line(exc)}")
-        if args.out:
-            with _writing(args.out, "--out"):
-                write_text_atomic(args.out, "timeout\n")
+        _write_result(args, "timeout\n")
         return EXIT_LIMIT
     args.progress_line_open = False
     seconds = time.perf_counter() - start
@@ -566,9 +571,7 @@ def cmd_vnnlib(args: argparse.Namespace) -> int:
              "was re-checked against the property")
     else:
         _say(f"holds: no input of the property's set reaches its unsafe outputs ({r.nodes} nodes, {seconds:.2f} s)")
-    if args.out:
-        with _writing(args.out, "--out"):
-            write_text_atomic(args.out, text)
+    _write_result(args, text)
     args.models = [args.model]
     _save_certificate(r, args)
     return 0

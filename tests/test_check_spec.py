@@ -17,6 +17,11 @@ import exactmaso as em
 from exactmaso.errors import CertificateError
 from exactmaso.prove.vnnlib import parse_vnnlib
 
+try:
+    from acas_reference import acas_parameters, acas_path, forward_exact
+except ImportError:  # pragma: no cover - run from the repository root as a package
+    from tests.acas_reference import acas_parameters, acas_path, forward_exact  # type: ignore[no-redef]
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 TINY = Fraction(1, 2**60)
 
@@ -118,14 +123,6 @@ def test_a_tampered_spec_certificate_is_rejected(tmp_path):
 # ACAS Xu (../shared beside the repository)
 # ---------------------------------------------------------------------------------------
 
-def acas(name: str) -> Path:
-    path = SHARED / "acasxu" / f"ACASXU_run2a_{name}_batch_2000.onnx"
-    if not path.exists():
-        pytest.skip(f"{path} is not present")
-    pytest.importorskip("onnx")
-    return path
-
-
 def acas_prop(number: int) -> Path:
     path = SHARED / "acasxu" / f"prop_{number}.vnnlib"
     if not path.exists():
@@ -133,30 +130,8 @@ def acas_prop(number: int) -> Path:
     return path
 
 
-def acas_forward(net_path: Path, x: tuple) -> list[Fraction]:
-    """ACAS Xu's forward pass in Fractions, from the ONNX initializers (Sub, then MatMul + Add
-    with ReLU between the layers): independent of exactmaso's importer."""
-    import onnx
-    from onnx import numpy_helper
-
-    model = onnx.load(str(net_path))
-    init = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-    h = [Fraction(v) - Fraction(float(m)) for v, m in zip(x, init["input_AvgImg"].reshape(-1))]
-    mats = [n for n in model.graph.node if n.op_type in ("MatMul", "Add", "Relu")]
-    for node in mats:
-        if node.op_type == "MatMul":
-            W = init[node.input[1]]
-            h = [sum((Fraction(float(W[i, j])) * h[i] for i in range(W.shape[0])), Fraction(0)) for j in range(W.shape[1])]
-        elif node.op_type == "Add":
-            b = init[node.input[1]].reshape(-1)
-            h = [v + Fraction(float(c)) for v, c in zip(h, b)]
-        else:
-            h = [relu(v) for v in h]
-    return h
-
-
 def test_acasxu_instance_that_holds_has_a_certificate_the_checker_accepts(tmp_path):
-    path = acas("4_5")
+    path = acas_path("4_5")
     net = em.from_onnx(path)
     spec = em.prove.load_vnnlib(acas_prop(4), net)
     r = em.prove.check_spec(net, spec, time_limit=100)
@@ -175,7 +150,7 @@ def test_acasxu_instance_that_holds_has_a_certificate_the_checker_accepts(tmp_pa
 
 
 def test_acasxu_instance_that_is_violated_has_an_exact_counterexample():
-    path = acas("2_1")
+    path = acas_path("2_1")
     net = em.from_onnx(path)
     spec = em.prove.load_vnnlib(acas_prop(2), net)
     r = em.prove.check_spec(net, spec, time_limit=100)
@@ -183,7 +158,7 @@ def test_acasxu_instance_that_is_violated_has_an_exact_counterexample():
     x = r.counterexample
     case = spec.cases[r.case]
     assert all(lo <= v <= hi for v, lo, hi in zip(x, case.inputs.lo, case.inputs.hi))
-    y = acas_forward(path, x)
+    y = forward_exact(*acas_parameters(path), list(x))  # from the raw initializers
     assert tuple(y) == tuple(r.output)
     # property 2's unsafe set: Y_0 is the largest score
     assert all(y[0] >= y[j] for j in range(1, 5))

@@ -14,7 +14,10 @@ from exactmaso.cli import main
 from exactmaso.errors import ModelFileError, ModelFileNotFoundError, ModelShapeError
 from exactmaso.io import read_nnet
 
-ACAS = Path(__file__).resolve().parents[2] / "shared" / "acasxu"  # ../shared beside the repository
+try:
+    from acas_reference import acas_parameters, acas_path
+except ImportError:  # pragma: no cover - run from the repository root as a package
+    from tests.acas_reference import acas_parameters, acas_path  # type: ignore[no-redef]
 
 # a 2-3-1 network; line numbers matter for the error tests below
 SMALL = """\
@@ -148,14 +151,10 @@ ACAS_RANGES = ["60261.0", "6.28318530718", "6.28318530718", "1100.0", "1200.0", 
 
 def acas_as_nnet(onnx_path: Path, means: list[str], ranges: list[str]) -> str:
     """The .nnet text of a VNN-COMP ACAS Xu ONNX file, every float32 written as its exact decimal."""
-    onnx = pytest.importorskip("onnx")
-    from onnx import numpy_helper
-
-    graph = onnx.load(str(onnx_path)).graph
-    init = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    assert not init[graph.node[0].input[1]].any()  # the subtracted mean is 0
-    weights = [init[n.input[1]].T for n in graph.node if n.op_type == "MatMul"]  # (out, in)
-    biases = [init[n.input[1]] for n in graph.node if n.op_type == "Add"]
+    mean, layers = acas_parameters(onnx_path)
+    assert not mean.any()  # the subtracted mean is 0
+    weights = [W.T for W, _ in layers]  # (out, in)
+    biases = [b for _, b in layers]
     sizes = [weights[0].shape[1]] + [W.shape[0] for W in weights]
 
     def exact(v) -> str:
@@ -170,21 +169,14 @@ def acas_as_nnet(onnx_path: Path, means: list[str], ranges: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def acas_onnx() -> Path:
-    path = ACAS / "ACASXU_run2a_1_1_batch_2000.onnx"
-    if not path.exists():
-        pytest.skip(f"{path} is not present")
-    return path
-
-
 def test_acas_nnet_without_normalisation_is_the_onnx_network(tmp_path):
-    path = acas_onnx()
+    path = acas_path("1_1")
     text = acas_as_nnet(path, ["0"] * 6, ["1"] * 6)
     assert em.from_nnet(write(tmp_path, text)) == em.from_onnx(path)
 
 
 def test_acas_nnet_normalises_raw_inputs_exactly(tmp_path):
-    path = acas_onnx()
+    path = acas_path("1_1")
     text = acas_as_nnet(path, ACAS_MEANS, ACAS_RANGES)
     data = read_nnet(write(tmp_path, text))
     onnx_net = em.from_onnx(path)  # on normalised inputs, normalised outputs

@@ -10,7 +10,6 @@ computes them exactly, so exact and float outputs compare with ``==``.
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,52 +21,12 @@ from onnx.reference import ReferenceEvaluator  # noqa: E402
 import exactmaso as em  # noqa: E402
 from exactmaso.errors import ModelFileError, UnsupportedLayerError  # noqa: E402
 
-ACAS = Path(__file__).resolve().parents[2] / "shared" / "acasxu"  # ../shared beside the repository
+try:
+    from acas_reference import acas_parameters, acas_path, forward_exact, forward_float64
+except ImportError:  # pragma: no cover - run from the repository root as a package
+    from tests.acas_reference import acas_parameters, acas_path, forward_exact, forward_float64  # type: ignore[no-redef]
+
 ACAS_NETS = ["1_1", "2_7", "5_9"]
-ACAS_OPS = ["Sub", "Flatten"] + ["MatMul", "Add", "Relu"] * 6 + ["MatMul", "Add"]
-
-
-# ---------------------------------------------------------------------------------------
-# ACAS Xu
-# ---------------------------------------------------------------------------------------
-
-
-def acas_path(name: str) -> Path:
-    path = ACAS / f"ACASXU_run2a_{name}_batch_2000.onnx"
-    if not path.exists():
-        pytest.skip(f"{path} is not present")
-    return path
-
-
-def acas_parameters(path: Path) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    """The subtracted mean and the (W (in, out), b) of each layer, float32 as stored."""
-    graph = onnx.load(str(path)).graph
-    assert [n.op_type for n in graph.node] == ACAS_OPS
-    init = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    mean = init[graph.node[0].input[1]].reshape(-1)
-    matmuls = [n for n in graph.node if n.op_type == "MatMul"]
-    adds = [n for n in graph.node if n.op_type == "Add"]
-    return mean, [(init[m.input[1]], init[a.input[1]]) for m, a in zip(matmuls, adds)]
-
-
-def forward_float64(mean, layers, x: np.ndarray) -> np.ndarray:
-    h = x - mean.astype(np.float64)
-    for i, (W, b) in enumerate(layers):
-        h = h @ W.astype(np.float64) + b.astype(np.float64)
-        if i < len(layers) - 1:
-            h = np.maximum(h, 0.0)
-    return h
-
-
-def forward_exact(mean, layers, x: list[Fraction]) -> list[Fraction]:
-    """The same in Fractions, every float32 initializer entry taken as the rational it stores."""
-    h = [xi - Fraction(float(m)) for xi, m in zip(x, mean)]
-    for i, (W, b) in enumerate(layers):
-        Wf = [[Fraction(float(v)) for v in row] for row in W]  # (in, out)
-        h = [sum(Wf[j][k] * h[j] for j in range(len(h))) + Fraction(float(b[k])) for k in range(W.shape[1])]
-        if i < len(layers) - 1:
-            h = [max(v, Fraction(0)) for v in h]
-    return h
 
 
 @pytest.mark.parametrize("name", ACAS_NETS)

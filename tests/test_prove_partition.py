@@ -19,10 +19,10 @@ import exactmaso as em
 
 try:
     from conftest import make_sawtooth
-    from prove_oracle import forward, nearest_adversarial, pattern_sets
+    from prove_oracle import distance, forward, nearest_adversarial, not_strictly_on_top, pattern_sets
 except ImportError:  # pragma: no cover - run from the repository root as a package
     from tests.conftest import make_sawtooth  # type: ignore[no-redef]
-    from tests.prove_oracle import forward, nearest_adversarial, pattern_sets  # type: ignore[no-redef]
+    from tests.prove_oracle import distance, forward, nearest_adversarial, not_strictly_on_top, pattern_sets  # type: ignore[no-redef]
 
 F = Fraction
 NORMS = ["inf", 1, 2]
@@ -239,20 +239,6 @@ def test_lipschitz_on_a_polytope_matches_the_pattern_oracle(norm):
 
 
 # -- the nearest adversarial point: closed forms -------------------------------------------
-def distance(x, x0, norm):
-    """||x - x0|| (squared for norm 2)."""
-    d = [F(a) - F(b) for a, b in zip(x, x0)]
-    if norm == "inf":
-        return max(abs(v) for v in d)
-    if norm == 1:
-        return sum(abs(v) for v in d)
-    return sum(v * v for v in d)
-
-
-def not_strictly_on_top(y, label) -> bool:
-    return any(y[j] >= y[label] for j in range(len(y)) if j != label)
-
-
 def assert_nearest(r, Ws, bs, x0, label, norm, want):
     """value == want exactly (a sympy number for norm 2), and the point is adversarial at
     exactly that distance."""

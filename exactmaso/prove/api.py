@@ -67,14 +67,20 @@ def functional(net: Network, output: Any, c: Any, d: Any) -> tuple[list[Fraction
             if O != 1:
                 raise ProveError(f"the network has {O} outputs; say which with output=j (or a functional c=)")
             output = 0
-        if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < O:
-            raise ShapeError(f"output={output!r}; the network's outputs are 0..{O - 1}")
+        output = parse_index(output, O, "output", "outputs")
         c = [Fraction(int(o == output)) for o in range(O)]
     else:
         c = list(to_fraction_array(c, name="c", ndim=1))
         if len(c) != O:
             raise ShapeError(f"c has {len(c)} entries; the network has {O} outputs")
     return c, to_fraction(d, name="d")
+
+
+def parse_index(value: Any, n: int, name: str, what: str) -> int:
+    """An index ``0 <= value < n`` (an int, not a bool) as an int; ShapeError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < n:
+        raise ShapeError(f"{name}={value!r}; the network's {what} are 0..{n - 1}")
+    return int(value)
 
 
 def parse_norm(norm: Any, allowed: Sequence[Any] = (1, 2, "inf")) -> Any:
@@ -113,6 +119,12 @@ def _remaining(deadline: float | None) -> float | None:
     if deadline is None:
         return None
     return max(deadline - time.perf_counter(), 0.0)
+
+
+def _limits(deadline: float | None, time_limit: float | None) -> dict:
+    """A search's time arguments when several searches share ``time_limit``: what remains of it
+    until ``deadline``, and the limit as given (for the LimitError's message)."""
+    return {"time_limit": _remaining(deadline), "given_limit": time_limit}
 
 
 def _bound_proof(c: Sequence[Fraction], d: Fraction, S: ClaimSet, bound: Fraction, tree: dict,
@@ -161,7 +173,7 @@ def output_bounds(net: Network, dom: Any, output: int | None = None, *, c: Any =
             continue
         sc, sd = [sign * v for v in c], sign * d
         try:
-            m = _maximize(net, S, sc, sd, time_limit=_remaining(deadline), given_limit=time_limit, max_nodes=max_nodes, progress=progress)
+            m = _maximize(net, S, sc, sd, **_limits(deadline, time_limit), max_nodes=max_nodes, progress=progress)
         except LimitError as exc:
             lower, upper = exc.lower, exc.upper
             partial = getattr(exc, "partial", None)
@@ -217,9 +229,8 @@ def robust(net: Network, x0: Any, eps: Any, norm: Any = "inf", *, dom: Any = Non
         raise DomainError("x0 lies outside the domain")
     if label is None:
         label = top_class(net, x0)
-    elif isinstance(label, bool) or not (isinstance(label, (int, np.integer)) and 0 <= label < O):
-        raise ShapeError(f"label={label!r}; the network's classes are 0..{O - 1}")
-    label = int(label)
+    else:
+        label = parse_index(label, O, "label", "classes")
     if norm == 2:
         from .partition import min_adversarial
 
@@ -251,7 +262,7 @@ def robust(net: Network, x0: Any, eps: Any, norm: Any = "inf", *, dom: Any = Non
             S0 = ClaimSet(x0, x0)
             m = maximize(net, S0.lo, S0.hi, c, 0, target=Fraction(0))
         else:
-            m = _maximize(net, S, c, Fraction(0), target=Fraction(0), time_limit=_remaining(deadline), given_limit=time_limit,
+            m = _maximize(net, S, c, Fraction(0), target=Fraction(0), **_limits(deadline, time_limit),
                           max_nodes=max_nodes, progress=progress)
         if m.value is not None and m.value >= 0:
             return _not_robust(net, claim, m.point, label, eps, norm)
@@ -301,7 +312,7 @@ def equivalent(net1: Network, net2: Network, dom: Any, eps: Any = 0, *, mode: st
         for sign in (1, -1):
             c = [Fraction(0)] * (2 * O)
             c[o], c[O + o] = Fraction(sign), Fraction(-sign)
-            m = _maximize(joint, S, c, Fraction(0), time_limit=_remaining(deadline), given_limit=time_limit, max_nodes=max_nodes,
+            m = _maximize(joint, S, c, Fraction(0), **_limits(deadline, time_limit), max_nodes=max_nodes,
                           progress=progress)
             results.append((c, m))
             if best is None or m.value > best[0]:

@@ -21,7 +21,7 @@ from ..maso import Network
 from ..polytope import Box, Polytope
 from ..regions import regions
 from . import checker
-from .api import check_net, domain_of, parse_eps, parse_norm, parse_point, top_class, _q
+from .api import check_net, domain_of, parse_eps, parse_index, parse_norm, parse_point, top_class, _q
 from .checker import ClaimSet, format_q
 from .lpexact import maximize_over_box
 from .results import Lipschitz, MinAdversarial, PropertyResult, certificate_text
@@ -39,8 +39,7 @@ def _functional(net: Network, output: Any) -> list[Fraction] | None:
     if output is None:
         return None
     O = net.output_dim
-    if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < O:
-        raise ShapeError(f"output={output!r}; the network's outputs are 0..{O - 1}")
+    output = parse_index(output, O, "output", "outputs")
     return [Fraction(int(o == output)) for o in range(O)]
 
 
@@ -171,8 +170,7 @@ def is_monotone(net: Network, dom: Any, input: int = 0, output: int | None = Non
     ``f(y) < f(x)`` (``>`` for non-increasing)."""
     net = check_net(net)
     D = net.input_dim
-    if not isinstance(input, (int, np.integer)) or not 0 <= input < D:
-        raise ShapeError(f"input={input!r}; the network's inputs are 0..{D - 1}")
+    input = parse_index(input, D, "input", "inputs")
     S = domain_of(dom, D)
     c = _scalar(net, output, "monotonicity")
     part, pjson = _enumerate(net, S, progress)
@@ -227,9 +225,8 @@ def min_adversarial(net: Network, x0: Any, norm: Any = "inf", *, dom: Any = None
         raise DomainError("x0 lies outside the domain")
     if label is None:
         label = top_class(net, x0)
-    elif isinstance(label, bool) or not (isinstance(label, (int, np.integer)) and 0 <= label < O):
-        raise ShapeError(f"label={label!r}; the network's classes are 0..{O - 1}")
-    label = int(label)
+    else:
+        label = parse_index(label, O, "label", "classes")
     fixed = radius is not None
     r = parse_eps(radius) if fixed else Fraction(1, 8) * (max(h - l for l, h in zip(S_dom.lo, S_dom.hi))
                                                           if S_dom is not None else 8)

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import LimitError, ProveError, ShapeError
 from ..maso import Network
-from .api import _q, _remaining, check_net, start_point
+from .api import _limits, _q, check_net, start_point
 from .checker import ClaimSet, format_q
 from .results import ProofResult, certificate_text
 from .search import maximize
@@ -101,7 +101,7 @@ def check_spec(net: Network, spec: Spec, time_limit: float | None = None, *, max
         try:
             m = maximize(net, S.lo, S.hi, F if len(F) > 1 else F[0][0], 0 if len(F) > 1 else F[0][1],
                          rows=S.rows, start=start_point(S), target=Fraction(0), reach_strictly=strict,
-                         time_limit=_remaining(deadline), given_limit=time_limit, max_nodes=max_nodes, progress=progress)
+                         **_limits(deadline, time_limit), max_nodes=max_nodes, progress=progress)
         except LimitError as exc:
             raise LimitError(f"check_spec: case {k} of {len(spec.cases)} ({k} proven): {exc}", count=nodes + exc.count,
                              lower=exc.lower, upper=exc.upper) from None
