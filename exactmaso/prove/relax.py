@@ -21,14 +21,14 @@ unit's side on a branch of the search (``h >= 0`` or ``h <= 0``), which clamps i
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from .._engine import float_layers
 from ..maso import Network
 
-__all__ = ["FloatModel", "FloatBounds"]
+__all__ = ["FloatModel", "FloatBounds", "Batch", "float_and_error"]
 
 U = 2.0 ** -53
 SAFETY = 1.0 + 1e-9
@@ -57,39 +57,93 @@ class _FLayer:
         self.B = P[:, :, -1]
         self.eA = U * np.abs(self.A) + fl.eta  # bounds on |float - exact|
         self.eB = U * np.abs(self.B) + fl.eta
-        self.flat_A, self.flat_B = self.A.reshape(-1, self.n), self.B.reshape(-1)
-        self.flat_eA, self.flat_eB = self.eA.reshape(-1, self.n), self.eB.reshape(-1)
-        self.gam = _gamma(self.n + 2)
+        self.flat = _Rows(self.A.reshape(-1, self.n), self.B.reshape(-1), self.eA.reshape(-1, self.n),
+                          self.eB.reshape(-1))
+        # the backward pass's rows per piece: |A_r| charged with the rounding of a sum of
+        # (R + 1) K products, the error of the float pieces added
+        self.gam = _gamma(self.K * (R + 1) + 2)
+        self.piece_err = [(self.eA[:, r] + self.gam * np.abs(self.A[:, r])).T.copy() for r in range(R)]
+        # pieces that are zero with no error (a ReLU's piece 0) add nothing to a backward pass
+        self.live = [r for r in range(R) if self.A[:, r].any() or self.piece_err[r].any()]
+        self.cut = None
         if R == 2:
             cut = fl.cut if fl.cut is not None else P[:, 1, :]
-            self.H, self.Hb = cut[:, :-1], cut[:, -1]
-            self.eH, self.eHb = U * np.abs(self.H) + fl.eta, U * np.abs(self.Hb) + fl.eta
+            H, Hb = cut[:, :-1], cut[:, -1]
+            self.cut = _Rows(H, Hb, U * np.abs(H) + fl.eta, U * np.abs(Hb) + fl.eta)
+            self.cut_err = (self.cut.eA + (self.gam + 2 * U) * np.abs(H)).T.copy()
 
-    def interval(self, A, b, eA, eb, zl, zh) -> tuple[np.ndarray, np.ndarray]:
-        """Sound bounds of the exact rows (within eA, eb of A, b) over the box [zl, zh]."""
+
+class _Rows:
+    """Float rows ``A x + b`` within ``eA, eb`` (entrywise) of exact ones, with what the
+    interval bound of many boxes at once needs precomputed."""
+
+    def __init__(self, A: np.ndarray, b: np.ndarray, eA: np.ndarray, eb: np.ndarray) -> None:
+        self.A, self.b, self.eA, self.eb = A, b, eA, eb
+        self.PT, self.NT = np.maximum(A, 0.0).T.copy(), np.minimum(A, 0.0).T.copy()
+        self.absT, self.eAT = np.abs(A).T.copy(), eA.T.copy()
+        self.absb = np.abs(b)
+        self.gam = _gamma(A.shape[1] + 2)
+
+    def interval(self, zl: np.ndarray, zh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sound bounds of the exact rows over each box ``[zl[i], zh[i]]`` (rows of zl, zh)."""
         zmag = np.maximum(np.abs(zl), np.abs(zh))
-        P, N = np.maximum(A, 0.0), np.minimum(A, 0.0)
-        hi = P @ zh + N @ zl + b
-        lo = P @ zl + N @ zh + b
-        err = (self.gam * (np.abs(A) @ zmag + np.abs(b)) + eA @ zmag + eb) * SAFETY + TINY
+        hi = zh @ self.PT + zl @ self.NT + self.b
+        lo = zl @ self.PT + zh @ self.NT + self.b
+        err = (self.gam * (zmag @ self.absT + self.absb) + zmag @ self.eAT + self.eb) * SAFETY + TINY
         return _down(lo - err), _up(hi + err)
+
+    def take(self, idx: np.ndarray) -> "_Rows":
+        return _Rows(self.A[idx], self.b[idx], self.eA[idx], self.eb[idx])
 
 
 class FloatBounds:
-    """Per layer: bounds of the cut quantities and of the outputs (in the rescaled units)."""
+    """One box's bounds per layer: of the cut quantities and of the outputs (rescaled units)."""
 
-    __slots__ = ("cut_lo", "cut_hi", "out_lo", "out_hi", "relaxed")
+    __slots__ = ("cut_lo", "cut_hi", "out_lo", "out_hi", "linear")
 
-    def __init__(self) -> None:
+    def __init__(self, cut_lo: list, cut_hi: list, out_lo: list, out_hi: list, linear: dict | None = None) -> None:
+        self.cut_lo, self.cut_hi, self.out_lo, self.out_hi = cut_lo, cut_hi, out_lo, out_hi
+        # per layer with backward bounds: (units, Lu, cu, Ll, cl) with h <= Lu . x + cu and
+        # -h <= Ll . x + cl on the box (so on every box inside it)
+        self.linear = linear
+
+
+class Batch:
+    """The bounds of ``B`` boxes at once: per layer, arrays whose first axis is the box, and
+    the relaxations the backward passes built from them (one per layer, built once)."""
+
+    __slots__ = ("lo", "hi", "cut_lo", "cut_hi", "out_lo", "out_hi", "relaxed", "linear")
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.lo, self.hi = lo, hi
         self.cut_lo: list[np.ndarray] = []
         self.cut_hi: list[np.ndarray] = []
         self.out_lo: list[np.ndarray] = []
         self.out_hi: list[np.ndarray] = []
         self.relaxed: dict = {}
+        self.linear: dict = {}
+
+    def __len__(self) -> int:
+        return len(self.lo)
+
+    def node(self, i: int, linear: bool = False) -> FloatBounds:
+        """Box ``i``'s bounds (with ``linear``, also its backward linear bounds)."""
+        lin = {li: (idx, Lu[i].copy(), cu[i].copy(), Ll[i].copy(), cl[i].copy())
+               for li, (idx, Lu, cu, Ll, cl) in self.linear.items()} if linear else None
+        return FloatBounds([a[i].copy() for a in self.cut_lo], [a[i].copy() for a in self.cut_hi],
+                           [a[i].copy() for a in self.out_lo], [a[i].copy() for a in self.out_hi], lin)
+
+    def empty(self) -> np.ndarray:
+        """Per box: whether its bounds cross (its phases cannot hold together on it)."""
+        out = np.zeros(len(self.lo), dtype=bool)
+        for lo, hi in zip(self.cut_lo, self.cut_hi):
+            if lo.shape[1]:
+                out |= (lo > hi).any(axis=1)
+        return out
 
 
 class FloatModel:
-    """The network's float copy and its rigorous bound propagation."""
+    """The network's float copy and its rigorous bound propagation, many boxes at once."""
 
     def __init__(self, net: Network) -> None:
         fls = float_layers(net)
@@ -97,51 +151,102 @@ class FloatModel:
         self.out_scale = np.ldexp(1.0, fls[-1].scale.astype(np.int64))
         self.D = net.input_dim
 
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """The float copy's outputs at the rows of X (a guide: no error bound)."""
+        z = X
+        for L in self.layers:
+            z = (z @ L.flat.A.T + L.flat.b).reshape(len(X), L.K, L.R).max(axis=2)
+        return z * self.out_scale
+
+    def value_and_grad(self, X: np.ndarray, cf: np.ndarray, df: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """In floats (a guide only): ``min_i cf_i . f(x) + df_i`` at the rows of X and its
+        gradient there (of the functional attaining the minimum, on the piece each unit takes)."""
+        z, taken = X, []
+        for L in self.layers:
+            v = (z @ L.flat.A.T + L.flat.b).reshape(len(X), L.K, L.R)
+            r = v.argmax(axis=2)
+            taken.append(r)
+            z = np.take_along_axis(v, r[:, :, None], 2)[:, :, 0]
+        vals = (z * self.out_scale) @ cf.T + df
+        g = cf[vals.argmin(axis=1)] * self.out_scale
+        for L, r in zip(reversed(self.layers), reversed(taken)):
+            g = sum((g * (r == p)) @ L.A[:, p] for p in range(L.R))
+        return vals.min(axis=1), g
+
     # -- bounds -------------------------------------------------------------------------
-    def bounds(self, lo: np.ndarray, hi: np.ndarray, *, crown: bool = True, parent: FloatBounds | None = None,
-               phases: dict | None = None) -> FloatBounds:
-        """Sound bounds over the box, intersected with ``parent``'s; ``phases`` maps a unit
-        ``(l, k)`` of a two-piece layer to 1 (``h >= 0``) or 0 (``h <= 0``) on the branch."""
-        res = FloatBounds()
+    def bounds(self, lo: np.ndarray, hi: np.ndarray, *, crown: bool = True,
+               parents: Sequence[FloatBounds | None] | None = None,
+               phases: Sequence[dict] | None = None) -> Batch:
+        """Sound bounds over each box ``[lo[i], hi[i]]`` (rows of ``(B, D)`` arrays), intersected
+        with ``parents[i]``'s; ``phases[i]`` maps a unit ``(l, k)`` of a two-piece layer to 1
+        (``h >= 0``) or 0 (``h <= 0``) on box ``i``'s branch."""
+        res = Batch(lo, hi)
+        nb = len(lo)
+        inherit = parents is not None and any(p is not None for p in parents)
+        masks = _phase_masks(self.layers, phases, nb) if phases is not None and any(phases) else {}
         zl, zh = lo, hi
         with np.errstate(all="ignore"):
             for li, L in enumerate(self.layers):
-                plo, phi = L.interval(L.flat_A, L.flat_B, L.flat_eA, L.flat_eB, zl, zh)
+                plo, phi = L.flat.interval(zl, zh)
                 K, R = L.K, L.R
                 if R == 2:
-                    clo, chi = L.interval(L.H, L.Hb, L.eH, L.eHb, zl, zh)
+                    clo, chi = L.cut.interval(zl, zh)
                 elif R > 2:
                     clo, chi = plo.copy(), phi.copy()
                 else:
-                    clo = chi = np.zeros(0)
-                if parent is not None and R > 1:
-                    clo, chi = np.maximum(clo, parent.cut_lo[li]), np.minimum(chi, parent.cut_hi[li])
-                if R == 2 and phases:
-                    clo, chi = _clamp(li, clo, chi, phases)
+                    clo = chi = np.zeros((nb, 0))
+                if inherit and R > 1:
+                    clo = np.maximum(clo, _stack(parents, "cut_lo", li, -np.inf, clo.shape[1]))
+                    chi = np.minimum(chi, _stack(parents, "cut_hi", li, np.inf, chi.shape[1]))
+                    if not crown:  # (the checker re-derives full bounds from the parents' intervals only)
+                        clo, chi = self._inherit_linear(li, parents, lo, hi, clo, chi)
+                if li in masks:
+                    clo, chi = _clamp(clo, chi, masks[li])
                 if crown and li > 0 and R > 1:
-                    clo, chi = self._crown_cut(li, res, lo, hi, clo, chi)
-                    if R == 2 and phases:
-                        clo, chi = _clamp(li, clo, chi, phases)
+                    clo, chi = self._crown_cut(li, res, clo, chi)
+                    if li in masks:
+                        clo, chi = _clamp(clo, chi, masks[li])
                 res.cut_lo.append(clo)
                 res.cut_hi.append(chi)
                 if R == 1:
                     ylo, yhi = plo, phi
                 else:
-                    ylo = plo.reshape(K, R).max(axis=1)
-                    yhi = phi.reshape(K, R).max(axis=1)
+                    ylo = plo.reshape(nb, K, R).max(axis=2)
+                    yhi = phi.reshape(nb, K, R).max(axis=2)
                     if R == 2:  # y = g0 + relu(h), sums rounded outwards
-                        ylo = np.maximum(ylo, _down(plo[0::2] + np.maximum(clo, 0)))
-                        yhi = np.minimum(yhi, _up(phi[0::2] + np.maximum(chi, 0)))
-                if parent is not None:
-                    ylo, yhi = np.maximum(ylo, parent.out_lo[li]), np.minimum(yhi, parent.out_hi[li])
+                        ylo = np.maximum(ylo, _down(plo[:, 0::2] + np.maximum(clo, 0)))
+                        yhi = np.minimum(yhi, _up(phi[:, 0::2] + np.maximum(chi, 0)))
+                if inherit:
+                    ylo = np.maximum(ylo, _stack(parents, "out_lo", li, -np.inf, K))
+                    yhi = np.minimum(yhi, _stack(parents, "out_hi", li, np.inf, K))
                 res.out_lo.append(ylo)
                 res.out_hi.append(yhi)
                 zl, zh = ylo, yhi
         return res
 
+    def _inherit_linear(self, li: int, parents, lo, hi, clo, chi):
+        """Meet the bounds with the parents' backward linear bounds, maximised over each box."""
+        groups: dict = {}
+        for i, p in enumerate(parents):
+            if p is not None and p.linear and li in p.linear:
+                groups.setdefault(id(p), (p, []))[1].append(i)
+        if not groups:
+            return clo, chi
+        clo, chi = clo.copy(), chi.copy()
+        for p, rows in groups.values():
+            idx, Lu, cu, Ll, cl = p.linear[li]
+            sel = np.array(rows)
+            blo, bhi = lo[sel], hi[sel]
+            m = len(idx)
+            lam = np.broadcast_to(np.vstack([Lu, Ll]), (len(sel), 2 * m, lo.shape[1]))
+            up = self.box_max(lam, np.broadcast_to(np.concatenate([cu, cl]), (len(sel), 2 * m)), blo, bhi)
+            chi[sel[:, None], idx] = np.minimum(chi[sel[:, None], idx], up[:, :m])
+            clo[sel[:, None], idx] = np.maximum(clo[sel[:, None], idx], -up[:, m:])
+        return clo, chi
+
     def undecided(self, b: FloatBounds) -> list[np.ndarray]:
-        """Per layer, the units the bounds leave undecided (two-piece: ``l < 0 < u``; more
-        pieces: no piece dominates)."""
+        """Per layer, the units one box's bounds leave undecided (two-piece: ``l < 0 < u``;
+        more pieces: no piece dominates)."""
         out = []
         for L, lo, hi in zip(self.layers, b.cut_lo, b.cut_hi):
             if L.R == 1:
@@ -158,130 +263,188 @@ class FloatModel:
         return out
 
     # -- relaxations and the backward pass ---------------------------------------------
-    def _relax(self, li: int, b: FloatBounds):
-        """(Alo, clo, Aup, cup, error bounds of each against the exact relaxation)."""
+    def _relax(self, li: int, b: Batch) -> tuple:
+        """Layer ``li``'s relaxation on every box: the pieces chosen as upper and lower lines
+        (weights ``(B, K, R)``, one-hot or zero), the slope ``s`` of a two-piece unit's upper
+        line ``g0 + s (h - l)`` where it is undecided (else 0), and the lines' constants with
+        bounds of their float errors."""
         hit = b.relaxed.get(li)
         if hit is not None:
             return hit
         L = self.layers[li]
         K, R = L.K, L.R
-        ar = np.arange(K)
+        nb = len(b.lo)
         if R == 1:
-            A, c, eA, ec = L.A[:, 0], L.B[:, 0], L.eA[:, 0], L.eB[:, 0]
-            hit = (A, c, eA, ec, A, c, eA, ec)
+            w = np.ones((nb, K, 1))
+            c, e = np.broadcast_to(L.B[:, 0], (nb, K)), np.broadcast_to(L.eB[:, 0], (nb, K))
+            hit = (w, w, None, c, e, c, e)
         elif R == 2:
             l, u = b.cut_lo[li], b.cut_hi[li]
             act, dead = l >= 0, u <= 0
             unst = ~(act | dead)
-            pick = np.where(act | (unst & (u > -l)), 1, 0)  # the lower line: piece 1 or piece 0
-            Alo, clo, eAlo, eclo = L.A[ar, pick], L.B[ar, pick], L.eA[ar, pick], L.eB[ar, pick]
+            pick = act | (unst & (u > -l))  # the lower line: piece 1 (else piece 0)
+            wl = np.stack([~pick, pick], axis=2).astype(float)
+            wu = np.stack([~act, act], axis=2).astype(float)  # the upper line's piece (undecided: g0 + s (h - l))
             with np.errstate(all="ignore"):
-                s = _up(u / _down(u - l))
-            s = np.where(unst, s, 0.0)
-            exact_up = ~unst
-            upick = np.where(act, 1, 0)
-            A0, B0, eA0, eB0 = L.A[:, 0], L.B[:, 0], L.eA[:, 0], L.eB[:, 0]
-            Aup = np.where(exact_up[:, None], L.A[ar, upick], A0 + s[:, None] * L.H)
-            cup = np.where(exact_up, L.B[ar, upick], B0 + s * (L.Hb - l))
-            eAup = np.where(exact_up[:, None], L.eA[ar, upick],
-                            2 * U * (np.abs(A0) + s[:, None] * np.abs(L.H)) + eA0 + s[:, None] * L.eH)
-            ecup = np.where(exact_up, L.eB[ar, upick],
-                            3 * U * (np.abs(B0) + s * (np.abs(L.Hb) + np.abs(l))) + eB0 + s * L.eHb)
-            hit = (Alo, clo, eAlo, eclo, Aup, cup, eAup, ecup)
+                s = np.where(unst, _up(u / _down(u - l)), 0.0)
+                B0, B1, eB0, eB1 = L.B[:, 0], L.B[:, 1], L.eB[:, 0], L.eB[:, 1]
+                Hb, eHb = L.cut.b, L.cut.eb
+                lz = np.where(unst, l, 0.0)
+                cup = np.where(act, B1, B0) + s * (Hb - lz)
+                ecup = np.where(act, eB1, eB0) + np.where(
+                    unst, 3 * U * (np.abs(B0) + s * (np.abs(Hb) + np.abs(lz))) + s * eHb, 0.0)
+            clo, eclo = np.where(pick, B1, B0), np.where(pick, eB1, eB0)
+            hit = (wu, wl, s, cup, ecup, clo, eclo)
         else:
-            pl, ph = b.cut_lo[li].reshape(K, R), b.cut_hi[li].reshape(K, R)
-            best = np.argmax(pl + ph, axis=1)
-            Alo, clo, eAlo, eclo = L.A[ar, best], L.B[ar, best], L.eA[ar, best], L.eB[ar, best]
-            dom = np.zeros((K, R), dtype=bool)
+            pl, ph = b.cut_lo[li].reshape(nb, K, R), b.cut_hi[li].reshape(nb, K, R)
+            eye = np.eye(R)
+            wl = eye[np.argmax(pl + ph, axis=2)]
+            dom = np.zeros((nb, K, R), dtype=bool)
             for r in range(R):
-                dom[:, r] = pl[:, r] >= np.delete(ph, r, axis=1).max(axis=1)
-            has = dom.any(axis=1)
-            r = np.argmax(dom, axis=1)
-            Aup = np.where(has[:, None], L.A[ar, r], 0.0)
-            cup = np.where(has, L.B[ar, r], ph.max(axis=1))
-            eAup = np.where(has[:, None], L.eA[ar, r], 0.0)
-            ecup = np.where(has, L.eB[ar, r], 0.0)
-            hit = (Alo, clo, eAlo, eclo, Aup, cup, eAup, ecup)
+                dom[:, :, r] = pl[:, :, r] >= np.delete(ph, r, axis=2).max(axis=2)
+            has = dom.any(axis=2)
+            wu = eye[np.argmax(dom, axis=2)] * has[:, :, None]
+            cup = np.where(has, (wu * L.B).sum(axis=2), ph.max(axis=2))
+            ecup = np.where(has, (wu * L.eB).sum(axis=2), 0.0)
+            clo, eclo = (wl * L.B).sum(axis=2), (wl * L.eB).sum(axis=2)
+            hit = (wu, wl, None, cup, ecup, clo, eclo)
         b.relaxed[li] = hit
         return hit
 
-    def _input_magnitude(self, b: FloatBounds, li: int, lo, hi) -> np.ndarray:
+    def _input_magnitude(self, b: Batch, li: int) -> np.ndarray:
         if li == 0:
-            return np.maximum(np.abs(lo), np.abs(hi))
+            return np.maximum(np.abs(b.lo), np.abs(b.hi))
         return np.maximum(np.abs(b.out_lo[li - 1]), np.abs(b.out_hi[li - 1]))
 
-    def backward(self, b: FloatBounds, top: int, lam: np.ndarray, lo, hi) -> tuple[np.ndarray, np.ndarray]:
-        """Sound upper bounds of ``lam . y_top`` as ``lam_x . x + const`` (rows of lam)."""
-        const = np.zeros(lam.shape[0])
-        slack = np.zeros(lam.shape[0])
+    def backward(self, b: Batch, top: int, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sound upper bounds of ``lam . y_top`` as ``lam_x . x + const`` on every box: ``lam``
+        is ``(M, K)`` (the same rows on every box) or ``(B, M, K)``; returns ``(B, M, D)`` and
+        ``(B, M)``.
+
+        Each layer's rows are exact numbers the float ones stand for: the pass moves the
+        rounding of each product, and the error of the float pieces, into the constant
+        through bounds of the layer's input magnitudes."""
+        nb = len(b.lo)
+        if lam.ndim == 2:
+            lam = np.broadcast_to(lam, (nb,) + lam.shape)
+        M = lam.shape[1]
+        const = np.zeros((nb, M))
+        slack = np.zeros((nb, M))
         with np.errstate(all="ignore"):
             for li in range(top, -1, -1):
-                Alo, clo, eAlo, eclo, Aup, cup, eAup, ecup = self._relax(li, b)
-                zmag = self._input_magnitude(b, li, lo, hi)
+                L = self.layers[li]
+                wu, wl, s, cup, ecup, clo, eclo = self._relax(li, b)
+                zmag = self._input_magnitude(b, li)
                 P, N = np.maximum(lam, 0.0), np.minimum(lam, 0.0)
-                aP, aN = P, -N
-                gam = _gamma(lam.shape[1] + 2)
-                add = P @ cup + N @ clo
-                const = const + add
-                new = P @ Aup + N @ Alo
-                slack = slack + (
-                    (aP @ eAup + aN @ eAlo) @ zmag + aP @ ecup + aN @ eclo        # the float relaxations
-                    + gam * ((aP @ np.abs(Aup) + aN @ np.abs(Alo)) @ zmag)         # rounding of the new lam
-                    + gam * (aP @ np.abs(cup) + aN @ np.abs(clo)) + U * np.abs(const)  # and of the constants
-                )
-                lam = new
-        return lam, _up((const + slack * SAFETY) * (1 + 4 * U) + TINY)
+                new = np.zeros((nb * M, L.n))
+                # per unit: the error of its line's coefficients (times |z|) and of its constant
+                eu = ecup + L.gam * np.abs(cup)
+                el = eclo + L.gam * np.abs(clo)
+                for r in L.live:
+                    W = P * wu[:, None, :, r] + N * wl[:, None, :, r]
+                    new += W.reshape(nb * M, L.K) @ L.A[:, r]
+                    ez = zmag @ L.piece_err[r]  # (B, K)
+                    eu = eu + wu[:, :, r] * ez
+                    el = el + wl[:, :, r] * ez
+                if s is not None:
+                    Ps = P * s[:, None, :]
+                    new += Ps.reshape(nb * M, L.K) @ L.cut.A
+                    eu = eu + s * (zmag @ L.cut_err)
+                const = const + _rowdot(P, cup) + _rowdot(N, clo)
+                slack = slack + _rowdot(P, eu) - _rowdot(N, el) + U * np.abs(const)
+                lam = new.reshape(nb, M, L.n)
+            total = const + slack * SAFETY
+            return lam, _up(total + 4 * U * np.abs(total) + TINY)
 
-    def _box_max(self, lam: np.ndarray, const: np.ndarray, lo, hi) -> np.ndarray:
+    @staticmethod
+    def box_max(lam: np.ndarray, const: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Sound upper bounds of ``lam[i, m] . x + const[i, m]`` over box ``i``."""
         xmag = np.maximum(np.abs(lo), np.abs(hi))
         with np.errstate(all="ignore"):
-            val = np.maximum(lam, 0.0) @ hi + np.minimum(lam, 0.0) @ lo + const
-            err = _gamma(len(lo) + 2) * (np.abs(lam) @ xmag + np.abs(const)) * SAFETY + TINY
+            val = (np.einsum("bmd,bd->bm", np.maximum(lam, 0.0), hi) + np.einsum("bmd,bd->bm", np.minimum(lam, 0.0), lo)
+                   + const)
+            err = _gamma(lo.shape[1] + 2) * (np.einsum("bmd,bd->bm", np.abs(lam), xmag) + np.abs(const)) * SAFETY + TINY
         return _up(val + err)
 
-    def _crown_cut(self, li: int, b: FloatBounds, lo, hi, clo, chi):
+    def _crown_cut(self, li: int, b: Batch, clo: np.ndarray, chi: np.ndarray):
         L = self.layers[li]
         if L.R == 2:
-            rows, rb, er, erb = L.H, L.Hb, L.eH, L.eHb
-            idx = np.flatnonzero((clo < 0) & (chi > 0))
+            rows = L.cut
+            idx = np.flatnonzero(((clo < 0) & (chi > 0)).any(axis=0))
         else:
-            rows, rb, er, erb = L.flat_A, L.flat_B, L.flat_eA, L.flat_eB
-            idx = np.arange(len(rows))
+            rows = L.flat
+            idx = np.arange(len(rows.b))
         if not len(idx):
             return clo, chi
-        zmag = self._input_magnitude(b, li, lo, hi)
+        sub = rows.take(idx)
+        zmag = self._input_magnitude(b, li)
         # row . z + rb with |row - exact| <= er: the float row's bound plus er . |z| + erb
-        extra = (er[idx] @ zmag + erb[idx]) * SAFETY
-        lam = np.vstack([rows[idx], -rows[idx]])
-        lx, cx = self.backward(b, li - 1, lam, lo, hi)
-        up = self._box_max(lx, cx, lo, hi)
+        extra = (zmag @ sub.eAT + sub.eb) * SAFETY
+        lx, cx = self.backward(b, li - 1, np.vstack([sub.A, -sub.A]))
+        up = self.box_max(lx, cx, b.lo, b.hi)
         m = len(idx)
         clo, chi = clo.copy(), chi.copy()
-        chi[idx] = np.minimum(chi[idx], _up(up[:m] + rb[idx] + extra))
-        clo[idx] = np.maximum(clo[idx], _down(-up[m:] + rb[idx] - extra))
+        # only the units each box needs them for, as the checker does: a two-piece unit the
+        # box's intervals decide keeps its intervals
+        need = ((clo[:, idx] < 0) & (chi[:, idx] > 0)) if L.R == 2 else np.ones((len(clo), m), dtype=bool)
+        chi[:, idx] = np.where(need, np.minimum(chi[:, idx], _up(up[:, :m] + sub.b + extra)), chi[:, idx])
+        clo[:, idx] = np.where(need, np.maximum(clo[:, idx], _down(-up[:, m:] + sub.b - extra)), clo[:, idx])
+        # the linear bounds themselves, for boxes inside these ones: h <= Lu . x + cu and
+        # -h <= Ll . x + cl (the row's constant and error folded in, rounded up; the error
+        # term holds on a smaller box, whose layer inputs are smaller in magnitude)
+        cu, cl = _up_sum(cx[:, :m] + sub.b + extra), _up_sum(cx[:, m:] - sub.b + extra)
+        b.linear[li] = (idx, lx[:, :m], cu, lx[:, m:], cl)
         return clo, chi
 
-    def upper(self, b: FloatBounds, c: Sequence, d, lo, hi) -> tuple[float, np.ndarray, float]:
-        """A sound upper bound of ``c . f(x) + d`` over the box (``c``, ``d`` exact), and the
-        linear bound ``row . x + const`` it maximises (``row``, ``const``: rigorous for x in the box)."""
-        cf = np.array([float(v) for v in c])
+    def upper(self, b: Batch, cf: np.ndarray, ec: np.ndarray, df: np.ndarray, ed: np.ndarray):
+        """Sound upper bounds of ``c . f(x) + d`` over every box, for functionals given as
+        floats ``cf`` ``(F, O)`` or ``(B, F, O)`` and ``df`` ``(F,)`` or ``(B, F)`` within ``ec``,
+        ``ed`` of the exact ``c``, ``d`` (:func:`float_and_error`).  Returns the bounds
+        ``(B, F)`` and the linear bounds ``row . x + const`` they maximise (``(B, F, D)``,
+        ``(B, F)``: rigorous for x in the box)."""
+        nb = len(b.lo)
         with np.errstate(all="ignore"):
-            lam = (cf * self.out_scale)[None, :]
-            lx, cx = self.backward(b, len(self.layers) - 1, lam, lo, hi)
-            # c and d rounded to floats: |c - cf| <= u |cf| (+ underflow), charged through |y|
+            lx, cx = self.backward(b, len(self.layers) - 1, cf * self.out_scale)
+            # the rounding of c and d, charged through |y|
             ymag = np.maximum(np.abs(b.out_lo[-1]), np.abs(b.out_hi[-1]))
-            ec = (U * np.abs(cf) + 1e-300) * self.out_scale
-            df = float(d)
-            cx = _up(cx + df + (U * abs(df) + 1e-300 + ec @ ymag) * SAFETY)
-        return float(self._box_max(lx, cx, lo, hi)[0]), lx[0], float(cx[0])
+            ecs = np.broadcast_to(ec * self.out_scale, (nb,) + cf.shape[-2:])
+            err = np.einsum("bfo,bo->bf", ecs, ymag) + ed
+            cx = _up(cx + df + err * SAFETY + U * np.abs(df))
+        return self.box_max(lx, cx, b.lo, b.hi), lx, cx
 
 
-def _clamp(li: int, lo: np.ndarray, hi: np.ndarray, phases: dict) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = lo.copy(), hi.copy()
-    for (l, k), side in phases.items():
-        if l == li:
-            if side:
-                lo[k] = max(lo[k], 0.0)
-            else:
-                hi[k] = min(hi[k], 0.0)
-    return lo, hi
+def _up_sum(v: np.ndarray) -> np.ndarray:
+    """An upper bound of a value that a few float additions rounded to ``v``."""
+    return _up(v + 4 * U * np.abs(v) + TINY)
+
+
+def _rowdot(X: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``X[b, m, :] . v[b, :]`` for every b, m."""
+    return np.matmul(X, v[:, :, None])[:, :, 0]
+
+
+def float_and_error(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest floats of exact numbers and bounds of their distances to them."""
+    f = np.array([float(v) for v in np.asarray(values, dtype=object).ravel()]).reshape(np.shape(values))
+    return f, U * np.abs(f) + 2.0 ** -1074
+
+
+def _stack(parents: Sequence[FloatBounds | None], name: str, li: int, fill: float, size: int) -> np.ndarray:
+    return np.stack([getattr(p, name)[li] if p is not None else np.full(size, fill) for p in parents])
+
+
+def _phase_masks(layers: list, phases: Sequence[dict], nb: int) -> dict:
+    """Per layer with phases: boolean (B, K) arrays of the units fixed to ``h >= 0`` and ``h <= 0``."""
+    masks: dict = {}
+    for i, ph in enumerate(phases):
+        for (l, k), side in ph.items():
+            if l not in masks:
+                K = layers[l].K
+                masks[l] = (np.zeros((nb, K), dtype=bool), np.zeros((nb, K), dtype=bool))
+            masks[l][0 if side else 1][i, k] = True
+    return masks
+
+
+def _clamp(lo: np.ndarray, hi: np.ndarray, mask: tuple) -> tuple[np.ndarray, np.ndarray]:
+    on, off = mask
+    return np.where(on, np.maximum(lo, 0.0), lo), np.where(off, np.minimum(hi, 0.0), hi)

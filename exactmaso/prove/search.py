@@ -34,7 +34,7 @@ from ..maso import Network
 from ..numbers import to_float_array, to_fraction_array
 from . import checker
 from .lpexact import maximize_over_box
-from .relax import FloatModel
+from .relax import Batch, FloatModel, float_and_error
 
 __all__ = ["Maximum", "maximize", "BRANCH_UNITS"]
 
@@ -42,10 +42,13 @@ BRANCH_UNITS = 12  # a node with at most this many undecided units is split by u
 MAX_DEPTH = 400  # deeper certificates nest past what JSON readers accept (about 1000 levels)
 RELATIVE_WIDTH_FLOOR = 1e-4  # trial splits skip coordinates this much narrower than the widest
 TRIAL_SPLIT_DIMS = 8  # a box of at most this many open coordinates tries each one before splitting
+PROBE_SAMPLES, PROBE_STEPS, PROBE_OFFERS = 128, 30, 8  # the uphill search for good points before branching
+SHORTLIST = 2  # halvings per node bounded in full, the best by cheap bounds
+GROUP = 16  # open nodes taken from the queue and bounded together
 
 
 class _Node:
-    __slots__ = ("lo", "hi", "flo", "fhi", "phases", "parent", "kind", "split", "branch", "children", "fb", "ub",
+    __slots__ = ("lo", "hi", "flo", "fhi", "phases", "parent", "kind", "split", "branch", "children", "fb", "ub", "ups",
                  "row", "cx", "mult", "value", "depth", "lam")
 
     def __init__(self, lo, hi, phases, parent) -> None:
@@ -58,7 +61,8 @@ class _Node:
         self.split = self.branch = None
         self.children: list[_Node] = []
         self.fb = None
-        self.ub = np.inf
+        self.ub = None  # the rigorous upper bound, once bounded
+        self.ups = None  # (index in its batch, and every functional's bound and linear bound there)
         self.row = None
         self.cx = 0.0
         self.mult: list[tuple] = []
@@ -108,6 +112,9 @@ class _Search:
         self.c, self.d = self.F[0]
         self.multi = len(self.F) > 1
         self.fm = FloatModel(net)
+        cf, ec = float_and_error([ci for ci, _ in self.F])
+        df, ed = float_and_error([di for _, di in self.F])
+        self.F_float = (cf, ec, df, ed)
         self.time_limit, self.max_nodes, self.progress = time_limit, max_nodes, progress
         # the limit as the caller was given it (a caller running several searches passes what remains)
         self.given_limit = given_limit if given_limit is not None else time_limit
@@ -144,44 +151,103 @@ class _Search:
         return float(self.best[0]) if self.best is not None else -np.inf
 
     # -- nodes -----------------------------------------------------------------------------
-    def bound(self, node: _Node) -> bool:
-        """Rigorous float bounds of the node and its upper bound; False if its phases are empty."""
-        if node.fb is not None:
-            return True  # bounded already (a trial split)
-        parent_fb = node.parent.fb if node.parent is not None else None
-        node.fb = self.fm.bounds(node.flo, node.fhi, crown=True, parent=parent_fb, phases=node.phases)
-        if any((l > h).any() for l, h in zip(node.fb.cut_lo, node.fb.cut_hi)):
-            node.kind = "empty"  # the phases cannot hold together on this box
-            return False
-        if self.multi:
-            ups = [self.fm.upper(node.fb, ci, di, node.flo, node.fhi) for ci, di in self.F]
-            i = min(range(len(ups)), key=lambda k: ups[k][0])
-            node.ub, node.row, node.cx = ups[i]
-            node.lam = [Fraction(int(k == i)) for k in range(len(ups))]
-            lam = _mixture(ups, node.flo, node.fhi)
-            if lam is not None:
-                c = [sum((w * ci[o] for w, (ci, _) in zip(lam, self.F)), Fraction(0)) for o in range(len(self.c))]
-                d = sum((w * di for w, (_, di) in zip(lam, self.F)), Fraction(0))
-                got = self.fm.upper(node.fb, c, d, node.flo, node.fhi)
-                if got[0] < node.ub:
-                    node.ub, node.row, node.cx = got
-                    node.lam = lam
-        else:
-            node.ub, node.row, node.cx = self.fm.upper(node.fb, self.c, self.d, node.flo, node.fhi)
-        return True
+    def bound_many(self, nodes: list[_Node], crown: bool = True) -> Batch | None:
+        """Rigorous float bounds of the nodes not bounded yet, all in one batch, and each one's
+        upper bound by its best single functional; a node whose phases cannot hold together
+        on its box is empty.  Returns the batch (its relaxations serve :meth:`mix`).  Without
+        ``crown`` the layers' bounds are intervals met with the parent's (a cheap estimate
+        for comparing trial splits, never kept)."""
+        todo = [n for n in nodes if n.ub is None]
+        if not todo:
+            return None
+        parents = [n.parent.fb if n.parent is not None else None for n in todo]
+        batch = self.fm.bounds(np.array([n.flo for n in todo]), np.array([n.fhi for n in todo]), crown=crown,
+                               parents=parents, phases=[n.phases for n in todo])
+        empty = batch.empty()
+        ub, rows, cx = self.fm.upper(batch, *self.F_float)
+        pick = np.argmin(ub, axis=1)
+        for i, n in enumerate(todo):
+            n.fb = batch.node(i, linear=crown)
+            if empty[i]:
+                n.kind, n.ub = "empty", -np.inf
+                continue
+            f = int(pick[i])
+            n.ub, n.row, n.cx = float(ub[i, f]), rows[i, f], float(cx[i, f])
+            if self.multi:
+                n.lam = [Fraction(int(k == f)) for k in range(len(self.F))]
+                n.ups = (i, ub[i], rows[i], cx[i])
+        return batch
 
-    def evaluate(self, node: _Node) -> None:
-        if not self.bound(node):
+    def mix(self, batch: Batch | None, nodes: list[_Node]) -> None:
+        """For a minimum of functionals: the nodes that their best single functional leaves
+        open get the bound of a convex combination of them (weights from a small LP on their
+        linear bounds, :func:`_mixture`), when it is lower."""
+        want = [n for n in nodes if n.ups is not None and n.kind == "open" and not self.closed(n.ub)]
+        if batch is not None and want:
+            size, O = len(batch), len(self.c)
+            cf, ec = np.zeros((size, 1, O)), np.zeros((size, 1, O))
+            df, ed = np.zeros((size, 1)), np.zeros((size, 1))
+            chosen = {}
+            for n in want:
+                i, _, rows, cx = n.ups
+                lam = _mixture(rows, cx, n.flo, n.fhi)
+                if lam is None:
+                    continue
+                # sum_i lam_i (c_i, d_i) in floats, within a bound of the exact combination
+                # (lam_i rounded, the F_i within their errors, and the sum's rounding)
+                w = np.array([float(v) for v in lam])
+                F_cf, F_ec, F_df, F_ed = self.F_float
+                gam = _gamma(len(lam) + 4)
+                cf[i, 0], df[i, 0] = w @ F_cf, w @ F_df
+                ec[i, 0] = (w @ F_ec + gam * (w @ np.abs(F_cf))) * (1 + 1e-9) + 1e-300
+                ed[i, 0] = (w @ F_ed + gam * (w @ np.abs(F_df))) * (1 + 1e-9) + 1e-300
+                chosen[i] = (n, lam)
+            if chosen:
+                ub, rows, cx = self.fm.upper(batch, cf, ec, df, ed)
+                for i, (n, lam) in chosen.items():
+                    if ub[i, 0] < n.ub:
+                        n.ub, n.row, n.cx, n.lam = float(ub[i, 0]), rows[i, 0], float(cx[i, 0]), lam
+        for n in nodes:
+            n.ups = None
+
+    def settle(self, nodes: list[_Node]) -> None:
+        """Bounded nodes join the search: phases' rows tighten their bounds, the box vertex
+        their linear bound points at is offered as a value, and the open ones are queued."""
+        live = []
+        for n in nodes:
+            if n.kind != "open":
+                continue
+            if (n.phases or self.rows) and np.isfinite(n.ub) and not self.closed(n.ub):
+                self.tighten(n, n.cx)
+                if n.kind == "empty":
+                    continue
+            live.append(n)
+        if not live:
             return
-        if (node.phases or self.rows) and np.isfinite(node.ub) and not self.closed(node.ub):
-            self.tighten(node, node.cx)
-            if node.kind == "empty":
-                return
-        if np.isfinite(node.row).all():
-            self.offer([h if v > 0 else l for v, l, h in zip(node.row, node.lo, node.hi)])
-        else:
-            self.offer([(a + b) / 2 for a, b in zip(node.lo, node.hi)])
-        heapq.heappush(self.heap, (-node.ub, next(self.counter), node))
+        points = []
+        for n in live:
+            if np.isfinite(n.row).all():
+                points.append([h if v > 0 else l for v, l, h in zip(n.row, n.lo, n.hi)])
+            else:
+                points.append([(a + b) / 2 for a, b in zip(n.lo, n.hi)])
+        # the float network sorts out the points that cannot beat the best value; the exact
+        # one decides the others
+        vals = self.float_values(np.array([[float(v) for v in p] for p in points]))
+        floor = self.best_float()
+        floor -= 1e-6 * (1.0 + abs(floor))
+        for i in np.argsort(-vals):
+            if not vals[i] >= floor:
+                break
+            self.offer(points[i])
+        for n in live:
+            heapq.heappush(self.heap, (-n.ub, next(self.counter), n))
+
+    def float_values(self, X: np.ndarray) -> np.ndarray:
+        """The objective at each row of X in floats (a guide only; NaN where it overflows)."""
+        with np.errstate(all="ignore"):
+            y = self.fm.forward(X)
+            v = np.min(y @ self.F_float[0].T + self.F_float[2], axis=1)
+        return np.where(np.isfinite(v), v, np.inf)
 
     def phase_rows(self, node: _Node) -> list[tuple]:
         """Phased units whose cut is exactly affine in x on the node (every unit of the earlier
@@ -255,57 +321,55 @@ class _Search:
             sys.stderr.write("\n")
             sys.stderr.flush()
 
-    def split_box(self, node: _Node) -> None:
-        """Halve the box along one coordinate.  In few dimensions every coordinate (but those
-        already far narrower than the widest) is tried and the one whose worse half gains most
-        on the node's bound wins; near-ties, or gains within round-off, go to the coordinate
-        widest relative to the root box.  In many dimensions: the coordinate with the largest
-        ``|row_j| * width_j`` (the linear bound's sensitivity)."""
+    def split_options(self, node: _Node) -> list[int]:
+        """The coordinates a box may be halved along.  In few dimensions every one (but those
+        already far narrower than the widest relative to the root box, where halving again
+        gains only round-off) is tried, and :meth:`choose_split` keeps the best; in many
+        dimensions the one with the largest ``|row_j| * width_j`` (the linear bound's
+        sensitivity)."""
         D = len(node.lo)
         open_ = [j for j in range(D) if node.hi[j] > node.lo[j]]
         if not open_:  # nothing left to halve: the rigorous float bounds cannot settle this point
             self.stop(f"a branch reached a single point whose units the float bounds leave undecided "
                       f"({_describe_box(node)})")
         if len(open_) <= TRIAL_SPLIT_DIMS:
-            # a coordinate already far narrower (relative to the root box) than the widest one
-            # is not tried: splitting it again gains only round-off
             rel = self.relative_width(node)
             widest = max(rel[j] for j in open_)
-            open_ = [j for j in open_ if rel[j] >= RELATIVE_WIDTH_FLOOR * widest]
+            return [j for j in open_ if rel[j] >= RELATIVE_WIDTH_FLOOR * widest]
+        width = node.fhi - node.flo
+        score = np.abs(node.row) * width if np.isfinite(node.row).all() else width
+        if not np.isfinite(score).all() or score.max() <= 0:
+            score = width
+        j = int(np.argmax(score))
+        if node.hi[j] == node.lo[j]:
+            j = int(np.argmax([h - l for l, h in zip(node.lo, node.hi)]))
+        return [j]
+
+    def choose_split(self, node: _Node, js: list[int], options: list[list[_Node]]) -> list[_Node]:
+        """Of the bounded halvings, the one that lowers the bounds of its halves most in total
+        (each half counted at most at the node's bound, which holds on it: linear bounds are
+        not monotone under splitting, a half may get a worse one).  Near-ties (within a tenth
+        of the best gain), and gains within round-off (the bounds are stuck on this box), go
+        to the coordinate widest relative to the root box, so that no coordinate is halved
+        forever while another one stays wide."""
+        if len(js) == 1:
+            j, children = js[0], options[0]
+        else:
+            rel = self.relative_width(node)
             trials = []
-            for j in open_:
-                children = self.halves(node, j)
-                for ch in children:
-                    if not self.bound(ch):
-                        ch.ub = -np.inf
-                worst = max(min(ch.ub, node.ub) for ch in children)  # the node's bound holds on its halves
-                trials.append((worst, sum(max(ch.ub, -1e300) for ch in children), j, children))
-            # the lowest worse half; near-ties (within a tenth of the best gain), and gains
-            # within round-off (the bounds are stuck on this box), go to the coordinate widest
-            # relative to the root box, so that no coordinate is halved forever while another
-            # one stays wide
+            for j, children in zip(js, options):
+                trials.append((_total(node, children), j, children))
             best = min(t[0] for t in trials)
-            gain = node.ub - best
-            if not best < node.ub - 1e-9 * (1.0 + abs(node.ub)):
+            gain = 2 * node.ub - best
+            if not gain > 1e-9 * (1.0 + abs(node.ub)):
                 near = trials
             else:
                 tol = 0.1 * gain if np.isfinite(gain) else 0.0
                 near = [t for t in trials if t[0] <= best + tol]
-            _, _, j, children = max(near, key=lambda t: (rel[t[2]], -t[0], -t[1]))
-        else:
-            width = node.fhi - node.flo
-            score = np.abs(node.row) * width if np.isfinite(node.row).all() else width
-            if not np.isfinite(score).all() or score.max() <= 0:
-                score = width
-            j = int(np.argmax(score))
-            if node.hi[j] == node.lo[j]:
-                j = int(np.argmax([h - l for l, h in zip(node.lo, node.hi)]))
-            children = self.halves(node, j)
+            _, j, children = max(near, key=lambda t: (rel[t[1]], -t[0]))
         node.kind, node.split = "split", (j, (node.lo[j] + node.hi[j]) / 2)
         node.children = children
-        for ch in children:
-            if ch.kind == "open":
-                self.evaluate(ch)
+        return children
 
     def relative_width(self, node: _Node) -> np.ndarray:
         root = self.root.fhi - self.root.flo
@@ -318,20 +382,19 @@ class _Search:
         left_hi[j], right_lo[j] = t, t
         return [_Node(node.lo, left_hi, node.phases, node), _Node(right_lo, node.hi, node.phases, node)]
 
-    def branch_unit(self, node: _Node, undecided: list[np.ndarray]) -> bool:
+    def branch_unit(self, node: _Node, undecided: list[np.ndarray]) -> list[_Node] | None:
+        """The two branches on the sign of one undecided unit of the earliest layer that has
+        one (the most balanced), or None if that layer's units have three or more pieces."""
         for l, idx in enumerate(undecided):
             if not len(idx):
                 continue
             if self.fm.layers[l].R != 2:
-                return False  # a unit of three or more pieces: split the box instead
+                return None  # a unit of three or more pieces: split the box instead
             lo, hi = node.fb.cut_lo[l][idx], node.fb.cut_hi[l][idx]
             k = int(idx[np.argmax(np.minimum(hi, -lo))])
-            node.kind, node.branch = "branch", (l, k)
-            node.children = [_Node(node.lo, node.hi, {**node.phases, (l, k): side}, node) for side in (0, 1)]
-            for ch in node.children:
-                self.evaluate(ch)
-            return True
-        return False
+            node.branch = (l, k)
+            return [_Node(node.lo, node.hi, {**node.phases, (l, k): side}, node) for side in (0, 1)]
+        return None
 
     def solve_leaf(self, node: _Node) -> None:
         """Every unit decided: the network is affine on the branch, an exact LP decides it."""
@@ -415,45 +478,87 @@ class _Search:
         return self.best is not None and q <= self.best[0]
 
     # -- the search ------------------------------------------------------------------------
+    def probe(self) -> None:
+        """Offer the best points of an uphill float search (:func:`probe_points`)."""
+        for x in probe_points(self.fm, self.F_float, self.root.lo, self.root.hi):
+            self.offer(x)
+
     def run(self) -> Maximum:
-        self.evaluate(self.root)
+        self.probe()
+        self.mix(self.bound_many([self.root]), [self.root])
         if self.root.kind == "empty":  # pragma: no cover - the root has no phases
             raise AssertionError("the root box is empty")
-        while self.heap:
-            _, _, node = heapq.heappop(self.heap)
-            if node.kind != "open":
-                continue
-            self.current = node  # open until it is split or closed: the limit's interval counts it
-            self.tick()
-            if node.depth >= MAX_DEPTH:
-                self.stop(f"a branch reached depth {MAX_DEPTH} (the bounds do not tighten on "
-                          f"{_describe_box(node)})")
-            if self.target is not None and self.best is not None and self.reached():
-                break  # a point reaches the target: decided
-            if self.closed(node.ub):
-                node.kind = "bound"
-                continue
-            undecided = self.fm.undecided(node.fb)
-            count = sum(len(u) for u in undecided)
-            if count == 0:
-                self.solve_leaf(node)
-                continue
-            if count <= BRANCH_UNITS and self.branch_unit(node, undecided):
-                continue
-            self.split_box(node)
+        self.settle([self.root])
+        while self.heap and not self.decided():
+            # the most promising open nodes, bounded together in one batch
+            group = []
+            while self.heap and len(group) < GROUP:
+                node = heapq.heappop(self.heap)[2]
+                if node.kind == "open":
+                    group.append(node)
+            self.current = group  # open until split or closed: the limit's interval counts them
+            work = []
+            for node in group:
+                self.tick()
+                if node.depth >= MAX_DEPTH:
+                    self.stop(f"a branch reached depth {MAX_DEPTH} (the bounds do not tighten on "
+                              f"{_describe_box(node)})")
+                if self.closed(node.ub):
+                    node.kind = "bound"
+                    continue
+                undecided = self.fm.undecided(node.fb)
+                count = sum(len(u) for u in undecided)
+                if count == 0:
+                    self.solve_leaf(node)
+                    continue
+                children = self.branch_unit(node, undecided) if count <= BRANCH_UNITS else None
+                if children is not None:
+                    work.append((node, None, [children]))
+                else:
+                    js = self.split_options(node)
+                    work.append((node, js, [self.halves(node, j) for j in js]))
+            # trial halvings are ranked by cheap bounds; the best few get the full ones, which
+            # pick the halving to keep
+            trials = [ch for _, js, options in work if js is not None and len(js) > 1
+                      for children in options for ch in children]
+            if trials:
+                self.mix(self.bound_many(trials, crown=False), trials)
+                for i, (node, js, options) in enumerate(work):
+                    if js is not None and len(js) > 1:
+                        order = sorted(range(len(js)), key=lambda t: _total(node, options[t]))[:SHORTLIST]
+                        work[i] = (node, [js[t] for t in order], [options[t] for t in order])
+                        for children in work[i][2]:
+                            for ch in children:  # bounded again below, in full (as the checker will)
+                                ch.kind, ch.ub, ch.fb, ch.lam = "open", None, None, None
+            full = [ch for _, _, options in work for children in options for ch in children]
+            batch = self.bound_many(full)
+            self.mix(batch, full)
+            kept = []
+            for node, js, options in work:
+                if js is None:
+                    node.kind, node.children = "branch", options[0]
+                    kept.extend(options[0])
+                else:
+                    kept.extend(self.choose_split(node, js, options))
+            self.settle(kept)
+            for node in group:
+                node.fb = None  # its children are bounded: what they inherit is theirs now
+            self.current = []
         self.close_line()
         if self.best is None:
             return Maximum(None, None, self.root.tree(), self.nodes, time.perf_counter() - self.start)
         return Maximum(self.best[0], self.best[1], self.root.tree(), self.nodes, time.perf_counter() - self.start)
+
+    def decided(self) -> bool:
+        """Whether a point reaches the target (the question "below the target?" is answered)."""
+        return self.target is not None and self.best is not None and self.reached()
 
     def stop(self, why: str) -> None:
         """Raise LimitError with an interval proven to hold the maximum (rigorous bounds)."""
         self.close_line()
         lower = self.best[0] if self.best is not None else None
         top = max((-k for k, _, n in self.heap if n.kind == "open"), default=-np.inf)
-        current = getattr(self, "current", None)
-        if current is not None and current.kind == "open":
-            top = max(top, current.ub)
+        top = max([top] + [n.ub for n in getattr(self, "current", []) if n.kind == "open"])
         if lower is None:
             upper = Fraction(float(top)) if np.isfinite(top) else None
             raise LimitError(f"{why} after {self.nodes} nodes; no point of the domain reached yet",
@@ -467,18 +572,53 @@ class _Search:
         raise exc
 
 
+def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Sequence[Fraction], *,
+                 samples: int = PROBE_SAMPLES, steps: int = PROBE_STEPS, offers: int = PROBE_OFFERS,
+                 seed: int = 0) -> list[list[Fraction]]:
+    """Points of the box worth an exact value: random points (and the corners, in few
+    dimensions) pushed uphill on ``min_i c_i . f + d_i`` by projected sign-gradient steps of
+    the float network; the best ``offers`` of them, as exact points clipped to the exact box.
+    A guide only: whoever uses a point values it exactly."""
+    flo, fhi = to_float_array(np.array(lo, dtype=object)), to_float_array(np.array(hi, dtype=object))
+    D = len(flo)
+    if not (np.isfinite(flo).all() and np.isfinite(fhi).all()):
+        return []
+    rng = np.random.default_rng(seed)
+    X = flo + (fhi - flo) * rng.random((samples, D))
+    if D <= 10:
+        corners = (np.arange(1 << D)[:, None] >> np.arange(D)) & 1
+        X = np.vstack([X, np.where(corners, fhi, flo)])
+    cf, _, df, _ = F_float
+    width = fhi - flo
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            _, g = fm.value_and_grad(X, cf, df)
+            X = np.clip(X + (0.25 * 0.85 ** t) * width * np.sign(g), flo, fhi)
+        vals, _ = fm.value_and_grad(X, cf, df)
+    vals = np.where(np.isfinite(vals), vals, -np.inf)
+    out = []
+    for i in np.argsort(-vals)[:offers]:
+        if not np.isfinite(vals[i]):
+            break
+        out.append([min(max(Fraction(float(v)), a), b) for v, a, b in zip(X[i], lo, hi)])
+    return out
+
+
+def _total(node: "_Node", children: list["_Node"]) -> float:
+    """The halves' bounds added up, each at most the node's (which holds on it)."""
+    return sum(max(min(ch.ub, node.ub), -1e300) for ch in children)
+
+
 def _describe_box(node: "_Node") -> str:
     widths = node.fhi - node.flo
     return f"a box of widths {np.array2string(widths, precision=3)} with {len(node.phases)} unit phases"
 
 
-def _mixture(ups: list[tuple], lo: np.ndarray, hi: np.ndarray) -> list[Fraction] | None:
+def _mixture(rows: np.ndarray, cx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[Fraction] | None:
     """Weights ``lam`` (rational, >= 0, summing to 1) for bounding ``min_i g_i`` by one
     combination ``sum_i lam_i g_i``: the optimal duals of ``max t  s.t.  t <= row_i . x + cx_i``
     over the box, from the functionals' linear bounds.  The minimum of the linear bounds is
     usually far below each one's maximum where the functionals cross.  None if no LP answer."""
-    rows = np.array([u[1] for u in ups])
-    cx = np.array([u[2] for u in ups])
     if not (np.isfinite(rows).all() and np.isfinite(cx).all()):
         return None
     m, D = rows.shape

@@ -23,10 +23,13 @@ from ..maso import Network
 from .api import _limits, _q, check_net, start_point
 from .checker import ClaimSet, format_q
 from .results import ProofResult, certificate_text
-from .search import maximize
+from .relax import FloatModel, float_and_error
+from .search import maximize, probe_points
 from .spec import Spec
 
 __all__ = ["SpecResult", "check_spec", "spec_cases_json"]
+
+SPEC_PROBE_SAMPLES = 512  # random starts per case of the uphill search before branch and bound
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,17 @@ def check_spec(net: Network, spec: Spec, time_limit: float | None = None, *, max
     proofs: list[dict] = []
     nodes = 0
     cases = spec_cases_json(spec)
+    # every case first gets a quick uphill float search for a counterexample (a violated
+    # case is often not the first one), each point decided exactly
+    fm = FloatModel(net)
+    for k, case in enumerate(spec.cases):
+        S, F = _case_set(case), _case_functionals(case, O)
+        if F:
+            cf, ec = float_and_error([c for c, _ in F])
+            df, ed = float_and_error([d for _, d in F])
+            for x in probe_points(fm, (cf, ec, df, ed), S.lo, S.hi, samples=SPEC_PROBE_SAMPLES):
+                if case.is_unsafe(x, net(x)):
+                    return _violated(net, spec, cases, k, x, 0, start)
     for k, case in enumerate(spec.cases):
         S = _case_set(case)
         F = _case_functionals(case, O)
