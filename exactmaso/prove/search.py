@@ -43,7 +43,7 @@ MAX_DEPTH = 400  # deeper certificates nest past what JSON readers accept (about
 RELATIVE_WIDTH_FLOOR = 1e-4  # trial splits skip coordinates this much narrower than the widest
 TRIAL_SPLIT_DIMS = 8  # a box of at most this many open coordinates tries each one before splitting
 PROBE_SAMPLES, PROBE_STEPS, PROBE_OFFERS = 128, 30, 8  # the uphill search for good points before branching
-SHORTLIST = 2  # halvings per node bounded in full, the best by cheap bounds
+SHORTLIST = 2  # halvings per node bounded in full: the best by cheap bounds (and the widest)
 GROUP = 16  # open nodes taken from the queue and bounded together
 
 
@@ -484,12 +484,24 @@ class _Search:
             self.offer(x)
 
     def run(self) -> Maximum:
+        self.begin()
+        self.advance()
+        return self.result()
+
+    def begin(self) -> None:
+        """Probe for good points and bound the root."""
         self.probe()
         self.mix(self.bound_many([self.root]), [self.root])
         if self.root.kind == "empty":  # pragma: no cover - the root has no phases
             raise AssertionError("the root box is empty")
         self.settle([self.root])
+
+    def advance(self, until: float | None = None) -> bool:
+        """Search until ``time.perf_counter()`` passes ``until`` (None: to the end); True when
+        the search is over (:meth:`result` has the answer).  Limits raise LimitError."""
         while self.heap and not self.decided():
+            if until is not None and time.perf_counter() >= until:
+                return False
             # the most promising open nodes, bounded together in one batch
             group = []
             while self.heap and len(group) < GROUP:
@@ -525,7 +537,13 @@ class _Search:
                 self.mix(self.bound_many(trials, crown=False), trials)
                 for i, (node, js, options) in enumerate(work):
                     if js is not None and len(js) > 1:
+                        # the best by the estimates, and the relatively widest coordinate (the
+                        # estimates can miss what halving a wide coordinate gains)
                         order = sorted(range(len(js)), key=lambda t: _total(node, options[t]))[:SHORTLIST]
+                        rel = self.relative_width(node)
+                        wide = max(range(len(js)), key=lambda t: rel[js[t]])
+                        if wide not in order:
+                            order.append(wide)
                         work[i] = (node, [js[t] for t in order], [options[t] for t in order])
                         for children in work[i][2]:
                             for ch in children:  # bounded again below, in full (as the checker will)
@@ -544,6 +562,9 @@ class _Search:
             for node in group:
                 node.fb = None  # its children are bounded: what they inherit is theirs now
             self.current = []
+        return True
+
+    def result(self) -> Maximum:
         self.close_line()
         if self.best is None:
             return Maximum(None, None, self.root.tree(), self.nodes, time.perf_counter() - self.start)
@@ -702,6 +723,16 @@ def maximize(net: Network, lo: Sequence[Fraction], hi: Sequence[Fraction], c: Se
     message, when ``time_limit`` is what remains of it.  A branch deeper than ``MAX_DEPTH``
     stops the search with a LimitError (its certificate would nest too deep for JSON readers).
     """
-    s = _Search(net, lo, hi, c, d, time_limit=time_limit, max_nodes=max_nodes, progress=progress, target=target,
-                rows=rows, start=start, reach_strictly=reach_strictly, given_limit=given_limit)
-    return s.run()
+    return search(net, lo, hi, c, d, time_limit=time_limit, max_nodes=max_nodes, progress=progress, target=target,
+                  rows=rows, start=start, reach_strictly=reach_strictly, given_limit=given_limit).run()
+
+
+def search(net: Network, lo: Sequence[Fraction], hi: Sequence[Fraction], c: Sequence[Any], d: Any = 0,
+           **options: Any) -> "_Search":
+    """The search :func:`maximize` runs, to be run in steps: ``.begin()``, then
+    ``.advance(until)`` until it returns True, then ``.result()`` (several searches can share
+    one time limit that way).  Options as for :func:`maximize`."""
+    options.setdefault("time_limit", None)
+    options.setdefault("max_nodes", None)
+    options.setdefault("progress", False)
+    return _Search(net, lo, hi, c, d, **options)

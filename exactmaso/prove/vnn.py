@@ -21,15 +21,16 @@ from typing import Any
 from ..errors import LimitError, ProveError, ShapeError
 from ..maso import Network
 from .api import _limits, _q, check_net, start_point
-from .checker import ClaimSet, format_q
+from .checker import ClaimSet
 from .results import ProofResult, certificate_text
 from .relax import FloatModel, float_and_error
-from .search import maximize, probe_points
+from .search import probe_points, search
 from .spec import Spec
 
 __all__ = ["SpecResult", "check_spec", "spec_cases_json"]
 
 SPEC_PROBE_SAMPLES = 512  # random starts per case of the uphill search before branch and bound
+CASE_SLICE = 2.0  # seconds of branch and bound a case gets per turn
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,6 @@ def check_spec(net: Network, spec: Spec, time_limit: float | None = None, *, max
                          f"{D} and {O}")
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     start = time.perf_counter()
-    proofs: list[dict] = []
     nodes = 0
     cases = spec_cases_json(spec)
     # every case first gets a quick uphill float search for a counterexample (a violated
@@ -100,6 +100,9 @@ def check_spec(net: Network, spec: Spec, time_limit: float | None = None, *, max
             for x in probe_points(fm, (cf, ec, df, ed), S.lo, S.hi, samples=SPEC_PROBE_SAMPLES):
                 if case.is_unsafe(x, net(x)):
                     return _violated(net, spec, cases, k, x, 0, start)
+    # then branch and bound on every case, the cases taking turns (a slice of time each), so
+    # that a violated case is not kept waiting behind a hard one that holds
+    searches = []
     for k, case in enumerate(spec.cases):
         S = _case_set(case)
         F = _case_functionals(case, O)
@@ -112,25 +115,41 @@ def check_spec(net: Network, spec: Spec, time_limit: float | None = None, *, max
         if len(stricts) > 1:
             raise ProveError(f"case {k} mixes strict and non-strict unsafe constraints; write it as two specs")
         strict = stricts == {True}  # unsafe needs every g_i > 0: a proof of max min g_i <= 0 suffices
-        try:
-            m = maximize(net, S.lo, S.hi, F if len(F) > 1 else F[0][0], 0 if len(F) > 1 else F[0][1],
-                         rows=S.rows, start=start_point(S), target=Fraction(0), reach_strictly=strict,
-                         **_limits(deadline, time_limit), max_nodes=max_nodes, progress=progress)
-        except LimitError as exc:
-            raise LimitError(f"check_spec: case {k} of {len(spec.cases)} ({k} proven): {exc}", count=nodes + exc.count,
-                             lower=exc.lower, upper=exc.upper) from None
-        nodes += m.nodes
-        if m.value is not None and (m.value > 0 if strict else m.value >= 0):
-            x = list(m.point)
-            if case.is_unsafe(x, net(x)):
-                return _violated(net, spec, cases, k, x, nodes, start)
-            raise ProveError(f"case {k}: the point reaching the unsafe set lies on the boundary of a strict input "
-                             "constraint; this version cannot decide such a case")
-        proof = {"functionals": [_q(c + [d]) for c, d in F], "box": {"lo": _q(S.lo), "hi": _q(S.hi)},
-                 "bound": "0", "strict": not strict, "crown": "all", "tree": m.tree, "case": k}
-        if S.rows:
-            proof["rows"] = [_q(list(a) + [b]) for a, b in S.rows]
-        proofs.append(proof)
+        s = search(net, S.lo, S.hi, F if len(F) > 1 else F[0][0], 0 if len(F) > 1 else F[0][1], rows=S.rows,
+                   start=start_point(S), target=Fraction(0), reach_strictly=strict,
+                   **_limits(deadline, time_limit), max_nodes=max_nodes, progress=progress)
+        searches.append((k, case, S, F, strict, s))
+    done: dict[int, dict] = {}
+    active = list(searches)
+    k = 0
+    try:
+        for k, *_, s in active:
+            s.begin()
+        while active:
+            for item in list(active):
+                k, case, S, F, strict, s = item
+                if not s.advance(time.perf_counter() + CASE_SLICE if len(active) > 1 else None):
+                    continue
+                active.remove(item)
+                m = s.result()
+                nodes += m.nodes
+                if m.value is not None and (m.value > 0 if strict else m.value >= 0):
+                    x = list(m.point)
+                    if case.is_unsafe(x, net(x)):
+                        return _violated(net, spec, cases, k, x, nodes, start)
+                    raise ProveError(f"case {k}: the point reaching the unsafe set lies on the boundary of a strict "
+                                     "input constraint; this version cannot decide such a case")
+                proof = {"functionals": [_q(c + [d]) for c, d in F], "box": {"lo": _q(S.lo), "hi": _q(S.hi)},
+                         "bound": "0", "strict": not strict, "crown": "all", "tree": m.tree, "case": k}
+                if S.rows:
+                    proof["rows"] = [_q(list(a) + [b]) for a, b in S.rows]
+                done[k] = proof
+    except LimitError as exc:
+        open_ = sorted(set(range(len(spec.cases))) - set(done))
+        raise LimitError(f"check_spec: case {k} of {len(spec.cases)} ({len(done)} proven, open: "
+                         f"{', '.join(map(str, open_))}): {exc}",
+                         count=nodes + sum(s.nodes for *_, s in active), lower=exc.lower, upper=exc.upper) from None
+    proofs = [done[k] for k in sorted(done)]
     claim = {"kind": "spec", "cases": cases, "status": "holds", "counterexample": None, "case": None}
     return SpecResult(_nets=(net,), _certificate=certificate_text((net,), claim, proofs), status="holds",
                       nodes=nodes, seconds=time.perf_counter() - start)
