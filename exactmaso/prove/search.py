@@ -48,7 +48,7 @@ GROUP = 16  # open nodes taken from the queue and bounded together
 
 
 class _Node:
-    __slots__ = ("lo", "hi", "flo", "fhi", "phases", "parent", "kind", "split", "branch", "children", "fb", "ub", "ups",
+    __slots__ = ("lo", "hi", "flo", "fhi", "phases", "parent", "kind", "split", "branch", "children", "fb", "ub", "ups", "guess",
                  "row", "cx", "mult", "value", "depth", "lam")
 
     def __init__(self, lo, hi, phases, parent) -> None:
@@ -62,6 +62,7 @@ class _Node:
         self.children: list[_Node] = []
         self.fb = None
         self.ub = None  # the rigorous upper bound, once bounded
+        self.guess = None  # a float point worth valuing (the mixture LP's optimum)
         self.ups = None  # (index in its batch, and every functional's bound and linear bound there)
         self.row = None
         self.cx = 0.0
@@ -190,7 +191,9 @@ class _Search:
             chosen = {}
             for n in want:
                 i, _, rows, cx = n.ups
-                lam = _mixture(rows, cx, n.flo, n.fhi)
+                lam, x = _mixture(rows, cx, n.flo, n.fhi)
+                if x is not None:
+                    n.guess = x  # where the functionals' linear bounds are jointly highest
                 if lam is None:
                     continue
                 # sum_i lam_i (c_i, d_i) in floats, within a bound of the exact combination
@@ -230,6 +233,9 @@ class _Search:
                 points.append([h if v > 0 else l for v, l, h in zip(n.row, n.lo, n.hi)])
             else:
                 points.append([(a + b) / 2 for a, b in zip(n.lo, n.hi)])
+            if n.guess is not None and np.isfinite(n.guess).all():
+                points.append([min(max(Fraction(float(v)), l), h) for v, l, h in zip(n.guess, n.lo, n.hi)])
+                n.guess = None
         # the float network sorts out the points that cannot beat the best value; the exact
         # one decides the others
         vals = self.float_values(np.array([[float(v) for v in p] for p in points]))
@@ -635,26 +641,28 @@ def _describe_box(node: "_Node") -> str:
     return f"a box of widths {np.array2string(widths, precision=3)} with {len(node.phases)} unit phases"
 
 
-def _mixture(rows: np.ndarray, cx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[Fraction] | None:
+def _mixture(rows: np.ndarray, cx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple:
     """Weights ``lam`` (rational, >= 0, summing to 1) for bounding ``min_i g_i`` by one
     combination ``sum_i lam_i g_i``: the optimal duals of ``max t  s.t.  t <= row_i . x + cx_i``
     over the box, from the functionals' linear bounds.  The minimum of the linear bounds is
-    usually far below each one's maximum where the functionals cross.  None if no LP answer."""
+    usually far below each one's maximum where the functionals cross.  Returns ``(lam, x)``
+    with the LP's optimal point ``x`` (floats), None for what the LP did not give."""
     if not (np.isfinite(rows).all() and np.isfinite(cx).all()):
-        return None
+        return None, None
     m, D = rows.shape
     A = np.hstack([-rows, np.ones((m, 1))])  # t - row_i . x <= cx_i
     obj = np.zeros(D + 1)
     obj[D] = -1.0
     res = solve_lp(obj, A, cx, bounds=list(zip(lo, hi)) + [(None, None)])
     if res.status is not LPStatus.OPTIMAL or res.row_duals is None:
-        return None
+        return None, None
+    x = np.asarray(res.x[:D], dtype=float) if res.x is not None else None
     w = np.maximum(-np.asarray(res.row_duals, dtype=float), 0.0)
     if not np.isfinite(w).all() or w.sum() <= 0:
-        return None
+        return None, x
     lam = [Fraction(float(v)).limit_denominator(1 << 20) for v in w / w.sum()]
     total = sum(lam)
-    return [v / total for v in lam] if total > 0 else None
+    return ([v / total for v in lam] if total > 0 else None), x
 
 
 def _float_pieces(L, lo: np.ndarray, hi: np.ndarray) -> tuple | None:
