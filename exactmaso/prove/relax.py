@@ -155,23 +155,11 @@ class FloatModel:
         """The float copy's outputs at the rows of X (a guide: no error bound)."""
         z = X
         for L in self.layers:
-            z = (z @ L.flat.A.T + L.flat.b).reshape(len(X), L.K, L.R).max(axis=2)
+            if L.live == [1] and L.R == 2:  # a ReLU: piece 0 is zero
+                z = np.maximum(z @ L.A[:, 1].T + L.B[:, 1], 0.0)
+            else:
+                z = (z @ L.flat.A.T + L.flat.b).reshape(len(X), L.K, L.R).max(axis=2)
         return z * self.out_scale
-
-    def value_and_grad(self, X: np.ndarray, cf: np.ndarray, df: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """In floats (a guide only): ``min_i cf_i . f(x) + df_i`` at the rows of X and its
-        gradient there (of the functional attaining the minimum, on the piece each unit takes)."""
-        z, taken = X, []
-        for L in self.layers:
-            v = (z @ L.flat.A.T + L.flat.b).reshape(len(X), L.K, L.R)
-            r = v.argmax(axis=2)
-            taken.append(r)
-            z = np.take_along_axis(v, r[:, :, None], 2)[:, :, 0]
-        vals = (z * self.out_scale) @ cf.T + df
-        g = cf[vals.argmin(axis=1)] * self.out_scale
-        for L, r in zip(reversed(self.layers), reversed(taken)):
-            g = sum((g * (r == p)) @ L.A[:, p] for p in range(L.R))
-        return vals.min(axis=1), g
 
     # -- bounds -------------------------------------------------------------------------
     def bounds(self, lo: np.ndarray, hi: np.ndarray, *, crown: bool = True,

@@ -42,7 +42,8 @@ BRANCH_UNITS = 12  # a node with at most this many undecided units is split by u
 MAX_DEPTH = 400  # deeper certificates nest past what JSON readers accept (about 1000 levels)
 RELATIVE_WIDTH_FLOOR = 1e-4  # trial splits skip coordinates this much narrower than the widest
 TRIAL_SPLIT_DIMS = 8  # a box of at most this many open coordinates tries each one before splitting
-PROBE_SAMPLES, PROBE_STEPS, PROBE_OFFERS = 128, 30, 8  # the uphill search for good points before branching
+# the search for good points before branching: random points, the best polished uphill
+PROBE_SAMPLES, PROBE_POLISH, PROBE_ROUNDS, PROBE_STEP, PROBE_OFFERS = 4096, 32, 60, 0.05, 8
 SHORTLIST = 2  # halvings per node bounded in full: the best by cheap bounds (and the widest)
 GROUP = 16  # open nodes taken from the queue and bounded together
 
@@ -600,34 +601,53 @@ class _Search:
 
 
 def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Sequence[Fraction], *,
-                 samples: int = PROBE_SAMPLES, steps: int = PROBE_STEPS, offers: int = PROBE_OFFERS,
+                 samples: int = PROBE_SAMPLES, rounds: int = PROBE_ROUNDS, offers: int = PROBE_OFFERS,
                  seed: int = 0) -> list[list[Fraction]]:
-    """Points of the box worth an exact value: random points (and the corners, in few
-    dimensions) pushed uphill on ``min_i c_i . f + d_i`` by projected sign-gradient steps of
-    the float network; the best ``offers`` of them, as exact points clipped to the exact box.
-    A guide only: whoever uses a point values it exactly."""
+    """Points of the box worth an exact value: the best of many random points (and of the
+    corners, in few dimensions) by the float network's ``min_i c_i . f + d_i``, polished by a
+    coordinate pattern search (each point tries a step up and down each coordinate, keeps what
+    gains, halves its steps when nothing does; maxima often sit on the box's faces, where
+    this stays); the best ``offers`` of them, as exact points clipped to the exact box.  A
+    guide only: whoever uses a point values it exactly."""
     flo, fhi = to_float_array(np.array(lo, dtype=object)), to_float_array(np.array(hi, dtype=object))
     D = len(flo)
     if not (np.isfinite(flo).all() and np.isfinite(fhi).all()):
         return []
     rng = np.random.default_rng(seed)
-    X = flo + (fhi - flo) * rng.random((samples, D))
+    cf, _, df, _ = F_float
+    width = fhi - flo
+
+    def value(X):
+        with np.errstate(all="ignore"):
+            v = np.min(fm.forward(X) @ cf.T + df, axis=1)
+        return np.where(np.isfinite(v), v, -np.inf)
+
+    X = flo + width * rng.random((samples, D))
     if D <= 10:
         corners = (np.arange(1 << D)[:, None] >> np.arange(D)) & 1
         X = np.vstack([X, np.where(corners, fhi, flo)])
-    cf, _, df, _ = F_float
-    width = fhi - flo
-    with np.errstate(all="ignore"):
-        for t in range(steps):
-            _, g = fm.value_and_grad(X, cf, df)
-            X = np.clip(X + (0.25 * 0.85 ** t) * width * np.sign(g), flo, fhi)
-        vals, _ = fm.value_and_grad(X, cf, df)
-    vals = np.where(np.isfinite(vals), vals, -np.inf)
+    vals = np.concatenate([value(X[i:i + 65536]) for i in range(0, len(X), 65536)])
+    top = np.argsort(-vals)[:PROBE_POLISH]
+    P, pv = X[top].copy(), vals[top]
+    step = np.tile(PROBE_STEP * width, (len(P), 1))
+    for _ in range(rounds):
+        gained = np.zeros(len(P), dtype=bool)
+        for j in range(D):
+            if not width[j] > 0:
+                continue
+            for sign in (1.0, -1.0):
+                Q = P.copy()
+                Q[:, j] = np.clip(Q[:, j] + sign * step[:, j], flo[j], fhi[j])
+                qv = value(Q)
+                up = qv > pv
+                P[up], pv[up] = Q[up], qv[up]
+                gained |= up
+        step[~gained] *= 0.5
     out = []
-    for i in np.argsort(-vals)[:offers]:
-        if not np.isfinite(vals[i]):
+    for i in np.argsort(-pv)[:offers]:
+        if not np.isfinite(pv[i]):
             break
-        out.append([min(max(Fraction(float(v)), a), b) for v, a, b in zip(X[i], lo, hi)])
+        out.append([min(max(Fraction(float(v)), a), b) for v, a, b in zip(P[i], lo, hi)])
     return out
 
 

@@ -29,7 +29,7 @@ from .spec import Spec
 
 __all__ = ["SpecResult", "check_spec", "spec_cases_json"]
 
-SPEC_PROBE_SAMPLES = 512  # random starts per case of the uphill search before branch and bound
+SPEC_PROBE_SAMPLES = 100_000  # random points per case (about 0.2 s on ACAS Xu) before branch and bound
 CASE_SLICE = 2.0  # seconds of branch and bound a case gets per turn
 
 
