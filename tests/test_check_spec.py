@@ -163,3 +163,65 @@ def test_acasxu_instance_that_is_violated_has_an_exact_counterexample():
     # property 2's unsafe set: Y_0 is the largest score
     assert all(y[0] >= y[j] for j in range(1, 5))
     r.verify()
+
+
+# ---------------------------------------------------------------------------------------
+# a violation hidden in the second case, in a narrow spike
+# ---------------------------------------------------------------------------------------
+
+def spike_net() -> em.Network:
+    """y0 = relu(1 - 1000 |x0 - 3/10|) = relu(1 - 1000 relu(x0 - 3/10) - 1000 relu(3/10 - x0)):
+    a spike of height 1 and base 1/500 at x0 = 3/10, zero elsewhere on [0, 1]."""
+    return em.mlp([[[1], [-1]], [[-1000, -1000]], [[1]]],
+                  [[Fraction(-3, 10), Fraction(3, 10)], [1], [0]])
+
+
+def spike(x: Fraction) -> Fraction:
+    return relu(1 - 1000 * abs(x - Fraction(3, 10)))
+
+
+SPIKE_SPEC = header(1, 1) + "(assert (>= X_0 0.0))\n(assert (<= X_0 1.0))\n" \
+    "(assert (or (and (<= Y_0 -0.5)) (and (>= Y_0 0.9999))))\n"
+
+
+@pytest.mark.parametrize("probes", [True, False])
+def test_a_violation_in_the_second_case_inside_a_narrow_spike(monkeypatch, probes):
+    # case 0 (y0 <= -1/2) holds: y0 >= 0; case 1 (y0 >= 0.9999) holds only where
+    # |x0 - 3/10| <= 1e-7.  Found by the random points and their pattern search, and with
+    # those off (no random points, no polish) by branch and bound alone
+    if not probes:
+        from exactmaso.prove import search, vnn
+        monkeypatch.setattr(vnn, "SPEC_PROBE_SAMPLES", 0)
+        monkeypatch.setattr(search, "PROBE_SAMPLES", 0)
+        monkeypatch.setattr(search, "PROBE_ROUNDS", 0)
+    net = spike_net()
+    assert net([Fraction(3, 10)]) == [1] and net([Fraction(1, 2)]) == [0]
+    spec = parse_vnnlib(SPIKE_SPEC, net=net)
+    r = em.prove.check_spec(net, spec, time_limit=60)
+    assert r.status == "violated" and r.case == 1
+    (x,) = r.counterexample
+    assert 0 <= x <= 1 and spike(x) >= Fraction(9999, 10000) and r.output == (spike(x),)
+    r.verify()
+
+
+def test_the_spike_spec_holds_once_the_spike_is_out_of_reach():
+    net = spike_net()
+    spec = parse_vnnlib(SPIKE_SPEC.replace("0.9999", "1.0000001"), net=net)
+    r = em.prove.check_spec(net, spec, time_limit=60)
+    assert r.status == "holds"  # the spike's top is exactly 1
+    r.verify()
+
+
+@pytest.mark.parametrize("name, number", [("1_9", 7), ("2_9", 8)])
+def test_acasxu_violations_that_branch_and_bound_reaches_slowly(name, number):
+    # VNN-COMP 2021: both violated; the fastest float verifier missed both within 116 s
+    path = acas_path(name)
+    net = em.from_onnx(path)
+    spec = em.prove.load_vnnlib(acas_prop(number), net)
+    r = em.prove.check_spec(net, spec, time_limit=100)
+    assert r.status == "violated"
+    x, case = r.counterexample, spec.cases[r.case]
+    assert all(lo <= v <= hi for v, lo, hi in zip(x, case.inputs.lo, case.inputs.hi))
+    y = forward_exact(*acas_parameters(path), list(x))  # from the raw initializers
+    assert tuple(y) == tuple(r.output)
+    assert all(c.holds(y) for c in case.unsafe)

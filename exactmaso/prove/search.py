@@ -44,6 +44,7 @@ RELATIVE_WIDTH_FLOOR = 1e-4  # trial splits skip coordinates this much narrower 
 TRIAL_SPLIT_DIMS = 8  # a box of at most this many open coordinates tries each one before splitting
 # the search for good points before branching: random points, the best polished uphill
 PROBE_SAMPLES, PROBE_POLISH, PROBE_ROUNDS, PROBE_STEP, PROBE_OFFERS = 4096, 32, 60, 0.05, 8
+PROBE_POLISH_DIMS = 16  # boxes of more dimensions keep their random points unpolished
 SHORTLIST = 2  # halvings per node bounded in full: the best by cheap bounds (and the widest)
 GROUP = 16  # open nodes taken from the queue and bounded together
 
@@ -487,7 +488,8 @@ class _Search:
     # -- the search ------------------------------------------------------------------------
     def probe(self) -> None:
         """Offer the best points of an uphill float search (:func:`probe_points`)."""
-        for x in probe_points(self.fm, self.F_float, self.root.lo, self.root.hi):
+        for x in probe_points(self.fm, self.F_float, self.root.lo, self.root.hi, samples=PROBE_SAMPLES,
+                              rounds=PROBE_ROUNDS):
             self.offer(x)
 
     def run(self) -> Maximum:
@@ -604,8 +606,8 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
                  samples: int = PROBE_SAMPLES, rounds: int = PROBE_ROUNDS, offers: int = PROBE_OFFERS,
                  seed: int = 0) -> list[list[Fraction]]:
     """Points of the box worth an exact value: the best of many random points (and of the
-    corners, in few dimensions) by the float network's ``min_i c_i . f + d_i``, polished by a
-    coordinate pattern search (each point tries a step up and down each coordinate, keeps what
+    corners, in few dimensions) by the float network's ``min_i c_i . f + d_i``, polished (in
+    at most ``PROBE_POLISH_DIMS`` dimensions) by a coordinate pattern search (each point tries a step up and down each coordinate, keeps what
     gains, halves its steps when nothing does; maxima often sit on the box's faces, where
     this stays); the best ``offers`` of them, as exact points clipped to the exact box.  A
     guide only: whoever uses a point values it exactly."""
@@ -630,7 +632,7 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
     top = np.argsort(-vals)[:PROBE_POLISH]
     P, pv = X[top].copy(), vals[top]
     step = np.tile(PROBE_STEP * width, (len(P), 1))
-    for _ in range(rounds):
+    for _ in range(rounds if D <= PROBE_POLISH_DIMS else 0):  # (2 D passes a round)
         gained = np.zeros(len(P), dtype=bool)
         for j in range(D):
             if not width[j] > 0:
