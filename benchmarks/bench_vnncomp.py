@@ -7,8 +7,9 @@ certificate with the checker (``em.prove.check``; a violation's certificate re-e
 counterexample exactly).  Prints one row per instance (verdict, seconds, nodes, certificate
 size, check seconds) and then the totals and the median seconds per property.
 
-Every instance runs in its own fresh process (``python bench_vnncomp.py --worker ...``), one
-after the other: the network and the property are loaded there before the clock starts;
+Every instance runs in its own fresh process (``python bench_vnncomp.py --worker ...``) with
+one BLAS thread, one after the other (``--jobs N``: N at a time, rows still in the csv's
+order): the network and the property are loaded there before the clock starts;
 "seconds" is ``time.perf_counter`` around ``check_spec`` alone, "load" the model and property
 reading.  A worker that outlives its timeout by more than ``--grace`` seconds (plus the
 check) is killed and counted as a timeout.
@@ -23,6 +24,7 @@ Usage::
     python benchmarks/bench_vnncomp.py --subset 3         # 3 instances per property, spread out
     python benchmarks/bench_vnncomp.py --properties 3,4 --timeout 30
     python benchmarks/bench_vnncomp.py --only 1_1:prop_4  # one instance (network 1_1, prop_4)
+    python benchmarks/bench_vnncomp.py --jobs 2           # two instances at a time (two cores)
 
 ACAS Xu networks: CC BY 4.0, from the Reluplex work (Katz et al., CAV 2017), as published
 with the VNN-COMP 2021 benchmarks.
@@ -31,6 +33,7 @@ with the VNN-COMP 2021 benchmarks.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import csv
 import json
 import os
@@ -116,8 +119,11 @@ def run_one(model: str, prop: str, timeout: float, check: bool, grace: float) ->
             cmd.append("--no-check")
         # the check is not timed against the instance: allow it as long again (at least 10 minutes)
         wall = timeout + grace + (max(600.0, 10 * timeout) if check else 0.0)
+        # one BLAS thread per worker (unless the caller chose): instances running side by side
+        # with --jobs do not fight over the cores
+        env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **os.environ}
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=wall)
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=wall, env=env)
         except subprocess.TimeoutExpired:
             return {"verdict": "killed", "seconds": wall, "nodes": None}
         lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
@@ -146,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-check", action="store_true", help="do not re-verify the certificates")
     ap.add_argument("--grace", type=float, default=30.0, help="seconds beyond the timeout before a worker is killed")
     ap.add_argument("--json", metavar="F", help="also write the rows as JSON to F")
+    ap.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="instances run side by side (default 1; each worker uses one BLAS thread)")
     ap.add_argument("--worker", nargs=4, metavar=("MODEL", "PROP", "TIMEOUT", "CERT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -178,17 +186,23 @@ def main(argv: list[str] | None = None) -> int:
     print(head)
     print("-" * len(head))
     rows = []
-    for model, prop, timeout, name in items:
-        row = run_one(model, prop, args.timeout or timeout, not args.no_check, args.grace)
-        row["instance"] = name
-        rows.append(row)
-        cert = row.get("cert_bytes")
-        flag = "" if row.get("checked", True) else f"  CHECK FAILED: {row.get('check_error')}"
-        if row["verdict"] == "error":
-            flag = f"  {row.get('error')}"
-        print(f"{name:<14} {row['verdict']:<9} {_fmt(row.get('seconds'), '8.2f')} {_fmt(row.get('nodes'), '7d')} "
-              f"{_fmt(None if cert is None else cert / 1024, '9.1f')} {_fmt(row.get('check_seconds'), '8.2f')} "
-              f"{_fmt(row.get('load'), '7.2f')}{flag}", flush=True)
+
+    def one(item):
+        model, prop, timeout, name = item
+        return {**run_one(model, prop, args.timeout or timeout, not args.no_check, args.grace), "instance": name}
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = pool.map(one, items)  # in the csv's order
+        for row in results:
+            name = row["instance"]
+            rows.append(row)
+            cert = row.get("cert_bytes")
+            flag = "" if row.get("checked", True) else f"  CHECK FAILED: {row.get('check_error')}"
+            if row["verdict"] == "error":
+                flag = f"  {row.get('error')}"
+            print(f"{name:<14} {row['verdict']:<9} {_fmt(row.get('seconds'), '8.2f')} {_fmt(row.get('nodes'), '7d')} "
+                  f"{_fmt(None if cert is None else cert / 1024, '9.1f')} {_fmt(row.get('check_seconds'), '8.2f')} "
+                  f"{_fmt(row.get('load'), '7.2f')}{flag}", flush=True)
 
     print()
     counts: dict[str, int] = {}
