@@ -45,6 +45,7 @@ TRIAL_SPLIT_DIMS = 8  # a box of at most this many open coordinates tries each o
 # the search for good points before branching: random points, the best polished uphill
 PROBE_SAMPLES, PROBE_POLISH, PROBE_ROUNDS, PROBE_STEP, PROBE_OFFERS = 4096, 32, 60, 0.05, 8
 PROBE_POLISH_DIMS = 16  # boxes of more dimensions keep their random points unpolished
+PROBE_FLOATS = 2_000_000  # at most this many sampled coordinates (100,000 points in 20-D, 2,551 in 784-D)
 SHORTLIST = 2  # halvings per node bounded in full: the best by cheap bounds (and the widest)
 GROUP = 16  # open nodes taken from the queue and bounded together
 
@@ -605,12 +606,14 @@ class _Search:
 def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Sequence[Fraction], *,
                  samples: int = PROBE_SAMPLES, rounds: int = PROBE_ROUNDS, offers: int = PROBE_OFFERS,
                  seed: int = 0) -> list[list[Fraction]]:
-    """Points of the box worth an exact value: the best of many random points (and of the
-    corners, in few dimensions) by the float network's ``min_i c_i . f + d_i``, polished (in
-    at most ``PROBE_POLISH_DIMS`` dimensions) by a coordinate pattern search (each point tries a step up and down each coordinate, keeps what
-    gains, halves its steps when nothing does; maxima often sit on the box's faces, where
-    this stays); the best ``offers`` of them, as exact points clipped to the exact box.  A
-    guide only: whoever uses a point values it exactly."""
+    """Points of the box worth an exact value.  Many random points (at most ``PROBE_FLOATS``
+    coordinates in all, so fewer in many dimensions) and, in few dimensions, the corners are
+    valued by the float network's ``min_i c_i . f + d_i``; the best ``PROBE_POLISH`` are polished
+    (in at most ``PROBE_POLISH_DIMS`` dimensions) by a coordinate pattern search: each point
+    tries a step up and down each coordinate, keeps what gains, and halves its steps when
+    nothing does (maxima often sit on the box's faces, where this stays).  Returns the best
+    ``offers`` of them as exact points clipped to the exact box.  A guide only: whoever uses a
+    point values it exactly."""
     flo, fhi = to_float_array(np.array(lo, dtype=object)), to_float_array(np.array(hi, dtype=object))
     D = len(flo)
     if not (np.isfinite(flo).all() and np.isfinite(fhi).all()):
@@ -618,6 +621,8 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
     rng = np.random.default_rng(seed)
     cf, _, df, _ = F_float
     width = fhi - flo
+    samples = min(samples, max(256, PROBE_FLOATS // max(D, 1)))  # (in many dimensions, fewer)
+    chunk = max(256, (1 << 21) // max(D, 1))
 
     def value(X):
         with np.errstate(all="ignore"):
@@ -628,7 +633,7 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
     if D <= 10:
         corners = (np.arange(1 << D)[:, None] >> np.arange(D)) & 1
         X = np.vstack([X, np.where(corners, fhi, flo)])
-    vals = np.concatenate([value(X[i:i + 65536]) for i in range(0, len(X), 65536)])
+    vals = np.concatenate([value(X[i:i + chunk]) for i in range(0, len(X), chunk)])
     top = np.argsort(-vals)[:PROBE_POLISH]
     P, pv = X[top].copy(), vals[top]
     step = np.tile(PROBE_STEP * width, (len(P), 1))
