@@ -15,10 +15,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import DomainError, ProveError, ShapeError
+from ..errors import DomainError, ProveError
 from ..lp import LPStatus, solve_lp
 from ..maso import Network
-from ..polytope import Box, Polytope
 from ..regions import regions
 from . import checker
 from .api import check_net, domain_of, parse_eps, parse_index, parse_norm, parse_point, top_class, _q

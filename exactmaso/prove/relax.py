@@ -92,8 +92,6 @@ class _Rows:
         err = (self.gam * (zmag @ self.absT + self.absb) + zmag @ self.eAT + self.eb) * SAFETY + TINY
         return _down(lo - err), _up(hi + err)
 
-    def take(self, idx: np.ndarray) -> "_Rows":
-        return _Rows(self.A[idx], self.b[idx], self.eA[idx], self.eb[idx])
 
 
 class FloatBounds:
@@ -364,23 +362,23 @@ class FloatModel:
             idx = np.arange(len(rows.b))
         if not len(idx):
             return clo, chi
-        sub = rows.take(idx)
+        A, rb = rows.A[idx], rows.b[idx]
         zmag = self._input_magnitude(b, li)
         # row . z + rb with |row - exact| <= er: the float row's bound plus er . |z| + erb
-        extra = (zmag @ sub.eAT + sub.eb) * SAFETY
-        lx, cx = self.backward(b, li - 1, np.vstack([sub.A, -sub.A]))
+        extra = (zmag @ rows.eAT[:, idx] + rows.eb[idx]) * SAFETY
+        lx, cx = self.backward(b, li - 1, np.vstack([A, -A]))
         up = self.box_max(lx, cx, b.lo, b.hi)
         m = len(idx)
         clo, chi = clo.copy(), chi.copy()
         # only the units each box needs them for, as the checker does: a two-piece unit the
         # box's intervals decide keeps its intervals
         need = ((clo[:, idx] < 0) & (chi[:, idx] > 0)) if L.R == 2 else np.ones((len(clo), m), dtype=bool)
-        chi[:, idx] = np.where(need, np.minimum(chi[:, idx], _up(up[:, :m] + sub.b + extra)), chi[:, idx])
-        clo[:, idx] = np.where(need, np.maximum(clo[:, idx], _down(-up[:, m:] + sub.b - extra)), clo[:, idx])
+        chi[:, idx] = np.where(need, np.minimum(chi[:, idx], _up(up[:, :m] + rb + extra)), chi[:, idx])
+        clo[:, idx] = np.where(need, np.maximum(clo[:, idx], _down(-up[:, m:] + rb - extra)), clo[:, idx])
         # the linear bounds themselves, for boxes inside these ones: h <= Lu . x + cu and
         # -h <= Ll . x + cl (the row's constant and error folded in, rounded up; the error
         # term holds on a smaller box, whose layer inputs are smaller in magnitude)
-        cu, cl = _up_sum(cx[:, :m] + sub.b + extra), _up_sum(cx[:, m:] - sub.b + extra)
+        cu, cl = _up_sum(cx[:, :m] + rb + extra), _up_sum(cx[:, m:] - rb + extra)
         b.linear[li] = (idx, lx[:, :m], cu, lx[:, m:], cl)
         return clo, chi
 

@@ -66,7 +66,7 @@ class _Node:
         self.fb = None
         self.ub = None  # the rigorous upper bound, once bounded
         self.guess = None  # a float point worth valuing (the mixture LP's optimum)
-        self.ups = None  # (index in its batch, and every functional's bound and linear bound there)
+        self.ups = None  # (index in its batch, and every functional's linear bound there)
         self.row = None
         self.cx = 0.0
         self.mult: list[tuple] = []
@@ -159,8 +159,8 @@ class _Search:
         """Rigorous float bounds of the nodes not bounded yet, all in one batch, and each one's
         upper bound by its best single functional; a node whose phases cannot hold together
         on its box is empty.  Returns the batch (its relaxations serve :meth:`mix`).  Without
-        ``crown`` the layers' bounds are intervals met with the parent's (a cheap estimate
-        for comparing trial splits, never kept)."""
+        ``crown`` the layers' bounds are intervals met with the parent's bounds and its
+        backward linear bounds (a cheap estimate for comparing trial splits, never kept)."""
         todo = [n for n in nodes if n.ub is None]
         if not todo:
             return None
@@ -179,7 +179,7 @@ class _Search:
             n.ub, n.row, n.cx = float(ub[i, f]), rows[i, f], float(cx[i, f])
             if self.multi:
                 n.lam = [Fraction(int(k == f)) for k in range(len(self.F))]
-                n.ups = (i, ub[i], rows[i], cx[i])
+                n.ups = (i, rows[i], cx[i])
         return batch
 
     def mix(self, batch: Batch | None, nodes: list[_Node]) -> None:
@@ -191,9 +191,11 @@ class _Search:
             size, O = len(batch), len(self.c)
             cf, ec = np.zeros((size, 1, O)), np.zeros((size, 1, O))
             df, ed = np.zeros((size, 1)), np.zeros((size, 1))
+            F_cf, F_ec, F_df, F_ed = self.F_float
+            gam = _gamma(len(self.F) + 4)
             chosen = {}
             for n in want:
-                i, _, rows, cx = n.ups
+                i, rows, cx = n.ups
                 lam, x = _mixture(rows, cx, n.flo, n.fhi)
                 if x is not None:
                     n.guess = x  # where the functionals' linear bounds are jointly highest
@@ -202,8 +204,6 @@ class _Search:
                 # sum_i lam_i (c_i, d_i) in floats, within a bound of the exact combination
                 # (lam_i rounded, the F_i within their errors, and the sum's rounding)
                 w = np.array([float(v) for v in lam])
-                F_cf, F_ec, F_df, F_ed = self.F_float
-                gam = _gamma(len(lam) + 4)
                 cf[i, 0], df[i, 0] = w @ F_cf, w @ F_df
                 ec[i, 0] = (w @ F_ec + gam * (w @ np.abs(F_cf))) * (1 + 1e-9) + 1e-300
                 ed[i, 0] = (w @ F_ed + gam * (w @ np.abs(F_df))) * (1 + 1e-9) + 1e-300
@@ -240,8 +240,9 @@ class _Search:
                 points.append([min(max(Fraction(float(v)), l), h) for v, l, h in zip(n.guess, n.lo, n.hi)])
                 n.guess = None
         # the float network sorts out the points that cannot beat the best value; the exact
-        # one decides the others
-        vals = self.float_values(np.array([[float(v) for v in p] for p in points]))
+        # one decides the others (and every point the floats cannot value)
+        vals = _float_objective(self.fm, self.F_float, np.array([[float(v) for v in p] for p in points]))
+        vals = np.where(np.isfinite(vals), vals, np.inf)
         floor = self.best_float()
         floor -= 1e-6 * (1.0 + abs(floor))
         for i in np.argsort(-vals):
@@ -250,13 +251,6 @@ class _Search:
             self.offer(points[i])
         for n in live:
             heapq.heappush(self.heap, (-n.ub, next(self.counter), n))
-
-    def float_values(self, X: np.ndarray) -> np.ndarray:
-        """The objective at each row of X in floats (a guide only; NaN where it overflows)."""
-        with np.errstate(all="ignore"):
-            y = self.fm.forward(X)
-            v = np.min(y @ self.F_float[0].T + self.F_float[2], axis=1)
-        return np.where(np.isfinite(v), v, np.inf)
 
     def phase_rows(self, node: _Node) -> list[tuple]:
         """Phased units whose cut is exactly affine in x on the node (every unit of the earlier
@@ -619,14 +613,12 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
     if not (np.isfinite(flo).all() and np.isfinite(fhi).all()):
         return []
     rng = np.random.default_rng(seed)
-    cf, _, df, _ = F_float
     width = fhi - flo
     samples = min(samples, max(256, PROBE_FLOATS // max(D, 1)))  # (in many dimensions, fewer)
     chunk = max(256, (1 << 21) // max(D, 1))
 
     def value(X):
-        with np.errstate(all="ignore"):
-            v = np.min(fm.forward(X) @ cf.T + df, axis=1)
+        v = _float_objective(fm, F_float, X)
         return np.where(np.isfinite(v), v, -np.inf)
 
     X = flo + width * rng.random((samples, D))
@@ -656,6 +648,14 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
             break
         out.append([min(max(Fraction(float(v)), a), b) for v, a, b in zip(P[i], lo, hi)])
     return out
+
+
+def _float_objective(fm: FloatModel, F_float: tuple, X: np.ndarray) -> np.ndarray:
+    """``min_i c_i . f(x) + d_i`` at each row of X in floats (a guide only: no error bound,
+    not finite where the float network overflows)."""
+    cf, _, df, _ = F_float
+    with np.errstate(all="ignore"):
+        return np.min(fm.forward(X) @ cf.T + df, axis=1)
 
 
 def _total(node: "_Node", children: list["_Node"]) -> float:
