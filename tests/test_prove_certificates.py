@@ -930,10 +930,12 @@ def test_a_multiplier_change_that_breaks_a_leaf_is_rejected_naming_the_node(buil
 
 def test_a_negative_multiplier_is_rejected(built):
     cert = copy.deepcopy(built["output_bounds"]["cert"])
-    node = cert["proofs"][0]["tree"]
-    while "multipliers" not in node or not node["multipliers"]:
-        node = node["children"][0] if "children" in node else None
-        assert node is not None
+    stack, node = [cert["proofs"][0]["tree"]], None
+    while stack and node is None:  # the first node (depth first) with multipliers
+        top = stack.pop()
+        node = top if top.get("multipliers") else None
+        stack.extend(reversed(top.get("children", [])))
+    assert node is not None
     node["multipliers"][0][2] = "-1"
     with pytest.raises(CertificateError, match="negative"):
         em.prove.check(cert, built["output_bounds"]["nets"])

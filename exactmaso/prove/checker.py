@@ -55,6 +55,7 @@ __all__ = ["network_hash", "ExactModel", "Bounds", "box_bounds", "upper_bound", 
 
 PRECISION = 60  # significant bits kept when a bound is rounded outward
 SLOPE_BITS = 64  # upper slopes are rounded up to multiples of 2**-SLOPE_BITS
+ALPHA_BITS = 32  # lower slopes a certificate gives are multiples of 2**-ALPHA_BITS
 
 
 # -- numbers -----------------------------------------------------------------------------
@@ -295,51 +296,61 @@ class _Relaxation:
         self.open, self.diff, self.diff_const, self.const_den = open_, diff, diff_const, const_den
 
 
-def _relax(layer: _Layer, clo: list[int], chi: list[int], bden: int, cols: Sequence[int]) -> _Relaxation:
+def _relax(layer: _Layer, clo: list[int], chi: list[int], bden: int, cols: Sequence[int],
+           alpha: dict | None = None) -> _Relaxation:
     """The layer's relaxation on the bounds ``clo / bden <= cut <= chi / bden``, in the columns
     ``cols`` (the previous layer's live units).  A ReLU-type unit with ``l < 0 < u`` lies
-    between ``g0 + a h`` (``a = 1`` if ``u > -l``, else 0) and ``g0 + s (h - l)``, ``s`` the
-    smallest multiple of ``2**-SLOPE_BITS`` that is ``>= u / (u - l)``; a decided unit is its
-    piece; a unit of three or more pieces lies between its piece of largest ``lo + hi`` and its
-    dominant piece (or, without one, the constant largest upper bound of its pieces)."""
+    between ``g0 + a h`` (``a = 1`` if ``u > -l``, else 0, or ``a = alpha[k] / 2**ALPHA_BITS``
+    where ``alpha`` gives it) and ``g0 + s (h - l)``, ``s`` the smallest multiple of
+    ``2**-SLOPE_BITS`` that is ``>= u / (u - l)``; a decided unit is its piece; a unit of three
+    or more pieces lies between its piece of largest ``lo + hi`` and its dominant piece (or,
+    without one, the constant largest upper bound of its pieces).
+
+    With ``alpha``, the lower rows are over ``den * 2**ALPHA_BITS`` (``f`` below) instead of ``den``."""
     n, K, R, den = layer.n, layer.K, layer.R, layer.den
     rows = layer.rows
     scale = 1 << SLOPE_BITS
-    lower: list[list[int]] = []  # per unit: its lower row, n + 1 integers over den
+    f = 1 << ALPHA_BITS if alpha else 1
+    lower: list[list[int]] = []  # per unit: its lower row, n + 1 integers over den * f
     # per unit: None (the upper row is the lower one) or upper minus lower as (t, delta, c):
-    # coefficients t * delta over den * scale, the constant c as (p, q)
+    # coefficients t * delta over den * f * scale, the constant c as (p, q)
     upper: list[tuple | None] = []
     for k in range(K):
         if R == 1:
-            lower.append(rows[k])
+            lower.append([f * v for v in rows[k]])
             upper.append(None)
         elif R == 2:
             r0, r1 = rows[2 * k], rows[2 * k + 1]
             l, u = clo[k], chi[k]
             if l >= 0 or u <= 0:
-                lower.append(r1 if l >= 0 else r0)
+                lower.append([f * v for v in (r1 if l >= 0 else r0)])
                 upper.append(None)
                 continue
-            a = u > -l  # the lower line g0 + a h with a in {0, 1}
-            lower.append(r1 if a else r0)
+            # the lower line g0 + (A / f) h: A = f (slope 1) if u > -l, else 0, unless alpha says
+            A = alpha.get(k) if alpha else None
+            if A is None:
+                A = f if u > -l else 0
+            lower.append([(f - A) * a + A * b for a, b in zip(r0, r1)])
             # the upper line g0 + s (h - l), s = S / scale >= u / (u - l) rounded up to a dyadic;
-            # minus the lower line it is (s - a) h - s l
+            # minus the lower line it is (s - A / f) h - s l
             S = -((-u * scale) // (u - l))
-            const = (S - a * scale) * layer.cut[k][n] * bden - S * l * den
-            upper.append((S - a * scale, layer.cut[k], _lowest(const, den * scale * bden)))
+            t = S * f - A * scale
+            const = t * layer.cut[k][n] * bden - S * f * l * den
+            upper.append((t, layer.cut[k], _lowest(const, den * f * scale * bden)))
         else:
             pl, ph = clo[k * R:(k + 1) * R], chi[k * R:(k + 1) * R]
             best = max(range(R), key=lambda r_: pl[r_] + ph[r_])
             r = rows[k * R + best]
-            lower.append(r)
+            lower.append([f * v for v in r])
             dominant = next((r_ for r_ in range(R) if all(pl[r_] >= ph[s] for s in range(R) if s != r_)), None)
             if dominant is None:  # the constant max(ph) minus the lower row
-                upper.append((-scale, r, _lowest(max(ph) * den - r[n] * bden, den * bden)))
+                upper.append((-scale * f, r, _lowest(max(ph) * den - r[n] * bden, den * bden)))
             elif dominant != best:
                 rd = rows[k * R + dominant]
-                upper.append((scale, [a - b for a, b in zip(rd, r)], _lowest(rd[n] - r[n], den)))
+                upper.append((scale * f, [a - b for a, b in zip(rd, r)], _lowest(rd[n] - r[n], den)))
             else:
                 upper.append(None)
+    den *= f
     live = [k for k in range(K) if upper[k] is not None or any(lower[k])]
     lo = flint.fmpz_mat(len(live), len(cols), [lower[k][j] for k in live for j in cols])
     lo_const = flint.fmpz_mat(len(live), 1, [lower[k][n] for k in live])
@@ -364,16 +375,21 @@ class _Linear:
         self.coef, self.den, self.const, self.const_den = coef, den, const, const_den
 
 
-def _backward(model: ExactModel, bounds: Bounds, top: int, lam: _Linear) -> _Linear:
+def _backward(model: ExactModel, bounds: Bounds, top: int, lam: _Linear, alphas: dict | None = None) -> _Linear:
     """Substitute relaxed layers ``top, top - 1, ..., 0`` into upper bounds ``lam``, rows over
     layer ``top``'s live outputs (see :class:`_Relaxation`).  Each layer replaces ``lam . y``
     by ``lam+ . upper + lam- . lower = lam . lower + lam+ . (upper - lower)``; the result is
-    rows over the inputs ``x``."""
+    rows over the inputs ``x``.  ``alphas`` maps layers to ``{unit: A}``: the lower slopes
+    ``A / 2**ALPHA_BITS`` of those units (where the bounds leave them undecided)."""
     zero = flint.fmpz(0)
     scale = 1 << SLOPE_BITS
     coef, den, const, const_den = lam.coef, lam.den, lam.const, lam.const_den
     for li in range(top, -1, -1):
-        rel = bounds.relaxation(model, li)
+        if alphas and alphas.get(li):
+            cols = bounds.relaxation(model, li - 1).live if li > 0 else range(model.D)
+            rel = _relax(model.layers[li], *bounds.cut[li], cols, alphas[li])
+        else:
+            rel = bounds.relaxation(model, li)
         nxt = coef * rel.lo  # over den * rel.den
         added = coef * rel.lo_const  # over den * rel.den
         if not rel.open:
@@ -441,7 +457,8 @@ def _crown_cut_bounds(model: ExactModel, li: int, partial: Bounds, box: tuple, c
 
 def upper_bound(model: ExactModel, bounds: Bounds, c: Sequence[Fraction], d: Fraction,
                 lo: Sequence[Fraction], hi: Sequence[Fraction], multipliers: Sequence[tuple] = (),
-                rows: Sequence[tuple] = (), row_multipliers: Sequence[tuple] = ()) -> Fraction | None:
+                rows: Sequence[tuple] = (), row_multipliers: Sequence[tuple] = (),
+                alphas: dict | None = None) -> Fraction | None:
     """A sound upper bound of ``c . f(x) + d`` over the part of the box the bounds describe
     (None when it is empty), from the relaxations of ``bounds``.
 
@@ -450,6 +467,7 @@ def upper_bound(model: ExactModel, bounds: Bounds, c: Sequence[Fraction], d: Fra
     phases hold, so adding it keeps the bound; it needs ``h`` exactly affine in ``x``, i.e. every
     unit of the earlier layers decided by the bounds.  ``row_multipliers`` ``(i, y)`` with
     ``y >= 0`` add ``y (b_i - a_i . x)``, which is ``>= 0`` on the proof's set ``a_i . x <= b_i``.
+    ``alphas`` (``{layer: {unit: A}}``) gives undecided units the lower slopes ``A / 2**ALPHA_BITS``.
     """
     if bounds.empty:
         return None
@@ -458,7 +476,7 @@ def upper_bound(model: ExactModel, bounds: Bounds, c: Sequence[Fraction], d: Fra
     d = Fraction(d)
     lam = _Linear(flint.fmpz_mat([[ints[k] for k in bounds.relaxation(model, top).live]]), den,
                   flint.fmpz_mat([[d.numerator]]), d.denominator)
-    res = _backward(model, bounds, top, lam)
+    res = _backward(model, bounds, top, lam, alphas)
     g = [Fraction(int(v), res.den) for v in res.coef.entries()]
     g0 = Fraction(int(res.const[0, 0]), res.const_den)
     for l, k, y, side, h in _lagrangian_rows(model, bounds, multipliers):
@@ -575,6 +593,28 @@ def _multipliers(node: dict, phases: dict, nrows: int, where: str) -> tuple[list
     return units, rows
 
 
+def _alphas(model: ExactModel, values: Any, where: str) -> dict:
+    """A node's lower slopes ``[[l, k, A], ...]``: unit ``k`` of two-piece layer ``l`` gets the
+    lower line ``g0 + (A / 2**ALPHA_BITS) h`` below this node, ``A`` an integer in
+    ``[0, 2**ALPHA_BITS]``; as ``{l: {k: A}}``."""
+    if not isinstance(values, list):
+        raise CertificateError(f"{where}.alpha is not a list of [layer, unit, A]")
+    top = 1 << ALPHA_BITS
+    out: dict = {}
+    for item in values:
+        if not (isinstance(item, list) and len(item) == 3 and all(type(v) is int for v in item)):
+            raise CertificateError(f"{where}.alpha has the entry {item!r:.60}; expected [layer, unit, A] (integers)")
+        l, k, A = item
+        if not (0 <= l < len(model.layers) and model.layers[l].R == 2 and 0 <= k < model.layers[l].K):
+            raise CertificateError(f"{where}.alpha names unit ({l}, {k}), which is not a unit of a two-piece layer")
+        if not 0 <= A <= top:
+            raise CertificateError(f"{where}.alpha gives unit ({l}, {k}) the slope {A} / 2**{ALPHA_BITS}, outside [0, 1]")
+        if k in out.setdefault(l, {}):
+            raise CertificateError(f"{where}.alpha names unit ({l}, {k}) twice")
+        out[l][k] = A
+    return out
+
+
 def _rows(values: Any, D: int, where: str) -> list[tuple[list[Fraction], Fraction]]:
     """A proof's rows ``[[a_0, ..., a_{D-1}, b], ...]``: half-spaces ``a . x <= b`` that hold on
     the set the proof is about."""
@@ -614,7 +654,9 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
     ``j`` at ``t``), ``{"branch": [l, k], "children": [h <= 0, h >= 0]}`` (the cut ``h`` of unit
     ``k`` of two-piece layer ``l``), and leaves ``{"leaf": "bound"}`` (the relaxation's bound,
     with optional ``"multipliers": [[l, k, "y"], ...]`` for units with a phase and
-    ``["row", i, "y"]`` for rows) or
+    ``["row", i, "y"]`` for rows, and ``"use_alpha": true`` when it takes the lower slopes
+    of the nearest node at or above it that gives ``"alpha": [[l, k, A], ...]``: unit ``k`` of
+    layer ``l`` lies above ``g0 + (A / 2**ALPHA_BITS) h`` where undecided) or
     ``{"leaf": "empty"}`` (the phases cannot hold together: crossing bounds, or multipliers
     whose Lagrangian is negative on the whole box).  Every node computes its bounds from its
     box, its phases and its parent's bounds; backward bounds where ``"crown": true`` (or
@@ -636,12 +678,14 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
     if any(a > b for a, b in zip(lo, hi)):
         raise CertificateError(f"{where}.box is empty")
     everywhere = proof.get("crown") == "all"
-    stack = [(tree, lo, hi, None, {}, "tree")]
+    stack = [(tree, lo, hi, None, {}, None, "tree")]
     while stack:
-        node, nlo, nhi, parent, phases, path = stack.pop()
+        node, nlo, nhi, parent, phases, alphas, path = stack.pop()
         at = f"{where}.{path}"
         if not isinstance(node, dict):
             raise CertificateError(f"{at} is not a node")
+        if "alpha" in node:
+            alphas = _alphas(model, node["alpha"], at)
         bounds = box_bounds(model, nlo, nhi, parent, crown=everywhere or bool(node.get("crown")), phases=phases)
         kids = node.get("children")
         if "split" in node or "branch" in node:
@@ -660,8 +704,8 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
                     raise CertificateError(f"{at}: the split {node['split']} does not cut the node's box in two")
                 left_hi, right_lo = list(nhi), list(nlo)
                 left_hi[j], right_lo[j] = t, t
-                stack.append((kids[1], right_lo, nhi, bounds, phases, path + ".1"))
-                stack.append((kids[0], nlo, left_hi, bounds, phases, path + ".0"))
+                stack.append((kids[1], right_lo, nhi, bounds, phases, alphas, path + ".1"))
+                stack.append((kids[0], nlo, left_hi, bounds, phases, alphas, path + ".0"))
             else:
                 try:
                     l, k = (int(v) for v in node["branch"])
@@ -671,8 +715,8 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
                     raise CertificateError(f"{at}: branch {node['branch']} names no unit of a two-piece layer")
                 if (l, k) in phases:
                     raise CertificateError(f"{at}: unit ({l}, {k}) is branched on twice")
-                stack.append((kids[1], nlo, nhi, bounds, {**phases, (l, k): 1}, path + ".1"))
-                stack.append((kids[0], nlo, nhi, bounds, {**phases, (l, k): 0}, path + ".0"))
+                stack.append((kids[1], nlo, nhi, bounds, {**phases, (l, k): 1}, alphas, path + ".1"))
+                stack.append((kids[0], nlo, nhi, bounds, {**phases, (l, k): 0}, alphas, path + ".0"))
             continue
         leaf = node.get("leaf")
         mult, rmult = _multipliers(node, phases, len(rows), at)
@@ -692,7 +736,12 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
                 raise CertificateError(f"{at}.lambda is not a convex combination (>= 0, summing to 1)")
             c = [sum((w * f[0][o] for w, f in zip(lam, functionals)), Fraction(0)) for o in range(out)]
             d = sum((w * f[1] for w, f in zip(lam, functionals)), Fraction(0))
-        got = upper_bound(model, bounds, c, d, nlo, nhi, mult, rows, rmult)
+        use = node.get("use_alpha", False)
+        if use not in (True, False):
+            raise CertificateError(f"{at}.use_alpha is {use!r:.40}; expected true or false")
+        if use and alphas is None:
+            raise CertificateError(f"{at} uses lower slopes, but neither it nor a node above it gives any (alpha)")
+        got = upper_bound(model, bounds, c, d, nlo, nhi, mult, rows, rmult, alphas if use else None)
         if got is None:
             continue
         if got > bound or (strict and got == bound):

@@ -65,6 +65,7 @@ class _FLayer:
         self.piece_err = [(self.eA[:, r] + self.gam * np.abs(self.A[:, r])).T.copy() for r in range(R)]
         # pieces that are zero with no error (a ReLU's piece 0) add nothing to a backward pass
         self.live = [r for r in range(R) if self.A[:, r].any() or self.piece_err[r].any()]
+        self.absT = [np.abs(self.A[:, r]).T.copy() for r in range(R)]
         self.cut = None
         if R == 2:
             cut = fl.cut if fl.cut is not None else P[:, 1, :]
@@ -249,12 +250,14 @@ class FloatModel:
         return out
 
     # -- relaxations and the backward pass ---------------------------------------------
-    def _relax(self, li: int, b: Batch) -> tuple:
+    def _relax(self, li: int, b: Batch, alpha: np.ndarray | None = None) -> tuple:
         """Layer ``li``'s relaxation on every box: the pieces chosen as upper and lower lines
         (weights ``(B, K, R)``, one-hot or zero), the slope ``s`` of a two-piece unit's upper
         line ``g0 + s (h - l)`` where it is undecided (else 0), and the lines' constants with
-        bounds of their float errors."""
-        hit = b.relaxed.get(li)
+        bounds of their float errors.  ``alpha`` ``(B, K)`` gives undecided two-piece units the
+        lower line ``g0 + alpha h`` (``alpha`` in [0, 1], exact dyadic floats; NaN: the default
+        choice of 0 or 1)."""
+        hit = b.relaxed.get(li) if alpha is None else None
         if hit is not None:
             return hit
         L = self.layers[li]
@@ -280,6 +283,18 @@ class FloatModel:
                 ecup = np.where(act, eB1, eB0) + np.where(
                     unst, 3 * U * (np.abs(B0) + s * (np.abs(Hb) + np.abs(lz))) + s * eHb, 0.0)
             clo, eclo = np.where(pick, B1, B0), np.where(pick, eB1, eB0)
+            if alpha is not None:
+                given = unst & np.isfinite(alpha)
+                a = np.where(given, alpha, pick.astype(float))
+                wl = np.stack([1.0 - a, a], axis=2)
+                with np.errstate(all="ignore"):
+                    clo = np.where(given, (1.0 - a) * B0 + a * B1, clo)
+                    # the constant's rounding, and that of the products lam * a and
+                    # lam * (1 - a) (times the pieces' coefficients, through |z|)
+                    zmag = self._input_magnitude(b, li)
+                    eround = 2 * U * ((1.0 - a) * (zmag @ L.absT[0]) + a * (zmag @ L.absT[1]))
+                    eclo = np.where(given, (1.0 - a) * eB0 + a * eB1 + 3 * U * ((1.0 - a) * np.abs(B0) + a * np.abs(B1))
+                                    + eround, eclo)
             hit = (wu, wl, s, cup, ecup, clo, eclo)
         else:
             pl, ph = b.cut_lo[li].reshape(nb, K, R), b.cut_hi[li].reshape(nb, K, R)
@@ -294,7 +309,8 @@ class FloatModel:
             ecup = np.where(has, (wu * L.eB).sum(axis=2), 0.0)
             clo, eclo = (wl * L.B).sum(axis=2), (wl * L.eB).sum(axis=2)
             hit = (wu, wl, None, cup, ecup, clo, eclo)
-        b.relaxed[li] = hit
+        if alpha is None:
+            b.relaxed[li] = hit
         return hit
 
     def _input_magnitude(self, b: Batch, li: int) -> np.ndarray:
@@ -302,10 +318,10 @@ class FloatModel:
             return np.maximum(np.abs(b.lo), np.abs(b.hi))
         return np.maximum(np.abs(b.out_lo[li - 1]), np.abs(b.out_hi[li - 1]))
 
-    def backward(self, b: Batch, top: int, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def backward(self, b: Batch, top: int, lam: np.ndarray, alpha: Sequence | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Sound upper bounds of ``lam . y_top`` as ``lam_x . x + const`` on every box: ``lam``
         is ``(M, K)`` (the same rows on every box) or ``(B, M, K)``; returns ``(B, M, D)`` and
-        ``(B, M)``.
+        ``(B, M)``.  ``alpha``: per layer None or the lower slopes of :meth:`_relax`.
 
         Each layer's rows are exact numbers the float ones stand for: the pass moves the
         rounding of each product, and the error of the float pieces, into the constant
@@ -319,7 +335,7 @@ class FloatModel:
         with np.errstate(all="ignore"):
             for li in range(top, -1, -1):
                 L = self.layers[li]
-                wu, wl, s, cup, ecup, clo, eclo = self._relax(li, b)
+                wu, wl, s, cup, ecup, clo, eclo = self._relax(li, b, None if alpha is None else alpha[li])
                 zmag = self._input_magnitude(b, li)
                 P, N = np.maximum(lam, 0.0), np.minimum(lam, 0.0)
                 new = np.zeros((nb * M, L.n))
@@ -382,15 +398,16 @@ class FloatModel:
         b.linear[li] = (idx, lx[:, :m], cu, lx[:, m:], cl)
         return clo, chi
 
-    def upper(self, b: Batch, cf: np.ndarray, ec: np.ndarray, df: np.ndarray, ed: np.ndarray):
+    def upper(self, b: Batch, cf: np.ndarray, ec: np.ndarray, df: np.ndarray, ed: np.ndarray,
+              alpha: Sequence | None = None):
         """Sound upper bounds of ``c . f(x) + d`` over every box, for functionals given as
         floats ``cf`` ``(F, O)`` or ``(B, F, O)`` and ``df`` ``(F,)`` or ``(B, F)`` within ``ec``,
         ``ed`` of the exact ``c``, ``d`` (:func:`float_and_error`).  Returns the bounds
         ``(B, F)`` and the linear bounds ``row . x + const`` they maximise (``(B, F, D)``,
-        ``(B, F)``: rigorous for x in the box)."""
+        ``(B, F)``: rigorous for x in the box).  ``alpha``: lower slopes (:meth:`backward`)."""
         nb = len(b.lo)
         with np.errstate(all="ignore"):
-            lx, cx = self.backward(b, len(self.layers) - 1, cf * self.out_scale)
+            lx, cx = self.backward(b, len(self.layers) - 1, cf * self.out_scale, alpha)
             # the rounding of c and d, charged through |y|
             ymag = np.maximum(np.abs(b.out_lo[-1]), np.abs(b.out_hi[-1]))
             ecs = np.broadcast_to(ec * self.out_scale, (nb,) + cf.shape[-2:])

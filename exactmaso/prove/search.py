@@ -35,6 +35,7 @@ from ..numbers import to_float_array, to_fraction_array
 from . import checker
 from .lpexact import maximize_over_box
 from .relax import Batch, FloatModel, float_and_error
+from .triangle import triangle_slopes
 
 __all__ = ["Maximum", "maximize", "BRANCH_UNITS"]
 
@@ -48,11 +49,15 @@ PROBE_POLISH_DIMS = 16  # boxes of more dimensions keep their random points unpo
 PROBE_FLOATS = 2_000_000  # at most this many sampled coordinates (100,000 points in 20-D, 2,551 in 784-D)
 SHORTLIST = 2  # halvings per node bounded in full: the best by cheap bounds (and the widest)
 GROUP = 16  # open nodes taken from the queue and bounded together
+SLOPE_REFRESH = 2  # an open node whose lower slopes come from this many generations up solves its own triangle LP
+SLOPE_LIFE = 2  # slopes are inherited by this many generations below the node whose LP gave them
+SLOPE_UNITS = 25  # only nodes with at most this many undecided units solve a triangle LP (more: slower on ACAS Xu)
 
 
 class _Node:
     __slots__ = ("lo", "hi", "flo", "fhi", "phases", "parent", "kind", "split", "branch", "children", "fb", "ub", "ups", "guess",
-                 "row", "cx", "mult", "value", "depth", "lam")
+                 "row", "cx", "mult", "value", "depth", "lam", "alpha", "aw", "alpha_depth", "alpha_here",
+                 "use_alpha", "bi", "ub_plain")
 
     def __init__(self, lo, hi, phases, parent) -> None:
         self.lo, self.hi = lo, hi
@@ -72,13 +77,31 @@ class _Node:
         self.mult: list[tuple] = []
         self.value = None
         self.lam = None  # the weights of the functionals whose combination bounds the node
+        # lower slopes (per layer None or (K,) floats, NaN: the default) from the triangle LP
+        # of this node or of an ancestor (alpha_depth deep), with that LP's weights of the
+        # functionals; alpha_here: the LP was this node's; use_alpha: the bound ub uses them
+        if parent is None:
+            self.alpha = self.aw = None
+            self.alpha_depth = 0
+        elif parent.alpha is not None and parent.depth + 1 - parent.alpha_depth <= SLOPE_LIFE:
+            self.alpha, self.aw, self.alpha_depth = parent.alpha, parent.aw, parent.alpha_depth
+        else:  # slopes from too far up fit this box badly (and bias the choice of splits)
+            self.alpha = self.aw = None
+            self.alpha_depth = 0
+        self.alpha_here = self.use_alpha = False
+        self.bi = None  # its index in the batch that bounded it
+        self.ub_plain = None  # its bound without lower slopes (what the choice of its split compares)
 
     def tree(self) -> dict:
         """The certificate's tree below this node (built without recursion: trees get deep)."""
         root: dict = {}
         stack = [(self, root)]
+        scale = float(1 << checker.ALPHA_BITS)
         while stack:
             node, out = stack.pop()
+            if node.alpha_here:
+                out["alpha"] = [[l, int(k), int(a * scale)] for l, al in enumerate(node.alpha) if al is not None
+                                for k in np.flatnonzero(np.isfinite(al)) for a in (al[k],)]
             if node.kind in ("split", "branch"):
                 if node.kind == "split":
                     j, t = node.split
@@ -91,6 +114,8 @@ class _Node:
             out["leaf"] = "empty" if node.kind == "empty" else "bound"
             if node.lam is not None and node.kind != "empty":
                 out["lambda"] = [checker.format_q(v) for v in node.lam]
+            if node.use_alpha and node.kind != "empty":
+                out["use_alpha"] = True
             if node.mult:
                 out["multipliers"] = [[l, k, checker.format_q(y)] for l, k, y in node.mult]
         return root
@@ -172,6 +197,9 @@ class _Search:
         pick = np.argmin(ub, axis=1)
         for i, n in enumerate(todo):
             n.fb = batch.node(i, linear=crown)
+            n.bi = i
+            n.use_alpha = n.alpha_here = False
+            n.ub_plain = None
             if empty[i]:
                 n.kind, n.ub = "empty", -np.inf
                 continue
@@ -182,6 +210,76 @@ class _Search:
                 n.ups = (i, rows[i], cx[i])
         return batch
 
+    def sloped(self, batch: Batch, nodes: list[_Node], given) -> None:
+        """Bound ``nodes`` (bounded in ``batch``) again with lower slopes and weights
+        ``given(node) = (alpha, weights)`` (weights: exact, or None for one functional); a
+        bound lower than the node's replaces it."""
+        if not nodes:
+            return
+        size = len(batch)
+        alpha = []
+        for li, L in enumerate(self.fm.layers):
+            if L.R != 2:
+                alpha.append(None)
+                continue
+            a = np.full((size, L.K), np.nan)
+            for n in nodes:
+                al = given(n)[0][li]
+                if al is not None:
+                    a[n.bi] = al
+            alpha.append(a)
+        F_cf, F_ec, F_df, F_ed = self.F_float
+        if not self.multi:
+            ub, rows, cx = self.fm.upper(batch, F_cf, F_ec, F_df, F_ed, alpha)
+        else:
+            O = len(self.c)
+            cf, ec = np.zeros((size, 1, O)), np.zeros((size, 1, O))
+            df, ed = np.zeros((size, 1)), np.zeros((size, 1))
+            for n in nodes:
+                cf[n.bi, 0], ec[n.bi, 0], df[n.bi, 0], ed[n.bi, 0] = self.combined(given(n)[1])
+            ub, rows, cx = self.fm.upper(batch, cf, ec, df, ed, alpha)
+        for n in nodes:
+            i = n.bi
+            if ub[i, 0] < n.ub:
+                al, w = given(n)
+                if n.ub_plain is None:
+                    n.ub_plain = n.ub
+                n.ub, n.row, n.cx, n.use_alpha = float(ub[i, 0]), rows[i, 0], float(cx[i, 0]), True
+                if self.multi:
+                    n.lam = w
+                if al is not n.alpha:  # the node's own LP's
+                    n.alpha, n.aw, n.alpha_depth, n.alpha_here = al, w, n.depth, True
+
+    def combined(self, lam: list[Fraction]) -> tuple:
+        """``sum_i lam_i (c_i, d_i)`` in floats, and bounds of their distances to the exact
+        combination (lam_i rounded, the F_i within their errors, and the sum's rounding)."""
+        F_cf, F_ec, F_df, F_ed = self.F_float
+        gam = _gamma(len(self.F) + 4)
+        w = np.array([float(v) for v in lam])
+        return (w @ F_cf, (w @ F_ec + gam * (w @ np.abs(F_cf))) * (1 + 1e-9) + 1e-300, w @ F_df,
+                (w @ F_ed + gam * (w @ np.abs(F_df))) * (1 + 1e-9) + 1e-300)
+
+    def slopes(self, batch: Batch | None, nodes: list[_Node]) -> None:
+        """Open nodes whose lower slopes are missing or :data:`SLOPE_REFRESH` generations old
+        solve their triangle LP (:mod:`exactmaso.prove.triangle`); its slopes and weights give
+        a rigorous bound, kept where lower (and inherited by the node's children), and its
+        optimum a point worth valuing."""
+        if batch is None:
+            return
+        want = [n for n in nodes if n.kind == "open" and n.bi is not None and not self.closed(n.ub)
+                and (n.alpha is None or n.depth - n.alpha_depth >= SLOPE_REFRESH)
+                and sum(len(u) for u in self.fm.undecided(n.fb)) <= SLOPE_UNITS]
+        F_cf, _, F_df, _ = self.F_float
+        proposed = {}
+        for n in want:
+            res = triangle_slopes(self.fm, n.fb, n.flo, n.fhi, F_cf * self.fm.out_scale, F_df)
+            if res is None:
+                continue
+            if n.guess is None and np.isfinite(res.x).all():
+                n.guess = res.x
+            proposed[id(n)] = (res.alpha, _exact_weights(res.weights) if self.multi else None)
+        self.sloped(batch, [n for n in want if id(n) in proposed], lambda n: proposed[id(n)])
+
     def mix(self, batch: Batch | None, nodes: list[_Node]) -> None:
         """For a minimum of functionals: the nodes that their best single functional leaves
         open get the bound of a convex combination of them (weights from a small LP on their
@@ -191,8 +289,6 @@ class _Search:
             size, O = len(batch), len(self.c)
             cf, ec = np.zeros((size, 1, O)), np.zeros((size, 1, O))
             df, ed = np.zeros((size, 1)), np.zeros((size, 1))
-            F_cf, F_ec, F_df, F_ed = self.F_float
-            gam = _gamma(len(self.F) + 4)
             chosen = {}
             for n in want:
                 i, rows, cx = n.ups
@@ -201,18 +297,14 @@ class _Search:
                     n.guess = x  # where the functionals' linear bounds are jointly highest
                 if lam is None:
                     continue
-                # sum_i lam_i (c_i, d_i) in floats, within a bound of the exact combination
-                # (lam_i rounded, the F_i within their errors, and the sum's rounding)
-                w = np.array([float(v) for v in lam])
-                cf[i, 0], df[i, 0] = w @ F_cf, w @ F_df
-                ec[i, 0] = (w @ F_ec + gam * (w @ np.abs(F_cf))) * (1 + 1e-9) + 1e-300
-                ed[i, 0] = (w @ F_ed + gam * (w @ np.abs(F_df))) * (1 + 1e-9) + 1e-300
+                cf[i, 0], ec[i, 0], df[i, 0], ed[i, 0] = self.combined(lam)
                 chosen[i] = (n, lam)
             if chosen:
                 ub, rows, cx = self.fm.upper(batch, cf, ec, df, ed)
                 for i, (n, lam) in chosen.items():
                     if ub[i, 0] < n.ub:
                         n.ub, n.row, n.cx, n.lam = float(ub[i, 0]), rows[i, 0], float(cx[i, 0]), lam
+                        n.use_alpha = False
         for n in nodes:
             n.ups = None
 
@@ -363,7 +455,7 @@ class _Search:
             for j, children in zip(js, options):
                 trials.append((_total(node, children), j, children))
             best = min(t[0] for t in trials)
-            gain = 2 * node.ub - best
+            gain = 2 * _plain(node) - best
             if not gain > 1e-9 * (1.0 + abs(node.ub)):
                 near = trials
             else:
@@ -495,7 +587,9 @@ class _Search:
     def begin(self) -> None:
         """Probe for good points and bound the root."""
         self.probe()
-        self.mix(self.bound_many([self.root]), [self.root])
+        batch = self.bound_many([self.root])
+        self.mix(batch, [self.root])
+        self.slopes(batch, [self.root])
         if self.root.kind == "empty":  # pragma: no cover - the root has no phases
             raise AssertionError("the root box is empty")
         self.settle([self.root])
@@ -562,6 +656,10 @@ class _Search:
                     kept.extend(options[0])
                 else:
                     kept.extend(self.choose_split(node, js, options))
+            # the kept halves' inherited slopes, then their own LPs (after the choice of the
+            # split, which slopes from a larger box would bias)
+            self.sloped(batch, [n for n in kept if n.kind == "open" and n.alpha is not None], lambda n: (n.alpha, n.aw))
+            self.slopes(batch, kept)
             self.settle(kept)
             for node in group:
                 node.fb = None  # its children are bounded: what they inherit is theirs now
@@ -659,8 +757,13 @@ def _float_objective(fm: FloatModel, F_float: tuple, X: np.ndarray) -> np.ndarra
 
 
 def _total(node: "_Node", children: list["_Node"]) -> float:
-    """The halves' bounds added up, each at most the node's (which holds on it)."""
-    return sum(max(min(ch.ub, node.ub), -1e300) for ch in children)
+    """The halves' bounds added up, each at most the node's (which holds on it), all without
+    lower slopes (the halves get theirs after the choice)."""
+    return sum(max(min(ch.ub, _plain(node)), -1e300) for ch in children)
+
+
+def _plain(node: "_Node") -> float:
+    return node.ub_plain if node.ub_plain is not None else node.ub
 
 
 def _describe_box(node: "_Node") -> str:
@@ -687,9 +790,14 @@ def _mixture(rows: np.ndarray, cx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -
     w = np.maximum(-np.asarray(res.row_duals, dtype=float), 0.0)
     if not np.isfinite(w).all() or w.sum() <= 0:
         return None, x
+    return _exact_weights(w), x
+
+
+def _exact_weights(w: np.ndarray) -> list[Fraction] | None:
+    """Float weights >= 0 as short fractions >= 0 summing to exactly 1 (None if all are 0)."""
     lam = [Fraction(float(v)).limit_denominator(1 << 20) for v in w / w.sum()]
     total = sum(lam)
-    return ([v / total for v in lam] if total > 0 else None), x
+    return [v / total for v in lam] if total > 0 else None
 
 
 def _float_pieces(L, lo: np.ndarray, hi: np.ndarray) -> tuple | None:
