@@ -19,7 +19,6 @@ coordinates and hyperplanes are computed lazily, from the codes, when asked for.
 from __future__ import annotations
 
 import math
-from itertools import combinations
 import sys
 import time
 from fractions import Fraction
@@ -456,21 +455,17 @@ def _cramer_2d(r1: tuple[int, ...], r2: tuple[int, ...]) -> tuple[Fraction, Frac
 
 
 def domain_vertices(A: np.ndarray, b: np.ndarray) -> tuple[list[tuple[Fraction, ...]], np.ndarray]:
-    """Exact vertices of {A x <= b}, sorted, and their incidence (brute force over D-subsets of rows)."""
-    m, D = A.shape
+    """Exact vertices of {A x <= b}, sorted, and their incidence (``F[k, i]``: row i is tight
+    at vertex k), by the exact double description of :class:`~exactmaso.polytope.Polytope`
+    (brute force over the D-subsets of rows took seconds for a 5-D cross-polytope's 32 rows)."""
+    from .polytope import Polytope
+
+    m = A.shape[0]
+    V = Polytope(A, b, check=False).vertices()
+    verts = sorted(tuple(Fraction(v) for v in x) for x in V)
     fq = lambda v: flint.fmpq(v.numerator, v.denominator)  # noqa: E731
     Am = flint.fmpq_mat([[fq(v) for v in row] for row in A])
     bq = [fq(v) for v in b]
-    found: dict[tuple, None] = {}
-    for rows in combinations(range(m), D):
-        sub = flint.fmpq_mat([[Am[i, j] for j in range(D)] for i in rows])
-        if sub.det() == 0:
-            continue
-        sol = sub.solve(flint.fmpq_mat([[bq[i]] for i in rows]))
-        r = Am * sol
-        if all(r[i, 0] <= bq[i] for i in range(m)):
-            found[tuple(sol[j, 0] for j in range(D))] = None
-    verts = sorted(tuple(Fraction(int(v.p), int(v.q)) for v in x) for x in found)
     F = np.zeros((len(verts), m), dtype=bool)
     for k, x in enumerate(verts):
         r = Am * flint.fmpq_mat([[fq(v)] for v in x])
