@@ -366,17 +366,39 @@ def edge_point(part: "Partition", i: int, j: int) -> tuple[Fraction, ...]:
 
 
 def hierarchy(part: "Partition") -> nx.DiGraph:
-    """Nodes (level, prefix code) with root (0, ()); leaves (L, code) carry ``region``."""
-    T = nx.DiGraph()
-    T.add_node((0, ()), level=0)
+    """The layer-by-layer subdivision of a partition (hierarchical vector quantisation).
+
+    Nodes are ``(level, prefix_code)`` with ``prefix_code = code[:level]``; the root is
+    ``(0, ())`` (the domain).  The children of a level-``l`` node are the cells of the power
+    diagram that layer ``net.masos[l]`` cuts it into (see :func:`exactmaso.vq.power_diagram`);
+    the leaves ``(L, code)`` are the regions.  Node attributes:
+
+    - ``level``: the level ``l``;
+    - ``children``: the number of children;
+    - ``volume``: exact volume (Fraction): the sum of the volumes of the regions inside;
+    - ``polytope``: the closed cell as an exact :class:`~exactmaso.polytope.Polytope` (the
+      domain's rows and, per layer, the rows on which the prefix code wins; not reduced, call
+      ``.irredundant()`` for the facets); the root's is the domain;
+    - ``power_cell`` (every node but the root): ``(centroid, radius)``, exact, of the power
+      cell that created the node, in input coordinates;
+    - ``region`` (leaves): the index of the region in the partition.
+    """
+    from .polytope import Polytope
+    from .vq import power_diagrams
+
+    diagrams = power_diagrams(part)
     L = len(part.net.masos)
+    dom = part.domain if isinstance(part.domain, Polytope) else Polytope(part.domain.A, part.domain.b, check=False)
+    T = nx.DiGraph()
+    T.add_node((0, ()), level=0, polytope=dom, volume=sum((c.volume for c in diagrams[(0, ())]), Fraction(0)), children=0)
+    for (l, prefix), cells in diagrams.items():  # parents come before their children
+        for c in cells:
+            child = (l + 1, prefix + (c.code,))
+            T.add_node(child, level=l + 1, polytope=c.polytope, volume=c.volume, power_cell=(c.centroid, c.radius),
+                       children=0)
+            T.add_edge((l, prefix), child)
+        T.nodes[(l, prefix)]["children"] = len(cells)
     for reg in part:
-        for l in range(L):
-            parent = (l, reg.code[:l])
-            child = (l + 1, reg.code[: l + 1])
-            if child not in T:
-                T.add_node(child, level=l + 1)
-                T.add_edge(parent, child)
         T.nodes[(L, reg.code)]["region"] = reg.index
     return T
 
