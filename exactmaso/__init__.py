@@ -41,8 +41,19 @@ from .maso import MASO, Affine, Network
 from .numbers import to_fraction, to_fraction_array
 from .polytope import Box, Polytope
 from .regions import Partition, Region, count_regions, iter_regions, regions
-from .templates import matched_filter, templates
-from . import compose, export, graph, io, plot, prove  # noqa: E402  (submodules as attributes: em.plot.partition, ...)
+from .templates import (
+    ClassTemplates,
+    Memorisation,
+    MemorisationSet,
+    class_templates,
+    cosine_similarity,
+    matched_filter,
+    memorisation,
+    templates,
+)
+from .vq import PowerCell, power_diagram
+from .complexity import local_complexity
+from . import complexity, compose, export, graph, io, plot, prove, vq  # noqa: E402  (submodules as attributes: em.plot.partition, ...)
 
 __version__ = "0.1.0"
 
@@ -78,6 +89,12 @@ __all__ = [
     "to_fraction_array",
     "templates",
     "matched_filter",
+    "class_templates",
+    "ClassTemplates",
+    "memorisation",
+    "Memorisation",
+    "MemorisationSet",
+    "cosine_similarity",
     "from_numpy",
     "from_torch",
     "from_onnx",
@@ -90,6 +107,11 @@ __all__ = [
     "regions",
     "iter_regions",
     "count_regions",
+    "PowerCell",
+    "power_diagram",
+    "local_complexity",
+    "complexity",
+    "vq",
     "export",
     "graph",
     "io",
