@@ -19,6 +19,7 @@ Usage::
     python benchmarks/bench_regions.py --time-limit 60 --verify   # limit applies to em.regions
     python benchmarks/bench_regions.py --naive-time-limit 120     # limit for the baseline
     python benchmarks/bench_regions.py --naive-only      # baseline alone (no em.regions needed)
+    python benchmarks/bench_regions.py --nets N6,N8 --workers 2 --skip-naive   # and with 2 workers
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # one BLAS thread per process
+    os.environ.setdefault(_var, "1")
+
 import sys
 import time
 import traceback
@@ -45,6 +50,12 @@ NETWORKS: dict[str, dict[str, Any]] = {
     "N4": {"sizes": [3, 16, 16, 1], "seed": 4, "expected": 1621},
     "N5": {"sizes": [4, 12, 12, 1], "seed": 5, "expected": 1076},
     "N6": {"sizes": [2, 128, 128, 128, 128, 1], "seed": 6, "expected": 31552},
+    # deeper, wider and higher-dimensional ones (counts measured by this engine, the serial and
+    # the parallel runs agreeing)
+    "N7": {"sizes": [3, 32, 32, 32, 1], "seed": 7, "expected": 17583},
+    "N8": {"sizes": [5, 16, 16, 1], "seed": 8, "expected": 31658},
+    "N9": {"sizes": [6, 12, 12, 12, 1], "seed": 9, "expected": 13644},
+    "N10": {"sizes": [2, 256, 256, 256, 1], "seed": 10, "expected": 80321},
 }
 NAIVE_NETS = ("N1", "N4", "N5")
 
@@ -90,7 +101,14 @@ def _maxrss_mib() -> float:
 # ---------------------------------------------------------------------------------------
 
 
-def _child(conn, name: str, method: str, time_limit: float | None, verify: bool, count_only: bool) -> None:
+def _warm(_: int) -> str:
+    import exactmaso
+
+    return exactmaso.__version__
+
+
+def _child(conn, name: str, method: str, time_limit: float | None, verify: bool, count_only: bool,
+           workers: int = 0) -> None:
     out: dict[str, Any] = {"name": name, "method": method}
     try:
         spec = NETWORKS[name]
@@ -112,18 +130,28 @@ def _child(conn, name: str, method: str, time_limit: float | None, verify: bool,
             import exactmaso as em
 
             dom = em.Box([-1] * D, [1] * D)
+            pool = None
+            if workers:
+                from concurrent.futures import ProcessPoolExecutor
+
+                pool = ProcessPoolExecutor(workers)
+                # started and with exactmaso imported before the clock, as a pool a script reuses
+                list(pool.map(_warm, range(workers)))
             out["rss_before"] = _maxrss_mib()
             t0 = time.perf_counter()
             part = None
             try:
                 if count_only:
-                    n = em.count_regions(net, dom, time_limit=time_limit)
+                    n = em.count_regions(net, dom, time_limit=time_limit, executor=pool)
                 else:
-                    part = em.regions(net, dom, time_limit=time_limit)
+                    part = em.regions(net, dom, time_limit=time_limit, executor=pool)
                     n = len(part)
                 out.update(regions=n, seconds=time.perf_counter() - t0)
             except em.LimitError as exc:
                 out.update(timeout=True, seconds=time.perf_counter() - t0, count=getattr(exc, "count", None))
+            finally:
+                if pool is not None:
+                    pool.shutdown()
             if verify and part is not None:
                 out["rss_regions"] = _maxrss_mib()
                 out["rss_peak"] = out["rss_regions"]
@@ -148,11 +176,11 @@ def _child(conn, name: str, method: str, time_limit: float | None, verify: bool,
 
 
 def measure(name: str, method: str, *, time_limit: float | None, verify: bool = False,
-            count_only: bool = False, hard_limit: float | None = None) -> dict[str, Any]:
+            count_only: bool = False, hard_limit: float | None = None, workers: int = 0) -> dict[str, Any]:
     """Run one measurement in a fresh spawned process and return its record."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    p = ctx.Process(target=_child, args=(child, name, method, time_limit, verify, count_only))
+    p = ctx.Process(target=_child, args=(child, name, method, time_limit, verify, count_only, workers))
     p.start()
     child.close()
     rec: dict[str, Any] | None = None
@@ -283,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(default 3 * time-limit + 120, none without --time-limit)")
     ap.add_argument("--verify", action="store_true", help="also time part.graph and part.verify()")
     ap.add_argument("--count-only", action="store_true", help="time em.count_regions instead of em.regions")
+    ap.add_argument("--workers", type=int, default=0, metavar="N",
+                    help="also time em.regions with executor=ProcessPoolExecutor(N) (one BLAS thread each)")
     args = ap.parse_args(argv)
 
     names = [n.strip().upper() for n in args.nets.split(",") if n.strip()]
@@ -302,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
           "the timed call; seconds = wall clock of the call alone\n")
     em_recs: dict[str, dict] = {}
     naive_recs: dict[str, dict] = {}
+    par_recs: dict[str, dict] = {}
     for name in names:
         if not args.naive_only:
             em_recs[name] = measure(name, "exactmaso", time_limit=args.time_limit, verify=args.verify,
@@ -309,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
             r = em_recs[name]
             sys.stdout.flush()
             print(f"  [{name} exactmaso] {_cell(r)[0]} regions, {_cell(r)[1]} s", file=sys.stderr, flush=True)
+            if args.workers:
+                w = measure(name, "exactmaso", time_limit=args.time_limit, count_only=args.count_only,
+                            hard_limit=hard, workers=args.workers)
+                par_recs[name] = w
+                print(f"  [{name} exactmaso, {args.workers} workers] {_cell(w)[0]} regions, {_cell(w)[1]} s",
+                      file=sys.stderr, flush=True)
         if not args.skip_naive and name in NAIVE_NETS:
             naive_recs[name] = measure(name, "naive", time_limit=args.naive_time_limit, hard_limit=naive_hard)
             r = naive_recs[name]
@@ -317,7 +354,18 @@ def main(argv: list[str] | None = None) -> int:
     print_table(names, em_recs, naive_recs, verify=args.verify)
     if not args.naive_only:
         print_peers(names, em_recs)
+    if par_recs:
+        print(f"\nwith executor=ProcessPoolExecutor({args.workers}), its processes started before the clock "
+              "(same regions, same order):")
+        print(f"{'net':<5} {'serial s':>9} {'parallel s':>11} {'speed-up':>9} {'regions':>8}")
+        for name, w in par_recs.items():
+            r = em_recs[name]
+            ok = not (r.get("timeout") or w.get("timeout") or "error" in r or "error" in w)
+            speed = f"{r['seconds'] / w['seconds']:.2f}x" if ok and w["seconds"] > 0 else "-"
+            print(f"{name:<5} {_cell(r)[1]:>9} {_cell(w)[1]:>11} {speed:>9} {_cell(w)[0]:>8}")
     fails = [n for n, r in em_recs.items() if "error" in r or (not r.get("timeout") and r["regions"] != NETWORKS[n]["expected"])]
+    fails += [n + " (parallel)" for n, r in par_recs.items()
+              if "error" in r or (not r.get("timeout") and r["regions"] != NETWORKS[n]["expected"])]
     fails += [n + " (naive)" for n, r in naive_recs.items()
               if "error" in r or (not r.get("timeout") and r["regions"] != NETWORKS[n]["expected"])]
     timeouts = [n for n, r in em_recs.items() if r.get("timeout")]

@@ -769,6 +769,16 @@ def _prune(geom: Geom, D: int) -> Geom:
     return Geom(geom.X, geom.e, F[:, cols], [geom.labels[j] for j in cols], geom.exact)
 
 
+def balanced_chunks(work: np.ndarray, n: int) -> np.ndarray:
+    """Bounds ``0 = b_0 < ... < b_m = len(work)`` (m <= n) of contiguous chunks whose summed
+    ``work`` is about equal (each chunk ends where the running total passes its share)."""
+    total = np.cumsum(work, dtype=float)
+    if not len(total):
+        return np.array([0], dtype=np.int64)
+    cuts = np.searchsorted(total, total[-1] * np.arange(1, n) / n, side="right")
+    return np.unique(np.concatenate([[0], np.clip(cuts, 1, len(work) - 1) if len(work) > 1 else [], [len(work)]])).astype(np.int64)
+
+
 def wait_result(fut: Any, futures: Sequence[Any], monitor: "Monitor | None", regions: int) -> Any:
     """``fut.result()``, waiting no longer than the monitor's time limit allows.
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._engine import (
     SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, crossing_points, domain_vertices, filtered_values,
-    float_layers, gamma, proved_signs, wait_result,
+    balanced_chunks, float_layers, gamma, proved_signs, wait_result,
 )
 from .maso import Network
 from .numbers import nearest_float, to_float_array
@@ -512,30 +512,26 @@ class Engine2D:
         # farm out the cells of the first layer, in chunks, and merge in code order
         self._stage(0)
         codes, starts, lens, M, E = self.layer(0, *state)
-        codes = codes.all()
         # one task per worker: each task pays for unpickling the exact network once
         workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
-        nchunk = max(1, min(len(codes), workers))
-        bounds = np.linspace(0, len(codes), nchunk + 1).astype(int)
+        bounds = balanced_chunks(lens.astype(float) ** 2, workers)  # contiguous, about equal work
         futures = []
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            if a == b:
-                continue
+        for a, b in zip(bounds[:-1], bounds[1:]):  # (non-empty chunks)
             futures.append(executor.submit(
-                _subtree, self.net, self.A_dom, self.b_dom, codes[a:b], self._export(starts[a:b], lens[a:b]),
+                _subtree, self.net, self.A_dom, self.b_dom, [codes[i] for i in range(a, b)], self._export(starts[a:b], lens[a:b]),
                 None if M is None else np.ascontiguousarray(M[:, a:b]),
                 None if E is None else (np.ascontiguousarray(E[0][:, a:b]), np.ascontiguousarray(E[1][:, a:b])),
             ))
-        out_codes, out_starts, out_lens = [], [], []
+        levels, out_starts, out_lens = [], [], []
         if self.monitor is not None:
             self.monitor.stage = f"layers 2 to {L} in {len(futures)} tasks"
-        for fut in futures:
-            sub_codes, (X, e, lab, exact, sub_lens) = wait_result(fut, futures, self.monitor, self.lower)
+        for a, fut in zip(bounds[:-1], futures):
+            sub_levels, (X, e, lab, exact, sub_lens) = wait_result(fut, futures, self.monitor, self.lower)
             s0 = self.store.append(X, e, lab, exact)
-            out_codes += sub_codes
+            levels.append((a, sub_levels))
             out_starts.append(s0 + _excl(sub_lens))
             out_lens.append(sub_lens)
-        return self._records(out_codes, np.concatenate(out_starts), np.concatenate(out_lens))
+        return self._records(_merge_levels(codes, levels), np.concatenate(out_starts), np.concatenate(out_lens))
 
     def _export(self, starts: np.ndarray, lens: np.ndarray):
         idx = _ranges(starts, lens)
@@ -566,7 +562,31 @@ def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
     state = (codes, starts, lens, M, E)
     for l in range(1, len(net.masos)):
         state = eng.layer(l, *state)
-    return state[0].all(), eng._export(state[1], state[2])
+    # the codes compactly: per layer after the first, each cell's parent and its code row
+    levels, c = [], state[0]
+    while isinstance(c, _LevelCodes):
+        levels.append((c.parent_index, c.rows))
+        c = c.parent
+    return levels[::-1], eng._export(state[1], state[2])
+
+
+def _merge_levels(base: "_LevelCodes", chunks: list) -> "_LevelCodes":
+    """The codes of the chunks' cells as one chain of levels over ``base`` (the first layer's
+    cells); ``chunks`` are ``(first base cell, levels)`` in order, the levels of a chunk indexing
+    its own cells."""
+    merged = base
+    depth = len(chunks[0][1]) if chunks else 0
+    offsets = [a for a, _ in chunks]
+    for j in range(depth):
+        parents, rows = [], []
+        for (_, levels), off in zip(chunks, offsets):
+            pi, r = levels[j]
+            parents.append(np.asarray(pi, dtype=np.int64) + off)
+            rows.append(r)
+        merged = _LevelCodes(merged, np.concatenate(parents), np.concatenate(rows))
+        sizes = [len(levels[j][0]) for _, levels in chunks]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
+    return merged
 
 
 def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None, executor=None) -> tuple[list[RegionRecord], Engine2D]:

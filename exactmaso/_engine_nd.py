@@ -31,11 +31,13 @@ the same facet labels (in the same order), the same vertices (in the same order)
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ._engine import (
     SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, _prune, crossing_points, domain_vertices, filtered_values,
-    float_layers, gamma, proved_signs,
+    balanced_chunks, float_layers, gamma, proved_signs, wait_result,
 )
 from ._engine2d import _excl, _grow, _Labels, _ranges
 from .maso import Network
@@ -511,15 +513,64 @@ class EngineND:
         st.B[s:s + n] &= ~mask
 
     # -- driver ----------------------------------------------------------------------------
-    def run(self) -> list[RegionRecord]:
+    def run(self, executor=None) -> list[RegionRecord]:
         with np.errstate(all="ignore"):  # non-finite floats are undecided, never errors
-            codes, vs, vn, es, en, M, E = self._root()
+            state = self._root()
             L = len(self.net.masos)
-            for l in range(L):
-                if self.monitor is not None:
-                    self.monitor.stage = f"layer {l + 1} of {L}"
-                codes, vs, vn, es, en, M, E = self.layer(l, codes, vs, vn, es, en, M, E)
+            if executor is None or L < 2:
+                for l in range(L):
+                    self._stage(l)
+                    state = self.layer(l, *state)
+                codes, vs, vn = state[0], state[1], state[2]
+                return self._records(codes, vs, vn)
+            # farm out the cells of the first layer in contiguous chunks of about equal work:
+            # later layers keep the cells' order, so the chunks' regions, concatenated, are in
+            # the serial order
+            self._stage(0)
+            codes, vs, vn, es, en, M, E = self.layer(0, *state)
+            workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
+            bounds = balanced_chunks(vn.astype(float) ** 2, workers)  # work grows faster than the vertices
+            futures = [executor.submit(_tail_nd, self.net, self.A_dom, self.b_dom, codes[a:b],
+                                       self._export(vs[a:b], vn[a:b], es[a:b], en[a:b]),
+                                       None if M is None else np.ascontiguousarray(M[a:b]),
+                                       None if E is None else np.ascontiguousarray(E[a:b]))
+                       for a, b in zip(bounds[:-1], bounds[1:])]
+            if self.monitor is not None:
+                self.monitor.stage = f"layers 2 to {L} in {len(futures)} tasks"
+            out_codes, out_starts, out_lens = [], [], []
+            for fut in futures:
+                sub_codes, (X, e, B, exact, sub_lens) = wait_result(fut, futures, self.monitor, self.lower)
+                s0 = self._load(X, e, B, exact)
+                out_codes += sub_codes
+                out_starts.append(s0 + _excl(sub_lens))
+                out_lens.append(sub_lens)
+                self.lower = max(self.lower, len(out_codes))
+            return self._records(out_codes, np.concatenate(out_starts), np.concatenate(out_lens))
+
+    def _stage(self, l: int) -> None:
+        if self.monitor is not None:
+            self.monitor.stage = f"layer {l + 1} of {len(self.net.masos)}"
+
+    def _records(self, codes, vs, vn) -> list[RegionRecord]:
         return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(vs.tolist(), vn.tolist()))]
+
+    def _export(self, vs: np.ndarray, vn: np.ndarray, es: np.ndarray | None = None, en: np.ndarray | None = None):
+        """The pieces' vertices (and edges, renumbered to positions in the exported vertices),
+        compact, for another engine of the same network and domain."""
+        st = self.st
+        idx = _ranges(vs, vn)
+        out = [st.X[idx], st.e[idx], st.B[idx], st.exact[idx], vn]
+        if es is not None:
+            shift = np.repeat(_excl(vn) - vs, en)
+            out.append((st.E[_ranges(es, en)] + shift[:, None], en))
+        return tuple(out)
+
+    def _load(self, X: np.ndarray, e: np.ndarray, B: np.ndarray, exact: np.ndarray) -> int:
+        st = self.st
+        n = len(X)
+        s = st.reserve(n)
+        st.X[s:s + n], st.e[s:s + n], st.B[s:s + n], st.exact[s:s + n] = X, e, B, exact
+        return s
 
     def _geom_of(self, s: int, n: int) -> Geom:
         """The Geom of the polytope whose vertices are stored at ``s .. s + n``."""
@@ -531,6 +582,20 @@ class EngineND:
         return Geom(st.X[sl].copy(), st.e[sl].copy(), Fb[:, cols].copy(), labels, list(st.exact[sl]))
 
 
-def enumerate_nd(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> tuple[list[RegionRecord], EngineND]:
+def _tail_nd(net: Network, A_dom, b_dom, codes, pieces, M, E):
+    """Worker: run layers 1 .. L-1 on some cells of the first layer; return codes and polytopes."""
+    with np.errstate(all="ignore"):
+        eng = EngineND(net, A_dom, b_dom)
+        X, e, B, exact, vn, (edges, en) = pieces
+        s0 = eng._load(X, e, B, exact)
+        e0 = eng.st.add_edges(edges[:, 0] + s0, edges[:, 1] + s0)
+        state = (codes, s0 + _excl(vn), vn, e0 + _excl(en), en, M, E)
+        for l in range(1, len(net.masos)):
+            state = eng.layer(l, *state)
+        return state[0], eng._export(state[1], state[2])
+
+
+def enumerate_nd(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None,
+                 executor=None) -> tuple[list[RegionRecord], EngineND]:
     eng = EngineND(net, A_dom, b_dom, monitor)
-    return eng.run(), eng
+    return eng.run(executor), eng

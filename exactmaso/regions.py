@@ -297,11 +297,11 @@ def _records(
     A, b = _check_net_dom(net, dom)
     monitor = Monitor(max_regions=max_regions, time_limit=time_limit, progress=progress)
     count = 0
-    if supports_2d(net) or (supports_nd(net) and executor is None):
+    if supports_2d(net) or supports_nd(net):
         if supports_2d(net):
             recs, engine = enumerate_2d(net, A, b, monitor, executor)  # type: ignore[assignment]
         else:  # D >= 3, units of at most two pieces: the batched N-D engine
-            recs, engine = enumerate_nd(net, A, b, monitor)  # type: ignore[assignment]
+            recs, engine = enumerate_nd(net, A, b, monitor, executor)  # type: ignore[assignment]
         monitor.stage = "regions"
         source: Iterator[RegionRecord] = iter(recs)
     else:  # the per-cell engine: any dimension, any number of pieces, streaming
@@ -342,7 +342,7 @@ def iter_regions(
     """Stream the regions of ``net`` on ``dom`` in the order of :func:`regions`.
 
     Regions come attached to a growing :class:`Partition`, so their exact methods work.  The
-    per-cell engine (units of three or more pieces, or an executor in D >= 3) produces them
+    per-cell engine (units of three or more pieces) produces them
     one by one, depth first over cells and units, in small memory; the batched engines (units
     of at most two pieces) finish each layer for all cells at once, so there the first region
     arrives when the whole enumeration is done.  Limits (``max_regions``, ``time_limit``) are

@@ -495,3 +495,25 @@ def test_executor_and_progress_give_the_same_partition(small_partition, capsys):
     assert summary(part2) == summary(part)
     part3 = em.regions(net, em.Box(lo, hi), progress=True)
     assert [r.code for r in part3] == [r.code for r in part]
+
+
+@pytest.mark.parametrize("sizes, seed", [([3, 10, 8, 1], 4), ([4, 8, 6, 5, 1], 5)])
+def test_workers_give_the_serial_partition_in_any_dimension(sizes, seed):
+    # D >= 3 (the batched N-D engine): the cells of the first layer go to two worker processes
+    # in chunks; regions, their order, facet labels and vertices are those of the serial run
+    from concurrent.futures import ProcessPoolExecutor
+
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(size=(m, n)) / np.sqrt(n) for n, m in zip(sizes, sizes[1:])]
+    biases = [0.5 * rng.normal(size=m) for m in sizes[1:]]
+    net = em.mlp(weights, biases)
+    box = em.Box([-1] * sizes[0], [1] * sizes[0])
+    serial = em.regions(net, box)
+    with ProcessPoolExecutor(2) as ex:
+        par = em.regions(net, box, executor=ex)
+    assert len(par) == len(serial) > 50
+    assert [r.code for r in par] == [r.code for r in serial]
+    for a, b in zip(par, serial):
+        assert a.polytope.A.tolist() == b.polytope.A.tolist() and a.polytope.b.tolist() == b.polytope.b.tolist()
+        assert a.vertices().tolist() == b.vertices().tolist()
+    par.verify()
