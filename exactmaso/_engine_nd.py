@@ -46,6 +46,20 @@ from .numbers import nearest_float, to_float_array
 __all__ = ["supports", "enumerate_nd", "EngineND"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+CUT_VERTICES = 1 << 18  # vertices of the pieces one call of the cut handles at most
+
+
+def _chunks(items: np.ndarray, sizes: np.ndarray, limit: int) -> list[np.ndarray]:
+    """``items`` in consecutive runs whose ``sizes`` add up to at most ``limit`` (a run holds at
+    least one item)."""
+    if not len(items) or int(sizes.sum()) <= limit:
+        return [items]
+    total = np.cumsum(sizes)
+    cuts = [0]
+    while cuts[-1] < len(items):
+        base = total[cuts[-1] - 1] if cuts[-1] else 0
+        cuts.append(max(cuts[-1] + 1, int(np.searchsorted(total, base + limit, side="right"))))
+    return [items[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def supports(net: Network) -> bool:
@@ -308,36 +322,38 @@ class EngineND:
         P = C
         for k in np.flatnonzero(maybe.any(axis=0)).tolist():
             self._tick()
-            cand = np.flatnonzero(p_alive[:P] & maybe[p["cell"][:P], k])
-            if not len(cand):
-                continue
-            haspos, hasneg, children = self._cut(l, k, codes, cand, p)
-            p_code[cand[haspos & ~hasneg], k] = 1
-            if children is None:
-                continue
-            split_p, neg, pos = children
-            nnew = 2 * len(split_p)
-            if P + nnew > len(p_alive):
-                grow = max(P + nnew, 2 * len(p_alive))
-                for name in p:
-                    p[name] = np.resize(p[name], grow)
-                p_code = np.resize(p_code, (grow, K))
-                alive = np.zeros(grow, dtype=bool)
-                alive[:P] = p_alive[:P]
-                p_alive = alive
-            sl = slice(P, P + nnew)
-            for j, name in enumerate(("vs", "vn", "es", "en")):
-                p[name][sl] = np.column_stack([neg[j], pos[j]]).ravel()
-            p["cell"][sl] = np.repeat(p["cell"][split_p], 2)
-            newcodes = np.repeat(p_code[split_p], 2, axis=0)
-            newcodes[1::2, k] = 1
-            newcodes[0::2, k] = 0
-            p_code[sl] = newcodes
-            p_alive[sl] = True
-            p_alive[split_p] = False
-            P += nnew
-            self.lower = max(self.lower, C + (P - C) // 2)  # live pieces (each split adds one)
-            self._tick()
+            cand_all = np.flatnonzero(p_alive[:P] & maybe[p["cell"][:P], k])
+            # in chunks of at most CUT_VERTICES vertices: the cut's temporaries stay small
+            # (the pieces are cut independently; the final sort by code fixes the order)
+            for cand in _chunks(cand_all, p["vn"][cand_all], CUT_VERTICES):
+                haspos, hasneg, children = self._cut(l, k, codes, cand, p)
+                p_code[cand[haspos & ~hasneg], k] = 1
+                if children is None:
+                    continue
+                split_p, neg, pos = children
+                nnew = 2 * len(split_p)
+                if P + nnew > len(p_alive):
+                    grow = max(P + nnew, 2 * len(p_alive))
+                    for name in p:
+                        p[name] = np.resize(p[name], grow)
+                    p_code = np.resize(p_code, (grow, K))
+                    alive = np.zeros(grow, dtype=bool)
+                    alive[:P] = p_alive[:P]
+                    p_alive = alive
+                sl = slice(P, P + nnew)
+                for j, name in enumerate(("vs", "vn", "es", "en")):
+                    p[name][sl] = np.column_stack([neg[j], pos[j]]).ravel()
+                p["cell"][sl] = np.repeat(p["cell"][split_p], 2)
+                newcodes = np.repeat(p_code[split_p], 2, axis=0)
+                newcodes[1::2, k] = 1
+                newcodes[0::2, k] = 0
+                p_code[sl] = newcodes
+                p_alive[sl] = True
+                p_alive[split_p] = False
+                P += nnew
+                self.lower = max(self.lower, C + (P - C) // 2)  # live pieces (each split adds one)
+                self._tick()
+                self._collect(p, np.flatnonzero(p_alive[:P]))
         alive = np.flatnonzero(p_alive[:P])
         cells = p["cell"][alive]
         pc = p_code[alive]
@@ -521,6 +537,10 @@ class EngineND:
                 for l in range(L):
                     self._stage(l)
                     state = self.layer(l, *state)
+                    # the store keeps only the live pieces (a split copies a piece's vertices
+                    # into both children; the parent's are garbage), edges only while a later
+                    # layer cuts
+                    state = self._compact(*state, edges=l + 1 < L)
                 codes, vs, vn = state[0], state[1], state[2]
                 return self._records(codes, vs, vn)
             # farm out the cells of the first layer in contiguous chunks of about equal work:
@@ -565,6 +585,36 @@ class EngineND:
             out.append((st.E[_ranges(es, en)] + shift[:, None], en))
         return tuple(out)
 
+    def _collect(self, p: dict, alive: np.ndarray) -> None:
+        """When most of the store is garbage (the vertices and edges of pieces that were split),
+        move the live pieces ``alive`` into a new store and renumber their ranges in ``p``."""
+        st = self.st
+        live = int(p["vn"][alive].sum())
+        if st.n < 3 * live + 65536:
+            return
+        data = self._export(p["vs"][alive], p["vn"][alive], p["es"][alive], p["en"][alive])
+        self.st = _Store(self.D, self.W, cap=max(16, 2 * live))
+        s0 = self._load(*data[:4])
+        E_, en = data[5]
+        e0 = self.st.add_edges(E_[:, 0] + s0, E_[:, 1] + s0)
+        p["vs"][alive] = s0 + _excl(p["vn"][alive])
+        p["es"][alive] = e0 + _excl(en)
+
+    def _compact(self, codes, vs, vn, es, en, M, E, *, edges: bool):
+        """The state with a new store holding only its pieces' vertices (and edges)."""
+        data = self._export(vs, vn, es, en) if edges else self._export(vs, vn)
+        self.st = _Store(self.D, self.W, cap=max(16, len(data[0])))
+        s0 = self._load(*data[:4])
+        vs = s0 + _excl(vn)
+        if edges:
+            E_, en = data[5]
+            e0 = self.st.add_edges(E_[:, 0] + s0, E_[:, 1] + s0)
+            es = e0 + _excl(en)
+        else:
+            es = np.zeros(len(vn), dtype=np.int64)
+            en = np.zeros(len(vn), dtype=np.int64)
+        return codes, vs, vn, es, en, M, E
+
     def _load(self, X: np.ndarray, e: np.ndarray, B: np.ndarray, exact: np.ndarray) -> int:
         st = self.st
         n = len(X)
@@ -590,8 +640,9 @@ def _tail_nd(net: Network, A_dom, b_dom, codes, pieces, M, E):
         s0 = eng._load(X, e, B, exact)
         e0 = eng.st.add_edges(edges[:, 0] + s0, edges[:, 1] + s0)
         state = (codes, s0 + _excl(vn), vn, e0 + _excl(en), en, M, E)
-        for l in range(1, len(net.masos)):
-            state = eng.layer(l, *state)
+        L = len(net.masos)
+        for l in range(1, L):
+            state = eng._compact(*eng.layer(l, *state), edges=l + 1 < L)
         return state[0], eng._export(state[1], state[2])
 
 
