@@ -52,6 +52,22 @@ def _ball_test(H0, H1, H2, EH, c0, c1, rho):
     return hm, slack
 
 
+MAP_FLOATS = 1 << 21  # a layer's float maps are built for at most this many floats' worth of cells at once
+
+
+class _Offset:
+    """Codes ``a .. a + n - 1`` of a sequence of codes, indexed from 0."""
+
+    def __init__(self, codes, a: int, n: int) -> None:
+        self.codes, self.a, self.n = codes, a, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, c: int) -> tuple:
+        return self.codes[self.a + int(c)]
+
+
 class _LevelCodes:
     """Codes of the cells of one level: parent level, parent index and this layer's code rows.
 
@@ -229,6 +245,36 @@ class Engine2D:
 
     # -- one layer ---------------------------------------------------------------------------
     def layer(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
+        """Cut all cells of level l by layer l (see :meth:`_layer`), at most ``MAP_FLOATS / 3K``
+        cells at a time: the layer's float maps (``K x cells x 3``) and what is built from them
+        stay within a fixed size, and the cells are independent, so the chunks' results,
+        concatenated, are those of one call."""
+        m = self.net.masos[l]
+        K, C = m.num_units, len(codes)
+        step = max(1, MAP_FLOATS // (3 * K))
+        if m.num_pieces == 1 or C <= step:
+            return self._layer(l, codes, starts, lens, M, E)
+        parents, rows, out_s, out_n, maps, errs, bounds = [], [], [], [], [], [], []
+        for a in range(0, C, step):
+            b = min(C, a + step)
+            sub = self._layer(l, _Offset(codes, a, b - a), starts[a:b], lens[a:b], M[:, a:b],
+                              (E[0][:, a:b], E[1][:, a:b]))
+            sub_codes, s_, n_, Mn, En = sub
+            parents.append(sub_codes.parent_index + a)
+            rows.append(sub_codes.rows)
+            out_s.append(s_)
+            out_n.append(n_)
+            if Mn is not None:
+                maps.append(Mn)
+                errs.append(En[0])
+                bounds.append(En[1])
+        new_codes = _LevelCodes(codes, np.concatenate(parents), np.concatenate(rows))
+        if not maps:
+            return new_codes, np.concatenate(out_s), np.concatenate(out_n), None, None
+        return (new_codes, np.concatenate(out_s), np.concatenate(out_n), np.concatenate(maps, axis=1),
+                (np.concatenate(errs, axis=1), np.concatenate(bounds, axis=1)))
+
+    def _layer(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
         """Cut all cells of level l by layer l.  Returns the level-(l+1) cells.
 
         Maps are unit-major: ``M`` (n + 1, C, 3) holds row ``i`` of every cell's augmented float

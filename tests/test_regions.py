@@ -517,3 +517,26 @@ def test_workers_give_the_serial_partition_in_any_dimension(sizes, seed):
         assert a.polytope.A.tolist() == b.polytope.A.tolist() and a.polytope.b.tolist() == b.polytope.b.tolist()
         assert a.vertices().tolist() == b.vertices().tolist()
     par.verify()
+
+
+@pytest.mark.parametrize("sizes, module, knob, value", [
+    ([2, 24, 20, 16, 1], "_engine2d", "MAP_FLOATS", 3 * 24 * 7),  # 7 cells' maps at a time
+    ([3, 12, 10, 1], "_engine_nd", "CUT_VERTICES", 64),  # cuts of at most 64 vertices
+])
+def test_layers_worked_in_chunks_give_the_same_partition(monkeypatch, sizes, module, knob, value):
+    # the batched engines bound their memory by working a layer in chunks of cells (2-D) or
+    # of pieces (N-D); the regions, their order and their vertices do not change
+    import importlib
+
+    rng = np.random.default_rng(11)
+    weights = [rng.normal(size=(m, n)) / np.sqrt(n) for n, m in zip(sizes, sizes[1:])]
+    biases = [0.5 * rng.normal(size=m) for m in sizes[1:]]
+    net = em.mlp(weights, biases)
+    box = em.Box([-1] * sizes[0], [1] * sizes[0])
+    whole = em.regions(net, box)
+    monkeypatch.setattr(importlib.import_module(f"exactmaso.{module}"), knob, value)
+    chunked = em.regions(net, box)
+    assert len(whole) > 100
+    assert [r.code for r in chunked] == [r.code for r in whole]
+    assert all(a.vertices().tolist() == b.vertices().tolist() for a, b in zip(chunked, whole))
+    chunked.verify()
