@@ -68,6 +68,31 @@ class _Offset:
         return self.codes[self.a + int(c)]
 
 
+class _Maps:
+    """A level's float maps in chunks of consecutive cells: ``(M, Er, rowmax)`` per chunk, laid
+    out as :meth:`Engine2D._layer` takes them (cells on axis 1)."""
+
+    def __init__(self, parts: list) -> None:
+        self.parts = parts
+        self.ends = np.cumsum([p[0].shape[1] for p in parts])
+
+    def slice(self, a: int, b: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """The maps of cells ``a .. b - 1`` (views when they lie in one chunk)."""
+        i = int(np.searchsorted(self.ends, a, side="right"))
+        got = []
+        while a < b:
+            start = int(self.ends[i - 1]) if i else 0
+            stop = min(b, int(self.ends[i]))
+            M, Er, rmx = self.parts[i]
+            got.append((M[:, a - start:stop - start], Er[:, a - start:stop - start], rmx[:, a - start:stop - start]))
+            a, i = stop, i + 1
+        if len(got) == 1:
+            M, Er, rmx = got[0]
+        else:
+            M, Er, rmx = (np.concatenate([g[j] for g in got], axis=1) for j in range(3))
+        return M, (Er, rmx)
+
+
 class _LevelCodes:
     """Codes of the cells of one level: parent level, parent index and this layer's code rows.
 
@@ -251,28 +276,23 @@ class Engine2D:
         concatenated, are those of one call."""
         m = self.net.masos[l]
         K, C = m.num_units, len(codes)
+        maps = M if isinstance(M, _Maps) or M is None else _Maps([(M, E[0], E[1])])
         step = max(1, MAP_FLOATS // (3 * K))
-        if m.num_pieces == 1 or C <= step:
-            return self._layer(l, codes, starts, lens, M, E)
-        parents, rows, out_s, out_n, maps, errs, bounds = [], [], [], [], [], [], []
+        parents, rows, out_s, out_n, parts = [], [], [], [], []
         for a in range(0, C, step):
             b = min(C, a + step)
-            sub = self._layer(l, _Offset(codes, a, b - a), starts[a:b], lens[a:b], M[:, a:b],
-                              (E[0][:, a:b], E[1][:, a:b]))
+            Ma, Ea = maps.slice(a, b) if maps is not None else (None, None)
+            sub = self._layer(l, _Offset(codes, a, b - a) if a or b < C else codes, starts[a:b], lens[a:b], Ma, Ea)
             sub_codes, s_, n_, Mn, En = sub
             parents.append(sub_codes.parent_index + a)
             rows.append(sub_codes.rows)
             out_s.append(s_)
             out_n.append(n_)
             if Mn is not None:
-                maps.append(Mn)
-                errs.append(En[0])
-                bounds.append(En[1])
+                parts.append((Mn, En[0], En[1]))
         new_codes = _LevelCodes(codes, np.concatenate(parents), np.concatenate(rows))
-        if not maps:
-            return new_codes, np.concatenate(out_s), np.concatenate(out_n), None, None
-        return (new_codes, np.concatenate(out_s), np.concatenate(out_n), np.concatenate(maps, axis=1),
-                (np.concatenate(errs, axis=1), np.concatenate(bounds, axis=1)))
+        # the next layer's maps stay in their chunks (concatenated they doubled the peak)
+        return new_codes, np.concatenate(out_s), np.concatenate(out_n), (_Maps(parts) if parts else None), None
 
     def _layer(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
         """Cut all cells of level l by layer l.  Returns the level-(l+1) cells.
@@ -565,8 +585,7 @@ class Engine2D:
         for a, b in zip(bounds[:-1], bounds[1:]):  # (non-empty chunks)
             futures.append(executor.submit(
                 _subtree, self.net, self.A_dom, self.b_dom, [codes[i] for i in range(a, b)], self._export(starts[a:b], lens[a:b]),
-                None if M is None else np.ascontiguousarray(M[:, a:b]),
-                None if E is None else (np.ascontiguousarray(E[0][:, a:b]), np.ascontiguousarray(E[1][:, a:b])),
+                *_contiguous(M.slice(a, b) if M is not None else (None, None)),
             ))
         levels, out_starts, out_lens = [], [], []
         if self.monitor is not None:
@@ -597,6 +616,13 @@ class Engine2D:
         F[ar, (ar - 1) % n] = True
         labels = [self.labels.decode(int(v)) for v in st.lab[sl]]
         return Geom(st.X[sl].copy(), st.e[sl].copy(), F, labels, list(st.exact[sl]))
+
+
+def _contiguous(maps: tuple) -> tuple:
+    M, E = maps
+    if M is None:
+        return None, None
+    return np.ascontiguousarray(M), (np.ascontiguousarray(E[0]), np.ascontiguousarray(E[1]))
 
 
 def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
