@@ -76,7 +76,7 @@ class _Store:
         self.B = np.zeros((cap, W), dtype=np.uint64)
         self.exact = np.empty(cap, dtype=object)
         self.n = 0
-        self.E = np.empty((4 * cap, 2), dtype=np.int64)
+        self.E = np.empty((4 * cap, 2), dtype=np.int32)  # vertex slots (the store stays far below 2**31)
         self.ne = 0
 
     def reserve(self, m: int) -> int:
@@ -89,6 +89,8 @@ class _Store:
     def add_edges(self, u: np.ndarray, v: np.ndarray) -> int:
         m = len(u)
         need = self.ne + m
+        if self.n >= 1 << 31:  # pragma: no cover - hundreds of GB of vertices
+            raise MemoryError("the vertex store passed 2**31 slots, which its int32 edges cannot address")
         _grow(self, ("E",), self.ne, need)
         s = self.ne
         self.E[s:need, 0] = u
@@ -417,8 +419,8 @@ class EngineND:
         eidx = _ranges(p["es"][pieces], p["en"][pieces])
         eo = np.repeat(np.arange(m), p["en"][pieces])
         off = (mseg - mvs)[eo]
-        pu = st.E[eidx, 0] + off
-        pv = st.E[eidx, 1] + off
+        pu = st.E[eidx, 0].astype(np.int64) + off
+        pv = st.E[eidx, 1].astype(np.int64) + off
         su, sv = s[pu], s[pv]
         ci = np.flatnonzero(su * sv < 0)
         upos = su[ci] > 0
@@ -582,7 +584,7 @@ class EngineND:
         out = [st.X[idx], st.e[idx], st.B[idx], st.exact[idx], vn]
         if es is not None:
             shift = np.repeat(_excl(vn) - vs, en)
-            out.append((st.E[_ranges(es, en)] + shift[:, None], en))
+            out.append((st.E[_ranges(es, en)].astype(np.int64) + shift[:, None], en))
         return tuple(out)
 
     def _collect(self, p: dict, alive: np.ndarray) -> None:
