@@ -365,6 +365,51 @@ def edge_point(part: "Partition", i: int, j: int) -> tuple[Fraction, ...]:
     raise ValueError(f"regions {i} and {j} do not share a face")
 
 
+class _CellAttributes(dict):
+    """A hierarchy node's attributes; ``polytope``, ``volume`` and ``power_cell`` are computed
+    for every node on the first request of any of them (one pass of
+    :func:`exactmaso.vq.power_diagrams`), so a hierarchy used for its structure costs nothing
+    more."""
+
+    LAZY = ("polytope", "volume", "power_cell")
+
+    def __init__(self, loader: "_CellLoader", *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._loader = loader
+
+    def __missing__(self, key):
+        if key in self.LAZY and not self._loader.done:
+            self._loader.load()
+            return self[key]
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+class _CellLoader:
+    def __init__(self, part: "Partition", T: nx.DiGraph) -> None:
+        self.part, self.T, self.done = part, T, False
+
+    def load(self) -> None:
+        from .polytope import Polytope
+        from .vq import power_diagrams
+
+        self.done = True
+        part, T = self.part, self.T
+        diagrams = power_diagrams(part)
+        dom = part.domain if isinstance(part.domain, Polytope) else Polytope(part.domain.A, part.domain.b, check=False)
+        root = T.nodes[(0, ())]
+        dict.update(root, polytope=dom, volume=sum((c.volume for c in diagrams[(0, ())]), Fraction(0)))
+        for (l, prefix), cells in diagrams.items():
+            for c in cells:
+                dict.update(T.nodes[(l + 1, prefix + (c.code,))], polytope=c.polytope, volume=c.volume,
+                            power_cell=(c.centroid, c.radius))
+
+
 def hierarchy(part: "Partition") -> nx.DiGraph:
     """The layer-by-layer subdivision of a partition (hierarchical vector quantisation).
 
@@ -375,31 +420,31 @@ def hierarchy(part: "Partition") -> nx.DiGraph:
 
     - ``level``: the level ``l``;
     - ``children``: the number of children;
+    - ``region`` (leaves): the index of the region in the partition;
     - ``volume``: exact volume (Fraction): the sum of the volumes of the regions inside;
     - ``polytope``: the closed cell as an exact :class:`~exactmaso.polytope.Polytope` (the
       domain's rows and, per layer, the rows on which the prefix code wins; not reduced, call
       ``.irredundant()`` for the facets); the root's is the domain;
     - ``power_cell`` (every node but the root): ``(centroid, radius)``, exact, of the power
-      cell that created the node, in input coordinates;
-    - ``region`` (leaves): the index of the region in the partition.
-    """
-    from .polytope import Polytope
-    from .vq import power_diagrams
+      cell that created the node, in input coordinates.
 
-    diagrams = power_diagrams(part)
-    L = len(part.net.masos)
-    dom = part.domain if isinstance(part.domain, Polytope) else Polytope(part.domain.A, part.domain.b, check=False)
+    The last three are computed, for all nodes at once, when one of them is first read
+    (``T.nodes[n]["volume"]``): the structure alone is cheap, the cells are not.
+    """
     T = nx.DiGraph()
-    T.add_node((0, ()), level=0, polytope=dom, volume=sum((c.volume for c in diagrams[(0, ())]), Fraction(0)), children=0)
-    for (l, prefix), cells in diagrams.items():  # parents come before their children
-        for c in cells:
-            child = (l + 1, prefix + (c.code,))
-            T.add_node(child, level=l + 1, polytope=c.polytope, volume=c.volume, power_cell=(c.centroid, c.radius),
-                       children=0)
-            T.add_edge((l, prefix), child)
-        T.nodes[(l, prefix)]["children"] = len(cells)
+    loader = _CellLoader(part, T)
+    L = len(part.net.masos)
+    T.add_node((0, ()))
     for reg in part:
-        T.nodes[(L, reg.code)]["region"] = reg.index
+        for l in range(L):
+            child = (l + 1, reg.code[: l + 1])
+            if child not in T:
+                T.add_node(child)
+                T.add_edge((l, reg.code[:l]), child)
+    for node in T.nodes:
+        T._node[node] = _CellAttributes(loader, level=node[0], children=T.out_degree(node))
+    for reg in part:
+        T._node[(L, reg.code)]["region"] = reg.index
     return T
 
 
