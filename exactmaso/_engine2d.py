@@ -278,19 +278,18 @@ class Engine2D:
         K, C = m.num_units, len(codes)
         maps = M if isinstance(M, _Maps) or M is None else _Maps([(M, E[0], E[1])])
         step = max(1, MAP_FLOATS // (3 * K))
-        parents, rows, out_s, out_n, parts = [], [], [], [], []
+        levels, out_s, out_n, parts = [], [], [], []
         for a in range(0, C, step):
             b = min(C, a + step)
             Ma, Ea = maps.slice(a, b) if maps is not None else (None, None)
             sub = self._layer(l, _Offset(codes, a, b - a) if a or b < C else codes, starts[a:b], lens[a:b], Ma, Ea)
             sub_codes, s_, n_, Mn, En = sub
-            parents.append(sub_codes.parent_index + a)
-            rows.append(sub_codes.rows)
+            levels.append((a, [(sub_codes.parent_index, sub_codes.rows)]))
             out_s.append(s_)
             out_n.append(n_)
             if Mn is not None:
                 parts.append((Mn, En[0], En[1]))
-        new_codes = _LevelCodes(codes, np.concatenate(parents), np.concatenate(rows))
+        new_codes = _merge_levels(codes, levels)
         # the next layer's maps stay in their chunks (concatenated they doubled the peak)
         return new_codes, np.concatenate(out_s), np.concatenate(out_n), (_Maps(parts) if parts else None), None
 

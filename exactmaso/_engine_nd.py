@@ -590,32 +590,30 @@ class EngineND:
     def _collect(self, p: dict, alive: np.ndarray) -> None:
         """When most of the store is garbage (the vertices and edges of pieces that were split),
         move the live pieces ``alive`` into a new store and renumber their ranges in ``p``."""
-        st = self.st
         live = int(p["vn"][alive].sum())
-        if st.n < 3 * live + 65536:
+        if self.st.n < 3 * live + 65536:
             return
-        data = self._export(p["vs"][alive], p["vn"][alive], p["es"][alive], p["en"][alive])
-        self.st = _Store(self.D, self.W, cap=max(16, 2 * live))
-        s0 = self._load(*data[:4])
-        E_, en = data[5]
-        e0 = self.st.add_edges(E_[:, 0] + s0, E_[:, 1] + s0)
-        p["vs"][alive] = s0 + _excl(p["vn"][alive])
-        p["es"][alive] = e0 + _excl(en)
+        vs, es, _ = self._restore(self._export(p["vs"][alive], p["vn"][alive], p["es"][alive], p["en"][alive]),
+                                  cap=2 * live)
+        p["vs"][alive], p["es"][alive] = vs, es
 
     def _compact(self, codes, vs, vn, es, en, M, E, *, edges: bool):
         """The state with a new store holding only its pieces' vertices (and edges)."""
-        data = self._export(vs, vn, es, en) if edges else self._export(vs, vn)
-        self.st = _Store(self.D, self.W, cap=max(16, len(data[0])))
-        s0 = self._load(*data[:4])
-        vs = s0 + _excl(vn)
-        if edges:
-            E_, en = data[5]
-            e0 = self.st.add_edges(E_[:, 0] + s0, E_[:, 1] + s0)
-            es = e0 + _excl(en)
-        else:
-            es = np.zeros(len(vn), dtype=np.int64)
-            en = np.zeros(len(vn), dtype=np.int64)
+        vs, es, en = self._restore(self._export(vs, vn, es, en) if edges else self._export(vs, vn))
         return codes, vs, vn, es, en, M, E
+
+    def _restore(self, pieces: tuple, cap: int = 0):
+        """A new store holding the pieces :meth:`_export` gave (with or without their edges);
+        their vertex starts, edge starts and edge counts in it."""
+        X, e, B, exact, vn = pieces[:5]
+        self.st = _Store(self.D, self.W, cap=max(16, cap, len(X)))
+        s0 = self._load(X, e, B, exact)
+        if len(pieces) == 5:
+            none = np.zeros(len(vn), dtype=np.int64)
+            return s0 + _excl(vn), none, none
+        edges, en = pieces[5]
+        e0 = self.st.add_edges(edges[:, 0] + s0, edges[:, 1] + s0)
+        return s0 + _excl(vn), e0 + _excl(en), en
 
     def _load(self, X: np.ndarray, e: np.ndarray, B: np.ndarray, exact: np.ndarray) -> int:
         st = self.st
@@ -638,10 +636,8 @@ def _tail_nd(net: Network, A_dom, b_dom, codes, pieces, M, E):
     """Worker: run layers 1 .. L-1 on some cells of the first layer; return codes and polytopes."""
     with np.errstate(all="ignore"):
         eng = EngineND(net, A_dom, b_dom)
-        X, e, B, exact, vn, (edges, en) = pieces
-        s0 = eng._load(X, e, B, exact)
-        e0 = eng.st.add_edges(edges[:, 0] + s0, edges[:, 1] + s0)
-        state = (codes, s0 + _excl(vn), vn, e0 + _excl(en), en, M, E)
+        vs, es, en = eng._restore(pieces)
+        state = (codes, vs, pieces[4], es, en, M, E)
         L = len(net.masos)
         for l in range(1, L):
             state = eng._compact(*eng.layer(l, *state), edges=l + 1 < L)

@@ -216,11 +216,15 @@ class Bounds:
     out_lo = property(lambda self: _fractions(self.out, 0))
     out_hi = property(lambda self: _fractions(self.out, 1))
 
-    def relaxation(self, model: "ExactModel", li: int) -> "_Relaxation":
-        hit = self.relaxed.get(li)
+    def relaxation(self, model: "ExactModel", li: int, alpha: dict | None = None) -> "_Relaxation":
+        """Layer ``li``'s relaxation (cached), or with the lower slopes ``alpha`` (``{unit: A}``,
+        not cached: they belong to one leaf)."""
+        hit = None if alpha else self.relaxed.get(li)
         if hit is None:
             cols = self.relaxation(model, li - 1).live if li > 0 else range(model.D)
-            hit = self.relaxed[li] = _relax(model.layers[li], *self.cut[li], cols)
+            hit = _relax(model.layers[li], *self.cut[li], cols, alpha)
+            if not alpha:
+                self.relaxed[li] = hit
         return hit
 
 
@@ -385,11 +389,7 @@ def _backward(model: ExactModel, bounds: Bounds, top: int, lam: _Linear, alphas:
     scale = 1 << SLOPE_BITS
     coef, den, const, const_den = lam.coef, lam.den, lam.const, lam.const_den
     for li in range(top, -1, -1):
-        if alphas and alphas.get(li):
-            cols = bounds.relaxation(model, li - 1).live if li > 0 else range(model.D)
-            rel = _relax(model.layers[li], *bounds.cut[li], cols, alphas[li])
-        else:
-            rel = bounds.relaxation(model, li)
+        rel = bounds.relaxation(model, li, alphas.get(li) if alphas else None)
         nxt = coef * rel.lo  # over den * rel.den
         added = coef * rel.lo_const  # over den * rel.den
         if not rel.open:
