@@ -36,13 +36,7 @@ for _p in (ROOT, HERE):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from bench_regions import NETWORKS, network_weights  # noqa: E402
-
-
-def _rss_mib() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from bench_regions import NETWORKS, _maxrss_mib, network_weights  # noqa: E402
 
 
 def _run_exactmaso(name: str) -> dict[str, Any]:
@@ -54,7 +48,7 @@ def _run_exactmaso(name: str) -> dict[str, Any]:
     net = build_network(spec["sizes"], spec["seed"])
     t0 = time.perf_counter()
     part = em.regions(net, em.Box([-1] * D, [1] * D))
-    return {"seconds": time.perf_counter() - t0, "regions": len(part), "mib": _rss_mib()}
+    return {"seconds": time.perf_counter() - t0, "regions": len(part), "mib": _maxrss_mib()}
 
 
 def _run_peer(name: str, path: str) -> dict[str, Any]:
@@ -73,7 +67,7 @@ def _run_peer(name: str, path: str) -> dict[str, Any]:
             fc.bias.copy_(torch.tensor(b, dtype=torch.float32))
         t0 = time.perf_counter()
         vs, edges, _ = skeletal_subdivision(f, bbox=(-1, 1), device="cpu", verbose=False)
-    return {"seconds": time.perf_counter() - t0, "vertices": len(vs), "edges": len(edges), "mib": _rss_mib()}
+    return {"seconds": time.perf_counter() - t0, "vertices": len(vs), "edges": len(edges), "mib": _maxrss_mib()}
 
 
 def _child(conn, tool: str, name: str, path: str | None) -> None:

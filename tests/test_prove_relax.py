@@ -121,11 +121,16 @@ def test_batched_bounds_hold_at_exact_points(seed, D, widths):
     d = [F(rng.randint(-4, 4), 8) for _ in range(3)]
     cf, ec = float_and_error(C)
     df, ed = float_and_error(d)
-    ub, rows, cx = fm.upper(batch, cf, ec, df, ed)
+    check_functional_bounds(pieces, boxes, C, d, *fm.upper(batch, cf, ec, df, ed), rng)
+
+
+def check_functional_bounds(pieces, boxes, C, d, ub, rows, cx, rng):
+    """At exact points of each box, every functional ``C[f] . y + d[f]`` is at most its upper
+    bound ``ub[i, f]`` and at most the linear bound ``rows[i, f] . x + cx[i, f]`` it maximises."""
     for i, (blo, bhi) in enumerate(boxes):
         for x in points_of(blo, bhi, rng):
             y = exact_layers(pieces, x)[-1][1]
-            for f in range(3):
+            for f in range(len(C)):
                 value = sum((a * b for a, b in zip(C[f], y)), F(0)) + d[f]
                 assert value <= fl(ub[i, f])
                 assert value <= sum((fl(r) * v for r, v in zip(rows[i, f], x)), F(0)) + fl(cx[i, f])

@@ -23,7 +23,7 @@ from exactmaso.prove import checker
 from exactmaso.prove.relax import FloatModel, float_and_error
 from exactmaso.prove.triangle import dyadic, triangle_slopes
 
-from test_prove_relax import exact_layers, fl, points_of, random_boxes, random_net
+from test_prove_relax import check_functional_bounds, exact_layers, points_of, random_boxes, random_net
 
 F = Fraction
 SCALE = 1 << checker.ALPHA_BITS
@@ -64,14 +64,7 @@ def test_float_bounds_with_any_lower_slopes_hold_at_exact_points(seed, D, widths
     cf, ec = float_and_error(C)
     df, ed = float_and_error(d)
     alpha = random_slopes(fm, len(boxes), np.random.default_rng(seed))
-    ub, rows, cx = fm.upper(batch, cf, ec, df, ed, alpha)
-    for i, (blo, bhi) in enumerate(boxes):
-        for x in points_of(blo, bhi, rng):
-            y = exact_layers(pieces, x)[-1][1]
-            for f in range(2):
-                value = sum((a * b for a, b in zip(C[f], y)), F(0)) + d[f]
-                assert value <= fl(ub[i, f])
-                assert value <= sum((fl(r) * v for r, v in zip(rows[i, f], x)), F(0)) + fl(cx[i, f])
+    check_functional_bounds(pieces, boxes, C, d, *fm.upper(batch, cf, ec, df, ed, alpha), rng)
 
 
 @pytest.mark.parametrize("seed, D, widths", NETS)
