@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Hashable, Iterator, Sequence
 import networkx as nx
 import numpy as np
 
-from ._engine import Exact
+from ._engine import SAFETY, TINY, U, Exact, gamma
 from .errors import CertificateError, DomainError, ShapeError
 from .maso import MASO, Network
 from .numbers import to_fraction_array
@@ -65,14 +65,7 @@ __all__ = [
 Prefix = tuple[tuple[int, ...], ...]
 IntRow = tuple[int, ...]  # (a_0 .. a_{D-1}, beta): the half-space a . x <= beta
 
-_U = 2.0**-53  # unit round-off of float64
 _ETA = 2.0**-1074  # absolute error of rounding below the normal range
-_SAFETY = 1.0 + 1e-9  # covers the rounding of the bound computations themselves
-_TINY = 1e-290  # covers underflow in the bound computations
-
-
-def _gamma(n: int) -> float:
-    return n * _U / (1 - n * _U)
 
 
 # ------------------------------------------------------------------------------------------
@@ -484,10 +477,10 @@ def _float_codes(masos: Sequence[MASO], Z: np.ndarray, E: np.ndarray) -> tuple[l
             B = P[:, :, n].reshape(K * R)
             absA = np.abs(A)
             V = (Z @ A.T + B).reshape(N, K, R)
-            scale = (1 + 2 * _U) * E + (2 * _U + _gamma(n + 1)) * np.abs(Z)
-            err = scale @ absA.T + (2 * _U + _gamma(n + 1)) * np.abs(B)
+            scale = (1 + 2 * U) * E + (2 * U + gamma(n + 1)) * np.abs(Z)
+            err = scale @ absA.T + (2 * U + gamma(n + 1)) * np.abs(B)
             err += _ETA * (np.abs(Z).sum(axis=1) + E.sum(axis=1) + 1)[:, None]
-            err = (err * _SAFETY + _TINY).reshape(N, K, R)
+            err = (err * SAFETY + TINY).reshape(N, K, R)
             ok &= np.isfinite(V).all(axis=(1, 2)) & np.isfinite(err).all(axis=(1, 2))
             if R == 1:
                 w = np.zeros((N, K), dtype=np.int64)
@@ -495,7 +488,7 @@ def _float_codes(masos: Sequence[MASO], Z: np.ndarray, E: np.ndarray) -> tuple[l
             elif R == 2:
                 live = _competing(m, P)[:, 1]  # False: piece 1 copies piece 0 and never wins
                 diff = V[:, :, 1] - V[:, :, 0]
-                need = (err[:, :, 0] + err[:, :, 1]) * _SAFETY + _TINY
+                need = (err[:, :, 0] + err[:, :, 1]) * SAFETY + TINY
                 win = (diff > 0) & live
                 ok &= ((np.abs(diff) > need) | ~live).all(axis=1)
                 w = win.astype(np.int64)
@@ -506,7 +499,7 @@ def _float_codes(masos: Sequence[MASO], Z: np.ndarray, E: np.ndarray) -> tuple[l
                 w = np.argmax(np.where(live, V, -np.inf), axis=2)
                 vw = np.take_along_axis(V, w[:, :, None], axis=2)
                 ew = np.take_along_axis(err, w[:, :, None], axis=2)
-                beats = (vw - V) > (ew + err) * _SAFETY + _TINY
+                beats = (vw - V) > (ew + err) * SAFETY + TINY
                 beats |= ~live | (np.arange(R)[None, None, :] == w[:, :, None])
                 ok &= beats.all(axis=(1, 2))
                 Z, E = vw[:, :, 0], ew[:, :, 0]
@@ -539,7 +532,7 @@ class _Samples:
                     flat[i] = math.inf if v > 0 else -math.inf
             self.exact = exact
             self.floats = floats
-            self.error = 2 * _U * np.abs(floats) + _ETA  # within u |x|, or eta below the normal range
+            self.error = 2 * U * np.abs(floats) + _ETA  # within u |x|, or eta below the normal range
 
     @staticmethod
     def _shaped(net: Network, arr: np.ndarray) -> np.ndarray:
