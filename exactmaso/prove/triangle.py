@@ -41,15 +41,16 @@ _SOLVER: LPSolver | None = None
 
 
 def _highs():
+    """This module's own HiGHS object, set up once."""
     global _SOLVER
     if _SOLVER is None:
         _SOLVER = LPSolver()
-    h = _SOLVER._get()
-    # presolve removes the decided units' rows (4-6x faster than without on ACAS Xu); the
-    # primal simplex suits these LPs
-    h.setOptionValue("presolve", "on")
-    h.setOptionValue("simplex_strategy", 4)
-    return h
+        h = _SOLVER._get()
+        # presolve removes the decided units' rows (4-6x faster than without on ACAS Xu); the
+        # primal simplex suits these LPs
+        h.setOptionValue("presolve", "on")
+        h.setOptionValue("simplex_strategy", 4)
+    return _SOLVER._get()
 
 
 def triangle_slopes(fm: FloatModel, fb: FloatBounds, lo: np.ndarray, hi: np.ndarray, cf: np.ndarray,
