@@ -37,7 +37,7 @@ from .layers import (
     mlp,
 )
 from .io import from_nnet, from_numpy, from_onnx, from_torch, load
-from .maso import MASO, Affine, Network
+from .maso import MASO, Affine, Network, plane
 from .numbers import to_fraction, to_fraction_array
 from .polytope import Box, Polytope
 from .regions import Partition, Region, count_regions, iter_regions, regions
@@ -71,6 +71,7 @@ __all__ = [
     "MASO",
     "Affine",
     "Network",
+    "plane",
     "Dense",
     "ReLU",
     "LeakyReLU",

@@ -24,7 +24,7 @@ import numpy as np
 from .errors import ShapeError
 from .numbers import IntMatrix, lcm_of_denominators, to_float_array, to_fraction_array
 
-__all__ = ["MASO", "Affine", "Network", "Code"]
+__all__ = ["MASO", "Affine", "Network", "Code", "plane"]
 
 Code = tuple[tuple[int, ...], ...]
 
@@ -592,6 +592,42 @@ class Network:
     def float_pieces(self) -> list[np.ndarray]:
         """Float64 copies of each layer's augmented pieces (K, R, D + 1); proposals only."""
         return [m.pieces_float() for m in self._masos]
+
+
+def plane(x0: Any, x1: Any, x2: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(M, c)`` of the plane through three inputs, for :meth:`Network.restrict`.
+
+    The slice coordinates ``(a, b)`` map to ``x0 + a (x1 - x0) + b (x2 - x0)``: the point
+    ``(0, 0)`` is ``x0``, ``(1, 0)`` is ``x1`` and ``(0, 1)`` is ``x2``, so the box
+    ``[0, 1]^2`` holds the triangle of the three inputs.  Inputs of any shape (an image
+    ``C x H x W``, say) are flattened; every value is exact (floats are read as the rationals
+    they are).  ``M`` has shape ``(D, 2)`` and ``c`` shape ``(D,)``.
+
+    Examples
+    --------
+    >>> M, c = plane([0, 0, 1], [1, 0, 1], [0, 2, 1])
+    >>> M.tolist(), c.tolist()
+    ([[Fraction(1, 1), Fraction(0, 1)], [Fraction(0, 1), Fraction(2, 1)], [Fraction(0, 1), Fraction(0, 1)]], [Fraction(0, 1), Fraction(0, 1), Fraction(1, 1)])
+    """
+    points = [to_fraction_array(np.asarray(x, dtype=object).reshape(-1), name=f"x{i}", ndim=1)
+              for i, x in enumerate((x0, x1, x2))]
+    D = points[0].shape[0]
+    for i, p in enumerate(points[1:], 1):
+        if p.shape[0] != D:
+            raise ShapeError(f"x{i} has {p.shape[0]} values; x0 has {D} (the three inputs must have one size)")
+    M = np.empty((D, 2), dtype=object)
+    M[:, 0] = points[1] - points[0]
+    M[:, 1] = points[2] - points[0]
+    if all(v == 0 for v in M[:, 0]) or all(v == 0 for v in M[:, 1]) or _collinear(M):
+        raise ShapeError("the three inputs lie on one line (or coincide): they span no plane")
+    return M, points[0].copy()
+
+
+def _collinear(M: np.ndarray) -> bool:
+    """Whether the two columns of ``M`` are parallel (every 2 x 2 minor is zero), exactly."""
+    u, v = M[:, 0], M[:, 1]
+    i = next(k for k in range(len(u)) if u[k] != 0)
+    return all(u[i] * v[k] - u[k] * v[i] == 0 for k in range(len(u)))
 
 
 def _compose_step(total: IntMatrix, m: MASO, code_l: Sequence[int]) -> IntMatrix:
