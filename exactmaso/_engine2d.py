@@ -605,6 +605,15 @@ class Engine2D:
     def _records(self, codes, starts, lens) -> list[RegionRecord]:
         return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(starts.tolist(), lens.tolist()))]
 
+    def facet_table(self, recs: list) -> tuple[np.ndarray, np.ndarray] | None:
+        """(region, integer label) of every edge of every region's polygon, read off the store;
+        None unless every record is one of this engine's."""
+        if not all(isinstance(r, LazyRecord) and r._build == self._geom_of for r in recs):
+            return None
+        starts = np.array([r._args[0] for r in recs], dtype=np.int64)
+        lens = np.array([r._args[1] for r in recs], dtype=np.int64)
+        return np.repeat(np.arange(len(recs)), lens), self.store.lab[_ranges(starts, lens)]
+
     def _geom_of(self, s: int, n: int) -> Geom:
         """The Geom of the polygon stored at ``s .. s + n``: vertex i lies on edges i - 1 and i."""
         st = self.store

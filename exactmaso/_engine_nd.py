@@ -622,6 +622,17 @@ class EngineND:
         st.X[s:s + n], st.e[s:s + n], st.B[s:s + n], st.exact[s:s + n] = X, e, B, exact
         return s
 
+    def facet_table(self, recs: list) -> tuple[np.ndarray, np.ndarray] | None:
+        """(region, integer label) of every facet of every region (the union of its vertices'
+        facet bits), read off the store; None unless every record is one of this engine's."""
+        if not all(isinstance(r, LazyRecord) and r._build == self._geom_of for r in recs):
+            return None
+        starts = np.array([r._args[0] for r in recs], dtype=np.int64)
+        lens = np.array([r._args[1] for r in recs], dtype=np.int64)
+        per = np.bitwise_or.reduceat(self.st.B[_ranges(starts, lens)], _excl(lens), axis=0)
+        reg, lab = np.nonzero(_unpack(per))
+        return reg, lab
+
     def _geom_of(self, s: int, n: int) -> Geom:
         """The Geom of the polytope whose vertices are stored at ``s .. s + n``."""
         st = self.st

@@ -1,7 +1,12 @@
 """The adjacency graph, the layer hierarchy and the decision boundary of a partition.
 
-Adjacency.  Two regions are adjacent when they share a (D-1)-dimensional face.  Such a face
-lies on the hyperplane of one unit ``k`` of one layer ``l`` inside one cell of the first ``l``
+Adjacency.  Two regions are adjacent when they share a (D-1)-dimensional face.
+:func:`adjacency_graph` reads almost every edge off the codes and facet labels the
+enumeration produced (a facet's neighbour is the region whose code swaps the facet's two
+pieces; see its docstring for why that is exact); :func:`recover_adjacency` finds the
+graph again from the regions' exact facets alone, and decides the degenerate facets for it.
+
+The recovery from facets.  A shared face lies on the hyperplane of one unit ``k`` of one layer ``l`` inside one cell of the first ``l``
 layers, and the enumeration labels each facet by the first unit whose hyperplane holds it,
 so facets that can touch are grouped by (prefix code, unit, exact hyperplane); the two sides
 of a group are the two orientations.  Inside a group, a facet on one side and a facet on the
@@ -31,7 +36,7 @@ from .numbers import to_float_array
 if TYPE_CHECKING:  # pragma: no cover
     from .regions import Partition
 
-__all__ = ["adjacency_graph", "edge_point", "hierarchy", "decision_boundary", "BoundaryPiece"]
+__all__ = ["adjacency_graph", "recover_adjacency", "edge_point", "hierarchy", "decision_boundary", "BoundaryPiece"]
 
 _U = 2.0 ** -53
 
@@ -41,15 +46,156 @@ def _facet_vertices(rec: Any, j: int) -> np.ndarray:
 
 
 def adjacency_graph(part: "Partition") -> nx.Graph:
-    """The region adjacency graph; see the module docstring for the method."""
-    D = part.net.input_dim
+    """The region adjacency graph, from the codes and facet labels the enumeration produced.
+
+    A facet of region ``r`` (code ``c``) labelled by pieces ``(p, q)`` of unit ``u`` lies on
+    the hyperplane ``T`` where those two pieces tie, and ``c[u]`` is one of them.  If a region
+    ``r'`` has the code ``c'`` that is ``c`` with ``c[u]`` swapped for the other piece, then
+    ``closure(r) & T == closure(r') & T``: on ``T`` the two pieces are equal, so every later
+    layer computes the same functions under ``c`` and ``c'`` and every constraint of the two
+    codes coincides there, except ``u``'s own, which both satisfy with equality.  That face is
+    ``r``'s facet, so ``r`` and ``r'`` share it whole: they are adjacent, and ``r'`` is ``r``'s
+    only neighbour across it.  This decides almost every facet by a lookup of codes (exactly:
+    the codes are exact, and a 64-bit hash only proposes the candidate, which is compared
+    entry by entry).  A facet whose swapped code is no region is degenerate (its neighbours'
+    codes differ in several units, which tie on the whole face); those facets alone go to
+    :func:`recover_adjacency`'s exact grouping and overlap tests.
+    """
+    R = len(part)
+    G = nx.Graph()
+    G.add_nodes_from(range(R))
+    if R < 2:
+        return G
+    codes, offsets = _code_matrix(part)
+    reg, unit, p, q = _facet_table(part, offsets)
+    if len(reg):
+        cur = codes[reg, unit]
+        swap = np.where(cur == p, q, p).astype(codes.dtype)
+        found = _find_swapped(codes, reg, unit, swap)
+        ok = found >= 0
+        a, b, u = reg[ok], found[ok], unit[ok]
+        # each edge is found from both sides: keep one copy, then one tuple of units per unit
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        keep = np.unique(np.stack([lo, hi, u]), axis=1, return_index=True)[1]
+        units = {v: ((l, v - int(offsets[l])),) for v in np.unique(u).tolist()
+                 for l in [int(np.searchsorted(offsets, v, side="right") - 1)]}
+        G.add_edges_from(zip(lo[keep].tolist(), hi[keep].tolist(), ({"units": units[v]} for v in u[keep].tolist())))
+        rest = np.flatnonzero(~ok)
+        if len(rest):
+            layer_r = np.searchsorted(offsets, unit[rest], side="right") - 1
+            wanted = defaultdict(set)
+            for i, l, k in zip(reg[rest].tolist(), layer_r.tolist(), (unit[rest] - offsets[layer_r]).tolist()):
+                wanted[i].add((l, k))
+            _recover(part, G, wanted)
+    return G
+
+
+def _find_swapped(codes: np.ndarray, reg: np.ndarray, unit: np.ndarray, swap: np.ndarray) -> np.ndarray:
+    """For each facet, the region whose code is ``codes[reg]`` with ``unit`` set to ``swap``
+    (-1 if none).  Hashes propose; the codes are then compared in full."""
+    R, n = codes.shape
+    # a linear hash with fixed pseudo-random odd words per unit, wrapping modulo 2^64
+    W = np.random.default_rng(0x5EED).integers(0, 2 ** 62, size=n, dtype=np.int64).astype(np.uint64) * np.uint64(2) + np.uint64(1)
+    with np.errstate(over="ignore"):
+        h = np.zeros(R, dtype=np.uint64)
+        for c0 in range(0, n, 256):
+            h += (codes[:, c0:c0 + 256].astype(np.uint64) * W[c0:c0 + 256]).sum(axis=1, dtype=np.uint64)
+        hf = h[reg] + W[unit] * swap.astype(np.uint64) - W[unit] * codes[reg, unit].astype(np.uint64)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    pos = np.minimum(np.searchsorted(hs, hf), R - 1)
+    cand = np.where(hs[pos] == hf, order[pos], -1)
+    # confirm exactly, in chunks: every unit equal, except the swapped one
+    out = np.full(len(reg), -1, dtype=np.int64)
+    live = np.flatnonzero(cand >= 0)
+    step = max(1, (1 << 22) // max(1, n))
+    for a in range(0, len(live), step):
+        idx = live[a:a + step]
+        want = codes[reg[idx]].copy()
+        want[np.arange(len(idx)), unit[idx]] = swap[idx]
+        same = (codes[cand[idx]] == want).all(axis=1)
+        out[idx[same]] = cand[idx[same]]
+    return out
+
+
+def _code_matrix(part: "Partition") -> tuple[np.ndarray, np.ndarray]:
+    """The regions' codes as one integer matrix (a column per unit, layers side by side) and
+    the first column of each layer."""
+    sizes = [m.num_units for m in part.net.masos]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    levels = _level_chain(part)
+    if levels is not None:
+        anc = np.arange(len(part))
+        blocks = []
+        for parent_index, rows in reversed(levels):
+            blocks.append(np.asarray(rows)[anc])
+            anc = np.asarray(parent_index)[anc]
+        return np.concatenate(blocks[::-1], axis=1), offsets[:-1]
+    codes = [r.code for r in part]
+    blocks = [np.array([c[l] for c in codes], dtype=np.int64).reshape(len(codes), n) for l, n in enumerate(sizes)]
+    return np.concatenate(blocks, axis=1), offsets[:-1]
+
+
+def _level_chain(part: "Partition"):
+    """The batched 2-D engine's codes as (parent index, rows) per layer, when every region's
+    record reads its code from one such chain, in order; else None."""
+    from ._engine2d import _LevelCodes
+
+    recs = [r._rec for r in part]
+    chain = getattr(recs[0], "_codes", None)
+    if not isinstance(chain, _LevelCodes) or len(chain) != len(recs):
+        return None
+    if any(getattr(rec, "_codes", None) is not chain or rec._c != i for i, rec in enumerate(recs)):
+        return None
+    levels, c = [], chain
+    while isinstance(c, _LevelCodes):
+        levels.append((c.parent_index, c.rows))
+        c = c.parent
+    if len(levels) != len(part.net.masos):
+        return None
+    return levels[::-1]
+
+
+def _facet_table(part: "Partition", offsets: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every facet of every region that lies on a unit's hyperplane: (region, unit column,
+    piece p, piece q), from the engine's flat stores where it has them."""
+    eng = part._engine
+    table = getattr(eng, "facet_table", None)
+    got = table([r._rec for r in part]) if table is not None else None
+    if got is not None:
+        reg, lab = got
+        keep = lab >= eng.labels.m
+        reg, unit = reg[keep], lab[keep] - eng.labels.m
+        zeros = np.zeros(len(reg), dtype=np.int64)
+        return reg, unit, zeros, zeros + 1
+    rows = [(r.index, offsets[lab[0]] + lab[1], lab[2], lab[3])
+            for r in part for lab in r._rec.geom.labels if lab[0] != "d"]
+    if not rows:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, e, e
+    return tuple(np.array(c, dtype=np.int64) for c in zip(*rows))
+
+
+def recover_adjacency(part: "Partition") -> nx.Graph:
+    """The region adjacency graph recovered from the regions' exact facets alone (every facet
+    grouped and tested; see the module docstring): an independent check of
+    :func:`adjacency_graph`, and its fallback on degenerate facets."""
     G = nx.Graph()
     G.add_nodes_from(range(len(part)))
+    _recover(part, G, None)
+    return G
+
+
+def _recover(part: "Partition", G: nx.Graph, wanted: dict | None) -> None:
+    """Add the edges across the facets ``wanted`` (region -> set of units (l, k); None: every
+    facet) found by exact grouping and overlap tests."""
+    D = part.net.input_dim
     groups: dict[tuple, list[tuple[int, int, int]]] = defaultdict(list)
     exact = part._engine.exact
-    for reg in part:
+    regs = part if wanted is None else [part[i] for i in sorted(wanted)]
+    for reg in regs:
         for j, lab in enumerate(reg._rec.geom.labels):
-            if lab[0] == "d":
+            if lab[0] == "d" or (wanted is not None and (lab[0], lab[1]) not in wanted[reg.index]):
                 continue
             l, k, r, s = lab
             # one exact hyperplane inside one cell: units of three or more pieces may label the
@@ -72,7 +218,6 @@ def adjacency_graph(part: "Partition") -> nx.Graph:
             pairs = _pairs_nd(part, lo, hi)
         for a, b in pairs:
             G.add_edge(a[0], b[0], units=_units(part[a[0]].code, part[b[0]].code))
-    return G
 
 
 def _pairs_nd(part: "Partition", lo_side: list, hi_side: list) -> list:

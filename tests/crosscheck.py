@@ -32,6 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 import exactmaso as em
+from exactmaso.graph import recover_adjacency
 
 try:
     from oracle_nd import OracleResult, oracle_regions
@@ -730,6 +731,15 @@ def check_layers(
         if extra_e:
             ex = sorted(tuple(sorted(p)) for p in extra_e)[0]
             out.append(Mismatch("edges_extra", f"{len(extra_e)} edges not in the oracle, e.g. {_code_str(ex[0])} -- {_code_str(ex[-1])}"))
+        stage = "graph recovery"
+        H = recover_adjacency(part)
+        rec_edges = {frozenset((i, j)): d["units"] for i, j, d in H.edges(data=True)}
+        eng_edges = {frozenset((i, j)): d["units"] for i, j, d in G.edges(data=True)}
+        if rec_edges != eng_edges:
+            out.append(Mismatch("edges_recovery", f"the engine's graph and the recovery from facets differ: "
+                                f"{len(set(rec_edges) - set(eng_edges))} edges only recovered, "
+                                f"{len(set(eng_edges) - set(rec_edges))} only from the engine, "
+                                f"{sum(rec_edges[e] != eng_edges[e] for e in set(rec_edges) & set(eng_edges))} with other units"))
         if verify:
             stage = "verify"
             t1 = time.perf_counter()

@@ -522,3 +522,56 @@ def test_thin_faces_of_a_prism_keep_every_adjacency(D, eps):
     assert part.graph.number_of_edges() == 9
     assert nx.is_connected(part.graph)
     part.verify()
+
+
+def _edges_with_units(G):
+    return {frozenset((i, j)): d["units"] for i, j, d in G.edges(data=True)}
+
+
+def _random_net(rng, sizes, pieces=2, scale=8):
+    """Integer weights (so that ties are common and exact), ``pieces`` pieces per hidden unit."""
+    masos = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        last = i == len(sizes) - 2
+        R = 1 if last else pieces
+        A = rng.integers(-scale, scale + 1, size=(n_out, R, n_in)).tolist()
+        B = rng.integers(-scale, scale + 1, size=(n_out, R)).tolist()
+        if not last and pieces == 2:
+            A = [[[0] * n_in, row[1]] for row in A]  # ReLU: max(0, a.x + b)
+            B = [[0, row[1]] for row in B]
+        masos.append(em.MASO(A, B))
+    return em.Network.from_masos(masos)
+
+
+@pytest.mark.parametrize("sizes,pieces,seed", [
+    ([2, 10, 10, 1], 2, 0),      # batched 2-D engine
+    ([2, 6, 6, 6, 1], 2, 1),
+    ([3, 7, 7, 1], 2, 2),        # batched N-D engine
+    ([4, 5, 5, 1], 2, 3),
+    ([2, 5, 5, 1], 3, 4),        # the per-cell engine (three-piece units)
+    ([3, 4, 4, 1], 3, 5),
+])
+def test_engine_graph_equals_the_recovery_from_facets(sizes, pieces, seed):
+    """The graph read off codes and labels is the graph the exact facets give, edge for edge
+    and unit for unit (small integer weights: many coincident hyperplanes and ties)."""
+    from exactmaso.graph import adjacency_graph, recover_adjacency
+
+    net = _random_net(np.random.default_rng(seed), sizes, pieces, scale=2)
+    D = sizes[0]
+    part = em.regions(net, em.Box([-2] * D, [2] * D))
+    got, want = _edges_with_units(adjacency_graph(part)), _edges_with_units(recover_adjacency(part))
+    assert set(got) == set(want), (len(set(got) - set(want)), len(set(want) - set(got)))
+    assert got == want
+    assert len(got) >= len(part) - 1  # connected domain: at least a spanning tree
+
+
+def test_engine_graph_on_coincident_units():
+    """Two units with one hyperplane (and a third through their corner): the facets whose
+    swapped code is no region go to the exact recovery, and nothing is lost."""
+    from exactmaso.graph import adjacency_graph, recover_adjacency
+
+    net = em.mlp([[[1, 1], [2, 2], [1, -1]], [[1, -1, 1]]], [[0, 0, 0], [0]])
+    part = em.regions(net, em.Box([-1, -1], [1, 1]))
+    assert _edges_with_units(adjacency_graph(part)) == _edges_with_units(recover_adjacency(part))
+    assert any(len(units) == 2 for units in _edges_with_units(part.graph).values())
+    part.verify()
