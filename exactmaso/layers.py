@@ -15,6 +15,13 @@ index, so a unit whose pre-activation is exactly 0 has code 0.
 
 Tensors are channels first, as in PyTorch: ``(C,)``, ``(C, L)`` or ``(C, H, W)``; one
 input is never batched here (the batch axis belongs to :meth:`Network.__call__`).
+
+Compilation is sparse and exact throughout: a convolution is a
+:class:`~exactmaso.numbers.SparseIntMatrix` with one row per output entry (its kernel's
+weights as integer numerators over one denominator), pooling selects or averages rows, batch
+normalisation scales them, and affine maps compose by sparse products.  Each MASO is then
+stored as ``storage=`` says (:meth:`~exactmaso.maso.MASO.with_storage`): by default large,
+mostly-zero layers stay sparse and the others are dense, as before.
 """
 
 from __future__ import annotations
@@ -28,8 +35,8 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 
 from .errors import DomainError, ShapeError, UnsupportedLayerError
-from .maso import MASO, Network
-from .numbers import IntMatrix, lcm_of_denominators, to_fraction, to_fraction_array
+from .maso import MASO, Network, check_storage
+from .numbers import SparseIntMatrix, lcm_of_denominators, to_fraction, to_fraction_array
 
 __all__ = [
     "Layer",
@@ -119,7 +126,7 @@ class Dense(Layer):
                 f"layer {index} (Dense) weight has {self.W.shape[1]} columns; its input has {b.shape[0]} entries"
             )
         aug = np.concatenate([self.W, self.b[:, None]], axis=1)
-        b.affine(IntMatrix.from_fractions(aug), (self.W.shape[0],), fractions=aug)
+        b.affine(SparseIntMatrix.from_fractions(aug), (self.W.shape[0],))
 
 
 def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -190,8 +197,12 @@ def _conv_matrix(
     stride: tuple[int, ...],
     padding: tuple[int, ...],
     what: str,
-) -> tuple[IntMatrix, tuple[int, ...]]:
-    """The exact augmented matrix [M | bias] (out, in + 1) of a convolution and its out shape."""
+) -> tuple[SparseIntMatrix, tuple[int, ...]]:
+    """The exact sparse augmented matrix [M | bias] (out, in + 1) of a convolution and its out shape.
+
+    Row ``(co, o)`` (channel-major, row-major positions) holds ``weight[co, ci, k]`` at the
+    input ``(ci, o * stride - padding + k)`` for each kernel position ``k`` inside the input.
+    """
     cout, cin = weight.shape[:2]
     kernel = weight.shape[2:]
     spatial = in_shape[1:]
@@ -200,22 +211,29 @@ def _conv_matrix(
         raise ShapeError(f"{what}: kernel {kernel} with padding {padding} does not fit an input of shape {in_shape}")
     bias = bias if bias is not None else _zeros(cout)
     den = math.lcm(lcm_of_denominators(weight.flat), lcm_of_denominators(bias))
-    w_int = np.array([v.numerator * (den // v.denominator) for v in weight.flat], dtype=object).reshape(weight.shape)
-    b_int = [v.numerator * (den // v.denominator) for v in bias]
-    n_in = _size(in_shape)
-    in_index = np.arange(n_in).reshape(in_shape)
-    rows = []
-    for co in range(cout):
-        for opos in np.ndindex(*out_sp):
-            row = [0] * (n_in + 1)
-            row[n_in] = b_int[co]
-            for kpos in np.ndindex(*kernel):
-                ipos = tuple(o * st - p + k for o, st, p, k in zip(opos, stride, padding, kpos))
-                if all(0 <= i < s for i, s in zip(ipos, spatial)):
-                    for ci in range(cin):
-                        row[in_index[(ci, *ipos)]] += w_int[(co, ci, *kpos)]
-            rows.append(row)
-    return IntMatrix.from_ints(rows, den), (cout, *out_sp)
+    w_int = np.array([v.numerator * (den // v.denominator) for v in weight.flat], dtype=object)
+    w_int = w_int.reshape(cout, cin, -1)
+    b_int = np.array([v.numerator * (den // v.denominator) for v in bias], dtype=object)
+    n_in, n_sp, n_out = _size(in_shape), _size(spatial), _size(out_sp)
+    # the input position of each (output position, kernel position), per spatial axis
+    opos = np.indices(out_sp).reshape(len(out_sp), -1).T  # (n_out, ndim), row-major
+    kpos = np.indices(kernel).reshape(len(kernel), -1).T  # (kernel size, ndim), row-major
+    ipos = opos[:, None, :] * np.array(stride) - np.array(padding) + kpos[None, :, :]
+    inside = np.all((ipos >= 0) & (ipos < np.array(spatial)), axis=2)
+    o_idx, k_idx = np.nonzero(inside)
+    flat = np.ravel_multi_index(tuple(ipos[o_idx, k_idx].T), spatial)
+    co = np.arange(cout)[:, None, None]
+    ci = np.arange(cin)[None, :, None]
+    rows = np.broadcast_to(co * n_out + o_idx, (cout, cin, len(o_idx)))
+    cols = np.broadcast_to(ci * n_sp + flat, (cout, cin, len(o_idx)))
+    vals = w_int[:, :, k_idx]
+    bias_rows = np.arange(cout * n_out)
+    matrix = SparseIntMatrix.from_coo(
+        np.concatenate((rows.reshape(-1), bias_rows)),
+        np.concatenate((cols.reshape(-1), np.full(len(bias_rows), n_in))),
+        np.concatenate((vals.reshape(-1), np.repeat(b_int, n_out))),
+        (cout * n_out, n_in + 1), den)
+    return matrix, (cout, *out_sp)
 
 
 def _pool_windows(
@@ -472,176 +490,131 @@ def _unsupported(layer: Any, index: str) -> UnsupportedLayerError:
 
 
 class _Builder:
-    """Compiles layers into MASOs.
+    """Compiles layers into MASOs, sparse throughout.
 
-    The pending map is the exact augmented affine map ``[[M, m], [0, 1]]`` from the source
-    ``u`` (the last emitted MASO's output, or the network input) to the current tensor
+    The pending map is the exact augmented affine map ``[M | m]`` (a
+    :class:`~exactmaso.numbers.SparseIntMatrix` of shape (size of ``x``, source + 1)) from the
+    source ``u`` (the last emitted MASO's output, or the network input) to the current tensor
     ``x = M u + m`` of shape ``shape``; None stands for the identity (no affine layer since
     the last MASO).  Affine layers multiply into it; a nonlinear layer folds it into a new
-    MASO and resets it.
+    MASO and resets it.  Every MASO is made sparse, then stored as ``storage`` says.
     """
 
-    def __init__(self, in_dim: int, shape: tuple[int, ...]) -> None:
+    def __init__(self, in_dim: int, shape: tuple[int, ...], storage: str) -> None:
         self.shape = shape
+        self.storage = storage
         self.masos: list[MASO] = []
         self._src_dim = in_dim
-        self._pending: IntMatrix | None = None
-        self._pending_fractions: np.ndarray | None = None  # its rows as Fractions, when known
+        self._pending: SparseIntMatrix | None = None
 
     @property
-    def pending(self) -> IntMatrix:
+    def pending(self) -> SparseIntMatrix:
         if self._pending is None:
-            return _identity(self._src_dim)
+            return SparseIntMatrix.eye(self._src_dim, self._src_dim + 1)
         return self._pending
 
-    def _set_pending(self, mat: IntMatrix, fractions: np.ndarray | None = None) -> None:
-        self._pending = mat
-        self._pending_fractions = fractions
-
     # -- affine steps -----------------------------------------------------------------
-    def affine(self, matrix: IntMatrix, out_shape: tuple[int, ...], fractions: np.ndarray | None = None) -> None:
-        """Apply ``x -> M x + m`` given as the augmented (out, in + 1) matrix ``[M | m]``
-        (``fractions``: the same matrix as Fractions, if the caller has it)."""
+    def affine(self, matrix: SparseIntMatrix, out_shape: tuple[int, ...]) -> None:
+        """Apply ``x -> M x + m`` given as the augmented (out, in + 1) matrix ``[M | m]``."""
         if self._pending is None:
-            self._set_pending(matrix.augmented(), fractions)
+            self._pending = matrix.reduced()
         else:
-            self._set_pending((matrix.augmented() @ self._pending).reduced())
+            self._pending = (matrix @ self._pending.augmented()).reduced()
         self.shape = tuple(int(s) for s in out_shape)
 
     def average(self, windows: list[list[int]], divisor: int, out_shape: tuple[int, ...]) -> None:
         n_in = _size(self.shape)
-        rows = []
-        for window in windows:
-            row = [0] * (n_in + 1)
-            for j in window:
-                row[j] = 1
-            rows.append(row)
-        self.affine(IntMatrix.from_ints(rows, divisor), out_shape)
+        lengths = [len(w) for w in windows]
+        rows = np.repeat(np.arange(len(windows)), lengths)
+        cols = np.concatenate([np.asarray(w, dtype=np.int64) for w in windows])
+        ones = np.ones(len(cols), dtype=np.int64)
+        self.affine(SparseIntMatrix.from_coo(rows, cols, ones, (len(windows), n_in + 1), divisor), out_shape)
 
     def scale_shift(self, scale: np.ndarray, shift: np.ndarray) -> None:
-        """``x -> scale * x + shift`` entrywise, without a dense (n x n) matrix."""
+        """``x -> scale * x + shift`` entrywise (a diagonal map)."""
+        n = len(scale)
         den = math.lcm(lcm_of_denominators(scale), lcm_of_denominators(shift))
-        pending = self.pending
-        rows = pending.int_rows()
-        last = rows[-1]  # [0 .. 0 pending.den]
-        new = []
-        for row, s, t in zip(rows[:-1], scale, shift):
-            s_int = s.numerator * (den // s.denominator)
-            t_int = t.numerator * (den // t.denominator)
-            new.append([s_int * v + t_int * w for v, w in zip(row, last)])
-        new.append([den * w for w in last])
-        self._set_pending(IntMatrix.from_ints(new, pending.den * den).reduced())
+        s_int = [v.numerator * (den // v.denominator) for v in scale]
+        t_int = [v.numerator * (den // v.denominator) for v in shift]
+        rows = np.concatenate((np.arange(n), np.arange(n)))
+        cols = np.concatenate((np.arange(n), np.full(n, n)))
+        self.affine(SparseIntMatrix.from_coo(rows, cols, s_int + t_int, (n, n + 1), den), self.shape)
 
     # -- nonlinear steps --------------------------------------------------------------
-    def _pending_rows(self) -> np.ndarray:
-        """The pending map as Fractions, (n_cur, n_src + 1), without the [0 .. 0 1] row."""
-        if self._pending_fractions is None:
-            self._pending_fractions = self.pending.to_fractions()[:-1]
-        return self._pending_fractions
-
     def elementwise(self, slopes: list[Fraction]) -> None:
         """One unit per entry with pieces ``s * x`` for each slope ``s``."""
-        P = self._pending_rows()
-        n = P.shape[0]
-        A = np.empty((n, len(slopes), P.shape[1] - 1), dtype=object)
-        B = np.empty((n, len(slopes)), dtype=object)
-        for r, s in enumerate(slopes):
-            if s == 0:
-                A[:, r, :] = _ZERO
-                B[:, r] = _ZERO
-            elif s == 1:
-                A[:, r, :] = P[:, :-1]
-                B[:, r] = P[:, -1]
-            else:
-                A[:, r, :] = P[:, :-1] * s
-                B[:, r] = P[:, -1] * s
-        m = MASO(A, B)
-        # the integer form of the pieces, for the forward pass: slope s * pending rows
-        pending = self.pending
+        P = self.pending
+        n, R = P.shape[0], len(slopes)
         scale = math.lcm(*(s.denominator for s in slopes))
-        factors = [s.numerator * (scale // s.denominator) for s in slopes]
-        rows = [[f * v for v in row] for row in pending.int_rows()[:-1] for f in factors]
-        m._seed_int_pieces(rows, pending.den * scale)
-        self._emit(m)
+        factors = np.array([s.numerator * (scale // s.denominator) for s in slopes], dtype=object)
+        pieces = P.rows(np.repeat(np.arange(n), R)).scale_rows(np.tile(factors, n), scale)
+        self._emit(pieces, n, R)
 
     def maximum(self, windows: list[list[int]], out_shape: tuple[int, ...]) -> None:
         """One unit per window with one piece per window entry."""
-        P = self._pending_rows()
         R = max(len(w) for w in windows)
         # a short (border) window repeats its first entry: a later copy never wins a tie
         padded = [w + [w[0]] * (R - len(w)) for w in windows]
-        self._emit(MASO(np.stack([P[w, :-1] for w in padded]), np.stack([P[w, -1] for w in padded])))
+        self._emit(self.pending.rows(np.array(padded, dtype=np.int64).reshape(-1)), len(windows), R)
         self.shape = tuple(out_shape)
 
     def maso(self, m: MASO, index: str) -> None:
         if len(self.shape) != 1 or m.input_dim != self.shape[0]:
             raise ShapeError(f"layer {index} (MASO) takes {m.input_dim} inputs; it gets shape {self.shape}")
-        self._emit(_fold(m, self.pending))
+        if self._pending is None:
+            self._emit_maso(m.with_storage(self.storage))
+        else:
+            self._emit(m.pieces_sparse_int() @ self._pending.augmented(), m.num_units, m.num_pieces)
         self.shape = (m.num_units,)
 
-    def _emit(self, m: MASO) -> None:
+    def _emit(self, pieces: SparseIntMatrix, units: int, per_unit: int) -> None:
+        self._emit_maso(MASO.from_sparse(pieces, units, per_unit).with_storage(self.storage))
+
+    def _emit_maso(self, m: MASO) -> None:
         self.masos.append(m)
         self._src_dim = m.num_units
-        self._set_pending(None)
+        self._pending = None
 
     def residual(self, layers: list, index: str) -> None:
         """``x + g(x)``: the MASOs of ``g`` gain pass-through units that carry ``u``."""
         x_shape = self.shape
         n_x = _size(x_shape)
-        sub = _Builder(n_x, x_shape)
+        sub = _Builder(n_x, x_shape, "sparse")
         for i, layer in enumerate(layers):
             _apply_one(sub, layer, f"{index}.{i}")
         if sub.shape != x_shape:
             raise ShapeError(f"layer {index} (Residual) branch ends with shape {sub.shape}; its input has shape {x_shape}")
-        P = self._pending_rows()  # x = P [u; 1]
+        P = self.pending  # x = P [u; 1]
         n_u = P.shape[1] - 1
-        if not sub.masos:  # g is affine: x + g(x) = (I + G) P [u; 1] + g0
-            G = sub._pending_rows()
-            total = G[:, :-1].dot(P) + P
-            total[:, -1] += G[:, -1]
-            self._set_pending(IntMatrix.from_fractions(total).augmented().reduced())
+        if not sub.masos:  # g is affine: x + g(x) = G [x; 1] + x = G [P; 0 1] [u; 1] + P [u; 1]
+            self._pending = ((sub.pending @ P.augmented()) + P).reduced()
             return
         prev_dim = 0  # units of the previous MASO of g inside the new layers
         for j, m in enumerate(sub.masos):
-            K, R, _ = m.A.shape
-            if j == 0:
-                g = _fold(m, self.pending)  # m reads x = P [u; 1]
-                A_g, B_g = g.A, g.B
-            else:  # m reads the previous output of g, the first prev_dim inputs
-                A_g = np.concatenate([m.A, np.full((K, R, n_u), _ZERO, dtype=object)], axis=2)
-                B_g = m.B
-            carry = np.full((n_u, R, prev_dim + n_u), _ZERO, dtype=object)
-            for i in range(n_u):
-                carry[i, :, prev_dim + i] = _ONE
-            A = np.concatenate([A_g, carry], axis=0)
-            B = np.concatenate([B_g, np.full((n_u, R), _ZERO, dtype=object)], axis=0)
-            self.masos.append(MASO(A, B))
+            K, R = m.num_units, m.num_pieces
+            if j == 0:  # m reads x = P [u; 1]
+                g = m.pieces_sparse_int() @ P.augmented()
+            else:  # m reads the previous output of g, the first prev_dim inputs; its offsets move past u
+                g = m.pieces_sparse_int().remap_columns(np.append(np.arange(prev_dim), prev_dim + n_u), prev_dim + n_u + 1)
+            carry = SparseIntMatrix.from_coo(np.arange(n_u * R), np.repeat(prev_dim + np.arange(n_u), R),
+                                             np.ones(n_u * R, dtype=np.int64), (n_u * R, prev_dim + n_u + 1))
+            pieces = SparseIntMatrix.vstack([g, carry])
+            self.masos.append(MASO.from_sparse(pieces, K + n_u, R).with_storage(self.storage))
             prev_dim = K
         # g(x) + x = Gp [out; 1] + P [u; 1], read from the last MASO's output [out; u]
-        Gp = sub._pending_rows()
-        total = np.concatenate([Gp[:, :-1], P[:, :-1], (Gp[:, -1] + P[:, -1])[:, None]], axis=1)
-        self._set_pending(IntMatrix.from_fractions(total).augmented().reduced())
+        width = prev_dim + n_u + 1
+        g_part = sub.pending.remap_columns(np.append(np.arange(prev_dim), prev_dim + n_u), width)
+        u_part = P.remap_columns(prev_dim + np.arange(n_u + 1), width)
+        self._pending = (g_part + u_part).reduced()
+        self._src_dim = prev_dim + n_u
 
     def finish(self) -> list[MASO]:
         """The MASOs, with the pending affine map as a last R = 1 layer when an affine layer
         (even an identity one) follows the last nonlinearity, or when there is no MASO at all."""
         if self.masos and self._pending is None:
             return self.masos
-        P = self._pending_rows()
-        n = P.shape[0]
-        return self.masos + [MASO(P[:, :-1].reshape(n, 1, -1), P[:, -1].reshape(n, 1))]
-
-
-def _identity(n: int) -> IntMatrix:
-    return IntMatrix.from_ints([[int(i == j) for j in range(n + 1)] for i in range(n + 1)], 1)
-
-
-def _fold(m: MASO, pending: IntMatrix) -> MASO:
-    """The MASO ``z -> m(M z + c)`` for the augmented map ``pending = [[M, c], [0, 1]]``."""
-    K, R, _ = m.A.shape
-    rows, den = m._int_pieces()
-    folded = (IntMatrix.from_ints(rows, den) @ pending).reduced().to_fractions()
-    return MASO(folded[:, :-1].reshape(K, R, -1), folded[:, -1].reshape(K, R))
+        P = self.pending
+        return self.masos + [MASO.from_sparse(P, P.shape[0], 1).with_storage(self.storage)]
 
 
 def _apply_one(b: _Builder, layer: Any, index: str) -> None:
@@ -655,8 +628,15 @@ def _apply_one(b: _Builder, layer: Any, index: str) -> None:
         raise _unsupported(layer, index)
 
 
-def compile_layers(layers: list, input_shape: Sequence[int] | int | None) -> tuple[list[MASO], tuple[int, ...]]:
-    """Compile layer descriptions into MASOs; returns the MASOs and the input shape."""
+def compile_layers(
+    layers: list, input_shape: Sequence[int] | int | None, *, storage: str = "auto"
+) -> tuple[list[MASO], tuple[int, ...]]:
+    """Compile layer descriptions into MASOs; returns the MASOs and the input shape.
+
+    ``storage`` ("auto", "dense" or "sparse") is how the MASOs store their pieces (see
+    :meth:`exactmaso.maso.MASO.with_storage`); the compilation itself is sparse and exact.
+    """
+    check_storage(storage)
     if not layers:
         raise ShapeError("a network needs at least one layer; got an empty list")
     if input_shape is None:
@@ -673,7 +653,7 @@ def compile_layers(layers: list, input_shape: Sequence[int] | int | None) -> tup
         else:
             raise _unsupported(first, "0")
     shape = _int_tuple(input_shape, 1 if isinstance(input_shape, int) else len(input_shape), "input_shape", minimum=1)
-    b = _Builder(_size(shape), shape)
+    b = _Builder(_size(shape), shape, storage)
     for i, layer in enumerate(layers):
         _apply_one(b, layer, str(i))
     return b.finish(), shape

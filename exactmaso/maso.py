@@ -14,17 +14,26 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
 
 import flint
 import numpy as np
 
+from . import numbers as _numbers
 from .errors import ShapeError
-from .numbers import IntMatrix, lcm_of_denominators, to_float_array, to_fraction_array
+from .numbers import (
+    DenseLimitError,
+    IntMatrix,
+    SparseIntMatrix,
+    check_dense_size,
+    lcm_of_denominators,
+    to_float_array,
+    to_fraction_array,
+)
 
-__all__ = ["MASO", "Affine", "Network", "Code", "plane"]
+__all__ = ["MASO", "Affine", "Network", "Code", "plane", "DenseLimitError", "SparseIntMatrix", "STORAGES"]
 
 Code = tuple[tuple[int, ...], ...]
 
@@ -84,7 +93,21 @@ def _check_dim(got: int, want: int, name: str) -> None:
         raise ShapeError(f"{name} has {got} coordinates; the network expects {want}")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+STORAGES = ("auto", "dense", "sparse")
+
+SPARSE_ABOVE = 1 << 20
+"""``storage="auto"`` keeps a layer sparse when its dense pieces would hold more numbers than
+this and at most a quarter of them are non-zero (or when they would exceed
+:data:`~exactmaso.numbers.MAX_DENSE_ENTRIES`); other layers are dense."""
+
+
+def check_storage(storage: str) -> str:
+    """``storage`` if it is one of "auto", "dense", "sparse"; a ValueError naming it otherwise."""
+    if storage not in STORAGES:
+        raise ValueError(f"storage is {storage!r}; expected one of {', '.join(map(repr, STORAGES))}")
+    return storage
+
+
 class MASO:
     """One max-affine spline operator: ``y[k] = max_r A[k, r] @ z + B[k, r]``.
 
@@ -95,6 +118,17 @@ class MASO:
     B : array-like, shape (K, R)
         Offsets of the pieces.
 
+    A MASO is stored *dense* (the Fraction arrays ``A`` and ``B``, or integer rows from which
+    they are made on first use) or *sparse* (:meth:`from_sparse`: the ``K * R`` augmented
+    pieces ``[A | B]`` as one :class:`~exactmaso.numbers.SparseIntMatrix`), as convolutions and
+    pooling layers are.  Both storages compute the same function, compare equal when their
+    pieces are equal, and offer the same exact and float forms; on a sparse MASO, the dense
+    forms (``A``, ``B``, :meth:`pieces_float`, :meth:`pieces_int`, ...) are built on demand and
+    raise :class:`~exactmaso.numbers.DenseLimitError` when they would hold more than
+    :data:`~exactmaso.numbers.MAX_DENSE_ENTRIES` numbers.  The sparse forms
+    (:meth:`pieces_sparse_int`, :meth:`pieces_sparse_float`, :meth:`selected_sparse`,
+    :meth:`pieces_matmul`, :meth:`compose_selected`) work for both storages.
+
     Examples
     --------
     A 1-D ReLU is one unit with pieces ``0`` and ``z``:
@@ -102,37 +136,77 @@ class MASO:
     >>> relu = MASO([[[0], [1]]], [[0, 0]])
     >>> relu([-2]).tolist(), relu.code([3])
     ([Fraction(0, 1)], (1,))
+    >>> relu.to_sparse() == relu, relu.to_sparse().pieces_sparse_int().nnz
+    (True, 1)
     """
 
-    A: np.ndarray
-    B: np.ndarray
-    _cache: dict = field(init=False, repr=False, compare=False)
+    __slots__ = ("_shape", "_A", "_B", "_sparse", "_cache")
 
-    def __post_init__(self) -> None:
-        A = to_fraction_array(self.A, name="MASO slopes A", ndim=3)
-        B = to_fraction_array(self.B, name="MASO offsets B", ndim=2)
+    def __init__(self, A: Any, B: Any) -> None:
+        A = to_fraction_array(A, name="MASO slopes A", ndim=3)
+        B = to_fraction_array(B, name="MASO offsets B", ndim=2)
         if B.shape != A.shape[:2]:
             raise ShapeError(
                 f"MASO offsets B have shape {B.shape}; slopes A of shape {A.shape} need B of shape {A.shape[:2]}"
             )
         if A.shape[0] == 0 or A.shape[1] == 0 or A.shape[2] == 0:
             raise ShapeError(f"MASO slopes A have shape {A.shape}; every dimension must be at least 1")
-        object.__setattr__(self, "A", A)
-        object.__setattr__(self, "B", B)
-        object.__setattr__(self, "_cache", {})
+        self._set(A.shape, A, B, None, None)
+
+    def _set(self, shape: tuple[int, int, int], A: Any, B: Any, sparse: SparseIntMatrix | None,
+             int_rows: tuple[list[list[int]], int] | None) -> None:
+        object.__setattr__(self, "_shape", tuple(int(s) for s in shape))
+        object.__setattr__(self, "_A", A)
+        object.__setattr__(self, "_B", B)
+        object.__setattr__(self, "_sparse", sparse)
+        object.__setattr__(self, "_cache", {} if int_rows is None else {"int_rows": int_rows})
+
+    @classmethod
+    def _make(cls, shape: tuple[int, int, int], *, sparse: SparseIntMatrix | None = None,
+              int_rows: tuple[list[list[int]], int] | None = None) -> "MASO":
+        m = object.__new__(cls)
+        m._set(shape, None, None, sparse, int_rows)
+        return m
+
+    @classmethod
+    def from_sparse(cls, pieces: SparseIntMatrix, num_units: int, num_pieces: int) -> "MASO":
+        """A sparse MASO from its ``K * R`` augmented pieces ``[A | B]`` (unit-major rows: piece
+        ``(k, r)`` is row ``k * R + r``), a :class:`~exactmaso.numbers.SparseIntMatrix` of shape
+        (K * R, D + 1).
+
+        >>> P = SparseIntMatrix.from_ints([[0, 0, 0], [1, -1, 0]])      # relu(z0 - z1)
+        >>> m = MASO.from_sparse(P, 1, 2)
+        >>> m.is_sparse, m([3, 1]).tolist(), m == MASO([[[0, 0], [1, -1]]], [[0, 0]])
+        (True, [Fraction(2, 1)], True)
+        """
+        if not isinstance(pieces, SparseIntMatrix):
+            raise TypeError(f"from_sparse takes a SparseIntMatrix; got {type(pieces).__name__}")
+        K, R = int(num_units), int(num_pieces)
+        rows, cols = pieces.shape
+        if K < 1 or R < 1 or rows != K * R or cols < 2:
+            raise ShapeError(
+                f"sparse MASO pieces have shape {pieces.shape}; {K} units of {R} pieces need shape "
+                f"({K * R}, D + 1) with D >= 1 (and at least one unit and one piece)")
+        return cls._make((K, R, cols - 1), sparse=pieces.reduced())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"MASO is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"MASO is immutable; cannot delete {name!r}")
 
     # -- sizes -----------------------------------------------------------------------
     @property
     def num_units(self) -> int:
-        return int(self.A.shape[0])
+        return self._shape[0]
 
     @property
     def num_pieces(self) -> int:
-        return int(self.A.shape[1])
+        return self._shape[1]
 
     @property
     def input_dim(self) -> int:
-        return int(self.A.shape[2])
+        return self._shape[2]
 
     @property
     def output_dim(self) -> int:
@@ -143,55 +217,147 @@ class MASO:
         """True when every unit has a single piece (the layer is an affine map)."""
         return self.num_pieces == 1
 
+    @property
+    def is_sparse(self) -> bool:
+        """True when the pieces are stored sparse (see :meth:`from_sparse`)."""
+        return self._sparse is not None
+
+    @property
+    def num_nonzeros(self) -> int:
+        """Non-zero coefficients among the ``K * R * (D + 1)`` numbers of ``[A | B]``."""
+        return self.pieces_sparse_int().nnz
+
+    def _dense_entries(self) -> int:
+        K, R, D = self._shape
+        return K * R * (D + 1)
+
+    def _check_dense(self, entries: int, what: str, max_entries: int | None = None) -> None:
+        K, R, D = self._shape
+        check_dense_size(entries, f"{what} of a sparse MASO ({K:,} units x {R} pieces x {D:,} inputs)", max_entries)
+
+    # -- the pieces as dense Fractions -----------------------------------------------
+    @property
+    def A(self) -> np.ndarray:
+        """Slopes, an object array of Fractions (K, R, D); made on first use for a sparse MASO."""
+        if self._A is None:
+            self._make_fractions()
+        return self._A
+
+    @property
+    def B(self) -> np.ndarray:
+        """Offsets, an object array of Fractions (K, R)."""
+        if self._B is None:
+            self._make_fractions()
+        return self._B
+
+    def _make_fractions(self) -> None:
+        K, R, D = self._shape
+        if self._sparse is not None:
+            self._check_dense(self._dense_entries(), "the slopes A and offsets B")
+            aug = self._sparse.to_fractions(max_entries=self._dense_entries())
+        else:
+            rows, den = self._cache["int_rows"]
+            ints = np.array(rows, dtype=object).reshape(K * R, D + 1)
+            aug = np.full(ints.shape, _ZERO, dtype=object)
+            nz = ints != 0
+            aug[nz] = [Fraction(v, den) for v in ints[nz].tolist()]
+        object.__setattr__(self, "_A", aug[:, :D].reshape(K, R, D))
+        object.__setattr__(self, "_B", aug[:, D].reshape(K, R))
+
+    # -- storage ---------------------------------------------------------------------
+    def to_dense(self, *, max_entries: int | None = None) -> "MASO":
+        """This MASO stored dense (itself when it is dense).
+
+        Raises :class:`~exactmaso.numbers.DenseLimitError` when ``[A | B]`` would hold more
+        than ``max_entries`` numbers (default :data:`~exactmaso.numbers.MAX_DENSE_ENTRIES`).
+        """
+        if self._sparse is None:
+            return self
+        self._check_dense(self._dense_entries(), "the dense pieces", max_entries)
+        rows = self._sparse.int_rows(max_entries=self._dense_entries())
+        dense = MASO._make(self._shape, int_rows=(rows, self._sparse.den))
+        dense._cache["sparse"] = self._sparse
+        return dense
+
+    def to_sparse(self) -> "MASO":
+        """This MASO stored sparse (itself when it is sparse)."""
+        if self._sparse is not None:
+            return self
+        return MASO._make(self._shape, sparse=self.pieces_sparse_int())
+
+    def with_storage(self, storage: str) -> "MASO":
+        """This MASO stored "dense", "sparse", or as "auto" chooses (see :data:`SPARSE_ABOVE`)."""
+        check_storage(storage)
+        if storage == "auto":
+            entries = self._dense_entries()
+            big = entries > _numbers.MAX_DENSE_ENTRIES or (entries > SPARSE_ABOVE and 4 * self.num_nonzeros <= entries)
+            storage = "sparse" if big else "dense"
+        return self.to_sparse() if storage == "sparse" else self.to_dense()
+
     # -- internal exact and float forms ---------------------------------------------
     def _int_pieces(self) -> tuple[list[list[int]], int]:
         """All ``K * R`` augmented pieces ``[A | B]`` (unit-major) as integer rows over one
-        common denominator ``den``: piece ``(k, r)`` is ``rows[k * R + r] / den``."""
+        common denominator ``den``: piece ``(k, r)`` is ``rows[k * R + r] / den``.
+
+        The denominator is the least common one (the rows and ``den`` share no factor).  Dense
+        rows: on a sparse MASO, DenseLimitError beyond the limit.
+        """
         hit = self._cache.get("int_rows")
         if hit is None:
-            K, R, D = self.A.shape
-            aug = np.concatenate([self.A.reshape(K * R, D), self.B.reshape(K * R, 1)], axis=1)
-            den = lcm_of_denominators(aug.flat)
-            rows = [[v.numerator * (den // v.denominator) for v in row] for row in aug]
-            hit = (rows, den)
+            if self._sparse is not None:
+                self._check_dense(self._dense_entries(), "the integer pieces")
+                hit = (self._sparse.int_rows(max_entries=self._dense_entries()), self._sparse.den)
+            else:
+                K, R, D = self._shape
+                aug = np.concatenate([self._A.reshape(K * R, D), self._B.reshape(K * R, 1)], axis=1)
+                den = lcm_of_denominators(aug.flat)
+                rows = [[v.numerator * (den // v.denominator) for v in row] for row in aug]
+                hit = (rows, den)
             self._cache["int_rows"] = hit
         return hit
-
-    def _seed_int_pieces(self, rows: list[list[int]], den: int) -> None:
-        """Record the integer form of the pieces when the builder already has it (internal:
-        ``rows[k * R + r] / den`` must equal ``[A[k, r] | B[k, r]]``)."""
-        self._cache["int_rows"] = (rows, den)
 
     def pieces_int(self) -> tuple[IntMatrix | None, list[int]]:
         """Augmented non-zero pieces ``[A | B]`` as integers over one denominator.
 
         Returns the matrix of the rows that are not identically zero (None when every piece
         is zero) and, for each of the ``K * R`` pieces (unit-major), its row in that matrix
-        or ``-1`` for a zero piece.
+        or ``-1`` for a zero piece.  Dense: on a sparse MASO, DenseLimitError beyond the limit.
         """
         hit = self._cache.get("int")
         if hit is None:
-            rows, den = self._int_pieces()
-            kept, where = [], []
-            for row in rows:
-                if any(row):
-                    where.append(len(kept))
-                    kept.append(row)
-                else:
-                    where.append(-1)
-            mat = IntMatrix.from_ints(kept, den).reduced() if kept else None
-            hit = (mat, where)
+            if self._sparse is not None:
+                lengths = self._sparse.row_lengths()
+                kept = np.flatnonzero(lengths)
+                self._check_dense(len(kept) * (self.input_dim + 1), "the non-zero integer pieces")
+                where = np.full(len(lengths), -1, dtype=np.int64)
+                where[kept] = np.arange(len(kept))
+                mat = self._sparse.rows(kept).to_int_matrix(max_entries=len(kept) * (self.input_dim + 1)) if len(kept) else None
+                hit = (mat, where.tolist())
+            else:
+                rows, den = self._int_pieces()
+                kept, where = [], []
+                for row in rows:
+                    if any(row):
+                        where.append(len(kept))
+                        kept.append(row)
+                    else:
+                        where.append(-1)
+                mat = IntMatrix.from_ints(kept, den).reduced() if kept else None
+                hit = (mat, where)
             self._cache["int"] = hit
         return hit
 
     def selected_pieces(self, code: Sequence[int]) -> IntMatrix:
-        """The augmented rows ``[A[k, code[k]] | B[k, code[k]]]``, shape (K, D + 1), exact."""
+        """The augmented rows ``[A[k, code[k]] | B[k, code[k]]]``, shape (K, D + 1), exact (dense)."""
+        if self._sparse is not None:
+            self._check_dense(self.num_units * (self.input_dim + 1), "the selected pieces")
+            return self.selected_sparse(code).to_int_matrix(max_entries=self.num_units * (self.input_dim + 1))
         rows, den = self._int_pieces()
         R = self.num_pieces
         return IntMatrix.from_ints([rows[k * R + r] for k, r in enumerate(code)], den)
 
     def pieces_fmpz(self) -> tuple[Any, int]:
-        """All ``K * R`` augmented pieces as one FLINT integer matrix over a denominator (cached)."""
+        """All ``K * R`` augmented pieces as one FLINT integer matrix over a denominator (cached; dense)."""
         hit = self._cache.get("fmpz")
         if hit is None:
             rows, den = self._int_pieces()
@@ -200,30 +366,113 @@ class MASO:
         return hit
 
     def pieces_float(self) -> np.ndarray:
-        """Nearest float64 of ``[A | B]``, shape (K, R, D + 1), +-inf beyond the float range; for proposals only."""
+        """Nearest float64 of ``[A | B]``, shape (K, R, D + 1), +-inf beyond the float range; for proposals only.
+
+        Dense: on a sparse MASO, DenseLimitError beyond the limit (see :meth:`pieces_sparse_float`).
+        """
         hit = self._cache.get("float")
         if hit is None:
-            K, R, D = self.A.shape
-            rows, den = self._int_pieces()
-            e = den.bit_length() - 1
-            hit = None
-            if den == 1 << e and e < 900:
-                # float(int) rounds correctly and scaling by 2^-e is exact while nothing is
-                # subnormal: together, the nearest float of each piece (floats are dyadic)
-                ints = np.array(rows, dtype=object).reshape(K, R, D + 1)
-                try:
-                    hit = ints.astype(np.float64) * 2.0 ** -e
-                except OverflowError:  # an integer beyond the float range
-                    hit = None
-                if hit is not None:
-                    tiny = (hit != 0) & (np.abs(hit) < 2.0**-1000)
-                    if tiny.any() or not np.isfinite(hit).all():
-                        hit = None
-            if hit is None:
-                aug = np.concatenate([self.A, self.B[:, :, None]], axis=2)
-                hit = to_float_array(aug)
+            K, R, D = self._shape
+            if self._sparse is not None:
+                self._check_dense(self._dense_entries(), "the float pieces")
+                hit = self.pieces_sparse_float().toarray().reshape(K, R, D + 1)
+            else:
+                hit = _dense_float_pieces(self)
             self._cache["float"] = hit
         return hit
+
+    # -- sparse forms (both storages) ------------------------------------------------
+    def pieces_sparse_int(self) -> SparseIntMatrix:
+        """All ``K * R`` augmented pieces ``[A | B]`` as one exact sparse matrix, shape
+        (K * R, D + 1), unit-major rows (piece ``(k, r)`` is row ``k * R + r``), over the least
+        common denominator (cached)."""
+        if self._sparse is not None:
+            return self._sparse
+        hit = self._cache.get("sparse")
+        if hit is None:
+            rows, den = self._int_pieces()
+            hit = SparseIntMatrix.from_ints(rows, den).reduced()
+            self._cache["sparse"] = hit
+        return hit
+
+    def pieces_sparse_float(self) -> Any:
+        """The nearest float64 of ``[A | B]`` as a ``scipy.sparse.csr_matrix`` of shape
+        (K * R, D + 1): the rows of ``pieces_float().reshape(K * R, D + 1)``, without building
+        them densely for a sparse MASO (cached; for proposals only)."""
+        hit = self._cache.get("sparse_float")
+        if hit is None:
+            if self._sparse is not None:
+                hit = self._sparse.to_scipy()
+            else:
+                import scipy.sparse
+
+                K, R, D = self._shape
+                hit = scipy.sparse.csr_matrix(self.pieces_float().reshape(K * R, D + 1))
+            self._cache["sparse_float"] = hit
+        return hit
+
+    def _selected_index(self, code: Sequence[int]) -> np.ndarray:
+        c = np.asarray(code, dtype=np.int64).reshape(-1)
+        K, R = self.num_units, self.num_pieces
+        if len(c) != K or (K and (c.min() < 0 or c.max() >= R)):
+            raise ShapeError(f"a code of this layer has {K} entries from 0 to {R - 1}; got {len(c)} entries "
+                             f"from {c.min() if len(c) else None} to {c.max() if len(c) else None}")
+        return np.arange(K, dtype=np.int64) * R + c
+
+    def selected_sparse(self, code: Sequence[int]) -> SparseIntMatrix:
+        """The augmented rows ``[A[k, code[k]] | B[k, code[k]]]`` as an exact sparse matrix (K, D + 1)."""
+        return self.pieces_sparse_int().rows(self._selected_index(code))
+
+    def pieces_matmul(self, Z: IntMatrix) -> IntMatrix:
+        """The exact product ``[A | B] @ Z`` of all ``K * R`` augmented pieces (unit-major rows)
+        with a dense ``Z`` of shape (D + 1, c): shape (K * R, c), over the product of the
+        denominators (not reduced).
+
+        With ``Z = [[M, m], [0, 1]]`` for the map ``z = M x + m`` of this layer's input, the
+        rows are the pieces as affine functions of ``x`` (sparse MASOs are never made dense).
+        """
+        if Z.shape[0] != self.input_dim + 1:
+            raise ShapeError(f"pieces_matmul takes a matrix of {self.input_dim + 1} rows (D + 1); got shape {Z.shape}")
+        if self._sparse is not None:
+            return self._sparse @ Z
+        pieces, den = self.pieces_fmpz()
+        return IntMatrix(pieces * Z.num, den * Z.den)
+
+    def selected_matmul(self, code: Sequence[int], Z: IntMatrix) -> IntMatrix:
+        """The exact product ``[S | s] @ Z`` of the pieces that ``code`` selects (one per unit)
+        with a dense ``Z`` of shape (D + 1, c): shape (K, c), not reduced.
+
+        Forward composition: with ``Z = [[M, m], [0, 1]]`` for this layer's input
+        ``z = M x + m``, the result is ``[M' | m']`` for its output on the cell of ``code``.
+        """
+        if Z.shape[0] != self.input_dim + 1:
+            raise ShapeError(f"selected_matmul takes a matrix of {self.input_dim + 1} rows (D + 1); got shape {Z.shape}")
+        if self._sparse is not None:
+            return self.selected_sparse(code) @ Z
+        sel = self.selected_pieces(code)
+        return IntMatrix(sel.num * Z.num, sel.den * Z.den)
+
+    def compose_selected(self, total: IntMatrix | SparseIntMatrix, code: Sequence[int]) -> IntMatrix | SparseIntMatrix:
+        """``total @ [[S, s], [0, 1]]`` where ``[S | s]`` are the pieces that ``code`` selects.
+
+        ``total`` (r x (K + 1)) is an augmented map of this layer's outputs (for example the
+        composition of the later layers, ``r`` outputs); the result (r x (D + 1)) is the same map
+        of this layer's inputs, exact and reduced.  A dense ``total`` (:class:`IntMatrix`) gives
+        an IntMatrix, a sparse one (:class:`SparseIntMatrix`) a SparseIntMatrix; the work is
+        sparse for a sparse MASO, one FLINT product for a dense one.
+        """
+        K = self.num_units
+        if total.shape[1] != K + 1:
+            raise ShapeError(f"compose_selected takes a map of {K + 1} columns (K + 1); got shape {total.shape}")
+        if self._sparse is not None:
+            step = self.selected_sparse(code).augmented()
+            if isinstance(total, SparseIntMatrix):
+                return (total @ step).reduced()
+            return (SparseIntMatrix.from_int_matrix(total) @ step).reduced().to_int_matrix()
+        if isinstance(total, SparseIntMatrix):
+            dense = total.to_int_matrix()
+            return SparseIntMatrix.from_int_matrix(_compose_step(dense, self, code))
+        return _compose_step(total, self, code)
 
     # -- evaluation ------------------------------------------------------------------
     def __call__(self, z: Any) -> np.ndarray:
@@ -235,17 +484,57 @@ class MASO:
         return Network.from_masos([self]).code(z)[0]
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, MASO) and _array_equal(self.A, other.A) and _array_equal(self.B, other.B)
+        """Same pieces (entry by entry, exactly), whatever the storage."""
+        if not isinstance(other, MASO):
+            return False
+        if self._shape != other._shape:
+            return False
+        if self._A is not None and other._A is not None:
+            return _array_equal(self._A, other._A) and _array_equal(self._B, other._B)
+        return self.pieces_sparse_int() == other.pieces_sparse_int()
 
     def __hash__(self) -> int:
-        return hash((self.A.shape, tuple(self.A.flat), tuple(self.B.flat)))
+        return hash((self._shape, self.pieces_sparse_int()))
 
     def __reduce__(self):
         # the caches hold FLINT matrices, which do not pickle: rebuild them on the other side
-        return (MASO, (self.A, self.B))
+        if self._sparse is not None:
+            return (MASO.from_sparse, (self._sparse, self.num_units, self.num_pieces))
+        if self._A is not None:
+            return (MASO, (self._A, self._B))
+        return (_maso_from_int_rows, (self._shape, *self._cache["int_rows"]))
 
     def __repr__(self) -> str:
-        return f"MASO(units={self.num_units}, pieces={self.num_pieces}, input_dim={self.input_dim})"
+        sparse = f", sparse with {self._sparse.nnz} non-zeros" if self._sparse is not None else ""
+        return f"MASO(units={self.num_units}, pieces={self.num_pieces}, input_dim={self.input_dim}{sparse})"
+
+
+def _maso_from_int_rows(shape: tuple[int, int, int], rows: list[list[int]], den: int) -> MASO:
+    return MASO._make(shape, int_rows=(rows, den))
+
+
+def _dense_float_pieces(m: MASO) -> np.ndarray:
+    """Nearest float64 of the pieces of a dense MASO, (K, R, D + 1)."""
+    K, R, D = m._shape
+    rows, den = m._int_pieces()
+    e = den.bit_length() - 1
+    hit = None
+    if den == 1 << e and e < 900:
+        # float(int) rounds correctly and scaling by 2^-e is exact while nothing is
+        # subnormal: together, the nearest float of each piece (floats are dyadic)
+        ints = np.array(rows, dtype=object).reshape(K, R, D + 1)
+        try:
+            hit = ints.astype(np.float64) * 2.0 ** -e
+        except OverflowError:  # an integer beyond the float range
+            hit = None
+        if hit is not None:
+            tiny = (hit != 0) & (np.abs(hit) < 2.0**-1000)
+            if tiny.any() or not np.isfinite(hit).all():
+                hit = None
+    if hit is None:
+        aug = np.concatenate([m.A, m.B[:, :, None]], axis=2)
+        hit = to_float_array(aug)
+    return hit
 
 
 # ------------------------------------------------------------------------------------------
@@ -288,14 +577,24 @@ def _forward_int(
     per_layer: list[np.ndarray] = []  # (N, K) arg-max pieces of each layer
     for maso in masos:
         K, R = maso.num_units, maso.num_pieces
-        mat, where = maso.pieces_int()
-        values = np.zeros((K * R, N), dtype=object)  # piece values times den_j * mat.den
-        if mat is not None and N:
-            Z = flint.fmpz_mat([row + [den] for row, den in zip(nums, dens)]).transpose()
-            prod = np.array([int(v) for v in (mat.num * Z).entries()], dtype=object).reshape(-1, N)
-            kept = [i for i, w in enumerate(where) if w >= 0]
-            values[kept] = prod
-            dens = [d * mat.den for d in dens]
+        if maso.is_sparse:  # one sparse product with the batch, in Python ints
+            pieces = maso.pieces_sparse_int()
+            Z = np.empty((N, maso.input_dim + 1), dtype=object)
+            for j, (row, den) in enumerate(zip(nums, dens)):
+                Z[j, :-1] = row
+                Z[j, -1] = den
+            Z = Z.T
+            values = pieces.dot_ints(Z)  # piece values times den_j * pieces.den
+            dens = [d * pieces.den for d in dens]
+        else:
+            mat, where = maso.pieces_int()
+            values = np.zeros((K * R, N), dtype=object)  # piece values times den_j * mat.den
+            if mat is not None and N:
+                Z = flint.fmpz_mat([row + [den] for row, den in zip(nums, dens)]).transpose()
+                prod = np.array([int(v) for v in (mat.num * Z).entries()], dtype=object).reshape(-1, N)
+                kept = [i for i, w in enumerate(where) if w >= 0]
+                values[kept] = prod
+                dens = [d * mat.den for d in dens]
         values = values.reshape(K, R, N)
         if R == 1:
             arg = np.zeros((K, N), dtype=np.intp)
@@ -337,14 +636,19 @@ class Network:
     input_shape : tuple of int, optional
         Shape of one input, e.g. ``(1, 8, 8)`` for a convolutional network.  Needed when the
         first layer cannot tell its input size (convolutions, pooling, activations).
+    storage : {"auto", "dense", "sparse"}
+        How the compiled MASOs store their pieces (:meth:`MASO.with_storage`): "auto" keeps
+        large, mostly-zero layers (convolutions, pooling) sparse and the others dense; "dense"
+        raises :class:`~exactmaso.numbers.DenseLimitError` for a layer too large to be dense.
     """
 
     __slots__ = ("_masos", "_input_dim", "_input_shape", "_cache")
 
-    def __init__(self, layers: Sequence[Any], *, input_shape: Sequence[int] | None = None) -> None:
+    def __init__(self, layers: Sequence[Any], *, input_shape: Sequence[int] | None = None,
+                 storage: str = "auto") -> None:
         from .layers import compile_layers
 
-        masos, in_shape = compile_layers(list(layers), input_shape)
+        masos, in_shape = compile_layers(list(layers), input_shape, storage=storage)
         self._init(masos, in_shape)
 
     def _init(self, masos: Sequence[MASO], input_shape: tuple[int, ...]) -> None:
@@ -422,7 +726,8 @@ class Network:
         lines = [f"Network: input dimension {self.input_dim} (shape {self.input_shape}), output {self.output_dim}"]
         for i, m in enumerate(self._masos):
             kind = "affine" if m.is_affine else f"max of {m.num_pieces} affine pieces"
-            lines.append(f"  layer {i}: {m.num_units} units, {kind}, input dimension {m.input_dim}")
+            sparse = f", sparse ({m.num_nonzeros:,} non-zeros)" if m.is_sparse else ""
+            lines.append(f"  layer {i}: {m.num_units} units, {kind}, input dimension {m.input_dim}{sparse}")
         return "\n".join(lines)
 
     # -- inputs ----------------------------------------------------------------------
@@ -511,13 +816,22 @@ class Network:
         return Affine(total[:, :-1], total[:, -1])
 
     def _compose(self, code: Code, upto: int) -> IntMatrix:
-        """Augmented (K x (D + 1)) exact map of layers ``0 .. upto-1`` under ``code``."""
+        """Augmented (K x (D + 1)) exact map of layers ``0 .. upto-1`` under ``code``.
+
+        Composed backwards from layer ``upto - 1``, so the running product keeps its K rows;
+        sparse while any of the layers is sparse.
+        """
         if upto < 1:
             raise ValueError(f"_compose needs at least one layer; got upto={upto}")
-        total = self._masos[upto - 1].selected_pieces(code[upto - 1])
+        masos = self._masos[:upto]
+        last = masos[-1]
+        if any(m.is_sparse for m in masos):
+            total: IntMatrix | SparseIntMatrix = last.selected_sparse(code[upto - 1])
+        else:
+            total = last.selected_pieces(code[upto - 1])
         for l in range(upto - 2, -1, -1):
-            total = _compose_step(total, self._masos[l], code[l])
-        return total
+            total = masos[l].compose_selected(total, code[l])
+        return total.to_int_matrix() if isinstance(total, SparseIntMatrix) else total
 
     # -- other views -----------------------------------------------------------------
     def symbolic(self) -> list:
@@ -544,7 +858,10 @@ class Network:
     def restrict(self, M: Any, c: Any = None) -> "Network":
         """The network ``x' -> self(M @ x' + c)``: e.g. a 2-D slice of a high-dimensional input.
 
-        The map folds exactly into the first layer, so the result is a network on ``d`` inputs.
+        The map folds exactly into the first layer, so the result is a network on ``d`` inputs:
+        its first layer has ``K x R x d`` slopes (dense when that is small, see
+        :meth:`MASO.with_storage`), the later layers are the same objects as in ``self`` (a
+        sparse layer stays sparse), and nothing of size ``D`` is made dense.
 
         Parameters
         ----------
@@ -577,10 +894,8 @@ class Network:
         lift[:D, d] = cf
         lift[D, d] = Fraction(1)
         first = self._masos[0]
-        K, R, _ = first.A.shape
-        rows, den = first._int_pieces()
-        new = (IntMatrix.from_ints(rows, den) @ IntMatrix.from_fractions(lift)).reduced().to_fractions()
-        new_first = MASO(new[:, :d].reshape(K, R, d), new[:, d].reshape(K, R))
+        pieces = SparseIntMatrix.from_int_matrix(first.pieces_matmul(IntMatrix.from_fractions(lift)))
+        new_first = MASO.from_sparse(pieces, first.num_units, first.num_pieces).with_storage("auto")
         return Network.from_masos([new_first, *self._masos[1:]])
 
     def save(self, path: Any) -> None:

@@ -260,7 +260,8 @@ def _infer_input_shape(layers: Sequence[Any]) -> tuple[int, ...]:
     )
 
 
-def from_torch(module: Any, input_shape: Sequence[int] | None = None, *, state_dict: Any = None) -> Network:
+def from_torch(module: Any, input_shape: Sequence[int] | None = None, *, state_dict: Any = None,
+               storage: str = "auto") -> Network:
     """The exact network of a PyTorch module.
 
     Parameters
@@ -274,6 +275,11 @@ def from_torch(module: Any, input_shape: Sequence[int] | None = None, *, state_d
     state_dict : path or mapping, optional
         Weights to load into ``module`` first; a path is read with
         ``torch.load(path, weights_only=True)`` (never full unpickling).
+    storage : {"auto", "dense", "sparse"}
+        How the MASOs store their pieces (see :class:`~exactmaso.maso.Network`): "auto" keeps
+        large convolution and pooling layers sparse (exact, integer numerators in CSR form), so
+        that, say, an MNIST-sized CNN converts in seconds; "dense" makes every layer dense
+        (:class:`~exactmaso.numbers.DenseLimitError` when one is too large).
 
     Raises
     ------
@@ -301,4 +307,4 @@ def from_torch(module: Any, input_shape: Sequence[int] | None = None, *, state_d
         input_shape = _infer_input_shape(layers)
     elif isinstance(input_shape, int):
         input_shape = (input_shape,)
-    return Network(layers, input_shape=tuple(int(s) for s in input_shape))
+    return Network(layers, input_shape=tuple(int(s) for s in input_shape), storage=storage)
