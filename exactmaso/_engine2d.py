@@ -31,8 +31,8 @@ _G3 = gamma(4)  # rounding of a 2-D dot product plus offset, and of the inputs
 
 
 def supports(net: Network) -> bool:
-    """True when the batched engine applies: 2-D input, units of at most two pieces."""
-    return net.input_dim == 2 and all(m.num_pieces <= 2 for m in net.masos)
+    """True when the batched engine applies: 2-D input (units of any number of pieces)."""
+    return net.input_dim == 2
 
 
 def _ball_test(H0, H1, H2, EH, c0, c1, rho):
@@ -174,24 +174,55 @@ def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
 
 
 class _Labels:
-    """Integer facet labels: domain rows first, then (layer, unit) blocks."""
+    """Integer facet labels: domain rows first, then a block per layer: one label per unit for
+    units of at most two pieces (the pieces 0 and 1 tie), one per unit and pair of pieces
+    ``(a, b)``, ``a < b``, for units of R >= 3 pieces (``k R^2 + a R + b`` in the block)."""
 
     def __init__(self, net: Network, m_dom: int) -> None:
         self.m = m_dom
-        self.base = []
-        off = m_dom
+        self.base, self.R, self.col = [], [], []
+        off, col = m_dom, 0
         for mm in net.masos:
+            R = mm.num_pieces
             self.base.append(off)
-            off += mm.num_units
+            self.R.append(R)
+            self.col.append(col)
+            off += mm.num_units * (R * R if R > 2 else 1)
+            col += mm.num_units
+        self.end = off
 
     def unit(self, l: int, k: int) -> int:
         return self.base[l] + k
+
+    def pair(self, l: int, k, a, b):
+        """The label of pieces ``a < b`` of unit ``k`` of a layer of three or more pieces."""
+        R = self.R[l]
+        return self.base[l] + (k * R + a) * R + b
 
     def decode(self, v: int) -> tuple:
         if v < self.m:
             return ("d", int(v))
         l = int(np.searchsorted(self.base, v, side="right") - 1)
-        return (l, int(v - self.base[l]), 0, 1)
+        i, R = int(v - self.base[l]), self.R[l]
+        if R <= 2:
+            return (l, i, 0, 1)
+        k, ab = divmod(i, R * R)
+        return (l, k, ab // R, ab % R)
+
+    def decode_units(self, v: np.ndarray) -> tuple[np.ndarray, ...]:
+        """For unit labels ``v`` (none a domain row): the unit's column among all units (layers
+        side by side) and the two pieces that tie, vectorised."""
+        base, R, col = (np.array(x, dtype=np.int64) for x in (self.base, self.R, self.col))
+        l = np.searchsorted(base, v, side="right") - 1
+        i = v - base[l]
+        Rl = R[l]
+        multi = Rl > 2
+        RR = np.where(multi, Rl * Rl, 1)
+        k = i // RR
+        ab = i - k * RR
+        a = np.where(multi, ab // np.maximum(Rl, 1), 0)
+        b = np.where(multi, ab % np.maximum(Rl, 1), 1)
+        return col[l] + k, a, b
 
 
 class Engine2D:
@@ -211,8 +242,19 @@ class Engine2D:
         self.labels = _Labels(net, A_dom.shape[0])
         self.store = _Store()
         # float pieces: P0, P1 as (K, n + 1); their difference (and bounds) for the cuts
-        self.P0, self.P1, self.Pd, self.eta = [], [], [], []
+        self.P0, self.P1, self.Pd, self.PR, self.eta = [], [], [], [], []
+        self._sparse: dict = {}  # layer -> its float pieces for the products (see _sparse_pieces)
+        self.nonneg = []  # per layer (K, R): pieces >= 0 on the whole input space
+        out_nonneg = np.zeros(net.input_dim, dtype=bool)  # the inputs: no sign known
         for fl in float_layers(net):
+            self.PR.append(fl.pieces)  # (K, R, n + 1), for units of three or more pieces
+            # with no underflow a float entry is zero (or negative) iff its exact entry is
+            exact_signs = fl.eta == 0
+            A, B = fl.pieces[:, :, :-1], fl.pieces[:, :, -1]
+            nonneg = exact_signs & (B >= 0) & ((A == 0) | ((A > 0) & out_nonneg)).all(axis=2)
+            self.nonneg.append(nonneg)
+            # a unit with an exactly zero piece outputs max(0, ...) >= 0
+            out_nonneg = nonneg.any(axis=1) | (exact_signs & (fl.pieces == 0).all(axis=2).any(axis=1))
             self.P0.append(fl.pieces[:, 0, :])
             self.P1.append(fl.pieces[:, -1, :])
             self.Pd.append(fl.cut)
@@ -277,7 +319,7 @@ class Engine2D:
         m = self.net.masos[l]
         K, C = m.num_units, len(codes)
         maps = M if isinstance(M, _Maps) or M is None else _Maps([(M, E[0], E[1])])
-        step = max(1, MAP_FLOATS // (3 * K))
+        step = max(1, MAP_FLOATS // (3 * K * max(1, m.num_pieces - 1)))
         levels, out_s, out_n, parts = [], [], [], []
         for a in range(0, C, step):
             b = min(C, a + step)
@@ -307,6 +349,8 @@ class Engine2D:
         C = len(codes)
         if R == 1:
             return _LevelCodes(codes, np.arange(C), np.zeros((C, K), dtype=np.int8)), starts, lens, None, None
+        if R > 2:
+            return self._layer_multi(l, codes, starts, lens, M, E)
         n = M.shape[0] - 1
         Er, rowmax = E
         flatM = M.reshape(n + 1, 3 * C)
@@ -370,12 +414,17 @@ class Engine2D:
             cand, kc = cand[near], kc[near]
             if not len(cand):
                 continue
-            haspos, hasneg, children = self._cut(l, kc, codes, cand, p_start, p_len, p_cell, H, EH)
+            lab = np.zeros((len(cand), 4), dtype=np.int64)
+            lab[:, 0], lab[:, 1], lab[:, 3] = l, kc, 1
+            haspos, hasneg, children = self._cut(codes, cand, p_start, p_len, p_cell, H[kc, p_cell[cand]],
+                                                 EH[kc, p_cell[cand]], lab, np.full(len(cand), -1),
+                                                 self.labels.unit(l, 0) + kc)
             up = haspos & ~hasneg
             p_code[cand[up], kc[up]] = 1
             if children is None:
                 continue
-            split_p, ks, pos_s, pos_n, neg_s, neg_n = children
+            mp, pos_s, pos_n, neg_s, neg_n = children
+            split_p, ks = cand[mp], kc[mp]
             nnew = 2 * len(split_p)
             if P + nnew > len(p_alive):
                 grow = max(P + nnew, 2 * len(p_alive))
@@ -434,6 +483,154 @@ class Engine2D:
             Mn = Mn_E = None
         return new_codes, p_start[alive], p_len[alive], Mn, Mn_E
 
+    def _layer_multi(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
+        """Cut all cells of level l by a layer of units of R >= 3 pieces (max-pooling, maxout).
+
+        For each candidate unit, as the per-cell engine does, a piece is replaced by its parts
+        where piece ``r`` is the arg-max (ties to the lowest index): one copy of the piece per
+        piece ``r`` that may win on the cell, clipped by ``g_r >= g_s`` (``g_r > g_s`` for
+        ``s < r``) for every ``s`` that may beat it, in increasing ``s``; a copy that keeps
+        no full-dimensional part is dropped.  Pieces that surely lose on the whole cell (below
+        another piece, by the ball test) are never copied nor clipped against: where ``r``
+        wins it is above them.  Each clip is one batched :meth:`_cut` over all copies.
+        """
+        net = self.net
+        m = net.masos[l]
+        K, R = m.num_units, m.num_pieces
+        C = len(codes)
+        n = M.shape[0] - 1
+        Er, rowmax = E
+        flatM = M.reshape(n + 1, 3 * C)
+        both = np.concatenate([Er, rowmax], axis=1)
+        gam = gamma(n + 3)
+        eta = self.eta[l] * rowmax.sum(axis=0)
+        Pf, Pa = self._sparse_pieces(l)
+        G = np.asarray(Pf @ flatM).reshape(K, R, C, 3)
+        bounds = np.asarray(Pa @ both)
+        EG = (bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:] + eta).reshape(K, R, C)
+        ctr, rho = self._balls(starts, lens)
+        hm, slack = _ball_test(G[..., 0], G[..., 1], G[..., 2], EG, ctr[:, 0], ctr[:, 1], rho)  # (K, R, C)
+        lo_b, hi_b = hm - slack, hm + slack
+        # r may win somewhere on the cell unless it is surely below some piece (NaN: may win)
+        possible = ~(hi_b < lo_b.max(axis=1, keepdims=True))
+        # a piece that is exactly zero (a float row of zeros with a zero error bound: e.g. the
+        # output of a ReLU that is off on the cell) loses every tie to a lower zero piece
+        big = np.abs(G).max(axis=3)  # (K, R, C)
+        zero = (EG == 0) & (big == 0)
+        possible &= ~(zero & (np.cumsum(zero, axis=1) > 1))
+        # a piece that is >= 0 everywhere (max-pooling of ReLU outputs) and surely not zero on
+        # the cell is > 0 on all of it but a line: a zero piece wins nowhere full-dimensional
+        nonneg = self.nonneg[l][:, :, None]  # (K, R, 1)
+        positive = nonneg & (big > EG)
+        possible &= ~(zero & positive.any(axis=1, keepdims=True))
+        only = possible.sum(axis=1) == 1  # (K, C): one piece wins on the whole cell
+        base = np.argmax(possible, axis=1).T.astype(np.int8)  # (C, K): that piece, where only
+        p_start, p_len, p_cell = starts.copy(), lens.copy(), np.arange(C)
+        p_code = np.where(only.T, base, 0).astype(np.int8)
+        p_alive = np.ones(C, dtype=bool)
+        mc, mk = np.nonzero(~only.T)  # candidate (cell, unit) pairs, units increasing per cell
+        rank = np.arange(len(mc)) - np.searchsorted(mc, mc)
+        by_rank = np.argsort(rank, kind="stable")
+        steps = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if len(rank) else 1))
+        ar = np.arange(R)
+        for t in range(len(steps) - 1):
+            self._tick()
+            unit_at = np.full(C, -1, dtype=np.int64)
+            sel_t = by_rank[steps[t]:steps[t + 1]]
+            unit_at[mc[sel_t]] = mk[sel_t]
+            cand = np.flatnonzero(p_alive & (unit_at[p_cell] >= 0))
+            if not len(cand):
+                continue
+            kc, cc = unit_at[p_cell[cand]], p_cell[cand]
+            poss = possible[kc, :, cc]  # (pieces, R)
+            ci, cr = np.nonzero(poss)  # the copies: (piece, r), r increasing per piece
+            ck, ccell = kc[ci], cc[ci]
+            c_start, c_len, c_cell = p_start[cand[ci]], p_len[cand[ci]], ccell
+            c_alive = np.ones(len(ci), dtype=bool)
+            c_ctr, c_rho = self._balls(c_start, c_len)
+            for s_ in range(R):
+                # copies that must be clipped against piece s_: it may win and may beat r
+                need = c_alive & (cr != s_) & poss[ci, s_] & ~(lo_b[ck, cr, ccell] > hi_b[ck, s_, ccell])
+                # g_r >= 0 = g_s on the whole cell: nothing to clip (for s_ < r, g_r > 0 but on a
+                # line, as g_r is surely not zero)
+                need &= ~(zero[ck, s_, ccell] & nonneg[ck, cr, 0]
+                          & ((s_ > cr) | positive[ck, cr, ccell]))
+                q = np.flatnonzero(need)
+                if not len(q):
+                    continue
+                r_q, k_q, cell_q = cr[q], ck[q], ccell[q]
+                # pieces equal exactly (equal floats, zero error bounds): a tie on the whole copy
+                same = ((EG[k_q, r_q, cell_q] == 0) & (EG[k_q, s_, cell_q] == 0)
+                        & (G[k_q, r_q, cell_q] == G[k_q, s_, cell_q]).all(axis=1))
+                if same.any():
+                    if s_ < r_q.max():
+                        c_alive[q[same & (s_ < r_q)]] = False
+                    q, r_q, k_q, cell_q = q[~same], r_q[~same], k_q[~same], cell_q[~same]
+                    if not len(q):
+                        continue
+                h = G[k_q, r_q, cell_q] - G[k_q, s_, cell_q]
+                eh = EG[k_q, r_q, cell_q] + EG[k_q, s_, cell_q] + U * np.abs(h).max(axis=1)
+                hm_q, sl_q = _ball_test(h[:, 0], h[:, 1], h[:, 2], eh, c_ctr[q, 0], c_ctr[q, 1], c_rho[q])
+                c_alive[q[hm_q < -sl_q]] = False  # surely below s_ on the whole copy
+                near = ~((hm_q > sl_q) | (hm_q < -sl_q))
+                q, h, eh, r_q, k_q = q[near], h[near], eh[near], r_q[near], k_q[near]
+                if not len(q):
+                    continue
+                lo_, hi_ = np.minimum(r_q, s_), np.maximum(r_q, s_)
+                lab = np.column_stack([np.full(len(q), l), k_q, lo_, hi_])
+                orient = np.where(r_q == lo_, 1, -1)  # h = g_r - g_s = orient (g_lo - g_hi)
+                haspos, hasneg, children = self._cut(codes, q, c_start, c_len, c_cell, h, eh, lab, orient,
+                                                     self.labels.pair(l, k_q, lo_, hi_))
+                tie = ~haspos & ~hasneg  # g_r == g_s on the whole copy: the lower index wins
+                c_alive[q[(~haspos & hasneg) | (tie & (s_ < r_q))]] = False
+                if children is not None:
+                    mp, pos_s, pos_n, _, _ = children
+                    c_start[q[mp]], c_len[q[mp]] = pos_s, pos_n
+                    c_ctr[q[mp]], c_rho[q[mp]] = self._balls(pos_s, pos_n)
+                self._tick()
+            keep = np.flatnonzero(c_alive)
+            new_code = p_code[cand[ci[keep]]]
+            new_code[np.arange(len(keep)), ck[keep]] = cr[keep]
+            p_alive[cand] = False
+            p_start = np.concatenate([p_start, c_start[keep]])
+            p_len = np.concatenate([p_len, c_len[keep]])
+            p_cell = np.concatenate([p_cell, c_cell[keep]])
+            p_code = np.concatenate([p_code, new_code])
+            p_alive = np.concatenate([p_alive, np.ones(len(keep), dtype=bool)])
+            self.lower = max(self.lower, int(p_alive.sum()))
+        alive = np.flatnonzero(p_alive)
+        cells, pc = p_cell[alive], p_code[alive]
+        order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
+        alive, cells, pc = alive[order], cells[order], pc[order]
+        new_codes = _LevelCodes(codes, cells, pc)
+        if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
+            units = np.arange(K)[:, None]
+            Pn = len(cells)
+            Mn = np.empty((K + 1, Pn, 3))
+            Ern = np.zeros((K + 1, Pn))
+            rmx = np.empty((K + 1, Pn))
+            Mn[K], rmx[K] = (0.0, 0.0, 1.0), 1.0
+            pick = (units * R + pc.T) * C + cells[None, :]  # flat (unit, piece, cell) indices
+            Mn[:K] = G.reshape(-1, 3)[pick]
+            Ern[:K] = EG.reshape(-1)[pick]
+            rmx[:K] = big.reshape(-1)[pick] + Ern[:K]
+            return new_codes, p_start[alive], p_len[alive], Mn, (Ern, rmx)
+        return new_codes, p_start[alive], p_len[alive], None, None
+
+    def _sparse_pieces(self, l: int):
+        """Layer l's float pieces as (K R, n + 1) rows and their absolute values; CSR when at most
+        a tenth of the entries are non-zero (pooling selects one input per piece)."""
+        hit = self._sparse.get(l)
+        if hit is None:
+            K, R, n1 = self.PR[l].shape
+            Pf = self.PR[l].reshape(K * R, n1)
+            if np.count_nonzero(Pf) * 10 <= Pf.size:
+                from scipy.sparse import csr_matrix
+
+                Pf = csr_matrix(Pf)
+            hit = self._sparse[l] = (Pf, abs(Pf))
+        return hit
+
     def _balls(self, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Centre (mean of the float vertices) and an L1 radius holding every exact vertex."""
         seg = _excl(lens)
@@ -443,8 +640,12 @@ class Engine2D:
         rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, lens, axis=0)).sum(axis=1) + 2 * ev, seg) * (1 + 4 * U)
         return ctr, rho
 
-    def _cut(self, l, kc, codes, cand, p_start, p_len, p_cell, H, EH):
-        """Signs of unit ``kc[i]`` at the vertices of piece ``cand[i]``; split the mixed pieces."""
+    def _cut(self, codes, cand, p_start, p_len, p_cell, hrow, ehrow, lab, orient, newlab):
+        """Signs of the float row ``hrow[i]`` (error ``ehrow[i]``) at the vertices of piece
+        ``cand[i]``; split the mixed pieces.  The row is ``orient[i]`` times the exact row of
+        the label ``lab[i] = (l, k, a, b)`` (``g_a - g_b``); the new edges get the integer
+        label ``newlab[i]``.  Returns the pieces' sign flags and, for the mixed ones, their
+        positions in ``cand`` with the two children's store ranges."""
         st = self.store
         lens = p_len[cand]
         starts = p_start[cand]
@@ -452,8 +653,8 @@ class Engine2D:
         seg = _excl(lens)
         owner = np.repeat(np.arange(len(cand)), lens)
         cells = p_cell[cand]
-        h = H[kc, cells][owner]
-        eh = EH[kc, cells][owner]
+        h = hrow[owner]
+        eh = ehrow[owner]
         X, e = st.X[idx], st.e[idx]
         vals, thr = filtered_values(X, e, h, eh)
         s = proved_signs(vals, thr)
@@ -467,7 +668,7 @@ class Engine2D:
                 prev = int(idx[v - 1]) if v > first else int(idx[first + lens[o] - 1])
                 code = codes[int(cells[o])]
                 x = self._exact_vertex(code, int(idx[v]), prev)
-                val = self._exact_value(code, (l, int(kc[o]), 0, 1), x, -1)
+                val = self._exact_value(code, tuple(lab[o].tolist()), x, int(orient[o]))
                 s[v] = (val > 0) - (val < 0)
                 exact_used[v] = True
             X, e = st.X[idx], st.e[idx]
@@ -505,11 +706,11 @@ class Engine2D:
             for q in need.tolist():
                 o = int(own[cj[q]])
                 code = codes[int(cells[o])]
-                label = (l, int(kc[o]), 0, 1)
+                label, sign = tuple(lab[o].tolist()), int(orient[o])
                 xa = self._vertex_in_piece(code, idx, seg, lens, owner, A_[q])
                 xb = self._vertex_in_piece(code, idx, seg, lens, owner, B_[q])
-                va = self._exact_value(code, label, xa, -1)
-                vb = self._exact_value(code, label, xb, -1)
+                va = self._exact_value(code, label, xa, sign)
+                vb = self._exact_value(code, label, xb, sign)
                 tt = va / (va - vb)
                 x = tuple(p + tt * (r - p) for p, r in zip(xa, xb))
                 exn[q] = x
@@ -518,7 +719,7 @@ class Engine2D:
         # slots: (vertex j, crossing after j), in cyclic order within each piece
         slot_of_cross = np.full(len(gi), -1, dtype=np.int64)
         slot_of_cross[cj] = np.arange(len(cj))
-        newlab = self.labels.unit(l, 0) + kc[own]  # per vertex of a mixed piece
+        newlab = newlab[own]  # per vertex of a mixed piece
         labv = st.lab[idx[gi]]
         out = []
         for side in (-1, 1):
@@ -548,7 +749,7 @@ class Engine2D:
             starts_out = s0 + _excl(count)
             out.append((starts_out, count))
         (neg_s, neg_n), (pos_s, pos_n) = out
-        return haspos, hasneg, (cand[mp], kc[mp], pos_s, pos_n, neg_s, neg_n)
+        return haspos, hasneg, (mp, pos_s, pos_n, neg_s, neg_n)
 
     def _vertex_in_piece(self, code, idx, seg, lens, owner, v):
         o = int(owner[v])

@@ -165,9 +165,7 @@ def _facet_table(part: "Partition", offsets: np.ndarray) -> tuple[np.ndarray, ..
     if got is not None:
         reg, lab = got
         keep = lab >= eng.labels.m
-        reg, unit = reg[keep], lab[keep] - eng.labels.m
-        zeros = np.zeros(len(reg), dtype=np.int64)
-        return reg, unit, zeros, zeros + 1
+        return (reg[keep], *eng.labels.decode_units(lab[keep]))
     rows = [(r.index, offsets[lab[0]] + lab[1], lab[2], lab[3])
             for r in part for lab in r._rec.geom.labels if lab[0] != "d"]
     if not rows:

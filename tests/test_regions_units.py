@@ -123,3 +123,31 @@ def test_identical_pieces_tie_to_the_lowest_index():
     net = em.Network.from_masos([em.MASO(A, B), em.MASO([[[1]]], [[0]])])
     part = check(net, [-1, -1], [1, 1])
     assert sorted(r.code[0][0] for r in part) == [0, 1]
+
+
+def relu_then_pool_net(rng, widths, pool, scale):
+    """ReLU layers each followed by a max over ``pool`` of its outputs (pieces: single outputs,
+    so where ReLUs are off several pieces are exactly zero and tie), small integer weights."""
+    masos, n = [], 2
+    for w in widths:
+        A = rng.integers(-scale, scale + 1, size=(w, n)).tolist()
+        B = rng.integers(-scale, scale + 1, size=w).tolist()
+        masos.append(em.MASO([[[0] * n, a] for a in A], [[0, b] for b in B]))
+        rows = []
+        for _ in range(max(1, w // pool)):
+            sel = rng.choice(w, size=min(pool, w), replace=False)
+            rows.append([[int(j == s) for j in range(w)] for s in sel])
+        masos.append(em.MASO(rows, [[0] * len(r) for r in rows]))
+        n = len(rows)
+    masos.append(em.MASO([[rng.integers(-3, 4, size=n).tolist()]], [[0]]))
+    return em.Network.from_masos(masos)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_max_pooling_of_relu_outputs_2d(seed):
+    """The batched 2-D engine on max-pooled ReLU outputs: exact zero pieces, ties among them,
+    and pieces that are >= 0 everywhere (see Engine2D._layer_multi)."""
+    rng = np.random.default_rng(100 + seed)
+    widths = rng.integers(3, 8, size=1 + seed % 2).tolist()
+    net = relu_then_pool_net(rng, widths, int(rng.integers(2, 5)), int(rng.choice([1, 2, 5])))
+    check(net, [-1, -1], [1, 1])
