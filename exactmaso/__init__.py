@@ -11,10 +11,12 @@
 from . import errors
 from .errors import (
     CertificateError,
+    DenseLimitError,
     DomainError,
     ExactMasoError,
     LimitError,
     ModelFileError,
+    OptionError,
     ProveError,
     SpecError,
     ShapeError,
@@ -53,7 +55,8 @@ from .templates import (
 )
 from .vq import PowerCell, power_diagram
 from .complexity import local_complexity
-from . import complexity, compose, export, graph, io, plot, prove, vq  # noqa: E402  (submodules as attributes: em.plot.partition, ...)
+from .boundary import ClassPiece, class_pieces
+from . import boundary, colors, complexity, compose, export, graph, io, plot, prove, vq  # noqa: E402  (submodules as attributes: em.plot.partition, ...)
 
 __version__ = "0.1.0"
 
@@ -65,6 +68,8 @@ __all__ = [
     "DomainError",
     "CertificateError",
     "LimitError",
+    "DenseLimitError",
+    "OptionError",
     "ModelFileError",
     "ProveError",
     "SpecError",
@@ -111,6 +116,10 @@ __all__ = [
     "PowerCell",
     "power_diagram",
     "local_complexity",
+    "class_pieces",
+    "ClassPiece",
+    "boundary",
+    "colors",
     "complexity",
     "vq",
     "export",

@@ -16,6 +16,8 @@ __all__ = [
     "DomainError",
     "CertificateError",
     "LimitError",
+    "DenseLimitError",
+    "OptionError",
     "ModelFileError",
     "ModelFileNotFoundError",
     "ModelShapeError",
@@ -65,6 +67,37 @@ class LimitError(ExactMasoError, RuntimeError):
         self.lower = lower  # for proofs: an interval [lower, upper] certain to hold the answer
         self.upper = upper
         self.certificate = certificate
+
+
+class DenseLimitError(LimitError, MemoryError):
+    """A dense copy of a sparse exact object would hold more than :data:`MAX_DENSE_ENTRIES` numbers.
+
+    Both a :class:`~exactmaso.errors.LimitError` and a :class:`MemoryError`.
+
+    Attributes
+    ----------
+    entries : int
+        How many numbers the dense copy would hold.
+    limit : int
+        The limit that was applied.
+    """
+
+    def __init__(self, message: str, *, entries: int = 0, limit: int = 0) -> None:
+        super().__init__(message, count=entries)
+        self.entries = entries
+        self.limit = limit
+
+    def __reduce__(self):
+        return (_rebuild_dense_limit_error, (self.args[0] if self.args else "", self.entries, self.limit))
+
+
+def _rebuild_dense_limit_error(message: str, entries: int, limit: int) -> DenseLimitError:
+    return DenseLimitError(message, entries=entries, limit=limit)
+
+
+class OptionError(ExactMasoError, ValueError):
+    """An option of a figure or export has a value outside its accepted set (``color_by``,
+    ``kind``); also a ValueError."""
 
 
 class ModelFileError(ExactMasoError, ValueError):

@@ -25,7 +25,6 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -604,23 +603,13 @@ class BoundaryPiece:
     row: tuple[Fraction, ...]
     vertices: np.ndarray
 
+    def __repr__(self) -> str:
+        from ._display import affine_text, shorten
 
-def _section_vertices(ge: list[tuple[Fraction, ...]], eq: tuple[Fraction, ...], D: int) -> list[tuple[Fraction, ...]]:
-    """Exact vertices of {x : r(x) >= 0 for r in ge, eq(x) = 0} (small systems, brute force)."""
-    import flint
-
-    found = {}
-    for rows in combinations(range(len(ge)), D - 1):
-        sysrows = [eq] + [ge[i] for i in rows]
-        mat = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in r[:D]] for r in sysrows])
-        if mat.det() == 0:
-            continue
-        rhs = flint.fmpq_mat([[flint.fmpq(-r[D].numerator, r[D].denominator)] for r in sysrows])
-        sol = mat.solve(rhs)
-        x = tuple(Fraction(int(sol[j, 0].p), int(sol[j, 0].q)) for j in range(D))
-        if all(sum(r[j] * x[j] for j in range(D)) + r[D] >= 0 for r in ge):
-            found[x] = None
-    return sorted(found)
+        D = len(self.row) - 1
+        plane = shorten(affine_text(self.row[:D], self.row[D]), 60)
+        return (f"BoundaryPiece(region={self.region}, outputs={self.outputs}, on {plane} = 0, "
+                f"{len(self.vertices)} vertices; exact: .row, .vertices)")
 
 
 def _affine_rank(points: list[tuple[Fraction, ...]]) -> int:
@@ -638,28 +627,11 @@ def decision_boundary(part: "Partition") -> list[BoundaryPiece]:
 
     In each region the outputs are affine; for outputs ``i < j`` the piece is the set of the
     region's points with ``f_i = f_j >= f_k`` for all other ``k``, kept when it is
-    (D-1)-dimensional.  A region where the single output vanishes identically is reported with
-    all its vertices.
+    (D-1)-dimensional and bounds a region's piece of class ``i`` or ``j`` (an output equal to a
+    lower one on the whole region is that one).  A region where the single output vanishes
+    identically is reported with all its vertices.  Computed for all regions and outputs at once
+    by :func:`exactmaso.boundary.decision_boundary` (floats propose, exact arithmetic decides).
     """
-    D = part.net.input_dim
-    out: list[BoundaryPiece] = []
-    for reg in part:
-        aff = reg.affine
-        rows = reg.facet_rows()
-        fs = [tuple(list(aff.A[c]) + [aff.b[c]]) for c in range(aff.output_dim)]
-        pairs = [((0,), fs[0])] if len(fs) == 1 else [
-            ((i, j), tuple(p - q for p, q in zip(fs[i], fs[j]))) for i, j in combinations(range(len(fs)), 2)
-        ]
-        for outs, h in pairs:
-            if all(v == 0 for v in h[:D]):
-                if h[D] == 0 and len(fs) == 1:
-                    out.append(BoundaryPiece(reg.index, outs, h, reg.vertices()))
-                continue
-            ge = list(rows)
-            if len(outs) == 2:
-                i, j = outs
-                ge += [tuple(p - q for p, q in zip(fs[i], fs[k])) for k in range(len(fs)) if k not in outs]
-            verts = _section_vertices(ge, h, D)
-            if len(verts) >= D and _affine_rank(verts) == D - 1:
-                out.append(BoundaryPiece(reg.index, outs, h, np.array(verts, dtype=object)))
-    return out
+    from .boundary import decision_boundary as batched
+
+    return batched(part)

@@ -124,7 +124,7 @@ class MASO:
     pooling layers are.  Both storages compute the same function, compare equal when their
     pieces are equal, and offer the same exact and float forms; on a sparse MASO, the dense
     forms (``A``, ``B``, :meth:`pieces_float`, :meth:`pieces_int`, ...) are built on demand and
-    raise :class:`~exactmaso.numbers.DenseLimitError` when they would hold more than
+    raise :class:`~exactmaso.errors.DenseLimitError` when they would hold more than
     :data:`~exactmaso.numbers.MAX_DENSE_ENTRIES` numbers.  The sparse forms
     (:meth:`pieces_sparse_int`, :meth:`pieces_sparse_float`, :meth:`selected_sparse`,
     :meth:`pieces_matmul`, :meth:`compose_selected`) work for both storages.
@@ -268,7 +268,7 @@ class MASO:
     def to_dense(self, *, max_entries: int | None = None) -> "MASO":
         """This MASO stored dense (itself when it is dense).
 
-        Raises :class:`~exactmaso.numbers.DenseLimitError` when ``[A | B]`` would hold more
+        Raises :class:`~exactmaso.errors.DenseLimitError` when ``[A | B]`` would hold more
         than ``max_entries`` numbers (default :data:`~exactmaso.numbers.MAX_DENSE_ENTRIES`).
         """
         if self._sparse is None:
@@ -639,7 +639,7 @@ class Network:
     storage : {"auto", "dense", "sparse"}
         How the compiled MASOs store their pieces (:meth:`MASO.with_storage`): "auto" keeps
         large, mostly-zero layers (convolutions, pooling) sparse and the others dense; "dense"
-        raises :class:`~exactmaso.numbers.DenseLimitError` for a layer too large to be dense.
+        raises :class:`~exactmaso.errors.DenseLimitError` for a layer too large to be dense.
     """
 
     __slots__ = ("_masos", "_input_dim", "_input_shape", "_cache")

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 import flint
 import numpy as np
 
-from .errors import DomainError, LimitError, ShapeError
+from .errors import DenseLimitError, DomainError, ShapeError
 
 __all__ = [
     "to_fraction",
@@ -415,32 +415,6 @@ MAX_DENSE_ENTRIES = 1 << 23
 hold, about 8.4 million; beyond it :class:`DenseLimitError` is raised instead of running out of
 memory.  Read at each call, so it can be raised (``exactmaso.numbers.MAX_DENSE_ENTRIES = ...``);
 methods that build dense copies also take ``max_entries=``."""
-
-
-class DenseLimitError(LimitError, MemoryError):
-    """A dense copy of a sparse exact object would hold more than :data:`MAX_DENSE_ENTRIES` numbers.
-
-    Both a :class:`~exactmaso.errors.LimitError` and a :class:`MemoryError`.
-
-    Attributes
-    ----------
-    entries : int
-        How many numbers the dense copy would hold.
-    limit : int
-        The limit that was applied.
-    """
-
-    def __init__(self, message: str, *, entries: int = 0, limit: int = 0) -> None:
-        super().__init__(message, count=entries)
-        self.entries = entries
-        self.limit = limit
-
-    def __reduce__(self):
-        return (_rebuild_dense_limit_error, (self.args[0] if self.args else "", self.entries, self.limit))
-
-
-def _rebuild_dense_limit_error(message: str, entries: int, limit: int) -> DenseLimitError:
-    return DenseLimitError(message, entries=entries, limit=limit)
 
 
 def check_dense_size(entries: int, what: str, max_entries: int | None = None) -> None:

@@ -61,7 +61,10 @@ class Region:
         self._cache: dict = {}
 
     def __repr__(self) -> str:
-        return f"Region(index={self.index}, vertices={len(self._rec.geom.X)}, facets={len(self._rec.geom.labels)})"
+        from ._display import code_text
+
+        return (f"Region(index={self.index}, code={code_text(self.code, 48)}, vertices={len(self._rec.geom.X)}, "
+                f"facets={len(self._rec.geom.labels)}; exact: .vertices(), .volume(), .affine)")
 
     @property
     def code(self) -> tuple:
@@ -196,7 +199,7 @@ class Partition(Sequence[Region]):
         return iter(self._regions)
 
     def __repr__(self) -> str:
-        return f"Partition({len(self)} regions, input_dim={self.net.input_dim})"
+        return f"Partition({len(self)} regions, input_dim={self.net.input_dim}, output_dim={self.net.output_dim})"
 
     def index_of(self, code: Any) -> int:
         """Index of the region with this code (KeyError if no region has it)."""

@@ -119,7 +119,10 @@ class PowerCell:
         return sum(((a - m) * (a - m) for a, m in zip(X, self.centroid)), Fraction(0)) - self.radius
 
     def __repr__(self) -> str:
-        return f"PowerCell(code={self.code}, volume={float(self.volume):.4g})"
+        from ._display import code_text, short_decimal
+
+        return (f"PowerCell(code={code_text([self.code], 48)}, volume={short_decimal(self.volume)}; "
+                "exact: .centroid, .radius, .volume)")
 
 
 def _check_layer(net: Network, level: Any) -> int:
@@ -859,6 +862,13 @@ class LevelSummary:
     mean_children: Fraction
     max_children: int
 
+    def __repr__(self) -> str:
+        from ._display import short_decimal
+
+        return (f"LevelSummary(level={self.level}, cells={self.cells}, volumes {short_decimal(self.min_volume)} "
+                f"to {short_decimal(self.max_volume)}, split {self.split} of {self.parents}; "
+                "exact: .min_volume, .median_volume, .max_volume)")
+
 
 _COLUMNS = ("level", "cells", "min volume", "median volume", "max volume", "split", "mean children", "max children")
 
@@ -877,6 +887,10 @@ class Summary(Sequence[LevelSummary]):
 
     def __iter__(self) -> Iterator[LevelSummary]:
         return iter(self.rows)
+
+    def __repr__(self) -> str:
+        cells = ", ".join(str(r.cells) for r in self.rows[:8]) + (", ..." if len(self.rows) > 8 else "")
+        return f"Summary({len(self.rows)} levels, cells per level {cells}; print() shows the table)"
 
     def __str__(self) -> str:
         table = [list(_COLUMNS)]

@@ -25,19 +25,6 @@ def model_file(tmp_path):
     return str(path)
 
 
-def test_demo_writes_every_file(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out)]) == 0
-    for name in ("partition.png", "partition.svg", "regions.json", "partition.tex", "network.json"):
-        assert (out / name).stat().st_size > 0, name
-    text = capsys.readouterr().out
-    assert "== net(x) exactly" in text
-    assert "verified" in text
-    data = json.loads((out / "regions.json").read_text())
-    assert sum(Fraction(r["volume"]) for r in data["regions"]) == 4
-    assert em.load(out / "network.json") == em.default_network.default_network()
-
-
 @pytest.mark.parametrize("box", [["-1", "1"], ["-1,-1", "1,1"], ["[-1, -1]", "1"]])
 def test_regions_on_saved_model(model_file, tmp_path, box, capsys):
     out_json, out_png = tmp_path / "r.json", tmp_path / "r.png"

@@ -104,3 +104,14 @@ def test_bad_arguments_are_one_line_errors(models, capsys, argv, message):
     assert main([v.format(a=a) for v in argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_numbers_are_decimals_and_exact_with_the_flag(tmp_path, capsys):
+    path = tmp_path / "third.json"
+    em.mlp([[[Fraction(1, 3), 0]], [[1]]], [[0], [0]]).save(path)  # relu(x0 / 3): max 1/3 on [-1, 1]^2
+    assert main(["prove", "bounds", str(path), "--box", "-1", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "max ~ 0.333333  at x = (1, " in out and "min = 0" in out and "--exact prints" in out
+    assert main(["prove", "bounds", str(path), "--box", "-1", "1", "--exact"]) == 0
+    out = capsys.readouterr().out
+    assert "max = 1/3  at x = (1, " in out and "--exact prints" not in out

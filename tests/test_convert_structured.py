@@ -20,7 +20,8 @@ import pytest
 import exactmaso as em
 import exactmaso.numbers as numbers
 from exactmaso.maso import MASO, Network
-from exactmaso.numbers import DenseLimitError, IntMatrix, SparseIntMatrix
+from exactmaso.errors import DenseLimitError
+from exactmaso.numbers import IntMatrix, SparseIntMatrix
 
 from test_layers import conv_direct, pool_direct
 

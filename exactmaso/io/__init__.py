@@ -34,11 +34,11 @@ _PICKLE_HINT = (
 )
 
 
-def from_torch(module: Any, input_shape: Any = None, *, state_dict: Any = None) -> Network:
+def from_torch(module: Any, input_shape: Any = None, *, state_dict: Any = None, storage: str = "auto") -> Network:
     """See :func:`exactmaso.io.torch_io.from_torch` (imports torch lazily)."""
     from .torch_io import from_torch as _from_torch
 
-    return _from_torch(module, input_shape, state_dict=state_dict)
+    return _from_torch(module, input_shape, state_dict=state_dict, storage=storage)
 
 
 def from_onnx(path: str | os.PathLike) -> Network:

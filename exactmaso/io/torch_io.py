@@ -279,7 +279,7 @@ def from_torch(module: Any, input_shape: Sequence[int] | None = None, *, state_d
         How the MASOs store their pieces (see :class:`~exactmaso.maso.Network`): "auto" keeps
         large convolution and pooling layers sparse (exact, integer numerators in CSR form), so
         that, say, an MNIST-sized CNN converts in seconds; "dense" makes every layer dense
-        (:class:`~exactmaso.numbers.DenseLimitError` when one is too large).
+        (:class:`~exactmaso.errors.DenseLimitError` when one is too large).
 
     Raises
     ------

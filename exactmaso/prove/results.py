@@ -41,6 +41,23 @@ class ProofResult:
         """Write the certificate as JSON to ``path`` (see docs/certificates.md)."""
         write_text_atomic(path, self._certificate + "\n")
 
+    def __repr__(self) -> str:
+        """One or two lines: numbers as short decimals, long points cut, and the names of the
+        attributes that hold the exact values."""
+        from dataclasses import fields
+
+        from .._display import brief, shorten
+
+        shown, exact = [], []
+        for f in fields(self):
+            if f.repr:
+                text, rounded = brief(getattr(self, f.name))
+                shown.append(f"{f.name}={text}")
+                if rounded:
+                    exact.append("." + f.name)
+        hint = f"; exact: {', '.join(exact)}" if exact else ""
+        return f"{type(self).__name__}({shorten(', '.join(shown), 120)}{hint})"
+
 
 @dataclass(frozen=True)
 class OutputBounds(ProofResult):
@@ -52,6 +69,8 @@ class OutputBounds(ProofResult):
     argmax: tuple | None = None
     nodes: int = 0
     seconds: float = 0.0
+
+    __repr__ = ProofResult.__repr__
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,8 @@ class Lipschitz(ProofResult):
     region: int = -1
     point: tuple | None = None
 
+    __repr__ = ProofResult.__repr__
+
 
 @dataclass(frozen=True)
 class Robustness(ProofResult):
@@ -76,6 +97,8 @@ class Robustness(ProofResult):
     label: int = 0
     eps: Fraction = Fraction(0)
     norm: Any = "inf"
+
+    __repr__ = ProofResult.__repr__
 
 
 @dataclass(frozen=True)
@@ -90,6 +113,8 @@ class MinAdversarial(ProofResult):
     label: int = 0
     norm: Any = "inf"
 
+    __repr__ = ProofResult.__repr__
+
 
 @dataclass(frozen=True)
 class Equivalence(ProofResult):
@@ -101,6 +126,8 @@ class Equivalence(ProofResult):
     max_difference: Fraction | None = None
     mode: str = "value"
 
+    __repr__ = ProofResult.__repr__
+
 
 @dataclass(frozen=True)
 class PropertyResult(ProofResult):
@@ -110,6 +137,8 @@ class PropertyResult(ProofResult):
     holds: bool = False
     witness: tuple | None = None
     property: str = ""
+
+    __repr__ = ProofResult.__repr__
 
 
 def load_certificate(path: str | os.PathLike) -> dict:
