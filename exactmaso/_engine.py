@@ -117,7 +117,8 @@ def _rows_to_fmpq(rows: Sequence[Sequence[Fraction]]) -> Any:
 class Exact:
     """Exact hyperplanes and vertices, computed from codes and cached."""
 
-    CACHE = 8192  # cells whose exact products are kept (enumeration order keeps hits local)
+    CACHE = 8192  # cells whose exact rows are kept (enumeration order keeps hits local)
+    CACHE_ROWS = 1 << 18  # and at most this many rows of exact maps and products in all
 
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray) -> None:
         self.net = net
@@ -128,12 +129,22 @@ class Exact:
         self._maps: dict[tuple, tuple[list, int]] = {}
         self._rows: dict[tuple, tuple[Fraction, ...]] = {}
         self._int_rows: dict[tuple, tuple[int, ...]] = {}
+        self._weight: dict[int, int] = {}  # rows held by each cache of maps or products
 
     def _remember(self, cache: dict, key: tuple, value: Any) -> None:
-        if len(cache) >= self.CACHE:
-            for old in list(cache)[: self.CACHE // 2]:
-                del cache[old]
+        """Keep ``value``; when the cache is full, forget its older half.  Caches of maps and
+        products (values ``(rows, den)``) are full at :attr:`CACHE_ROWS` rows (a map of a wide
+        layer holds thousands), the others at :attr:`CACHE` entries."""
+        rows = len(value[0]) if cache is self._maps or cache is self._products else 0
+        used = self._weight.get(id(cache), 0) + rows
+        if len(cache) >= self.CACHE or used > self.CACHE_ROWS:
+            old = list(cache)[: max(1, len(cache) // 2)]
+            for k in old:
+                if rows:
+                    used -= len(cache[k][0])
+                del cache[k]
         cache[key] = value
+        self._weight[id(cache)] = used
 
     def _map_ints(self, prefix: tuple) -> tuple[list, int]:
         """Exact map of the input of layer ``len(prefix)``: integer rows ``[M | m]`` over ``den``."""
@@ -143,9 +154,13 @@ class Exact:
             if not prefix:
                 hit = ([[1 if i == j else 0 for j in range(D + 1)] for i in range(D)], 1)
             else:
-                rows, den = self.pieces_at(prefix[:-1])
                 R = self.net.masos[len(prefix) - 1].num_pieces
-                sel = [rows[k * R + c] for k, c in enumerate(prefix[-1])]
+                idx = [k * R + c for k, c in enumerate(prefix[-1])]
+                if self.net.masos[len(prefix) - 1].is_sparse:
+                    sel, den = self._sparse_rows(prefix[:-1], idx)
+                else:
+                    rows, den = self.pieces_at(prefix[:-1])
+                    sel = [rows[i] for i in idx]
                 g = den
                 for row in sel:
                     for v in row:
@@ -158,6 +173,16 @@ class Exact:
                 hit = ([[v // g for v in row] for row in sel], den // g) if g > 1 else (sel, den)
             self._remember(self._maps, prefix, hit)
         return hit
+
+    def _sparse_rows(self, prefix: tuple, idx: Sequence[int]) -> tuple[list, int]:
+        """Rows ``idx`` of the pieces of the sparse layer ``len(prefix)`` on the cell ``prefix``,
+        as affine functions of x (integer rows over one denominator): only those rows are
+        composed with the cell's map, never the layer's dense product."""
+        D = self.D
+        P = self.net.masos[len(prefix)].pieces_sparse_int().rows(list(idx))
+        rows, den = self._map_ints(prefix)
+        Z = np.array(rows + [[0] * D + [den]], dtype=object)
+        return [list(r) for r in P.dot_ints(Z)], P.den * den
 
     def pieces_at(self, prefix: tuple) -> tuple[list, int]:
         """Every piece of layer ``l = len(prefix)`` on the cell ``prefix``, as affine functions of x.
@@ -190,9 +215,13 @@ class Exact:
 
     def _diff_ints(self, code: tuple, label: Label) -> tuple[list[int], int]:
         l, k, r, s = label
-        rows, den = self.pieces_at(code[:l])
         R = self.net.masos[l].num_pieces
-        return [p - q for p, q in zip(rows[k * R + r], rows[k * R + s])], den
+        if self.net.masos[l].is_sparse:
+            (a, b), den = self._sparse_rows(code[:l], [k * R + r, k * R + s])
+        else:
+            rows, den = self.pieces_at(code[:l])
+            a, b = rows[k * R + r], rows[k * R + s]
+        return [p - q for p, q in zip(a, b)], den
 
     def row(self, code: tuple, label: Label) -> tuple[Fraction, ...]:
         """Exact (a, c) with a.x + c = g_r - g_s (or, for a domain row, b - A x), as D + 1 Fractions."""
@@ -384,12 +413,20 @@ def _scaled_floats(rows: list, shifts: list, den: int) -> tuple[np.ndarray, bool
     return F, bool(((ints != 0) & (np.abs(F) < _NORMAL)).any())
 
 
+SPARSE_FLOATS = 1 << 22  # a sparse layer whose dense float copy would exceed this stays sparse
+
+
 def float_layers(net: Network) -> list[FloatLayer]:
     """The float filter's copy of every layer (see :class:`FloatLayer`)."""
     out = []
     t_in = [0] * net.input_dim  # exponents of the current layer's input coordinates
     for m in net.masos:
-        K, R, n = m.A.shape
+        K, R, n = m.num_units, m.num_pieces, m.input_dim
+        if m.is_sparse and K * R * (n + 1) > SPARSE_FLOATS:
+            fl = _sparse_float_layer(m, np.array(t_in, dtype=np.int64))
+            out.append(fl)
+            t_in = fl.scale.tolist()
+            continue
         rows, den = m._int_pieces()
         dbits = den.bit_length()
         t_out = []
@@ -415,6 +452,51 @@ def float_layers(net: Network) -> list[FloatLayer]:
         out.append(FloatLayer(P.reshape(K, R, n + 1), cut, 2.0 ** -1074 if under else 0.0, np.array(t_out)))
         t_in = t_out
     return out
+
+
+def piece_rows(fl: FloatLayer, r: int) -> Any:
+    """Piece ``r`` of every unit of a float layer: (K, n + 1), dense or CSR like the layer."""
+    if isinstance(fl.pieces, np.ndarray):
+        return fl.pieces[:, r, :]
+    R = fl.pieces.shape[0] // len(fl.scale)
+    return fl.pieces[r::R]
+
+
+def all_pieces(fl: FloatLayer) -> Any:
+    """Every piece of a float layer as (K R, n + 1) rows, unit-major, dense or CSR."""
+    if isinstance(fl.pieces, np.ndarray):
+        K, R, n1 = fl.pieces.shape
+        return fl.pieces.reshape(K * R, n1)
+    return fl.pieces
+
+
+def _sparse_float_layer(m: Any, t_in: np.ndarray) -> FloatLayer:
+    """:class:`FloatLayer` of a large sparse layer: the same rescaling, entry by entry, with
+    ``pieces`` (and ``cut``) as ``scipy.sparse`` CSR matrices of shape (K R, n + 1)."""
+    import scipy.sparse
+
+    K, R, n = m.num_units, m.num_pieces, m.input_dim
+    S = m.pieces_sparse_int()
+    den = S.den
+    rowid = S.row_of_entries()
+    tcol = np.where(S.indices < n, t_in[np.minimum(S.indices, n - 1)], 0)
+    bits = np.fromiter((v.bit_length() for v in S.data), dtype=np.int64, count=len(S.data)) + tcol
+    big = np.full(K, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(big, rowid // R, bits)
+    t_out = np.where(big == np.iinfo(np.int64).min, 0, big - den.bit_length())
+
+    def scaled(M: Any, units: np.ndarray) -> tuple[Any, bool]:
+        cols = np.where(M.indices < n, t_in[np.minimum(M.indices, n - 1)], 0) - t_out[units]
+        F, under = _scaled_floats([list(M.data)], [cols.tolist()], M.den)
+        return scipy.sparse.csr_matrix((F[0], M.indices.copy(), M.indptr.copy()), shape=M.shape), under
+
+    P, under = scaled(S, rowid // R)
+    cut = None
+    if R == 2 and (S.row_lengths()[0::2] > 0).any():
+        Dm = S.rows(np.arange(1, K * R, 2)) - S.rows(np.arange(0, K * R, 2))
+        cut, under_c = scaled(Dm, Dm.row_of_entries())
+        under = under or under_c
+    return FloatLayer(P, cut, 2.0 ** -1074 if under else 0.0, t_out)
 
 
 def crossing_points(ha, hb, da, db, Xa, Xb, ea, eb) -> tuple[np.ndarray, np.ndarray]:
@@ -486,8 +568,10 @@ class Engine:
         self.gam = []
         self.eta = []
         for m, fl in zip(net.masos, float_layers(net)):
-            K, R, n = m.A.shape
-            Pf = fl.pieces.reshape(K * R, n + 1)
+            n = m.input_dim
+            Pf = all_pieces(fl)
+            if not isinstance(Pf, np.ndarray):
+                Pf = Pf.toarray()  # the per-cell engine works on dense rows (small nets)
             self.P.append(Pf)
             self.absP.append(np.abs(Pf))
             self.gam.append(gamma(n + 3))

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ._engine import (
-    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, crossing_points, domain_vertices, filtered_values,
-    balanced_chunks, float_layers, gamma, proved_signs, wait_result,
+    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, all_pieces, crossing_points, domain_vertices,
+    filtered_values, balanced_chunks, float_layers, gamma, piece_rows, proved_signs, wait_result,
 )
 from .maso import Network
 from .numbers import nearest_float, to_float_array
@@ -68,13 +68,51 @@ class _Offset:
         return self.codes[self.a + int(c)]
 
 
+class _Selected:
+    """The float maps of a chunk of cells of the next level, built on demand: each unit's
+    output map is the map of its selected piece on the parent cell, so the chunk keeps only
+    the parent cells' piece maps and the children's codes, not ``K x cells x 3`` floats.
+
+    ``G`` holds the pieces' maps on the parent cells, (K, R, parents, 3) (``EG`` their error
+    bounds and ``big`` their largest |entry|, (K, R, parents)); for a ReLU layer ``G`` is
+    piece 1 alone, (K, parents, 3), piece 0 being exactly zero."""
+
+    def __init__(self, G: np.ndarray, EG: np.ndarray, big: np.ndarray, cells: np.ndarray, pc: np.ndarray,
+                 relu: bool) -> None:
+        self.G, self.EG, self.big, self.cells, self.pc, self.relu = G, EG, big, cells, pc, relu
+        self.n = len(cells)
+
+    def build(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(M, Er, rowmax)`` of cells ``a .. b - 1``, laid out as :meth:`Engine2D._layer` takes them."""
+        cells, code = self.cells[a:b], self.pc[a:b].T  # (K, n)
+        K, n = code.shape
+        M = np.empty((K + 1, n, 3))
+        Er = np.zeros((K + 1, n))
+        rmx = np.empty((K + 1, n))
+        M[K], rmx[K] = (0.0, 0.0, 1.0), 1.0
+        if self.relu:
+            on = code.astype(bool)
+            np.multiply(self.G[:, cells, :], on[:, :, None], out=M[:K])
+            np.multiply(self.EG[:, cells], on, out=Er[:K])
+            np.multiply(self.big[:, cells], on, out=rmx[:K])
+        else:
+            R, C = self.G.shape[1], self.G.shape[2]
+            pick = (np.arange(K)[:, None] * R + code) * C + cells[None, :]  # flat (unit, piece, cell)
+            M[:K] = self.G.reshape(-1, 3)[pick]
+            Er[:K] = self.EG.reshape(-1)[pick]
+            rmx[:K] = self.big.reshape(-1)[pick]
+        rmx[:K] += Er[:K]
+        return M, Er, rmx
+
+
 class _Maps:
     """A level's float maps in chunks of consecutive cells: ``(M, Er, rowmax)`` per chunk, laid
-    out as :meth:`Engine2D._layer` takes them (cells on axis 1)."""
+    out as :meth:`Engine2D._layer` takes them (cells on axis 1), or a :class:`_Selected` that
+    builds them when they are read."""
 
     def __init__(self, parts: list) -> None:
         self.parts = parts
-        self.ends = np.cumsum([p[0].shape[1] for p in parts])
+        self.ends = np.cumsum([p.n if isinstance(p, _Selected) else p[0].shape[1] for p in parts])
 
     def slice(self, a: int, b: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """The maps of cells ``a .. b - 1`` (views when they lie in one chunk)."""
@@ -83,8 +121,12 @@ class _Maps:
         while a < b:
             start = int(self.ends[i - 1]) if i else 0
             stop = min(b, int(self.ends[i]))
-            M, Er, rmx = self.parts[i]
-            got.append((M[:, a - start:stop - start], Er[:, a - start:stop - start], rmx[:, a - start:stop - start]))
+            part = self.parts[i]
+            if isinstance(part, _Selected):
+                got.append(part.build(a - start, stop - start))
+            else:
+                M, Er, rmx = part
+                got.append((M[:, a - start:stop - start], Er[:, a - start:stop - start], rmx[:, a - start:stop - start]))
             a, i = stop, i + 1
         if len(got) == 1:
             M, Er, rmx = got[0]
@@ -225,6 +267,29 @@ class _Labels:
         return col[l] + k, a, b
 
 
+def _sign_structure(P: Any, inputs_nonneg: np.ndarray, exact_signs: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of float pieces ``P`` ((K R, n + 1), dense or CSR): whether the piece is >= 0
+    everywhere (non-negative offset, and positive slopes only on inputs that are >= 0
+    everywhere) and whether it is exactly zero.  With underflow (``exact_signs`` False) a float
+    entry may be zero where the exact one is not: nothing is claimed."""
+    rows = P.shape[0]
+    if not exact_signs:
+        return np.zeros(rows, dtype=bool), np.zeros(rows, dtype=bool)
+    n = P.shape[1] - 1
+    if isinstance(P, np.ndarray):
+        A, B = P[:, :-1], P[:, -1]
+        nonneg = (B >= 0) & ((A == 0) | ((A > 0) & inputs_nonneg)).all(axis=1)
+        return nonneg, (P == 0).all(axis=1)
+    P = P.tocsr()
+    row = np.repeat(np.arange(rows), np.diff(P.indptr))
+    col, v = P.indices, P.data
+    ok_in = np.concatenate([inputs_nonneg, [True]])  # the offset column needs only v >= 0
+    bad = (v < 0) | ((v > 0) & ~ok_in[np.minimum(col, n)])
+    nonneg = np.ones(rows, dtype=bool)
+    nonneg[row[bad]] = False
+    return nonneg, np.diff(P.indptr) == 0
+
+
 class Engine2D:
     """The batched 2-D enumeration of one network on one convex polygon ``{A x <= b}``.
 
@@ -246,17 +311,16 @@ class Engine2D:
         self._sparse: dict = {}  # layer -> its float pieces for the products (see _sparse_pieces)
         self.nonneg = []  # per layer (K, R): pieces >= 0 on the whole input space
         out_nonneg = np.zeros(net.input_dim, dtype=bool)  # the inputs: no sign known
-        for fl in float_layers(net):
-            self.PR.append(fl.pieces)  # (K, R, n + 1), for units of three or more pieces
-            # with no underflow a float entry is zero (or negative) iff its exact entry is
-            exact_signs = fl.eta == 0
-            A, B = fl.pieces[:, :, :-1], fl.pieces[:, :, -1]
-            nonneg = exact_signs & (B >= 0) & ((A == 0) | ((A > 0) & out_nonneg)).all(axis=2)
-            self.nonneg.append(nonneg)
+        for m, fl in zip(net.masos, float_layers(net)):
+            K, R = m.num_units, m.num_pieces
+            Pf = all_pieces(fl)  # (K R, n + 1), dense or CSR
+            self.PR.append(Pf)
+            nonneg, zero_piece = _sign_structure(Pf, out_nonneg, fl.eta == 0)
+            self.nonneg.append(nonneg.reshape(K, R))
             # a unit with an exactly zero piece outputs max(0, ...) >= 0
-            out_nonneg = nonneg.any(axis=1) | (exact_signs & (fl.pieces == 0).all(axis=2).any(axis=1))
-            self.P0.append(fl.pieces[:, 0, :])
-            self.P1.append(fl.pieces[:, -1, :])
+            out_nonneg = (nonneg | zero_piece).reshape(K, R).any(axis=1)
+            self.P0.append(piece_rows(fl, 0))
+            self.P1.append(piece_rows(fl, R - 1))
             self.Pd.append(fl.cut)
             self.eta.append(fl.eta)
 
@@ -325,12 +389,12 @@ class Engine2D:
             b = min(C, a + step)
             Ma, Ea = maps.slice(a, b) if maps is not None else (None, None)
             sub = self._layer(l, _Offset(codes, a, b - a) if a or b < C else codes, starts[a:b], lens[a:b], Ma, Ea)
-            sub_codes, s_, n_, Mn, En = sub
+            sub_codes, s_, n_, Mn, _ = sub
             levels.append((a, [(sub_codes.parent_index, sub_codes.rows)]))
             out_s.append(s_)
             out_n.append(n_)
             if Mn is not None:
-                parts.append((Mn, En[0], En[1]))
+                parts.append(Mn)
         new_codes = _merge_levels(codes, levels)
         # the next layer's maps stay in their chunks (concatenated they doubled the peak)
         return new_codes, np.concatenate(out_s), np.concatenate(out_n), (_Maps(parts) if parts else None), None
@@ -359,8 +423,8 @@ class Engine2D:
         eta = self.eta[l] * rowmax.sum(axis=0)  # entries of the pieces below the normal range
 
         def product(P):
-            G = (P @ flatM).reshape(K, C, 3)
-            bounds = np.abs(P) @ both
+            G = np.asarray(P @ flatM).reshape(K, C, 3)
+            bounds = np.asarray(abs(P) @ both)
             EG = bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:] + eta
             return G, EG
 
@@ -460,28 +524,14 @@ class Engine2D:
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
         new_codes = _LevelCodes(codes, cells, pc)
+        maps = None  # the next layer is the affine read-out: no cut needs its maps
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
-            choose = pc.T.astype(bool)  # (K, P)
-            Pn = len(cells)
-            Mn = np.empty((K + 1, Pn, 3))
-            Ern = np.zeros((K + 1, Pn))
-            rmx = np.empty((K + 1, Pn))
-            Mn[K] = (0.0, 0.0, 1.0)
-            rmx[K] = 1.0
-            big1 = np.abs(G1).max(axis=2)  # on the parent cells, then gathered
             if G0 is None:  # ReLU: piece 0 is exactly zero
-                np.multiply(G1[:, cells, :], choose[:, :, None], out=Mn[:K])
-                np.multiply(EG1[:, cells], choose, out=Ern[:K])
-                np.multiply(big1[:, cells], choose, out=rmx[:K])
+                maps = _Selected(G1, EG1, np.abs(G1).max(axis=2), cells, pc, relu=True)
             else:
-                Mn[:K] = np.where(choose[:, :, None], G1[:, cells, :], G0[:, cells, :])
-                Ern[:K] = np.where(choose, EG1[:, cells], EG0[:, cells])
-                rmx[:K] = np.where(choose, big1[:, cells], np.abs(G0).max(axis=2)[:, cells])
-            rmx[:K] += Ern[:K]
-            Mn_E = (Ern, rmx)
-        else:  # the next layer is the affine read-out: no cut needs these maps
-            Mn = Mn_E = None
-        return new_codes, p_start[alive], p_len[alive], Mn, Mn_E
+                G = np.stack([G0, G1], axis=1)
+                maps = _Selected(G, np.stack([EG0, EG1], axis=1), np.abs(G).max(axis=3), cells, pc, relu=False)
+        return new_codes, p_start[alive], p_len[alive], maps, None
 
     def _layer_multi(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
         """Cut all cells of level l by a layer of units of R >= 3 pieces (max-pooling, maxout).
@@ -532,7 +582,6 @@ class Engine2D:
         rank = np.arange(len(mc)) - np.searchsorted(mc, mc)
         by_rank = np.argsort(rank, kind="stable")
         steps = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if len(rank) else 1))
-        ar = np.arange(R)
         for t in range(len(steps) - 1):
             self._tick()
             unit_at = np.full(C, -1, dtype=np.int64)
@@ -603,28 +652,20 @@ class Engine2D:
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
         new_codes = _LevelCodes(codes, cells, pc)
+        maps = None
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
-            units = np.arange(K)[:, None]
-            Pn = len(cells)
-            Mn = np.empty((K + 1, Pn, 3))
-            Ern = np.zeros((K + 1, Pn))
-            rmx = np.empty((K + 1, Pn))
-            Mn[K], rmx[K] = (0.0, 0.0, 1.0), 1.0
-            pick = (units * R + pc.T) * C + cells[None, :]  # flat (unit, piece, cell) indices
-            Mn[:K] = G.reshape(-1, 3)[pick]
-            Ern[:K] = EG.reshape(-1)[pick]
-            rmx[:K] = big.reshape(-1)[pick] + Ern[:K]
-            return new_codes, p_start[alive], p_len[alive], Mn, (Ern, rmx)
-        return new_codes, p_start[alive], p_len[alive], None, None
+            maps = _Selected(G, EG, big, cells, pc, relu=False)
+            if K * R * C > (K + 1) * len(cells):  # the children's maps are the smaller: build them
+                maps = maps.build(0, len(cells))
+        return new_codes, p_start[alive], p_len[alive], maps, None
 
     def _sparse_pieces(self, l: int):
         """Layer l's float pieces as (K R, n + 1) rows and their absolute values; CSR when at most
         a tenth of the entries are non-zero (pooling selects one input per piece)."""
         hit = self._sparse.get(l)
         if hit is None:
-            K, R, n1 = self.PR[l].shape
-            Pf = self.PR[l].reshape(K * R, n1)
-            if np.count_nonzero(Pf) * 10 <= Pf.size:
+            Pf = self.PR[l]
+            if isinstance(Pf, np.ndarray) and np.count_nonzero(Pf) * 10 <= Pf.size:
                 from scipy.sparse import csr_matrix
 
                 Pf = csr_matrix(Pf)

@@ -37,6 +37,7 @@ import numpy as np
 
 from ._engine import (
     SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, _prune, crossing_points, domain_vertices, filtered_values,
+    piece_rows,
     balanced_chunks, float_layers, gamma, proved_signs, wait_result,
 )
 from ._engine2d import _excl, _grow, _Labels, _ranges
@@ -169,9 +170,10 @@ class EngineND:
         # float pieces P0, P1 (K, n + 1) and the float of their exact difference P1 - P0
         self.P0, self.P1, self.Pd, self.zero0, self.eta = [], [], [], [], []
         for m, fl in zip(net.masos, float_layers(net)):
-            self.P0.append(fl.pieces[:, 0, :])
-            self.P1.append(fl.pieces[:, -1, :])
-            self.Pd.append(fl.cut)  # None for ReLU: piece 0 is zero and the cut rows are piece 1
+            dense = (lambda P: P if P is None or isinstance(P, np.ndarray) else P.toarray())
+            self.P0.append(dense(piece_rows(fl, 0)))
+            self.P1.append(dense(piece_rows(fl, m.num_pieces - 1)))
+            self.Pd.append(dense(fl.cut))  # None for ReLU: piece 0 is zero and the cut rows are piece 1
             self.zero0.append(m.num_pieces == 2 and fl.cut is None)
             self.eta.append(fl.eta)
 

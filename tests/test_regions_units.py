@@ -151,3 +151,21 @@ def test_max_pooling_of_relu_outputs_2d(seed):
     widths = rng.integers(3, 8, size=1 + seed % 2).tolist()
     net = relu_then_pool_net(rng, widths, int(rng.integers(2, 5)), int(rng.choice([1, 2, 5])))
     check(net, [-1, -1], [1, 1])
+
+
+def test_sparse_layers_on_the_batched_engine(monkeypatch):
+    """A conv + max-pool net held sparse (as MNIST-sized nets are), sliced to a plane, with
+    every sparse layer on the engine's sparse path (CSR float products, exact rows composed
+    one at a time): the regions of the oracle."""
+    from exactmaso import _engine
+
+    monkeypatch.setattr(_engine, "SPARSE_FLOATS", 0)
+    rng = np.random.default_rng(5)
+    layers = [em.Conv2d(rng.integers(-2, 3, size=(2, 1, 2, 2)), rng.integers(-1, 2, size=2)), em.ReLU(),
+              em.MaxPool2d(2), em.Flatten(), em.Dense(rng.integers(-2, 3, size=(1, 2)), [0])]
+    net = em.Network(layers, input_shape=(1, 3, 3), storage="sparse")  # 8 ReLUs, 2 max-pool units
+    assert any(m.is_sparse for m in net.masos)
+    x0, x1, x2 = (rng.integers(-2, 3, size=9) for _ in range(3))
+    sliced = net.restrict(*em.plane(x0, x1, x2))
+    assert any(m.is_sparse for m in sliced.masos)
+    check(sliced, [-1, -1], [1, 1])
