@@ -13,7 +13,7 @@
   :func:`check_spec` -- decide a spec: holds (certificate) or violated (exact counterexample).
 
 Every result is frozen and has ``.verify()`` (exact re-check of its certificate) and
-``.save(path)`` (the certificate as JSON, see docs/certificates.md).
+``.save(path)`` (the certificate as JSON, see docs/proofs.md, "The certificate file").
 """
 
 from .api import equivalent, output_bounds, robust

@@ -1091,7 +1091,7 @@ def check_certificate(cert: dict, net: Network | Sequence[Network]) -> None:
 
     A certificate is ``{"format": "exactmaso-certificate", "version": 1, "network": hash (or a
     list of two for claims about two networks), "claim": {"kind", ...}, "proofs": [...]}``
-    (see docs/certificates.md).  The claim says what is asserted, in terms of what was asked;
+    (see docs/proofs.md).  The claim says what is asserted, in terms of what was asked;
     the checker rebuilds every set from the claim, re-evaluates every witness with the exact
     forward pass, finds for every bound the claim needs the proof of exactly that bound, and
     re-checks it node by node.  Nothing the prover computed is trusted.

@@ -38,7 +38,7 @@ class ProofResult:
         checker.check_certificate(self.certificate, nets)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the certificate as JSON to ``path`` (see docs/certificates.md)."""
+        """Write the certificate as JSON to ``path`` (see docs/proofs.md, "The certificate file")."""
         write_text_atomic(path, self._certificate + "\n")
 
     def __repr__(self) -> str:
