@@ -727,7 +727,8 @@ class Network:
         for i, m in enumerate(self._masos):
             kind = "affine" if m.is_affine else f"max of {m.num_pieces} affine pieces"
             sparse = f", sparse ({m.num_nonzeros:,} non-zeros)" if m.is_sparse else ""
-            lines.append(f"  layer {i}: {m.num_units} units, {kind}, input dimension {m.input_dim}{sparse}")
+            units = f"{m.num_units} unit" + ("" if m.num_units == 1 else "s")
+            lines.append(f"  layer {i}: {units}, {kind}, input dimension {m.input_dim}{sparse}")
         return "\n".join(lines)
 
     # -- inputs ----------------------------------------------------------------------

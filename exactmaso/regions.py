@@ -394,10 +394,18 @@ def regions(
     return Partition(net, dom, recs, engine)
 
 
-def count_regions(net: Network, dom: Any, **options: Any) -> int:
-    """The number of regions of ``net`` on ``dom`` (streams; keeps nothing)."""
+def count_regions(
+    net: Network,
+    dom: Any,
+    *,
+    executor: Executor | None = None,
+    progress: bool = False,
+    max_regions: int | None = None,
+    time_limit: float | None = None,
+) -> int:
+    """The number of regions of ``net`` on ``dom`` (streams; keeps nothing); options as in
+    :func:`regions`."""
     n = 0
-    for _ in _records(net, dom, executor=options.get("executor"), progress=options.get("progress", False),
-                      max_regions=options.get("max_regions"), time_limit=options.get("time_limit")):
+    for _ in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
         n += 1
     return n
