@@ -17,24 +17,26 @@ import exactmaso as em
 from exactmaso._engine import Monitor
 
 
-def _max_of_three_net(K: int = 40, seed: int = 0) -> em.Network:
-    """Two layers of K units, each the max of three random affine pieces (the per-cell engine)."""
+def _max_of_three_net(K: int = 40, seed: int = 0, D: int = 3) -> em.Network:
+    """Two layers of K units, each the max of three random affine pieces (in 3-D: the
+    per-cell engine; in 2-D the batched engine takes it)."""
     rng = np.random.default_rng(seed)
 
     def layer(K, R, n):
         return em.MASO(rng.integers(-8, 9, size=(K, R, n)) / 8, rng.integers(-8, 9, size=(K, R)) / 8)
 
-    return em.Network.from_masos([layer(K, 3, 2), layer(K, 3, K), layer(1, 1, K)])
+    return em.Network.from_masos([layer(K, 3, D), layer(K, 3, K), layer(1, 1, K)])
 
 
 SQUARE = em.Box([-1, -1], [1, 1])
+CUBE = em.Box([-1, -1, -1], [1, 1, 1])
 
 
 def test_time_limit_binds_inside_a_layer_of_the_per_cell_engine():
     net = _max_of_three_net()
     start = time.perf_counter()
     with pytest.raises(em.LimitError) as info:
-        em.regions(net, SQUARE, time_limit=0.3)
+        em.regions(net, CUBE, time_limit=0.3)
     # the whole enumeration takes well over a minute; the limit must fire at the next cut
     assert time.perf_counter() - start < 10
     assert info.value.count >= 0 and "time_limit=0.3" in str(info.value)
@@ -43,10 +45,21 @@ def test_time_limit_binds_inside_a_layer_of_the_per_cell_engine():
 def test_max_regions_binds_on_the_per_cell_engine():
     net = _max_of_three_net()
     with pytest.raises(em.LimitError) as info:
-        em.regions(net, SQUARE, max_regions=50)
+        em.regions(net, CUBE, max_regions=50)
     assert info.value.count == 51 and "max_regions=50" in str(info.value)
     with pytest.raises(em.LimitError):
-        em.count_regions(net, SQUARE, max_regions=50)
+        em.count_regions(net, CUBE, max_regions=50)
+
+
+def test_max_of_three_pieces_on_the_batched_2d_engine():
+    """The 2-D net of the per-cell regression (over a minute there) on the batched engine:
+    complete, and its limits bind with a lower bound on the count."""
+    net = _max_of_three_net(D=2)
+    n = em.count_regions(net, SQUARE)
+    assert n > 1000
+    with pytest.raises(em.LimitError) as info:
+        em.regions(net, SQUARE, max_regions=50)
+    assert 50 < info.value.count <= n and "max_regions=50" in str(info.value)
 
 
 def test_iter_regions_streams_on_the_per_cell_engine(monkeypatch):
@@ -55,14 +68,14 @@ def test_iter_regions_streams_on_the_per_cell_engine(monkeypatch):
     original = Monitor.tick
     monkeypatch.setattr(Monitor, "tick", lambda self, n: (ticks.append(n), original(self, n))[1])
     rng = np.random.default_rng(1)
-    first = em.MASO(rng.integers(-4, 5, size=(12, 3, 2)) / 4, rng.integers(-4, 5, size=(12, 3)) / 4)
+    first = em.MASO(rng.integers(-4, 5, size=(12, 3, 3)) / 4, rng.integers(-4, 5, size=(12, 3)) / 4)
     net = em.Network.from_masos([first, em.MASO(np.ones((1, 1, 12)), [[0]])])
-    it = em.iter_regions(net, SQUARE)
+    it = em.iter_regions(net, CUBE)
     r0 = next(it)
     before_first = len(ticks)
     rest = list(it)
     assert before_first * 5 < len(ticks), (before_first, len(ticks))
-    part = em.regions(net, SQUARE)
+    part = em.regions(net, CUBE)
     assert [r.code for r in [r0] + rest] == [r.code for r in part]
 
 
