@@ -43,8 +43,8 @@ def main() -> None:
 
     import exactmaso as em
     from bench_regions import build_network
-    from exactmaso._engine import Engine
-    from exactmaso._engine_nd import enumerate_nd
+    from exactmaso.engine.batchnd import enumerate_nd
+    from exactmaso.engine.percell import Engine
     from exactmaso.regions import _domain_arrays
 
     print(f"{'net':4} {'regions':>8} {'per-cell s':>11} {'batched s':>10} {'speed-up':>9}  same")

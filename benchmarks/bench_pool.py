@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pooled {n} regions: {1e6 * s / n:.1f} us/region; strided {m} regions: {1e6 * t / m:.1f} us/region;"
               f" ratio {(s / n) / (t / m):.2f}")
     if args.per_cell:
-        from exactmaso._engine import Engine, Monitor
+        from exactmaso.engine.driver import Monitor
+        from exactmaso.engine.percell import Engine
         from exactmaso.errors import LimitError
         from exactmaso.regions import _check_net_dom
 

@@ -138,7 +138,7 @@ def _code_matrix(part: "Partition") -> tuple[np.ndarray, np.ndarray]:
 def _level_chain(part: "Partition"):
     """The batched 2-D engine's codes as (parent index, rows) per layer, when every region's
     record reads its code from one such chain, in order; else None."""
-    from ._engine2d import _LevelCodes
+    from .engine.stores import _LevelCodes
 
     recs = [r._rec for r in part]
     chain = getattr(recs[0], "_codes", None)

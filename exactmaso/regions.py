@@ -13,10 +13,11 @@ their facets are exact; exact coordinates, interior points and affine maps are c
 the codes when first asked for, and :meth:`Partition.verify` re-checks everything
 independently in exact arithmetic.  See docs/regions.md for the method.
 
-Three engines share the work, with identical results in identical (lexicographic code) order:
-the batched 2-D engine (:mod:`exactmaso._engine2d`) for 2-D inputs, the batched engine of
-:mod:`exactmaso._engine_nd` for D >= 3, both for units of at most two pieces, and the
-depth-first per-cell engine (:mod:`exactmaso._engine`) for everything else.
+Three engines (:mod:`exactmaso.engine`) share the work, with identical results in identical
+(lexicographic code) order: the batched 2-D engine (:mod:`exactmaso.engine.batch2d`) for 2-D
+inputs and units of any number of pieces, the batched engine of
+:mod:`exactmaso.engine.batchnd` for D >= 3 and units of at most two pieces, and the
+depth-first per-cell engine (:mod:`exactmaso.engine.percell`) for everything else.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ._engine import Cell, Engine, Monitor, RegionRecord, wait_result
-from ._engine2d import enumerate_2d, supports as supports_2d
-from ._engine_nd import enumerate_nd, supports as supports_nd
+from .engine.batch2d import enumerate_2d, supports as supports_2d
+from .engine.batchnd import enumerate_nd, supports as supports_nd
+from .engine.cells import Cell, RegionRecord
+from .engine.driver import Monitor, wait_result
+from .engine.percell import Engine
 from .errors import CertificateError, DomainError, ShapeError
 from .maso import Affine, Network
 from .numbers import to_fraction_array

@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any, Hashable, Iterator, Sequence
 import networkx as nx
 import numpy as np
 
-from ._engine import SAFETY, TINY, U, Exact, gamma
+from .engine.filter import SAFETY, TINY, U, gamma
+from .engine.kernel import Exact
 from .errors import CertificateError, DomainError, ShapeError
 from .maso import MASO, Network
 from .numbers import to_fraction_array

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import exactmaso as em
-from exactmaso._engine import float_layers, proved_signs
+from exactmaso.engine.filter import float_layers, proved_signs
 
 try:
     from oracle import assert_matches_oracle, check_partition

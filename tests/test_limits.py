@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import exactmaso as em
-from exactmaso._engine import Monitor
+from exactmaso.engine.driver import Monitor
 
 
 def _max_of_three_net(K: int = 40, seed: int = 0, D: int = 3) -> em.Network:

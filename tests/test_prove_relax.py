@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from exactmaso import mlp as em_mlp
-from exactmaso._engine import float_layers
+from exactmaso.engine.filter import float_layers
 from exactmaso.maso import MASO, Network
 from exactmaso.prove.relax import FloatModel, float_and_error
 

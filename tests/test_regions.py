@@ -520,8 +520,8 @@ def test_workers_give_the_serial_partition_in_any_dimension(sizes, seed):
 
 
 @pytest.mark.parametrize("sizes, module, knob, value", [
-    ([2, 24, 20, 16, 1], "_engine2d", "MAP_FLOATS", 3 * 24 * 7),  # 7 cells' maps at a time
-    ([3, 12, 10, 1], "_engine_nd", "CUT_VERTICES", 64),  # cuts of at most 64 vertices
+    ([2, 24, 20, 16, 1], "batch2d", "MAP_FLOATS", 3 * 24 * 7),  # 7 cells' maps at a time
+    ([3, 12, 10, 1], "batchnd", "CUT_VERTICES", 64),  # cuts of at most 64 vertices
 ])
 def test_layers_worked_in_chunks_give_the_same_partition(monkeypatch, sizes, module, knob, value):
     # the batched engines bound their memory by working a layer in chunks of cells (2-D) or
@@ -534,7 +534,7 @@ def test_layers_worked_in_chunks_give_the_same_partition(monkeypatch, sizes, mod
     net = em.mlp(weights, biases)
     box = em.Box([-1] * sizes[0], [1] * sizes[0])
     whole = em.regions(net, box)
-    monkeypatch.setattr(importlib.import_module(f"exactmaso.{module}"), knob, value)
+    monkeypatch.setattr(importlib.import_module(f"exactmaso.engine.{module}"), knob, value)
     chunked = em.regions(net, box)
     assert len(whole) > 100
     assert [r.code for r in chunked] == [r.code for r in whole]

@@ -157,9 +157,9 @@ def test_sparse_layers_on_the_batched_engine(monkeypatch):
     """A conv + max-pool net held sparse (as MNIST-sized nets are), sliced to a plane, with
     every sparse layer on the engine's sparse path (CSR float products, exact rows composed
     one at a time): the regions of the oracle."""
-    from exactmaso import _engine
+    from exactmaso.engine import filter as engine_filter
 
-    monkeypatch.setattr(_engine, "SPARSE_FLOATS", 0)
+    monkeypatch.setattr(engine_filter, "SPARSE_FLOATS", 0)
     rng = np.random.default_rng(5)
     layers = [em.Conv2d(rng.integers(-2, 3, size=(2, 1, 2, 2)), rng.integers(-1, 2, size=2)), em.ReLU(),
               em.MaxPool2d(2), em.Flatten(), em.Dense(rng.integers(-2, 3, size=(1, 2)), [0])]

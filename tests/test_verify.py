@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import exactmaso as em
-from exactmaso._engine import RegionRecord
+from exactmaso.engine.cells import RegionRecord
 from exactmaso.maso import Affine
 from exactmaso.polytope import Polytope
 

@@ -1,7 +1,7 @@
 """Rigorous float bound propagation: interval and backward linear (CROWN-style) bounds.
 
 Every bound computed here is *sound*: it holds for the exact network, not only for its float
-copy.  The float copy is the engines' rescaled one (:func:`exactmaso._engine.float_layers`:
+copy.  The float copy is the engines' rescaled one (:func:`exactmaso.engine.filter.float_layers`:
 unit ``k`` of layer ``l`` outputs ``y / 2**t``, which keeps huge and tiny weights finite) and
 every rounding is charged: a float piece is within ``u |p| + eta`` of the exact one
 (``u = 2**-53``), a dot product of length ``n`` within ``gamma_n`` times the dot product of the
@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._engine import float_layers
+from ..engine.filter import float_layers
 from ..maso import Network
 
 __all__ = ["FloatModel", "FloatBounds", "Batch", "float_and_error"]

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._engine import Exact
+from ..engine.kernel import Exact
 from ..errors import LimitError
 from ..lp import LPStatus, solve_lp
 from ..maso import Network

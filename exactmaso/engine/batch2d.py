@@ -1,6 +1,6 @@
 """Batched region enumeration for 2-D inputs and two-piece units (ReLU, leaky ReLU, abs).
 
-The same mathematics as :mod:`exactmaso._engine` (filtered exact signs, exact fallback, exact
+The same mathematics as :mod:`.percell` (filtered exact signs, exact fallback, exact
 combinatorics), organised for throughput: all cells of a layer are processed together, with
 every polygon stored in flat arrays (vertices in cyclic order, each with the label of the edge
 that leaves it).  A rigorous bounding-ball test first decides, per cell and unit, whether the
@@ -18,14 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from ._engine import (
-    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, all_pieces, crossing_points, domain_vertices,
-    filtered_values, balanced_chunks, float_layers, gamma, piece_rows, proved_signs, wait_result,
-)
-from .maso import Network
-from .numbers import nearest_float, to_float_array
+from ..maso import Network
+from ..numbers import nearest_float, to_float_array
+from .cells import Geom, LazyRecord, RegionRecord
+from .driver import balanced_chunks, wait_result
+from .filter import SAFETY, TINY, U, all_pieces, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs
+from .kernel import Exact, domain_vertices
+from .stores import PolygonStore, _excl, _Labels, _LevelCodes, _merge_levels, _Offset, _ranges
 
-__all__ = ["supports", "enumerate_2d"]
+
+__all__ = ["supports", "enumerate_2d", "Engine2D"]
 
 _G3 = gamma(4)  # rounding of a 2-D dot product plus offset, and of the inputs
 
@@ -53,19 +55,6 @@ def _ball_test(H0, H1, H2, EH, c0, c1, rho):
 
 
 MAP_FLOATS = 1 << 21  # a layer's float maps are built for at most this many floats' worth of cells at once
-
-
-class _Offset:
-    """Codes ``a .. a + n - 1`` of a sequence of codes, indexed from 0."""
-
-    def __init__(self, codes, a: int, n: int) -> None:
-        self.codes, self.a, self.n = codes, a, n
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, c: int) -> tuple:
-        return self.codes[self.a + int(c)]
 
 
 class _Selected:
@@ -135,138 +124,6 @@ class _Maps:
         return M, (Er, rmx)
 
 
-class _LevelCodes:
-    """Codes of the cells of one level: parent level, parent index and this layer's code rows.
-
-    Tuples are built only when asked for (the exact fallback, or the final regions).
-    """
-
-    def __init__(self, parent, parent_index: np.ndarray, rows: np.ndarray) -> None:
-        self.parent = parent
-        self.parent_index = parent_index
-        self.rows = rows
-        self._memo: dict[int, tuple] = {}
-
-    def __len__(self) -> int:
-        return len(self.parent_index)
-
-    def __getitem__(self, c: int) -> tuple:
-        hit = self._memo.get(c)
-        if hit is None:
-            hit = self.parent[int(self.parent_index[c])] + (tuple(self.rows[c].tolist()),)
-            self._memo[c] = hit
-        return hit
-
-    def all(self) -> list[tuple]:
-        """Every code, built level by level in one pass."""
-        prev = self.parent.all() if isinstance(self.parent, _LevelCodes) else list(self.parent)
-        return [prev[p] + (tuple(r),) for p, r in zip(self.parent_index.tolist(), self.rows.tolist())]
-
-
-class _Store:
-    """Append-only vertex storage: coordinates, error bounds, outgoing edge labels, exact values."""
-
-    def __init__(self, cap: int = 1024) -> None:
-        self.X = np.empty((cap, 2))
-        self.e = np.empty(cap)
-        self.lab = np.empty(cap, dtype=np.int64)
-        self.exact = np.empty(cap, dtype=object)
-        self.n = 0
-
-    def append(self, X, e, lab, exact) -> int:
-        m = len(e)
-        need = self.n + m
-        _grow(self, ("X", "e", "lab", "exact"), self.n, need)
-        s = self.n
-        self.X[s:need] = X
-        self.e[s:need] = e
-        self.lab[s:need] = lab
-        self.exact[s:need] = exact
-        self.n = need
-        return s
-
-
-def _grow(store: Any, names: tuple, used: int, need: int) -> None:
-    """Make room for ``need`` rows in the store's arrays (doubling), keeping the first ``used``."""
-    if need <= len(getattr(store, names[0])):
-        return
-    cap = max(need, 2 * len(getattr(store, names[0])))
-    for name in names:
-        old = getattr(store, name)
-        new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
-        new[:used] = old[:used]
-        setattr(store, name, new)
-
-
-def _excl(counts: np.ndarray) -> np.ndarray:
-    """Exclusive cumulative sum: the start of each segment of the given lengths."""
-    out = np.zeros(len(counts), dtype=np.int64)
-    if len(counts) > 1:
-        np.cumsum(counts[:-1], out=out[1:])
-    return out
-
-
-def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(s, s + n) for each (s, n)."""
-    total = int(lens.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offs = np.repeat(starts - _excl(lens), lens)
-    return np.arange(total) + offs
-
-
-class _Labels:
-    """Integer facet labels: domain rows first, then a block per layer: one label per unit for
-    units of at most two pieces (the pieces 0 and 1 tie), one per unit and pair of pieces
-    ``(a, b)``, ``a < b``, for units of R >= 3 pieces (``k R^2 + a R + b`` in the block)."""
-
-    def __init__(self, net: Network, m_dom: int) -> None:
-        self.m = m_dom
-        self.base, self.R, self.col = [], [], []
-        off, col = m_dom, 0
-        for mm in net.masos:
-            R = mm.num_pieces
-            self.base.append(off)
-            self.R.append(R)
-            self.col.append(col)
-            off += mm.num_units * (R * R if R > 2 else 1)
-            col += mm.num_units
-        self.end = off
-
-    def unit(self, l: int, k: int) -> int:
-        return self.base[l] + k
-
-    def pair(self, l: int, k, a, b):
-        """The label of pieces ``a < b`` of unit ``k`` of a layer of three or more pieces."""
-        R = self.R[l]
-        return self.base[l] + (k * R + a) * R + b
-
-    def decode(self, v: int) -> tuple:
-        if v < self.m:
-            return ("d", int(v))
-        l = int(np.searchsorted(self.base, v, side="right") - 1)
-        i, R = int(v - self.base[l]), self.R[l]
-        if R <= 2:
-            return (l, i, 0, 1)
-        k, ab = divmod(i, R * R)
-        return (l, k, ab // R, ab % R)
-
-    def decode_units(self, v: np.ndarray) -> tuple[np.ndarray, ...]:
-        """For unit labels ``v`` (none a domain row): the unit's column among all units (layers
-        side by side) and the two pieces that tie, vectorised."""
-        base, R, col = (np.array(x, dtype=np.int64) for x in (self.base, self.R, self.col))
-        l = np.searchsorted(base, v, side="right") - 1
-        i = v - base[l]
-        Rl = R[l]
-        multi = Rl > 2
-        RR = np.where(multi, Rl * Rl, 1)
-        k = i // RR
-        ab = i - k * RR
-        a = np.where(multi, ab // np.maximum(Rl, 1), 0)
-        b = np.where(multi, ab % np.maximum(Rl, 1), 1)
-        return col[l] + k, a, b
-
-
 def _sign_structure(P: Any, inputs_nonneg: np.ndarray, exact_signs: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per row of float pieces ``P`` ((K R, n + 1), dense or CSR): whether the piece is >= 0
     everywhere (non-negative offset, and positive slopes only on inputs that are >= 0
@@ -293,7 +150,7 @@ def _sign_structure(P: Any, inputs_nonneg: np.ndarray, exact_signs: bool) -> tup
 class Engine2D:
     """The batched 2-D enumeration of one network on one convex polygon ``{A x <= b}``.
 
-    ``monitor``, when given (an :class:`~exactmaso._engine.Monitor`), is ticked during the cuts
+    ``monitor``, when given (an :class:`~exactmaso.engine.driver.Monitor`), is ticked during the cuts
     with a lower bound on the number of regions and may raise
     :class:`~exactmaso.errors.LimitError`.
     """
@@ -305,7 +162,7 @@ class Engine2D:
         self.exact = Exact(net, A_dom, b_dom)
         self.A_dom, self.b_dom = A_dom, b_dom
         self.labels = _Labels(net, A_dom.shape[0])
-        self.store = _Store()
+        self.store = PolygonStore()
         # float pieces: P0, P1 as (K, n + 1); their difference (and bounds) for the cuts
         self.P0, self.P1, self.Pd, self.PR, self.eta = [], [], [], [], []
         self._sparse: dict = {}  # layer -> its float pieces for the products (see _sparse_pieces)
@@ -890,25 +747,6 @@ def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
         levels.append((c.parent_index, c.rows))
         c = c.parent
     return levels[::-1], eng._export(state[1], state[2])
-
-
-def _merge_levels(base: "_LevelCodes", chunks: list) -> "_LevelCodes":
-    """The codes of the chunks' cells as one chain of levels over ``base`` (the first layer's
-    cells); ``chunks`` are ``(first base cell, levels)`` in order, the levels of a chunk indexing
-    its own cells."""
-    merged = base
-    depth = len(chunks[0][1]) if chunks else 0
-    offsets = [a for a, _ in chunks]
-    for j in range(depth):
-        parents, rows = [], []
-        for (_, levels), off in zip(chunks, offsets):
-            pi, r = levels[j]
-            parents.append(np.asarray(pi, dtype=np.int64) + off)
-            rows.append(r)
-        merged = _LevelCodes(merged, np.concatenate(parents), np.concatenate(rows))
-        sizes = [len(levels[j][0]) for _, levels in chunks]
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
-    return merged
 
 
 def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None, executor=None) -> tuple[list[RegionRecord], Engine2D]:

@@ -1,7 +1,7 @@
 """Batched region enumeration for inputs of any dimension and two-piece units (ReLU, leaky ReLU, abs).
 
-The mathematics of :mod:`exactmaso._engine` (filtered exact signs, exact fallback, exact
-combinatorics), organised for throughput like :mod:`exactmaso._engine2d`: all cells of a layer
+The mathematics of :mod:`.percell` (filtered exact signs, exact fallback, exact
+combinatorics), organised for throughput like :mod:`.batch2d`: all cells of a layer
 are processed together, one unit at a time, with every polytope ("piece") stored in flat
 arrays:
 
@@ -15,13 +15,13 @@ Every vertex slot belongs to exactly one piece (a split copies the kept vertices
 children), so a vertex's bitset is its incidence with the facets of its own piece.
 
 Cutting a piece by the hyperplane of unit ``k``: the signs at its vertices are decided by a
-float filter with a rigorous error bound, or exactly (:class:`~exactmaso._engine.Exact`) when
+float filter with a rigorous error bound, or exactly (:class:`~exactmaso.engine.kernel.Exact`) when
 the filter cannot decide.  The crossing edges (ends of strictly opposite signs) give the new
 vertices (incidence: the labels common to both ends, plus the new label); the old edges whose
 ends lie on one side stay; (side end, new vertex) are new edges; the edges inside the cut face
 are found by the combinatorial test among the vertices on the cut (two of them are adjacent iff
 they share at least D - 1 labels and no third vertex on the cut holds all the labels they
-share).  Labels that stop being facets are dropped exactly as :func:`_engine._prune` does; this
+share).  Labels that stop being facets are dropped exactly as :func:`.percell._prune` does; this
 can only happen when some vertex lies on the cutting hyperplane, so only those children are
 examined.
 
@@ -35,14 +35,15 @@ import os
 
 import numpy as np
 
-from ._engine import (
-    SAFETY, TINY, U, Exact, Geom, LazyRecord, RegionRecord, _prune, crossing_points, domain_vertices, filtered_values,
-    piece_rows,
-    balanced_chunks, float_layers, gamma, proved_signs, wait_result,
-)
-from ._engine2d import _excl, _grow, _Labels, _ranges
-from .maso import Network
-from .numbers import nearest_float, to_float_array
+from ..maso import Network
+from ..numbers import nearest_float, to_float_array
+from .cells import Geom, LazyRecord, RegionRecord
+from .driver import balanced_chunks, wait_result
+from .filter import SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs
+from .kernel import Exact, domain_vertices
+from .percell import _prune
+from .stores import PolytopeStore, _excl, _Labels, _popcount, _ranges, _unpack
+
 
 __all__ = ["supports", "enumerate_nd", "EngineND"]
 
@@ -66,52 +67,6 @@ def _chunks(items: np.ndarray, sizes: np.ndarray, limit: int) -> list[np.ndarray
 def supports(net: Network) -> bool:
     """True when the batched N-D engine is used: input dimension >= 3, units of at most two pieces."""
     return net.input_dim >= 3 and all(m.num_pieces <= 2 for m in net.masos)
-
-
-class _Store:
-    """Append-only vertex and edge storage."""
-
-    def __init__(self, D: int, W: int, cap: int = 4096) -> None:
-        self.X = np.empty((cap, D))
-        self.e = np.empty(cap)
-        self.B = np.zeros((cap, W), dtype=np.uint64)
-        self.exact = np.empty(cap, dtype=object)
-        self.n = 0
-        self.E = np.empty((4 * cap, 2), dtype=np.int32)  # vertex slots (the store stays far below 2**31)
-        self.ne = 0
-
-    def reserve(self, m: int) -> int:
-        need = self.n + m
-        _grow(self, ("X", "e", "B", "exact"), self.n, need)
-        s = self.n
-        self.n = need
-        return s
-
-    def add_edges(self, u: np.ndarray, v: np.ndarray) -> int:
-        m = len(u)
-        need = self.ne + m
-        if self.n >= 1 << 31:  # pragma: no cover - hundreds of GB of vertices
-            raise MemoryError("the vertex store passed 2**31 slots, which its int32 edges cannot address")
-        _grow(self, ("E",), self.ne, need)
-        s = self.ne
-        self.E[s:need, 0] = u
-        self.E[s:need, 1] = v
-        self.ne = need
-        return s
-
-
-def _popcount(B: np.ndarray) -> np.ndarray:
-    if B.shape[1] == 1:
-        return np.bitwise_count(B[:, 0]).astype(np.int64)
-    return np.bitwise_count(B).sum(axis=1, dtype=np.int64)
-
-
-def _unpack(B: np.ndarray) -> np.ndarray:
-    """(n, W) uint64 bitsets -> (n, 64 W) bool, column j = label j."""
-    B = np.ascontiguousarray(B)
-    if B.dtype.byteorder == ">" or (B.dtype.byteorder == "=" and np.little_endian is False):  # pragma: no cover
-        B = B.astype("<u8")
-    return np.unpackbits(B.view(np.uint8).reshape(len(B), -1), axis=1, bitorder="little").astype(bool)
 
 
 def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
@@ -165,7 +120,7 @@ class EngineND:
         self.labels = _Labels(net, A_dom.shape[0])
         nlab = A_dom.shape[0] + sum(m.num_units for m in net.masos)
         self.W = max(1, -(-nlab // 64))
-        self.st = _Store(self.D, self.W)
+        self.st = PolytopeStore(self.D, self.W)
         self._decode_cache: dict[int, tuple] = {}
         # float pieces P0, P1 (K, n + 1) and the float of their exact difference P1 - P0
         self.P0, self.P1, self.Pd, self.zero0, self.eta = [], [], [], [], []
@@ -608,7 +563,7 @@ class EngineND:
         """A new store holding the pieces :meth:`_export` gave (with or without their edges);
         their vertex starts, edge starts and edge counts in it."""
         X, e, B, exact, vn = pieces[:5]
-        self.st = _Store(self.D, self.W, cap=max(16, cap, len(X)))
+        self.st = PolytopeStore(self.D, self.W, cap=max(16, cap, len(X)))
         s0 = self._load(X, e, B, exact)
         if len(pieces) == 5:
             none = np.zeros(len(vn), dtype=np.int64)

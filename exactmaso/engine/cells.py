@@ -1,0 +1,84 @@
+"""What the engines know of a cell or a region: exact combinatorics, float geometry.
+
+A :class:`Geom` is a convex polytope as float vertices (with error bounds and, once
+computed, exact coordinates) and vertex-facet incidences; each facet has a label, ``("d", i)``
+for a domain row or ``(l, k, r, s)`` for the hyperplane ``g_r = g_s`` of unit ``k`` of layer
+``l``.  :class:`RegionRecord` (and its lazy form) is a final region; :class:`Cell` a cell of
+the first ``level`` layers with the float map of the next layer's input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+# A facet label is a tuple: ("d", i) for row i of the domain, or (l, k, r, s) for the
+# hyperplane g_r = g_s (r < s) of unit k of layer l inside the level-l ancestor cell.
+Label = tuple
+
+
+class Geom:
+    """A convex polytope as vertices with incidences; arrays are never mutated in place."""
+
+    __slots__ = ("X", "e", "F", "labels", "exact")
+
+    def __init__(self, X: np.ndarray, e: np.ndarray, F: np.ndarray, labels: list, exact: list) -> None:
+        self.X = X  # (n, D) float
+        self.e = e  # (n,) bound on |X - exact| (max norm)
+        self.F = F  # (n, f) bool: vertex i lies on facet label j
+        self.labels = labels  # f labels
+        self.exact = exact  # n entries: None or tuple of Fractions
+
+
+class RegionRecord:
+    """What the enumeration knows of one region (exact combinatorics, float geometry)."""
+
+    __slots__ = ("code", "geom", "M", "E")
+
+    def __init__(self, code: tuple, geom: Geom, M: np.ndarray, E: np.ndarray) -> None:
+        self.code = code
+        self.geom = geom
+        self.M = M  # float augmented output map (out, D + 1)
+        self.E = E  # its error bound
+
+
+class LazyRecord(RegionRecord):
+    """A region record whose code and Geom are built on first use.
+
+    ``codes[c]`` is the code (a list, or a lazy container that builds tuples on demand);
+    ``build(*args)`` returns the Geom from an engine's flat storage.
+    """
+
+    __slots__ = ("_codes", "_c", "_build", "_args", "_geom")
+
+    def __init__(self, codes: Any, c: int, build: Any, *args: Any) -> None:
+        self._codes = codes
+        self._c = c
+        self._build = build
+        self._args = args
+        self._geom = None
+        self.M = None
+        self.E = None
+
+    @property
+    def code(self) -> tuple:  # type: ignore[override]
+        return self._codes[self._c]
+
+    @property
+    def geom(self) -> Geom:  # type: ignore[override]
+        if self._geom is None:
+            self._geom = self._build(*self._args)
+        return self._geom
+
+
+class Cell:
+    __slots__ = ("level", "code", "geom", "M", "E")
+
+    def __init__(self, level: int, code: tuple, geom: Geom, M: np.ndarray, E: np.ndarray) -> None:
+        self.level = level
+        self.code = code
+        self.geom = geom
+        self.M = M  # float augmented map of the layer-`level` input, (n_l, D + 1)
+        self.E = E

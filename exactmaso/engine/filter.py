@@ -1,0 +1,228 @@
+"""The float filter: rounded copies of the network and rigorous error bounds.
+
+Floats propose, exact arithmetic decides.  Every float value the engines compute comes with a
+bound on its distance to the exact value (``gamma`` bounds the rounding of a dot product,
+``U`` is the unit round-off, ``SAFETY`` and ``TINY`` cover the bound computations and
+underflow), so a sign is *proved* when the value exceeds its bound (:func:`filtered_values`,
+:func:`proved_signs`) and left to the exact kernel otherwise.  :func:`float_layers` gives the
+rescaled float copy of every layer (dense, or CSR for large sparse layers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..maso import Network
+
+
+U = 2.0 ** -53  # unit round-off of float64
+SAFETY = 1.0 + 1e-9  # covers the rounding of the bound computations themselves
+TINY = 1e-290  # covers underflow
+
+
+def gamma(n: int) -> float:
+    return n * U / (1 - n * U)
+
+
+def filtered_values(X: np.ndarray, e: np.ndarray, h: np.ndarray, eh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float values of affine rows at points, and rigorous bounds on their distance to the exact ones.
+
+    Row ``i`` of ``h`` (n, D + 1) is a float approximation, each entry within ``eh[i]``, of an
+    exact affine function; point ``i`` of ``X`` (n, D) is within ``e[i]`` (max norm) of an exact
+    point.  Then ``|h(x) - h*(x*)| <= eh (|x|_1 + 1 + D e) + e (|h|_1 + D eh) + rounding``, and
+    a sign is proved where ``|value| > bound``.
+    """
+    D = X.shape[1]
+    hx = h[:, :D]
+    vals = np.einsum("ij,ij->i", X, hx) + h[:, D]
+    ax = np.abs(X)
+    ah = np.abs(hx)
+    thr = (
+        eh * (ax.sum(axis=1) + 1 + D * e)
+        + e * (ah.sum(axis=1) + D * eh)
+        + gamma(D + 2) * (np.einsum("ij,ij->i", ax, ah) + np.abs(h[:, D]))
+    ) * SAFETY + TINY
+    return vals, thr
+
+
+def proved_signs(vals: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    """Signs the float filter proves: +1 / -1 where ``|vals|`` exceeds the bound, 0 = undecided.
+
+    Nothing non-finite decides: a NaN or infinite value, or a bound that overflowed, leaves
+    the sign undecided (all comparisons with NaN are false), for the exact fallback.
+    """
+    s = np.zeros(vals.shape, dtype=np.int8)
+    s[(vals > thr) & (vals < np.inf)] = 1
+    s[(vals < -thr) & (vals > -np.inf)] = -1
+    return s
+
+
+class FloatLayer:
+    """The float filter's copy of one layer of a network.
+
+    The filter works on a rescaled network: unit ``k`` of layer ``l`` outputs
+    ``y[l, k] / 2**t[l, k]``, so the pieces of that unit become
+    ``A[k, r, j] * 2**(t[l-1, j] - t[l, k])`` and ``B[k, r] / 2**t[l, k]`` (the input is not
+    rescaled).  A positive factor keeps every unit's arg-max and the sign of every difference
+    of its pieces, so every decision of the scaled network is a decision of the network
+    itself, while the exponents (chosen so that each unit's largest entry lies in [1, 2))
+    keep the floats of weights such as 1e200 beside 1e-200, or of products of huge weights
+    over many layers, finite and normal.  The exact fallback works on the network itself.
+
+    Attributes
+    ----------
+    pieces : (K, R, n + 1) float64
+        Nearest floats of the rescaled augmented pieces ``[A | B]``.
+    cut : (K, n + 1) float64 or None
+        For a two-piece layer: nearest floats of the rescaled exact differences
+        ``piece 1 - piece 0`` (rounding the exact difference keeps each entry within an ulp,
+        a difference of two rounded pieces would not); None when every piece 0 is zero
+        (ReLU), where the cut rows are piece 1 itself, or when R != 2.
+    eta : float
+        An absolute error bound per entry on top of the relative rounding: 0, or 2**-1074
+        when some non-zero entry fell below the normal range.
+    scale : (K,) int
+        The exponents ``t[l, k]``.
+    """
+
+    __slots__ = ("pieces", "cut", "eta", "scale")
+
+    def __init__(self, pieces: np.ndarray, cut: np.ndarray | None, eta: float, scale: np.ndarray) -> None:
+        self.pieces = pieces
+        self.cut = cut
+        self.eta = eta
+        self.scale = scale  # (K,) the exponents t: unit k of the float copy outputs y_k / 2**t[k]
+
+
+_NORMAL = 2.0 ** -1022
+
+
+def _scaled_floats(rows: list, shifts: list, den: int) -> tuple[np.ndarray, bool]:
+    """Nearest floats of ``rows[i][j] * 2**shifts[i][j] / den`` and whether any underflowed."""
+    ints = np.array(rows, dtype=object)
+    e = den.bit_length() - 1
+    F = None
+    if den == 1 << e:
+        try:  # float(int) rounds once and ldexp is exact down to the normal range
+            F = np.ldexp(ints.astype(np.float64), np.array(shifts, dtype=np.int64) - e)
+        except OverflowError:  # an integer beyond the float range: one entry at a time
+            F = None
+    if F is None:  # correctly rounded integer division, one entry at a time
+        F = np.array([[(v << t) / den if t >= 0 else v / (den << -t) for v, t in zip(row, sh)]
+                      for row, sh in zip(rows, shifts)], dtype=np.float64)
+    return F, bool(((ints != 0) & (np.abs(F) < _NORMAL)).any())
+
+
+SPARSE_FLOATS = 1 << 22  # a sparse layer whose dense float copy would exceed this stays sparse
+
+
+def float_layers(net: Network) -> list[FloatLayer]:
+    """The float filter's copy of every layer (see :class:`FloatLayer`)."""
+    out = []
+    t_in = [0] * net.input_dim  # exponents of the current layer's input coordinates
+    for m in net.masos:
+        K, R, n = m.num_units, m.num_pieces, m.input_dim
+        if m.is_sparse and K * R * (n + 1) > SPARSE_FLOATS:
+            fl = _sparse_float_layer(m, np.array(t_in, dtype=np.int64))
+            out.append(fl)
+            t_in = fl.scale.tolist()
+            continue
+        rows, den = m._int_pieces()
+        dbits = den.bit_length()
+        t_out = []
+        shifts = []
+        for k in range(K):
+            big = None
+            for r in range(R):
+                row = rows[k * R + r]
+                for j, v in enumerate(row):
+                    if v:
+                        b = v.bit_length() + (t_in[j] if j < n else 0)
+                        big = b if big is None or b > big else big
+            t = 0 if big is None else big - dbits
+            t_out.append(t)
+            sh = [tj - t for tj in t_in] + [-t]
+            shifts.extend([sh] * R)
+        P, under = _scaled_floats(rows, shifts, den)
+        cut = None
+        if R == 2 and any(any(rows[2 * k]) for k in range(K)):
+            diff = [[q - p for p, q in zip(rows[2 * k], rows[2 * k + 1])] for k in range(K)]
+            cut, under_c = _scaled_floats(diff, shifts[::2], den)
+            under = under or under_c
+        out.append(FloatLayer(P.reshape(K, R, n + 1), cut, 2.0 ** -1074 if under else 0.0, np.array(t_out)))
+        t_in = t_out
+    return out
+
+
+def piece_rows(fl: FloatLayer, r: int) -> Any:
+    """Piece ``r`` of every unit of a float layer: (K, n + 1), dense or CSR like the layer."""
+    if isinstance(fl.pieces, np.ndarray):
+        return fl.pieces[:, r, :]
+    R = fl.pieces.shape[0] // len(fl.scale)
+    return fl.pieces[r::R]
+
+
+def all_pieces(fl: FloatLayer) -> Any:
+    """Every piece of a float layer as (K R, n + 1) rows, unit-major, dense or CSR."""
+    if isinstance(fl.pieces, np.ndarray):
+        K, R, n1 = fl.pieces.shape
+        return fl.pieces.reshape(K * R, n1)
+    return fl.pieces
+
+
+def _sparse_float_layer(m: Any, t_in: np.ndarray) -> FloatLayer:
+    """:class:`FloatLayer` of a large sparse layer: the same rescaling, entry by entry, with
+    ``pieces`` (and ``cut``) as ``scipy.sparse`` CSR matrices of shape (K R, n + 1)."""
+    import scipy.sparse
+
+    K, R, n = m.num_units, m.num_pieces, m.input_dim
+    S = m.pieces_sparse_int()
+    den = S.den
+    rowid = S.row_of_entries()
+    tcol = np.where(S.indices < n, t_in[np.minimum(S.indices, n - 1)], 0)
+    bits = np.fromiter((v.bit_length() for v in S.data), dtype=np.int64, count=len(S.data)) + tcol
+    big = np.full(K, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(big, rowid // R, bits)
+    t_out = np.where(big == np.iinfo(np.int64).min, 0, big - den.bit_length())
+
+    def scaled(M: Any, units: np.ndarray) -> tuple[Any, bool]:
+        cols = np.where(M.indices < n, t_in[np.minimum(M.indices, n - 1)], 0) - t_out[units]
+        F, under = _scaled_floats([list(M.data)], [cols.tolist()], M.den)
+        return scipy.sparse.csr_matrix((F[0], M.indices.copy(), M.indptr.copy()), shape=M.shape), under
+
+    P, under = scaled(S, rowid // R)
+    cut = None
+    if R == 2 and (S.row_lengths()[0::2] > 0).any():
+        Dm = S.rows(np.arange(1, K * R, 2)) - S.rows(np.arange(0, K * R, 2))
+        cut, under_c = scaled(Dm, Dm.row_of_entries())
+        under = under or under_c
+    return FloatLayer(P, cut, 2.0 ** -1074 if under else 0.0, t_out)
+
+
+def crossing_points(ha, hb, da, db, Xa, Xb, ea, eb) -> tuple[np.ndarray, np.ndarray]:
+    """Float points where segments [Xa, Xb] cross an affine function's zero, with error bounds.
+
+    ``ha > 0 > hb`` are float values at the ends, within ``da, db`` of the exact values, and
+    the filter decided both signs (``ha - da > 0 > hb + db``); ``ea, eb`` bound the ends'
+    coordinate errors.  The exact crossing is ``xa* + t* (xb* - xa*)`` with
+    ``t* = ha*/(ha* - hb*)``, which lies in an interval computed from the value intervals
+    (widened for rounding).  The returned bound covers
+    ``(1 - t*)|xa~ - xa*| + t*|xb~ - xb*| + |t~ - t*| |xb~ - xa~|`` and the rounding.
+    Entries whose end signs were decided exactly are meaningless here: callers compute those
+    crossings exactly.
+    """
+    # entries with an exactly decided end may divide 0 by 0: they are replaced by the caller
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        p_lo, p_hi = ha - da, ha + da
+        q_lo, q_hi = -hb - db, db - hb
+        t_lo = p_lo / (p_lo + q_hi) * (1 - 4 * U)
+        t_hi = p_hi / (p_hi + q_lo) * (1 + 4 * U)
+        t = 0.5 * (t_lo + t_hi)
+        dt = 0.5 * (t_hi - t_lo) + 2 * U
+        d = Xb - Xa
+        Xn = Xa + t[:, None] * d
+        en = (np.maximum(ea, eb) + dt * np.abs(d).max(axis=1)
+              + 3 * U * (np.abs(Xa) + np.abs(Xb)).max(axis=1)) * SAFETY + TINY
+    return Xn, en

@@ -1,0 +1,226 @@
+"""Flat stores of the batched engines: vertices of every cell in contiguous arrays, and the
+cells' codes as per-layer rows with parent indices.
+
+:class:`PolygonStore` holds 2-D polygons (vertices in cyclic order, each with the label of
+the edge leaving it); :class:`PolytopeStore` holds D-dimensional polytopes (vertices with
+facet bit sets, and edges).  :class:`_LevelCodes` keeps a level's codes as rows over the
+parent level (tuples are built only when read); :class:`_Labels` numbers the facet labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..maso import Network
+
+
+class _Offset:
+    """Codes ``a .. a + n - 1`` of a sequence of codes, indexed from 0."""
+
+    def __init__(self, codes, a: int, n: int) -> None:
+        self.codes, self.a, self.n = codes, a, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, c: int) -> tuple:
+        return self.codes[self.a + int(c)]
+
+
+class _LevelCodes:
+    """Codes of the cells of one level: parent level, parent index and this layer's code rows.
+
+    Tuples are built only when asked for (the exact fallback, or the final regions).
+    """
+
+    def __init__(self, parent, parent_index: np.ndarray, rows: np.ndarray) -> None:
+        self.parent = parent
+        self.parent_index = parent_index
+        self.rows = rows
+        self._memo: dict[int, tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self.parent_index)
+
+    def __getitem__(self, c: int) -> tuple:
+        hit = self._memo.get(c)
+        if hit is None:
+            hit = self.parent[int(self.parent_index[c])] + (tuple(self.rows[c].tolist()),)
+            self._memo[c] = hit
+        return hit
+
+    def all(self) -> list[tuple]:
+        """Every code, built level by level in one pass."""
+        prev = self.parent.all() if isinstance(self.parent, _LevelCodes) else list(self.parent)
+        return [prev[p] + (tuple(r),) for p, r in zip(self.parent_index.tolist(), self.rows.tolist())]
+
+
+class PolygonStore:
+    """Append-only vertex storage: coordinates, error bounds, outgoing edge labels, exact values."""
+
+    def __init__(self, cap: int = 1024) -> None:
+        self.X = np.empty((cap, 2))
+        self.e = np.empty(cap)
+        self.lab = np.empty(cap, dtype=np.int64)
+        self.exact = np.empty(cap, dtype=object)
+        self.n = 0
+
+    def append(self, X, e, lab, exact) -> int:
+        m = len(e)
+        need = self.n + m
+        _grow(self, ("X", "e", "lab", "exact"), self.n, need)
+        s = self.n
+        self.X[s:need] = X
+        self.e[s:need] = e
+        self.lab[s:need] = lab
+        self.exact[s:need] = exact
+        self.n = need
+        return s
+
+
+def _grow(store: Any, names: tuple, used: int, need: int) -> None:
+    """Make room for ``need`` rows in the store's arrays (doubling), keeping the first ``used``."""
+    if need <= len(getattr(store, names[0])):
+        return
+    cap = max(need, 2 * len(getattr(store, names[0])))
+    for name in names:
+        old = getattr(store, name)
+        new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
+        new[:used] = old[:used]
+        setattr(store, name, new)
+
+
+def _excl(counts: np.ndarray) -> np.ndarray:
+    """Exclusive cumulative sum: the start of each segment of the given lengths."""
+    out = np.zeros(len(counts), dtype=np.int64)
+    if len(counts) > 1:
+        np.cumsum(counts[:-1], out=out[1:])
+    return out
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s + n) for each (s, n)."""
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offs = np.repeat(starts - _excl(lens), lens)
+    return np.arange(total) + offs
+
+
+class _Labels:
+    """Integer facet labels: domain rows first, then a block per layer: one label per unit for
+    units of at most two pieces (the pieces 0 and 1 tie), one per unit and pair of pieces
+    ``(a, b)``, ``a < b``, for units of R >= 3 pieces (``k R^2 + a R + b`` in the block)."""
+
+    def __init__(self, net: Network, m_dom: int) -> None:
+        self.m = m_dom
+        self.base, self.R, self.col = [], [], []
+        off, col = m_dom, 0
+        for mm in net.masos:
+            R = mm.num_pieces
+            self.base.append(off)
+            self.R.append(R)
+            self.col.append(col)
+            off += mm.num_units * (R * R if R > 2 else 1)
+            col += mm.num_units
+        self.end = off
+
+    def unit(self, l: int, k: int) -> int:
+        return self.base[l] + k
+
+    def pair(self, l: int, k, a, b):
+        """The label of pieces ``a < b`` of unit ``k`` of a layer of three or more pieces."""
+        R = self.R[l]
+        return self.base[l] + (k * R + a) * R + b
+
+    def decode(self, v: int) -> tuple:
+        if v < self.m:
+            return ("d", int(v))
+        l = int(np.searchsorted(self.base, v, side="right") - 1)
+        i, R = int(v - self.base[l]), self.R[l]
+        if R <= 2:
+            return (l, i, 0, 1)
+        k, ab = divmod(i, R * R)
+        return (l, k, ab // R, ab % R)
+
+    def decode_units(self, v: np.ndarray) -> tuple[np.ndarray, ...]:
+        """For unit labels ``v`` (none a domain row): the unit's column among all units (layers
+        side by side) and the two pieces that tie, vectorised."""
+        base, R, col = (np.array(x, dtype=np.int64) for x in (self.base, self.R, self.col))
+        l = np.searchsorted(base, v, side="right") - 1
+        i = v - base[l]
+        Rl = R[l]
+        multi = Rl > 2
+        RR = np.where(multi, Rl * Rl, 1)
+        k = i // RR
+        ab = i - k * RR
+        a = np.where(multi, ab // np.maximum(Rl, 1), 0)
+        b = np.where(multi, ab % np.maximum(Rl, 1), 1)
+        return col[l] + k, a, b
+
+
+def _merge_levels(base: "_LevelCodes", chunks: list) -> "_LevelCodes":
+    """The codes of the chunks' cells as one chain of levels over ``base`` (the first layer's
+    cells); ``chunks`` are ``(first base cell, levels)`` in order, the levels of a chunk indexing
+    its own cells."""
+    merged = base
+    depth = len(chunks[0][1]) if chunks else 0
+    offsets = [a for a, _ in chunks]
+    for j in range(depth):
+        parents, rows = [], []
+        for (_, levels), off in zip(chunks, offsets):
+            pi, r = levels[j]
+            parents.append(np.asarray(pi, dtype=np.int64) + off)
+            rows.append(r)
+        merged = _LevelCodes(merged, np.concatenate(parents), np.concatenate(rows))
+        sizes = [len(levels[j][0]) for _, levels in chunks]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
+    return merged
+
+
+class PolytopeStore:
+    """Append-only vertex and edge storage."""
+
+    def __init__(self, D: int, W: int, cap: int = 4096) -> None:
+        self.X = np.empty((cap, D))
+        self.e = np.empty(cap)
+        self.B = np.zeros((cap, W), dtype=np.uint64)
+        self.exact = np.empty(cap, dtype=object)
+        self.n = 0
+        self.E = np.empty((4 * cap, 2), dtype=np.int32)  # vertex slots (the store stays far below 2**31)
+        self.ne = 0
+
+    def reserve(self, m: int) -> int:
+        need = self.n + m
+        _grow(self, ("X", "e", "B", "exact"), self.n, need)
+        s = self.n
+        self.n = need
+        return s
+
+    def add_edges(self, u: np.ndarray, v: np.ndarray) -> int:
+        m = len(u)
+        need = self.ne + m
+        if self.n >= 1 << 31:  # pragma: no cover - hundreds of GB of vertices
+            raise MemoryError("the vertex store passed 2**31 slots, which its int32 edges cannot address")
+        _grow(self, ("E",), self.ne, need)
+        s = self.ne
+        self.E[s:need, 0] = u
+        self.E[s:need, 1] = v
+        self.ne = need
+        return s
+
+
+def _popcount(B: np.ndarray) -> np.ndarray:
+    if B.shape[1] == 1:
+        return np.bitwise_count(B[:, 0]).astype(np.int64)
+    return np.bitwise_count(B).sum(axis=1, dtype=np.int64)
+
+
+def _unpack(B: np.ndarray) -> np.ndarray:
+    """(n, W) uint64 bitsets -> (n, 64 W) bool, column j = label j."""
+    B = np.ascontiguousarray(B)
+    if B.dtype.byteorder == ">" or (B.dtype.byteorder == "=" and np.little_endian is False):  # pragma: no cover
+        B = B.astype("<u8")
+    return np.unpackbits(B.view(np.uint8).reshape(len(B), -1), axis=1, bitorder="little").astype(bool)
