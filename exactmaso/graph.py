@@ -138,16 +138,16 @@ def _code_matrix(part: "Partition") -> tuple[np.ndarray, np.ndarray]:
 def _level_chain(part: "Partition"):
     """The batched 2-D engine's codes as (parent index, rows) per layer, when every region's
     record reads its code from one such chain, in order; else None."""
-    from .engine.stores import _LevelCodes
+    from .engine.stores import LevelCodes
 
     recs = [r._rec for r in part]
     chain = getattr(recs[0], "_codes", None)
-    if not isinstance(chain, _LevelCodes) or len(chain) != len(recs):
+    if not isinstance(chain, LevelCodes) or len(chain) != len(recs):
         return None
     if any(getattr(rec, "_codes", None) is not chain or rec._c != i for i, rec in enumerate(recs)):
         return None
     levels, c = [], chain
-    while isinstance(c, _LevelCodes):
+    while isinstance(c, LevelCodes):
         levels.append((c.parent_index, c.rows))
         c = c.parent
     if len(levels) != len(part.net.masos):

@@ -14,7 +14,7 @@ unit-major, (units, cells, 3), which is what the GEMM of a layer produces.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from .cells import Geom, LazyRecord, RegionRecord
 from .driver import balanced_chunks, wait_result
 from .filter import SAFETY, TINY, U, all_pieces, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs
 from .kernel import Exact, domain_vertices
-from .stores import PolygonStore, _excl, _Labels, _LevelCodes, _merge_levels, _Offset, _ranges
+from .stores import PolygonStore, excl, Labels, LevelCodes, merge_levels, Offset, ranges
 
 
 __all__ = ["supports", "enumerate_2d", "Engine2D"]
@@ -124,6 +124,23 @@ class _Maps:
         return M, (Er, rmx)
 
 
+def _wavefront(maybe: np.ndarray) -> Iterator[np.ndarray]:
+    """The steps of a layer's cuts over the candidate (cell, unit) pairs ``maybe`` (cells x
+    units): at step ``t`` every cell cuts its pieces by its own ``t``-th candidate unit, in
+    increasing unit order, so all cells advance together in one batched call per step.
+    Yields, per step, each cell's unit (-1 for a cell with fewer candidates)."""
+    C = maybe.shape[0]
+    mc, mk = np.nonzero(maybe)  # row-major: units in increasing order within each cell
+    rank = np.arange(len(mc)) - np.searchsorted(mc, mc)
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if len(rank) else 1))
+    for t in range(len(bounds) - 1):
+        unit_at = np.full(C, -1, dtype=np.int64)
+        sel_t = by_rank[bounds[t]:bounds[t + 1]]
+        unit_at[mc[sel_t]] = mk[sel_t]
+        yield unit_at
+
+
 def _sign_structure(P: Any, inputs_nonneg: np.ndarray, exact_signs: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per row of float pieces ``P`` ((K R, n + 1), dense or CSR): whether the piece is >= 0
     everywhere (non-negative offset, and positive slopes only on inputs that are >= 0
@@ -161,7 +178,7 @@ class Engine2D:
         self.lower = 1  # that lower bound
         self.exact = Exact(net, A_dom, b_dom)
         self.A_dom, self.b_dom = A_dom, b_dom
-        self.labels = _Labels(net, A_dom.shape[0])
+        self.labels = Labels(net, A_dom.shape[0])
         self.store = PolygonStore()
         # float pieces: P0, P1 as (K, n + 1); their difference (and bounds) for the cuts
         self.P0, self.P1, self.Pd, self.PR, self.eta = [], [], [], [], []
@@ -245,14 +262,14 @@ class Engine2D:
         for a in range(0, C, step):
             b = min(C, a + step)
             Ma, Ea = maps.slice(a, b) if maps is not None else (None, None)
-            sub = self._layer(l, _Offset(codes, a, b - a) if a or b < C else codes, starts[a:b], lens[a:b], Ma, Ea)
+            sub = self._layer(l, Offset(codes, a, b - a) if a or b < C else codes, starts[a:b], lens[a:b], Ma, Ea)
             sub_codes, s_, n_, Mn, _ = sub
             levels.append((a, [(sub_codes.parent_index, sub_codes.rows)]))
             out_s.append(s_)
             out_n.append(n_)
             if Mn is not None:
                 parts.append(Mn)
-        new_codes = _merge_levels(codes, levels)
+        new_codes = merge_levels(codes, levels)
         # the next layer's maps stay in their chunks (concatenated they doubled the peak)
         return new_codes, np.concatenate(out_s), np.concatenate(out_n), (_Maps(parts) if parts else None), None
 
@@ -269,7 +286,7 @@ class Engine2D:
         K, R = m.num_units, m.num_pieces
         C = len(codes)
         if R == 1:
-            return _LevelCodes(codes, np.arange(C), np.zeros((C, K), dtype=np.int8)), starts, lens, None, None
+            return LevelCodes(codes, np.arange(C), np.zeros((C, K), dtype=np.int8)), starts, lens, None, None
         if R > 2:
             return self._layer_multi(l, codes, starts, lens, M, E)
         n = M.shape[0] - 1
@@ -311,17 +328,8 @@ class Engine2D:
         p_start[:C], p_len[:C], p_cell[:C], p_code[:C], p_alive[:C] = starts, lens, np.arange(C), base, True
         p_ctr[:C], p_rho[:C] = ctr, rho
         P = C
-        # wavefront: at step t every cell cuts its pieces by its own t-th candidate unit, in
-        # increasing unit order, so all cells advance together in one batched call per step
-        mc, mk = np.nonzero(maybe)  # row-major: units in increasing order within each cell
-        rank = np.arange(len(mc)) - np.searchsorted(mc, mc)
-        by_rank = np.argsort(rank, kind="stable")
-        bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if len(rank) else 1))
-        for t in range(len(bounds) - 1):
+        for unit_at in _wavefront(maybe):
             self._tick()
-            unit_at = np.full(C, -1, dtype=np.int64)
-            sel_t = by_rank[bounds[t]:bounds[t + 1]]
-            unit_at[mc[sel_t]] = mk[sel_t]
             cand = np.flatnonzero(p_alive[:P] & (unit_at[p_cell[:P]] >= 0))
             if not len(cand):
                 continue
@@ -348,14 +356,14 @@ class Engine2D:
             split_p, ks = cand[mp], kc[mp]
             nnew = 2 * len(split_p)
             if P + nnew > len(p_alive):
-                grow = max(P + nnew, 2 * len(p_alive))
-                p_start = np.resize(p_start, grow)
-                p_len = np.resize(p_len, grow)
-                p_cell = np.resize(p_cell, grow)
-                p_code = np.resize(p_code, (grow, K))
-                p_ctr = np.resize(p_ctr, (grow, 2))
-                p_rho = np.resize(p_rho, grow)
-                alive = np.zeros(grow, dtype=bool)
+                cap_new = max(P + nnew, 2 * len(p_alive))
+                p_start = np.resize(p_start, cap_new)
+                p_len = np.resize(p_len, cap_new)
+                p_cell = np.resize(p_cell, cap_new)
+                p_code = np.resize(p_code, (cap_new, K))
+                p_ctr = np.resize(p_ctr, (cap_new, 2))
+                p_rho = np.resize(p_rho, cap_new)
+                alive = np.zeros(cap_new, dtype=bool)
                 alive[:P] = p_alive[:P]
                 p_alive = alive
             # negative child keeps code 0 at its unit, positive child gets 1: (neg, pos) per split
@@ -380,7 +388,7 @@ class Engine2D:
         # order the children of each cell by code (lexicographic), cells in their order
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
-        new_codes = _LevelCodes(codes, cells, pc)
+        new_codes = LevelCodes(codes, cells, pc)
         maps = None  # the next layer is the affine read-out: no cut needs its maps
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
             if G0 is None:  # ReLU: piece 0 is exactly zero
@@ -435,15 +443,8 @@ class Engine2D:
         p_start, p_len, p_cell = starts.copy(), lens.copy(), np.arange(C)
         p_code = np.where(only.T, base, 0).astype(np.int8)
         p_alive = np.ones(C, dtype=bool)
-        mc, mk = np.nonzero(~only.T)  # candidate (cell, unit) pairs, units increasing per cell
-        rank = np.arange(len(mc)) - np.searchsorted(mc, mc)
-        by_rank = np.argsort(rank, kind="stable")
-        steps = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if len(rank) else 1))
-        for t in range(len(steps) - 1):
+        for unit_at in _wavefront(~only.T):
             self._tick()
-            unit_at = np.full(C, -1, dtype=np.int64)
-            sel_t = by_rank[steps[t]:steps[t + 1]]
-            unit_at[mc[sel_t]] = mk[sel_t]
             cand = np.flatnonzero(p_alive & (unit_at[p_cell] >= 0))
             if not len(cand):
                 continue
@@ -508,7 +509,7 @@ class Engine2D:
         cells, pc = p_cell[alive], p_code[alive]
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
-        new_codes = _LevelCodes(codes, cells, pc)
+        new_codes = LevelCodes(codes, cells, pc)
         maps = None
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
             maps = _Selected(G, EG, big, cells, pc, relu=False)
@@ -531,8 +532,8 @@ class Engine2D:
 
     def _balls(self, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Centre (mean of the float vertices) and an L1 radius holding every exact vertex."""
-        seg = _excl(lens)
-        idx = _ranges(starts, lens)
+        seg = excl(lens)
+        idx = ranges(starts, lens)
         Xv, ev = self.store.X[idx], self.store.e[idx]
         ctr = np.add.reduceat(Xv, seg, axis=0) / lens[:, None]
         rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, lens, axis=0)).sum(axis=1) + 2 * ev, seg) * (1 + 4 * U)
@@ -547,8 +548,8 @@ class Engine2D:
         st = self.store
         lens = p_len[cand]
         starts = p_start[cand]
-        idx = _ranges(starts, lens)
-        seg = _excl(lens)
+        idx = ranges(starts, lens)
+        seg = excl(lens)
         owner = np.repeat(np.arange(len(cand)), lens)
         cells = p_cell[cand]
         h = hrow[owner]
@@ -585,7 +586,7 @@ class Engine2D:
         gi = np.flatnonzero(sel)  # positions (in idx order) of vertices of mixed pieces
         own = owner[gi]
         mlen = lens[mp]
-        mseg = _excl(mlen)
+        mseg = excl(mlen)
         local = np.arange(len(gi)) - np.repeat(mseg, mlen)
         nxt_local = np.where(local + 1 < np.repeat(mlen, mlen), local + 1, 0)
         nxt = np.repeat(mseg, mlen) + nxt_local  # index into gi
@@ -644,7 +645,7 @@ class Engine2D:
             Xo[~is_v], eo[~is_v], lo[~is_v] = Xn[q], en[q], lc[pc_]
             exo[~is_v] = exn[q]
             s0 = st.append(Xo, eo, lo, exo)
-            starts_out = s0 + _excl(count)
+            starts_out = s0 + excl(count)
             out.append((starts_out, count))
         (neg_s, neg_n), (pos_s, pos_n) = out
         return haspos, hasneg, (mp, pos_s, pos_n, neg_s, neg_n)
@@ -692,12 +693,12 @@ class Engine2D:
             sub_levels, (X, e, lab, exact, sub_lens) = wait_result(fut, futures, self.monitor, self.lower)
             s0 = self.store.append(X, e, lab, exact)
             levels.append((a, sub_levels))
-            out_starts.append(s0 + _excl(sub_lens))
+            out_starts.append(s0 + excl(sub_lens))
             out_lens.append(sub_lens)
-        return self._records(_merge_levels(codes, levels), np.concatenate(out_starts), np.concatenate(out_lens))
+        return self._records(merge_levels(codes, levels), np.concatenate(out_starts), np.concatenate(out_lens))
 
     def _export(self, starts: np.ndarray, lens: np.ndarray):
-        idx = _ranges(starts, lens)
+        idx = ranges(starts, lens)
         st = self.store
         return st.X[idx], st.e[idx], st.lab[idx], st.exact[idx], lens
 
@@ -711,7 +712,7 @@ class Engine2D:
             return None
         starts = np.array([r._args[0] for r in recs], dtype=np.int64)
         lens = np.array([r._args[1] for r in recs], dtype=np.int64)
-        return np.repeat(np.arange(len(recs)), lens), self.store.lab[_ranges(starts, lens)]
+        return np.repeat(np.arange(len(recs)), lens), self.store.lab[ranges(starts, lens)]
 
     def _geom_of(self, s: int, n: int) -> Geom:
         """The Geom of the polygon stored at ``s .. s + n``: vertex i lies on edges i - 1 and i."""
@@ -737,13 +738,13 @@ def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
     eng = Engine2D(net, A_dom, b_dom)
     X, e, lab, exact, lens = polys
     s0 = eng.store.append(X, e, lab, exact)
-    starts = s0 + _excl(lens).astype(np.int64)
+    starts = s0 + excl(lens).astype(np.int64)
     state = (codes, starts, lens, M, E)
     for l in range(1, len(net.masos)):
         state = eng.layer(l, *state)
     # the codes compactly: per layer after the first, each cell's parent and its code row
     levels, c = [], state[0]
-    while isinstance(c, _LevelCodes):
+    while isinstance(c, LevelCodes):
         levels.append((c.parent_index, c.rows))
         c = c.parent
     return levels[::-1], eng._export(state[1], state[2])

@@ -21,7 +21,7 @@ vertices (incidence: the labels common to both ends, plus the new label); the ol
 ends lie on one side stay; (side end, new vertex) are new edges; the edges inside the cut face
 are found by the combinatorial test among the vertices on the cut (two of them are adjacent iff
 they share at least D - 1 labels and no third vertex on the cut holds all the labels they
-share).  Labels that stop being facets are dropped exactly as :func:`.percell._prune` does; this
+share).  Labels that stop being facets are dropped exactly as :func:`.percell.prune` does; this
 can only happen when some vertex lies on the cutting hyperplane, so only those children are
 examined.
 
@@ -41,8 +41,8 @@ from .cells import Geom, LazyRecord, RegionRecord
 from .driver import balanced_chunks, wait_result
 from .filter import SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs
 from .kernel import Exact, domain_vertices
-from .percell import _prune
-from .stores import PolytopeStore, _excl, _Labels, _popcount, _ranges, _unpack
+from .percell import prune
+from .stores import PolytopeStore, excl, Labels, popcount, ranges, unpack
 
 
 __all__ = ["supports", "enumerate_nd", "EngineND"]
@@ -80,26 +80,26 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
     if nq < 2:
         return _EMPTY, _EMPTY
     qn = np.bincount(qo, minlength=m)
-    qs = _excl(qn)
+    qs = excl(qn)
     after = qs[qo] + qn[qo] - np.arange(nq) - 1
     I = np.repeat(np.arange(nq), after)
     if not len(I):
         return _EMPTY, _EMPTY
-    J = _ranges(np.arange(nq) + 1, after)
+    J = ranges(np.arange(nq) + 1, after)
     if QB.shape[1] == 1:
         QB = QB[:, 0]
         common = QB[I] & QB[J]
         ok = np.bitwise_count(common) >= D - 1
     else:
         common = QB[I] & QB[J]
-        ok = _popcount(common) >= D - 1
+        ok = popcount(common) >= D - 1
     I, J, common = I[ok], J[ok], common[ok]
     if not len(I):
         return _EMPTY, _EMPTY
     g = qo[I]
     gl = qn[g]
     rp = np.repeat(np.arange(len(I)), gl)
-    Wq = _ranges(qs[g], gl)
+    Wq = ranges(qs[g], gl)
     cr = common[rp]
     holds = (QB[Wq] & cr) == cr
     if holds.ndim > 1:
@@ -117,7 +117,7 @@ class EngineND:
         self.lower = 1  # that lower bound
         self.exact = Exact(net, A_dom, b_dom)
         self.A_dom, self.b_dom = A_dom, b_dom
-        self.labels = _Labels(net, A_dom.shape[0])
+        self.labels = Labels(net, A_dom.shape[0])
         nlab = A_dom.shape[0] + sum(m.num_units for m in net.masos)
         self.W = max(1, -(-nlab // 64))
         self.st = PolytopeStore(self.D, self.W)
@@ -141,7 +141,7 @@ class EngineND:
         return hit
 
     def _bits_labels(self, bits: np.ndarray) -> list[int]:
-        return np.flatnonzero(_unpack(bits.reshape(1, -1))[0]).tolist()
+        return np.flatnonzero(unpack(bits.reshape(1, -1))[0]).tolist()
 
     def _tick(self) -> None:
         if self.monitor is not None:
@@ -176,7 +176,7 @@ class EngineND:
         X = to_float_array(np.array(verts, dtype=object).reshape(n, D))
         e = U * np.max(np.abs(X), axis=1) + TINY
         labels = [("d", i) for i in range(self.A_dom.shape[0])]
-        geom = _prune(Geom(X, e, F, labels, list(verts)), D)
+        geom = prune(Geom(X, e, F, labels, list(verts)), D)
         st = self.st
         s = st.reserve(n)
         st.X[s:s + n] = X
@@ -249,8 +249,8 @@ class EngineND:
         self.H, self.EH = H, EH
         # -- which units may cut which cells: an L1 ball around each cell's centre -----------
         st = self.st
-        seg = _excl(vn)
-        idx = _ranges(vs, vn)
+        seg = excl(vn)
+        idx = ranges(vs, vn)
         Xv, ev = st.X[idx], st.e[idx]
         ctr = np.add.reduceat(Xv, seg, axis=0) / vn[:, None]
         rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, vn, axis=0)).sum(axis=1) + D * ev, seg) * (1 + gamma(2 * D + 4))
@@ -292,11 +292,11 @@ class EngineND:
                 split_p, neg, pos = children
                 nnew = 2 * len(split_p)
                 if P + nnew > len(p_alive):
-                    grow = max(P + nnew, 2 * len(p_alive))
+                    cap_new = max(P + nnew, 2 * len(p_alive))
                     for name in p:
-                        p[name] = np.resize(p[name], grow)
-                    p_code = np.resize(p_code, (grow, K))
-                    alive = np.zeros(grow, dtype=bool)
+                        p[name] = np.resize(p[name], cap_new)
+                    p_code = np.resize(p_code, (cap_new, K))
+                    alive = np.zeros(cap_new, dtype=bool)
                     alive[:P] = p_alive[:P]
                     p_alive = alive
                 sl = slice(P, P + nnew)
@@ -334,8 +334,8 @@ class EngineND:
         st = self.st
         vs = p["vs"][cand]
         vn = p["vn"][cand]
-        idx = _ranges(vs, vn)
-        seg = _excl(vn)
+        idx = ranges(vs, vn)
+        seg = excl(vn)
         owner = np.repeat(np.arange(len(cand)), vn)
         cells = p["cell"][cand]
         h = self.H[cells, k][owner]
@@ -369,11 +369,11 @@ class EngineND:
         mvs = vs[mp]
         mvn = vn[mp]
         mseg = seg[mp]
-        gm = _ranges(mseg, mvn)  # positions (in idx order) of the vertices of mixed pieces
+        gm = ranges(mseg, mvn)  # positions (in idx order) of the vertices of mixed pieces
         om = np.repeat(np.arange(m), mvn)
         sg = s[gm]
         # edges of the mixed pieces, as positions in idx
-        eidx = _ranges(p["es"][pieces], p["en"][pieces])
+        eidx = ranges(p["es"][pieces], p["en"][pieces])
         eo = np.repeat(np.arange(m), p["en"][pieces])
         off = (mseg - mvs)[eo]
         pu = st.E[eidx, 0].astype(np.int64) + off
@@ -424,7 +424,7 @@ class EngineND:
         q_old = qsrc >= 0
         qeo = qo[QI]
         nnew = np.bincount(co, minlength=m)
-        rank_new = np.arange(nc) - _excl(nnew)[co]
+        rank_new = np.arange(nc) - excl(nnew)[co]
         out = []
         for side in (-1, 1):
             keepm = sg * side >= 0
@@ -433,8 +433,8 @@ class EngineND:
             nold = np.bincount(ko, minlength=m)
             tot = nold + nnew
             base = st.reserve(int(tot.sum()))
-            cs = base + _excl(tot)
-            rank_old = np.arange(len(kp)) - _excl(nold)[ko]
+            cs = base + excl(tot)
+            rank_old = np.arange(len(kp)) - excl(nold)[ko]
             slot_old = cs[ko] + rank_old
             slot_new = cs[co] + nold[co] + rank_new
             st.X[slot_old] = X[kp]
@@ -464,7 +464,7 @@ class EngineND:
             eord = np.argsort(allo, kind="stable")
             ecount = np.bincount(allo, minlength=m)
             e0 = st.add_edges(allu[eord], allv[eord])
-            out.append((cs, tot, e0 + _excl(ecount), ecount))
+            out.append((cs, tot, e0 + excl(ecount), ecount))
         # -- labels that stop being facets (only possible where a vertex lies on the cut) ----
         if len(zo):
             for o in np.unique(zo).tolist():
@@ -475,10 +475,10 @@ class EngineND:
     def _prune_piece(self, s: int, n: int) -> None:
         st = self.st
         D = self.D
-        Fb = _unpack(st.B[s:s + n])
+        Fb = unpack(st.B[s:s + n])
         cols = np.flatnonzero(Fb.any(axis=0))
         F = Fb[:, cols]
-        g = _prune(Geom(None, None, F, list(range(len(cols))), None), D)
+        g = prune(Geom(None, None, F, list(range(len(cols))), None), D)
         if len(g.labels) == len(cols):
             return
         dropped = np.setdiff1d(np.arange(len(cols)), np.array(g.labels, dtype=np.int64))
@@ -521,7 +521,7 @@ class EngineND:
                 sub_codes, (X, e, B, exact, sub_lens) = wait_result(fut, futures, self.monitor, self.lower)
                 s0 = self._load(X, e, B, exact)
                 out_codes += sub_codes
-                out_starts.append(s0 + _excl(sub_lens))
+                out_starts.append(s0 + excl(sub_lens))
                 out_lens.append(sub_lens)
                 self.lower = max(self.lower, len(out_codes))
             return self._records(out_codes, np.concatenate(out_starts), np.concatenate(out_lens))
@@ -537,11 +537,11 @@ class EngineND:
         """The pieces' vertices (and edges, renumbered to positions in the exported vertices),
         compact, for another engine of the same network and domain."""
         st = self.st
-        idx = _ranges(vs, vn)
+        idx = ranges(vs, vn)
         out = [st.X[idx], st.e[idx], st.B[idx], st.exact[idx], vn]
         if es is not None:
-            shift = np.repeat(_excl(vn) - vs, en)
-            out.append((st.E[_ranges(es, en)].astype(np.int64) + shift[:, None], en))
+            shift = np.repeat(excl(vn) - vs, en)
+            out.append((st.E[ranges(es, en)].astype(np.int64) + shift[:, None], en))
         return tuple(out)
 
     def _collect(self, p: dict, alive: np.ndarray) -> None:
@@ -567,10 +567,10 @@ class EngineND:
         s0 = self._load(X, e, B, exact)
         if len(pieces) == 5:
             none = np.zeros(len(vn), dtype=np.int64)
-            return s0 + _excl(vn), none, none
+            return s0 + excl(vn), none, none
         edges, en = pieces[5]
         e0 = self.st.add_edges(edges[:, 0] + s0, edges[:, 1] + s0)
-        return s0 + _excl(vn), e0 + _excl(en), en
+        return s0 + excl(vn), e0 + excl(en), en
 
     def _load(self, X: np.ndarray, e: np.ndarray, B: np.ndarray, exact: np.ndarray) -> int:
         st = self.st
@@ -586,15 +586,15 @@ class EngineND:
             return None
         starts = np.array([r._args[0] for r in recs], dtype=np.int64)
         lens = np.array([r._args[1] for r in recs], dtype=np.int64)
-        per = np.bitwise_or.reduceat(self.st.B[_ranges(starts, lens)], _excl(lens), axis=0)
-        reg, lab = np.nonzero(_unpack(per))
+        per = np.bitwise_or.reduceat(self.st.B[ranges(starts, lens)], excl(lens), axis=0)
+        reg, lab = np.nonzero(unpack(per))
         return reg, lab
 
     def _geom_of(self, s: int, n: int) -> Geom:
         """The Geom of the polytope whose vertices are stored at ``s .. s + n``."""
         st = self.st
         sl = slice(s, s + n)
-        Fb = _unpack(st.B[sl])
+        Fb = unpack(st.B[sl])
         cols = np.flatnonzero(Fb.any(axis=0))
         labels = [self._decode(int(j)) for j in cols]
         return Geom(st.X[sl].copy(), st.e[sl].copy(), Fb[:, cols].copy(), labels, list(st.exact[sl]))

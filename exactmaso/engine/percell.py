@@ -53,7 +53,7 @@ class Engine:
         e = U * np.max(np.abs(X), axis=1) + TINY
         labels = [("d", i) for i in range(self.A_dom.shape[0])]
         geom = Geom(X, e, F, labels, list(verts))
-        geom = _prune(geom, D)
+        geom = prune(geom, D)
         M = np.hstack([np.eye(D), np.zeros((D, 1))])
         return Cell(0, (), geom, M, np.zeros_like(M))
 
@@ -143,7 +143,7 @@ class Engine:
             newcol = np.concatenate([col_old[keep_old], np.ones(c, dtype=bool)])
             Fc = np.hstack([Fc, newcol[:, None]])
             exact = [geom.exact[i] for i in keep_old] + list(exact_new)
-            parts.append(_prune(Geom(X, e, Fc, geom.labels + [label], exact), D))
+            parts.append(prune(Geom(X, e, Fc, geom.labels + [label], exact), D))
         return parts[0], parts[1]
 
     # -- one layer on one cell ----------------------------------------------------------
@@ -299,7 +299,7 @@ class Engine:
             stack.append(self.children(c))
 
 
-def _prune(geom: Geom, D: int) -> Geom:
+def prune(geom: Geom, D: int) -> Geom:
     """Drop labels that are not facets: fewer than D vertices, or a vertex set inside another's."""
     F = geom.F
     size = F.sum(axis=0)

@@ -3,8 +3,8 @@ cells' codes as per-layer rows with parent indices.
 
 :class:`PolygonStore` holds 2-D polygons (vertices in cyclic order, each with the label of
 the edge leaving it); :class:`PolytopeStore` holds D-dimensional polytopes (vertices with
-facet bit sets, and edges).  :class:`_LevelCodes` keeps a level's codes as rows over the
-parent level (tuples are built only when read); :class:`_Labels` numbers the facet labels.
+facet bit sets, and edges).  :class:`LevelCodes` keeps a level's codes as rows over the
+parent level (tuples are built only when read); :class:`Labels` numbers the facet labels.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from ..maso import Network
 
 
-class _Offset:
+class Offset:
     """Codes ``a .. a + n - 1`` of a sequence of codes, indexed from 0."""
 
     def __init__(self, codes, a: int, n: int) -> None:
@@ -29,7 +29,7 @@ class _Offset:
         return self.codes[self.a + int(c)]
 
 
-class _LevelCodes:
+class LevelCodes:
     """Codes of the cells of one level: parent level, parent index and this layer's code rows.
 
     Tuples are built only when asked for (the exact fallback, or the final regions).
@@ -53,7 +53,7 @@ class _LevelCodes:
 
     def all(self) -> list[tuple]:
         """Every code, built level by level in one pass."""
-        prev = self.parent.all() if isinstance(self.parent, _LevelCodes) else list(self.parent)
+        prev = self.parent.all() if isinstance(self.parent, LevelCodes) else list(self.parent)
         return [prev[p] + (tuple(r),) for p, r in zip(self.parent_index.tolist(), self.rows.tolist())]
 
 
@@ -70,7 +70,7 @@ class PolygonStore:
     def append(self, X, e, lab, exact) -> int:
         m = len(e)
         need = self.n + m
-        _grow(self, ("X", "e", "lab", "exact"), self.n, need)
+        grow(self, ("X", "e", "lab", "exact"), self.n, need)
         s = self.n
         self.X[s:need] = X
         self.e[s:need] = e
@@ -80,7 +80,7 @@ class PolygonStore:
         return s
 
 
-def _grow(store: Any, names: tuple, used: int, need: int) -> None:
+def grow(store: Any, names: tuple, used: int, need: int) -> None:
     """Make room for ``need`` rows in the store's arrays (doubling), keeping the first ``used``."""
     if need <= len(getattr(store, names[0])):
         return
@@ -92,7 +92,7 @@ def _grow(store: Any, names: tuple, used: int, need: int) -> None:
         setattr(store, name, new)
 
 
-def _excl(counts: np.ndarray) -> np.ndarray:
+def excl(counts: np.ndarray) -> np.ndarray:
     """Exclusive cumulative sum: the start of each segment of the given lengths."""
     out = np.zeros(len(counts), dtype=np.int64)
     if len(counts) > 1:
@@ -100,16 +100,16 @@ def _excl(counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+def ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Concatenation of arange(s, s + n) for each (s, n)."""
     total = int(lens.sum())
     if total == 0:
         return np.zeros(0, dtype=np.int64)
-    offs = np.repeat(starts - _excl(lens), lens)
+    offs = np.repeat(starts - excl(lens), lens)
     return np.arange(total) + offs
 
 
-class _Labels:
+class Labels:
     """Integer facet labels: domain rows first, then a block per layer: one label per unit for
     units of at most two pieces (the pieces 0 and 1 tie), one per unit and pair of pieces
     ``(a, b)``, ``a < b``, for units of R >= 3 pieces (``k R^2 + a R + b`` in the block)."""
@@ -161,7 +161,7 @@ class _Labels:
         return col[l] + k, a, b
 
 
-def _merge_levels(base: "_LevelCodes", chunks: list) -> "_LevelCodes":
+def merge_levels(base: "LevelCodes", chunks: list) -> "LevelCodes":
     """The codes of the chunks' cells as one chain of levels over ``base`` (the first layer's
     cells); ``chunks`` are ``(first base cell, levels)`` in order, the levels of a chunk indexing
     its own cells."""
@@ -174,7 +174,7 @@ def _merge_levels(base: "_LevelCodes", chunks: list) -> "_LevelCodes":
             pi, r = levels[j]
             parents.append(np.asarray(pi, dtype=np.int64) + off)
             rows.append(r)
-        merged = _LevelCodes(merged, np.concatenate(parents), np.concatenate(rows))
+        merged = LevelCodes(merged, np.concatenate(parents), np.concatenate(rows))
         sizes = [len(levels[j][0]) for _, levels in chunks]
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
     return merged
@@ -194,7 +194,7 @@ class PolytopeStore:
 
     def reserve(self, m: int) -> int:
         need = self.n + m
-        _grow(self, ("X", "e", "B", "exact"), self.n, need)
+        grow(self, ("X", "e", "B", "exact"), self.n, need)
         s = self.n
         self.n = need
         return s
@@ -204,7 +204,7 @@ class PolytopeStore:
         need = self.ne + m
         if self.n >= 1 << 31:  # pragma: no cover - hundreds of GB of vertices
             raise MemoryError("the vertex store passed 2**31 slots, which its int32 edges cannot address")
-        _grow(self, ("E",), self.ne, need)
+        grow(self, ("E",), self.ne, need)
         s = self.ne
         self.E[s:need, 0] = u
         self.E[s:need, 1] = v
@@ -212,13 +212,13 @@ class PolytopeStore:
         return s
 
 
-def _popcount(B: np.ndarray) -> np.ndarray:
+def popcount(B: np.ndarray) -> np.ndarray:
     if B.shape[1] == 1:
         return np.bitwise_count(B[:, 0]).astype(np.int64)
     return np.bitwise_count(B).sum(axis=1, dtype=np.int64)
 
 
-def _unpack(B: np.ndarray) -> np.ndarray:
+def unpack(B: np.ndarray) -> np.ndarray:
     """(n, W) uint64 bitsets -> (n, 64 W) bool, column j = label j."""
     B = np.ascontiguousarray(B)
     if B.dtype.byteorder == ">" or (B.dtype.byteorder == "=" and np.little_endian is False):  # pragma: no cover
