@@ -17,6 +17,7 @@ Usage::
     python benchmarks/bench_regions.py                   # all networks, naive on N1, N4, N5
     python benchmarks/bench_regions.py --nets N1,N3 --skip-naive
     python benchmarks/bench_regions.py --time-limit 60 --verify   # limit applies to em.regions
+    python benchmarks/bench_regions.py --nets N2 --skip-naive --verify --repeat 3   # medians of 3 runs
     python benchmarks/bench_regions.py --naive-time-limit 120     # limit for the baseline
     python benchmarks/bench_regions.py --naive-only      # baseline alone (no em.regions needed)
     python benchmarks/bench_regions.py --nets N6,N8 --workers 2 --skip-naive   # and with 2 workers
@@ -285,6 +286,54 @@ def print_table(names: list[str], em_recs: dict, naive_recs: dict, *, verify: bo
                     print(rec["traceback"].rstrip())
 
 
+# ---------------------------------------------------------------------------------------
+# --verify: enumeration, graph and verify() times side by side (medians of --repeat runs)
+# ---------------------------------------------------------------------------------------
+
+
+def measure_verify(name: str, repeat: int, **options: Any) -> dict[str, Any]:
+    """``repeat`` fresh-process measurements of one network with graph and verify timed; the
+    first run's record with the per-run times and, for each time, the median over the runs."""
+    import statistics
+
+    runs = [measure(name, "exactmaso", verify=True, **options) for _ in range(max(1, repeat))]
+    rec = dict(runs[0])
+    for key in ("seconds", "graph_s", "verify_s"):
+        vals = [r[key] for r in runs if key in r]
+        if vals:
+            rec[key + "_runs"] = vals
+            rec[key] = statistics.median(vals)
+    fails = [r.get("verify") for r in runs if r.get("verify") not in (None, "ok")]
+    if fails:
+        rec["verify"] = fails[0]
+    return rec
+
+
+def print_verify_times(names: list[str], em_recs: dict) -> None:
+    """Per network: regions, the seconds of em.regions, part.graph and part.verify() (medians
+    of the runs, each run in a fresh process) and verify's and the graph's multiples of the
+    enumeration time."""
+    print("\n--verify: seconds (median of the runs; each run a fresh process) and multiples of em.regions")
+    head = ["net", "regions", "runs", "regions s", "graph s", "verify s", "graph/regions", "verify/regions", "verify"]
+    rows = []
+    for name in names:
+        e = em_recs.get(name) or {}
+        reg, grs, ver = e.get("seconds"), e.get("graph_s"), e.get("verify_s")
+        ratio = (lambda x: f"{x / reg:.1f}x" if x is not None and reg else "-")
+        rows.append([name, str(e.get("regions", "-")), str(len(e.get("seconds_runs", [0]))), _fmt_s(reg), _fmt_s(grs),
+                     _fmt_s(ver), ratio(grs), ratio(ver), str(e.get("verify", "-"))[:40]])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
+    for r in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+    for name in names:
+        e = em_recs.get(name) or {}
+        if "verify_s_runs" in e:
+            print(f"  {name} runs: regions {', '.join(_fmt_s(x) for x in e['seconds_runs'])}; "
+                  f"graph {', '.join(_fmt_s(x) for x in e.get('graph_s_runs', []))}; "
+                  f"verify {', '.join(_fmt_s(x) for x in e['verify_s_runs'])}")
+
+
 def print_peers(names: list[str], em_recs: dict) -> None:
     print("\nPeers quoted in issue 3 (same 2-core machine kind), seconds:")
     for tool, figs in PEERS:
@@ -310,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="kill a measurement (incl. graph/verify) after this many seconds "
                          "(default 3 * time-limit + 120, none without --time-limit)")
     ap.add_argument("--verify", action="store_true", help="also time part.graph and part.verify()")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="with --verify: N fresh-process runs per network, medians reported")
     ap.add_argument("--count-only", action="store_true", help="time em.count_regions instead of em.regions")
     ap.add_argument("--workers", type=int, default=0, metavar="N",
                     help="also time em.regions with executor=ProcessPoolExecutor(N) (one BLAS thread each)")
@@ -335,8 +386,12 @@ def main(argv: list[str] | None = None) -> int:
     par_recs: dict[str, dict] = {}
     for name in names:
         if not args.naive_only:
-            em_recs[name] = measure(name, "exactmaso", time_limit=args.time_limit, verify=args.verify,
-                                    count_only=args.count_only, hard_limit=hard)
+            if args.verify:
+                em_recs[name] = measure_verify(name, args.repeat, time_limit=args.time_limit,
+                                               count_only=args.count_only, hard_limit=hard)
+            else:
+                em_recs[name] = measure(name, "exactmaso", time_limit=args.time_limit,
+                                        count_only=args.count_only, hard_limit=hard)
             r = em_recs[name]
             sys.stdout.flush()
             print(f"  [{name} exactmaso] {_cell(r)[0]} regions, {_cell(r)[1]} s", file=sys.stderr, flush=True)
@@ -352,6 +407,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  [{name} naive] {_cell(r)[0]} regions, {_cell(r)[1]} s", file=sys.stderr, flush=True)
     sys.stderr.flush()
     print_table(names, em_recs, naive_recs, verify=args.verify)
+    if args.verify:
+        print_verify_times(names, em_recs)
     if not args.naive_only:
         print_peers(names, em_recs)
     if par_recs:

@@ -274,11 +274,11 @@ class Partition(Sequence[Region]):
 
         return decision_boundary(self)
 
-    def verify(self) -> None:
-        """Re-check every certificate exactly in plain Fractions; raise CertificateError on failure."""
+    def verify(self, *, progress: bool = False) -> None:
+        """Re-check every certificate exactly; raise CertificateError on failure (``progress``: a line on stderr)."""
         from .verify import verify_partition
 
-        verify_partition(self)
+        verify_partition(self, progress=progress)
 
 
 def _check_net_dom(net: Any, dom: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,10 @@ The checker re-derives each claim from the network and the domain alone, in inte
 rational arithmetic: it imports nothing from the enumeration engines, the graph builder or
 the volume code, and it reads the partition only through what a user sees (codes, facet
 labels and rows, polytopes, points, vertices, affine maps, volumes, the graph and its
-``units``).  What it proves, and how (docs/regions.md, "The certificate", states the same):
+``units``) and, for a value not yet computed, through the region's incidence record, which it
+treats as a proposal (an engine region's vertices are solved here from the facets its record
+says meet there, then checked like any listed vertex).  What it proves, and how
+(docs/regions.md, "The certificate", states the same):
 
 For every region with code ``w``, facet rows ``R`` (``a . x + c >= 0``) and vertices ``V``:
 
@@ -14,8 +17,8 @@ For every region with code ``w``, facet rows ``R`` (``a . x + c >= 0``) and vert
    ``polytope`` holds the same rows.  So ``C(w) subset P``, where ``P = {R >= 0}`` and
    ``C(w)`` is the closed code region of ``w`` in the domain.
 2. *Vertices.*  Each ``v`` in ``V`` satisfies every row, is tight on rows of rank ``D`` (a
-   vertex of ``P``), and lies in ``C(w)``: the exact forward pass at ``v`` shows that the piece
-   ``w`` chooses is a maximum at every unit.  *Completeness*: from every ``v``, every edge of
+   vertex of ``P``), and lies in ``C(w)``: at every unit the piece ``w`` chooses is a maximum
+   at ``v``, the layers composed along ``w``.  *Completeness*: from every ``v``, every edge of
    ``P`` (an extreme ray of the cone of its tight rows, followed to the first row that stops
    it) ends at a vertex in ``V``, and none is unbounded.  The graph of a polytope is
    connected, so ``V`` is the vertex set of ``P`` and ``P`` is bounded: ``P = conv(V)``.  As
@@ -27,8 +30,7 @@ For every region with code ``w``, facet rows ``R`` (``a . x + c >= 0``) and vert
    (at the first unit where two codes differ, the two regions lie on opposite sides of one
    hyperplane that is not identically zero, by the tie rule at the points).
 4. *Affine map.*  It equals the composition of the layers along ``w``, recomputed here.
-5. *Volume.*  The volume of ``conv(V)`` is recomputed here (a triangulation of the boundary
-   coned to the centroid, simplices by integer determinants) and must equal the region's
+5. *Volume.*  The volume of ``conv(V)`` is recomputed here and must equal the region's
    reported volume; the volumes sum to the domain's volume.  With (3), the regions tile the
    domain: none is missing.
 
@@ -44,11 +46,44 @@ For the adjacency graph:
    disjoint relative interiors (their regions lie on one side), so a region sharing a
    (D-1)-face with this one but missing from the graph would leave part of the facet
    uncovered.
+
+How, in batches (every number exact unless said otherwise; each distinct vertex, facet row,
+cell map and facet is computed once, however many regions share it):
+
+- *Maps.*  The pieces of every layer on every cell of the code tree (one cell per distinct
+  prefix ``w[:l]``) are composed in integers modulo primes so small that a float64 matrix
+  product of balanced residues is exact (``(n + 2) ((p + 3) / 2)**2 <= 2**52``, ``n`` the
+  widest layer input), all cells of a block of regions in one BLAS product per prime, and
+  the rows a claim needs (facet rows, affine maps) are recovered by the Chinese remainder
+  theorem from enough primes to exceed twice a proven bound on their magnitude.
+- *Vertices* are homogeneous integers ``(n_1, .., n_D, d)``, gcd 1, ``d > 0``; rows are
+  primitive integers.  Signs of a row at a vertex are integer dot products.
+- *Code at the vertices.*  At a vertex ``v`` the pieces along ``w`` equal the network's own
+  forward pass at ``v`` as long as the earlier layers' chosen pieces are maxima there (by
+  induction on the layers), so one forward pass per distinct vertex serves every region that
+  holds it.  It runs in float64 with a rigorous bound on its distance to the exact forward
+  pass (the checker's own floats, from the exact weights and the exact vertex; every rounding
+  covered), and a float value decides a comparison only where the bound proves its sign; every
+  comparison it cannot decide (ties: the units whose boundary holds the vertex) is made in
+  exact integers along the region's own code.
+- *Point.*  The point is strictly inside every row (exact), and the forward pass gives it the
+  code ``w``: on ``P = C(w)`` every chosen piece is a maximum, so at an interior point a
+  chosen piece ties a lower-indexed one only if the two are equal on all of ``P``; hence the
+  code at the point is ``w`` if and only if every chosen piece is strictly above every
+  lower-indexed piece at some vertex, which is what is checked.
+- *Completeness* at a vertex on exactly D independent rows (the usual case) is combinatorial:
+  each of its D edges (D - 1 rows staying tight) must hold another listed vertex, which then
+  is the edge's end; other vertices follow every extreme ray exactly, as above.
+- *Volume.*  Signed cones from the origin over the facets, ``vol P = sum_F sign(c_F)
+  vol conv(0, F)``, each facet triangulated by pulling (apexes: the lowest vertex of each
+  face); the cones of a facet shared by two regions cancel in the sum over the regions.
 """
 
 from __future__ import annotations
 
 import math
+import sys
+import time
 from fractions import Fraction
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Sequence
@@ -67,6 +102,11 @@ __all__ = ["verify_partition"]
 
 Hom = tuple  # a point as integers (n_1, ..., n_D, d), gcd 1, d > 0: x = n / d
 Row = tuple  # a half-space as primitive integers (a_1, ..., a_D, c): a . x + c >= 0
+
+U = 2.0 ** -53  # unit round-off of float64
+SAFETY = 1.0 + 1e-9  # covers the rounding of the error bounds' own computation
+TINY = 1e-290  # covers underflow
+CHUNK = 4096  # vertices (or cells) per float / modular batch
 
 
 # -- exact integer helpers ---------------------------------------------------------------
@@ -114,7 +154,7 @@ def _affine_rank(points: Sequence[Hom]) -> int:
 
 def _hyperplane_key(row: Row) -> tuple[tuple[int, ...], int]:
     """(the row scaled so that its first non-zero entry is positive, orientation +-1)."""
-    lead = next(v for v in row if v)
+    lead = next((v for v in row if v), 1)
     return (row, 1) if lead > 0 else (tuple(-v for v in row), -1)
 
 
@@ -146,6 +186,376 @@ def _null_vector(rows: Sequence[Sequence[int]], D: int) -> tuple[int, ...]:
         det = _det([[r[c] for c in range(D) if c != j] for r in rows])
         out.append(det if j % 2 == 0 else -det)
     return _primitive(out)
+
+
+# -- batched exact kernels on numpy object arrays of Python ints --------------------------
+def _dets(M: np.ndarray) -> np.ndarray:
+    """Determinants of a stack ``(N, k, k)`` of integer matrices (explicit up to 4 x 4)."""
+    k = M.shape[1]
+    if k == 1:
+        return M[:, 0, 0].copy()
+    if k == 2:
+        return M[:, 0, 0] * M[:, 1, 1] - M[:, 0, 1] * M[:, 1, 0]
+    if k == 3:
+        a, b, c = M[:, 0, 0], M[:, 0, 1], M[:, 0, 2]
+        d, e, f = M[:, 1, 0], M[:, 1, 1], M[:, 1, 2]
+        g, h, i = M[:, 2, 0], M[:, 2, 1], M[:, 2, 2]
+        return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+    if k == 4:
+        # Laplace along the first two rows: products of complementary 2 x 2 minors
+        top = {(p, q): M[:, 0, p] * M[:, 1, q] - M[:, 0, q] * M[:, 1, p] for p, q in combinations(range(4), 2)}
+        bot = {(p, q): M[:, 2, p] * M[:, 3, q] - M[:, 2, q] * M[:, 3, p] for p, q in combinations(range(4), 2)}
+        return (top[0, 1] * bot[2, 3] - top[0, 2] * bot[1, 3] + top[0, 3] * bot[1, 2]
+                + top[1, 2] * bot[0, 3] - top[1, 3] * bot[0, 2] + top[2, 3] * bot[0, 1])
+    return np.array([_det(m.tolist()) for m in M], dtype=object)
+
+
+def _null_vectors(rows: np.ndarray) -> np.ndarray:
+    """Stack ``(N, D, D + 1)`` of D integer rows -> ``(N, D + 1)``: the signed maximal minors,
+    a vector orthogonal to the D rows (zero when they are dependent).  For the rows of D
+    hyperplanes ``a . x + c = 0`` it is their meeting point homogeneously, ``(n, d)`` with
+    ``x = n / d`` (Cramer's rule)."""
+    N, D = rows.shape[0], rows.shape[1]
+    out = np.empty((N, D + 1), dtype=object)
+    if D == 1:
+        out[:, 0], out[:, 1] = rows[:, 0, 1], -rows[:, 0, 0]
+        return out
+    for j in range(D + 1):
+        det = _dets(np.delete(rows, j, axis=2))
+        out[:, j] = det if j % 2 == 0 else -det
+    return out
+
+
+def _normalised_hom(h: Sequence[int]) -> Hom | None:
+    """A homogeneous point with d > 0 and gcd 1, or None when d = 0 (no point)."""
+    d = h[-1]
+    if d == 0:
+        return None
+    g = math.gcd(*h)
+    s = g if d > 0 else -g
+    return tuple(v // s for v in h)
+
+
+def _dot(rows: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Row-wise integer dot products of two object arrays ``(N, D + 1)``."""
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=object)
+    return (rows * points).sum(axis=1)
+
+
+def _sign(values: np.ndarray) -> np.ndarray:
+    """Signs of an object array of Python ints, as int8."""
+    return (values > 0).astype(np.int8) - (values < 0).astype(np.int8)
+
+
+# -- exact integers modulo primes: composition in float64 BLAS, recovery by the CRT --------
+def _primes_above_bound(below: int, exceed: int) -> list[int]:
+    """The largest primes under ``below``, as many as it takes for their product to exceed ``exceed``."""
+    out: list[int] = []
+    modulus = 1
+    p = below - 1 if below % 2 == 0 else below - 2
+    while modulus <= exceed:
+        if p < 3:  # pragma: no cover - below is at least 2**16 for any layer of fewer than 2**20 inputs
+            raise ValueError(f"not enough primes below {below} to exceed {exceed}")
+        if flint.fmpz(p).is_prime():
+            out.append(p)
+            modulus *= p
+        p -= 2
+    return out
+
+
+def _residues(values: np.ndarray, primes: Sequence[int]) -> np.ndarray:
+    """Integers (an object array) modulo each prime: ``values.shape + (len(primes),)`` int64 in ``[0, p)``."""
+    flat = np.asarray(values, dtype=object).ravel()
+    out = np.empty((len(flat), len(primes)), dtype=np.int64)
+    for j, p in enumerate(primes):
+        out[:, j] = (flat % p).astype(np.int64) if len(flat) else 0
+    return out.reshape(np.shape(values) + (len(primes),))
+
+
+def _balanced(res: np.ndarray, primes: np.ndarray) -> np.ndarray:
+    """Residues in ``[0, p)`` (the last axis runs over the primes) as float64 in ``(-p/2, p/2]``."""
+    return np.where(res > primes // 2, res - primes, res).astype(np.float64)
+
+
+def _reduce(x: np.ndarray, p: np.ndarray, invp: np.ndarray) -> None:
+    """In place: exact integers ``|x| < 2**52`` (floats) to ``x - p * round(x / p)``, within
+    ``(p + 3) / 2`` of 0 (``x / p`` is computed with an error far below 1/2)."""
+    t = x * invp
+    np.rint(t, out=t)
+    t *= p
+    x -= t
+
+
+def _crt(res: np.ndarray, primes: Sequence[int]) -> np.ndarray:
+    """The integers of absolute value below ``prod(primes) / 2`` with these residues
+    ``(N, len(primes))`` (Garner's mixed radix, then Horner in Python ints)."""
+    N, k = res.shape
+    digits: list[np.ndarray] = []
+    for i, p in enumerate(primes):
+        t = res[:, i] % p
+        for j in range(i):
+            t = ((t - digits[j]) % p) * pow(primes[j], -1, p) % p
+        digits.append(t)
+    # pairs of digits fit int64 (each prime is below 2**31): x = b_0 + Q_0 (b_1 + Q_1 (...))
+    pairs, radix = [], []
+    for i in range(0, k, 2):
+        if i + 1 < k:
+            pairs.append(digits[i] + primes[i] * digits[i + 1])
+            radix.append(primes[i] * primes[i + 1])
+        else:
+            pairs.append(digits[i])
+            radix.append(primes[i])
+    x = pairs[-1].astype(object)
+    for b, q in zip(pairs[-2::-1], radix[-2::-1]):
+        x = x * q + b.astype(object)
+    M = math.prod(primes)
+    return np.where(x > M // 2, x - M, x)
+
+
+class _Layer:
+    """One MASO layer as exact integer pieces over one denominator, and float copies."""
+
+    def __init__(self, m: Any) -> None:
+        rows, den = m._int_pieces()
+        self.K, self.R = m.num_units, m.num_pieces
+        self.den = den
+        self.din = len(rows[0]) - 1
+        self.rows = rows  # K * R rows of din + 1 integers, unit-major
+        nz = [i for i, r in enumerate(rows) if any(r)]
+        self.nz = np.full(len(rows), -1, dtype=np.int64)  # row of each piece among the non-zero ones, -1: zero
+        self.nz[nz] = np.arange(len(nz))
+        kept = [rows[i] for i in nz] or [[0] * (self.din + 1)]  # at least one row (all zero when no piece is not)
+        self.nz_rows = np.array(kept, dtype=object).reshape(len(kept), self.din + 1)
+        self.rowsum = max((sum(abs(v) for v in r) for r in rows), default=0)
+        # floats, each within U |a| + TINY of the exact rational (true division is correctly rounded)
+        flt = np.array([[_quotient(v, den) for v in r] for r in rows], dtype=np.float64)
+        flt = flt.reshape(len(rows), self.din + 1)
+        self.A, self.b = flt[:, :-1], flt[:, -1]
+
+
+def _quotient(n: int, d: int) -> float:
+    try:
+        return n / d
+    except OverflowError:
+        return math.inf if (n > 0) == (d > 0) else -math.inf
+
+
+def _rows_at(Z: np.ndarray, rows: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """``Z[:, rows][..., cells]`` for ``Z`` (primes, rows, D + 1, cells), zero where ``rows`` is
+    -1: (primes, len(rows), D + 1, len(cells))."""
+    valid = rows >= 0
+    if valid.all() and len(rows) <= Z.shape[1] and (rows == np.arange(len(rows))).all():
+        sub = Z[:, :len(rows)]
+    else:
+        sub = np.take(Z, np.maximum(rows, 0), axis=1)
+        if not valid.all():
+            sub[:, ~valid] = 0.0
+    return np.take(sub, cells, axis=3)
+
+
+class _Cascade:
+    """Every cell of the code tree and the pieces of its layer on it, modulo primes.
+
+    Level ``l`` has one cell per distinct prefix ``w[:l]``; on it the pieces of layer ``l``
+    are ``Z = P_l [M; 0 .. 0 mden]`` where ``M`` are the pieces that the prefix chose one
+    level up (integers over ``mden``).  Residues are balanced, ``|r| <= (p + 3) / 2``, and the
+    primes so small that ``(inputs + 1) ((p + 3) / 2)**2 < 2**52``: every float64 product and
+    sum of residues is an exact integer.  Regions are taken in blocks (code order keeps a
+    block's cells few), all primes at once; ``run`` returns the rows a claim needs exactly.
+    """
+
+    BLOCK = 256  # regions per block: a few hundred columns per matrix product, arrays of a few MB
+
+    def __init__(self, layers: list[_Layer], D: int, cell: list[np.ndarray], parent: list[np.ndarray],
+                 rep: list[np.ndarray], codes: list[np.ndarray]) -> None:
+        self.layers, self.D = layers, D
+        self.cell, self.parent, self.rep, self.codes = cell, parent, rep, codes
+        self.mden = [1]
+        for lay in layers[:-1]:
+            self.mden.append(self.mden[-1] * lay.den)
+        self.zden = [lay.den * md for lay, md in zip(layers, self.mden)]  # denominators of Z per level
+        bound, bm = 0, 1
+        for lay, md in zip(layers, self.mden):
+            bz = lay.rowsum * max(bm, md)  # |Z| <= (row sum of |P|) max(|M|, mden)
+            bound, bm = max(bound, bz), bz
+        self.bound = 2 * bound  # differences of two pieces, and the selected pieces
+        widest = max(lay.din + 1 for lay in layers)
+        h = math.isqrt((1 << 52) // (widest + 1))
+        self.primes = _primes_above_bound(2 * h - 3, 2 * self.bound)
+
+    def run(self, diffs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], final: np.ndarray, progress: Any) -> tuple:
+        """``diffs[l] = (cells, ra, sa)``, sorted by cell: the rows ``piece ra - piece sa`` (rows
+        among the non-zero pieces, -1 for a zero piece) of layer ``l`` on those level-``l``
+        cells; ``final`` (regions, K): the selected rows of the last layer for each region.
+        Returns them exactly (object arrays), over ``zden[l]`` and over ``mden`` of the last layer
+        times its ``den``."""
+        layers, D = self.layers, self.D
+        L, n = len(layers), len(self.cell[0])
+        primes = np.array(self.primes, dtype=np.int64)
+        npr = len(primes)
+        pf = primes.astype(np.float64)
+        p4, inv4 = pf[:, None, None, None], 1.0 / pf[:, None, None, None]
+        pres = [_balanced(np.moveaxis(_residues(lay.nz_rows, self.primes), -1, 0), primes[:, None, None])
+                for lay in layers]
+        mden = [_balanced(np.array([m % int(p) for p in self.primes]), primes) for m in self.mden]
+        res_d = [np.zeros((len(c), D + 1, npr), dtype=np.int64) for c, _, _ in diffs]
+        res_f = np.zeros(final.shape + (D + 1, npr), dtype=np.int64)
+        block = self.BLOCK
+        for r0 in range(0, n, block):
+            r1 = min(n, r0 + block)
+            cells = np.zeros(1, dtype=np.int64)
+            Z = pres[0][:, :, :, None]  # (primes, rows, D + 1, cells) on the root
+            for l in range(L):
+                if l:
+                    new = np.unique(self.cell[l][r0:r1])
+                    Z = self.level(Z, l, new, np.searchsorted(cells, self.parent[l][new]), pres[l], mden[l], p4, inv4)
+                    cells = new
+                dc, ra, sa = diffs[l]
+                if len(dc):
+                    lo, hi = np.searchsorted(dc, cells[0]), np.searchsorted(dc, cells[-1], side="right")
+                    pick = lo + np.flatnonzero(np.isin(dc[lo:hi], cells))
+                    if len(pick):
+                        loc = np.searchsorted(cells, dc[pick])
+                        A = self.rows_of(Z, ra[pick], loc)
+                        B = self.rows_of(Z, sa[pick], loc)
+                        res_d[l][pick] = np.moveaxis((A - B).astype(np.int64) % primes[:, None], 1, 2)
+            loc = np.searchsorted(cells, self.cell[L - 1][r0:r1])
+            F = final[r0:r1]
+            G = Z[:, np.maximum(F, 0), :, loc[:, None]] * (F >= 0)[:, :, None, None]  # (regions, K, primes, D + 1)
+            res_f[r0:r1] = np.moveaxis(G.astype(np.int64) % primes[:, None], 2, 3)
+            progress.tick("maps", r1, n)
+        out_d = [_crt(r.reshape(-1, npr), self.primes).reshape(r.shape[:2]) for r in res_d]
+        out_f = _crt(res_f.reshape(-1, npr), self.primes).reshape(res_f.shape[:-1])
+        return out_d, out_f
+
+    @staticmethod
+    def rows_of(Z: np.ndarray, rows: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """``Z[:, rows[t], :, cells[t]]`` for each t, zero where ``rows`` is -1: (t, primes, D + 1)."""
+        return Z[:, np.maximum(rows, 0), :, cells] * (rows >= 0)[:, None, None]
+
+    def level(self, Z: np.ndarray, l: int, cells: np.ndarray, parents: np.ndarray, P: np.ndarray,
+              mden: np.ndarray, p4: np.ndarray, inv4: np.ndarray) -> np.ndarray:
+        """The pieces of layer ``l`` on some level-``l`` cells, ``P [M; 0 .. 0 mden]`` with ``M``
+        the pieces of layer ``l - 1`` that each cell's code selects from its parent's (``parents``:
+        their positions in ``Z``'s cells); layout (primes, rows, D + 1, cells), one matrix
+        product per prime for all the cells."""
+        prev = self.layers[l - 1]
+        code = self.codes[l - 1][self.rep[l][cells]].T.astype(np.int64)  # (K, cells): the piece each unit takes
+        D, K, R = self.D, prev.K, prev.R
+        npr, nc = Z.shape[0], len(parents)
+        aug = np.empty((npr, K + 1, D + 1, nc))
+        if R == 1:
+            aug[:, :K] = _rows_at(Z, prev.nz, parents)
+        elif R == 2:
+            r0, r1 = prev.nz[0::2], prev.nz[1::2]
+            take1 = (code == 1)[None, :, None, :]
+            if (r0 < 0).all():  # ReLU-like: piece 0 is zero
+                np.multiply(_rows_at(Z, r1, parents), take1, out=aug[:, :K])
+            else:
+                aug[:, :K] = np.where(take1, _rows_at(Z, r1, parents), _rows_at(Z, r0, parents))
+        else:
+            rows = prev.nz[np.arange(K)[:, None] * R + code]  # (K, cells)
+            G = Z[:, np.maximum(rows, 0), :, parents[None, :]]  # (K, cells, primes, D + 1)
+            aug[:, :K] = np.transpose(G * (rows >= 0)[:, :, None, None], (2, 0, 3, 1))
+        aug[:, K] = 0.0
+        aug[:, K, D, :] = mden[:, None]
+        prod = np.matmul(P, aug.reshape(npr, K + 1, (D + 1) * nc))
+        out = prod.reshape(npr, P.shape[1], D + 1, nc)
+        _reduce(out, p4, inv4)
+        return out
+
+
+# -- the forward pass in floats with a rigorous error bound -------------------------------
+def _gamma(n: int) -> float:
+    return n * U / (1 - n * U)
+
+
+def _vertex_floats(H: np.ndarray, D: int) -> tuple[np.ndarray, np.ndarray]:
+    """Float coordinates of exact homogeneous points and a bound on their error."""
+    X = np.array([[_quotient(h[j], h[D]) for j in range(D)] for h in H], dtype=np.float64).reshape(len(H), D)
+    return X, np.abs(X) * U + TINY
+
+
+def _forward_statuses(X: np.ndarray, E: np.ndarray, layers: list[_Layer]) -> tuple[np.ndarray, dict]:
+    """Which pieces the network's exact forward pass at the exact points proves to be maxima.
+
+    Returns ``(two, many)``.  ``two`` (points, units) is for the units of layers with at most
+    two pieces: 1 when piece 1 is proved strictly above piece 0, -1 when proved strictly
+    below, 0 when the floats cannot tell (for one piece: -1, "piece 0 is the maximum", so that
+    the status of the chosen piece ``c`` is always ``two * (2 c - 1)``).  ``many[l]``
+    (points, K, R) is for a layer of more pieces: 1 when the piece is proved strictly above
+    every other piece of its unit, -1 when proved below one of them, 0 when undecided.
+
+    ``X`` is within ``E`` (entrywise) of the exact points.  A layer's pieces
+    ``g = A h + b`` are computed in floats from a float ``h`` within ``e`` of the exact input;
+    then ``|g - g*| <= (gamma + u') |A| |h| + gamma |b| + (1 + u') |A| e + u' |b| + TINY``,
+    with ``u' = U / (1 - U)`` covering the rounding of the exact weights to floats, and the
+    unit's output (the maximum of its pieces) is within the largest of its pieces' bounds.
+    A float comparison ``g > e`` is exact, so it proves ``g* > 0``.  Nothing non-finite
+    decides.
+    """
+    n = X.shape[0]
+    two = np.zeros((n, sum(lay.K for lay in layers if lay.R <= 2)), dtype=np.int8)
+    many: dict[int, np.ndarray] = {}
+    u1 = U / (1 - U)
+    col = 0
+    H, Eh = X, E
+    for l, lay in enumerate(layers):
+        K, R = lay.K, lay.R
+        relu = R == 2 and (lay.nz[0::2] < 0).all()
+        rows = np.arange(1, 2 * K, 2) if relu else np.arange(K * R)  # the pieces to compute
+        A, b = lay.A[rows], lay.b[rows]
+        absA = np.abs(A)
+        g = H @ A.T + b
+        gam = _gamma(lay.din + 2)
+        err = np.abs(H) @ absA.T
+        err *= gam + u1
+        err += (1 + u1) * (Eh @ absA.T) + (gam + u1) * np.abs(b)
+        err *= SAFETY
+        err += TINY
+        finite = np.isfinite(g) & np.isfinite(err)
+        if relu:  # piece 0 is exactly 0
+            st = (g > err).astype(np.int8) - (g < -err).astype(np.int8)
+            st[~finite] = 0
+            two[:, col:col + K] = st
+            H, Eh = np.maximum(g, 0.0), err
+        else:
+            g = g.reshape(n, K, R)
+            err = err.reshape(n, K, R)
+            finite = finite.reshape(n, K, R).all(axis=2)
+            if R == 1:
+                two[:, col:col + K] = -1
+            else:
+                lo = [np.nextafter(g[:, :, r] - err[:, :, r], -np.inf) for r in range(R)]
+                hi = [np.nextafter(g[:, :, r] + err[:, :, r], np.inf) for r in range(R)]
+                if R == 2:
+                    st = (lo[1] > hi[0]).astype(np.int8) - (hi[1] < lo[0]).astype(np.int8)
+                    st[~finite] = 0
+                    two[:, col:col + K] = st
+                else:
+                    out = np.zeros((n, K, R), dtype=np.int8)
+                    for c in range(R):
+                        hi_o = lo_o = None
+                        for s_ in range(R):
+                            if s_ != c:
+                                hi_o = hi[s_] if hi_o is None else np.maximum(hi_o, hi[s_])
+                                lo_o = lo[s_] if lo_o is None else np.maximum(lo_o, lo[s_])
+                        st = (lo[c] > hi_o).astype(np.int8) - (hi[c] < lo_o).astype(np.int8)
+                        st[~finite] = 0
+                        out[:, :, c] = st
+                    many[l] = out
+            H, Eh = g[:, :, 0], err[:, :, 0]
+            for r in range(1, R):
+                H = np.maximum(H, g[:, :, r])
+                Eh = np.maximum(Eh, err[:, :, r])
+        bad = ~(np.isfinite(H) & np.isfinite(Eh))
+        if bad.any():  # later layers see an infinite error there
+            H = np.where(bad, 0.0, H)
+            Eh = np.where(bad, np.inf, Eh)
+        if R <= 2:
+            col += K
+    return two, many
 
 
 # -- polytopes as vertices with tight sets ----------------------------------------------
@@ -260,26 +670,22 @@ def _clip(points: list[Hom], tight: list[frozenset], label: Any, row: Row):
     return new_pts, new_tight
 
 
-class _Facet:
-    """One facet of one region: its row, hyperplane key and (projected) vertices."""
-
-    __slots__ = ("region", "index", "row", "key", "orient", "points", "tight", "pmat")
-
-    def __init__(self, region: int, index: int, row: Row, points: list[Hom], tight: list[frozenset]) -> None:
-        self.region = region
-        self.index = index
-        self.row = row
-        self.key, self.orient = _hyperplane_key(row)
-        self.points = points
-        self.tight = tight
-        self.pmat = None  # the points as FLINT columns, built on first use
+def _projected_volume(row: Row, points: list[Hom], tight: list[frozenset], D: int) -> Fraction:
+    """The (D-1)-volume, projected along the first coordinate the row uses, of a polytope
+    inside the row's hyperplane (a label tight at every point, such as the row's own, spans
+    the whole polytope and is no face of it, so :func:`_volume` passes over it)."""
+    if D == 1:
+        return Fraction(1)
+    drop = next(j for j in range(D) if row[j])
+    proj = [p[:drop] + p[drop + 1:] for p in points]
+    return _volume(proj, tight, D - 1)
 
 
-# -- the network, recomputed here ------------------------------------------------------
+# -- the network per cell, exact (for single rows: labels named by a caller, rare ties) -----
 class _Level:
     """One cell of the first ``l`` layers along a code: its input map and, on demand, its pieces."""
 
-    __slots__ = ("prefix", "M", "mden", "mat", "rows", "diff", "signed")
+    __slots__ = ("prefix", "M", "mden", "mat", "rows")
 
     def __init__(self, prefix: tuple, M: list, mden: int) -> None:
         self.prefix = prefix
@@ -287,8 +693,6 @@ class _Level:
         self.mden = mden
         self.mat = None  # the layer's pieces on the cell, a FLINT matrix (K * R, D + 1)
         self.rows = None  # the same as lists
-        self.diff = None  # two-piece layers: piece 1 - piece 0 of every unit, (K, D + 1), as lists
-        self.signed = None  # for the layer that made this cell: the chosen piece minus the other
 
 
 class _Maps:
@@ -296,19 +700,15 @@ class _Maps:
 
     The pieces of layer ``l`` on the cell ``prefix`` (``len(prefix) == l``) are ``K * R``
     integer rows over ``x`` and one denominator.  Only the current path of cells is kept, so
-    regions in code order share the work and memory stays proportional to the depth.
+    asks in code order share the work and memory stays proportional to the depth.
     """
 
     def __init__(self, net) -> None:
         self.D = net.input_dim
         self.layers = []
-        self.diffs = []
         for m in net.masos:
             rows, den = m._int_pieces()
             self.layers.append((flint.fmpz_mat(rows), den, m.num_units, m.num_pieces))
-            two = m.num_pieces == 2
-            self.diffs.append(flint.fmpz_mat([[q - p for p, q in zip(rows[2 * k], rows[2 * k + 1])]
-                                              for k in range(m.num_units)]) if two else None)
         D = self.D
         self.path = [_Level((), [[1 if i == j else 0 for j in range(D + 1)] for i in range(D)], 1)]
 
@@ -326,30 +726,44 @@ class _Maps:
             path.append(_Level(prefix[: l + 1], [rows[k * R + c] for k, c in enumerate(prefix[l])], den))
         return path[len(prefix)]
 
-    def matrix(self, cell: _Level) -> tuple[Any, int]:
-        """The pieces of the cell's layer as a FLINT matrix (K * R, D + 1) and their denominator."""
-        P, pden, _, _ = self.layers[len(cell.prefix)]
-        if cell.mat is None:
-            cell.mat = P * flint.fmpz_mat(cell.M + [[0] * self.D + [cell.mden]])
-        return cell.mat, pden * cell.mden
-
-    def chosen_minus_other(self, code: tuple, l: int) -> Any:
-        """Two-piece layer ``l``: on the cell ``code[:l]``, the piece each unit takes (``code[l]``)
-        minus its other piece, a FLINT matrix (K, D + 1): non-negative on the closed code region."""
-        cell = self.level(code[: l + 1])
-        if cell.signed is None:
-            parent = self.level(code[:l])
-            if parent.diff is None:
-                aug = flint.fmpz_mat(parent.M + [[0] * self.D + [parent.mden]])
-                parent.diff = (self.diffs[l] * aug).tolist()
-            cell.signed = flint.fmpz_mat([row if c else [-v for v in row] for row, c in zip(parent.diff, code[l])])
-        return cell.signed
-
     def rows(self, cell: _Level) -> tuple[list, int]:
-        mat, den = self.matrix(cell)
+        """The pieces of the cell's layer as integer rows (K * R lists) and their denominator."""
+        P, pden, _, _ = self.layers[len(cell.prefix)]
         if cell.rows is None:
-            cell.rows = mat.tolist()
-        return cell.rows, den
+            cell.mat = P * flint.fmpz_mat(cell.M + [[0] * self.D + [cell.mden]])
+            cell.rows = [[int(v) for v in r] for r in cell.mat.tolist()]
+        return cell.rows, pden * cell.mden
+
+
+# -- progress on stderr, drawn like the enumeration's -------------------------------------
+class _Progress:
+    """A one-line report on stderr, redrawn at most every 0.25 s (the enumeration's format)."""
+
+    INTERVAL = 0.25
+
+    def __init__(self, on: bool, regions: int) -> None:
+        self.on = on
+        self.regions = regions
+        self.start = time.perf_counter()
+        self.last = self.start
+
+    def tick(self, stage: str, done: int, total: int) -> None:
+        if not self.on:
+            return
+        now = time.perf_counter()
+        if now - self.last >= self.INTERVAL or done == total:
+            self.last = now
+            sys.stderr.write(f"\rexactmaso: verify {self.regions:,} regions: {stage} {done:,}/{total:,} "
+                             f"({now - self.start:.1f} s)    ")
+            sys.stderr.flush()
+
+    def close(self, ok: bool) -> None:
+        if not self.on:
+            return
+        word = "verified" if ok else "rejected"
+        sys.stderr.write(f"\rexactmaso: {word} {self.regions:,} regions ({time.perf_counter() - self.start:.1f} s)"
+                         + " " * 24 + "\n")
+        sys.stderr.flush()
 
 
 # -- the checker -------------------------------------------------------------------------
@@ -362,47 +776,45 @@ class _Checker:
         A = to_fraction_array(dom.A, name="domain A", ndim=2)
         b = to_fraction_array(dom.b, name="domain b", ndim=1)
         self.dom_rows = [tuple([-v for v in A[i]] + [b[i]]) for i in range(A.shape[0])]
-        self.dom_keys = {_hyperplane_key(_int_row(r)) for r in self.dom_rows}
+        self.dom_int = [_int_row(r) for r in self.dom_rows]
+        self.dom_keys = {_hyperplane_key(r) for r in self.dom_int}
         self.maps = _Maps(self.net)
-        self.layers_R = [m.num_pieces for m in self.net.masos]
-        self.facets: list[list[_Facet]] = []
-        self.rowmats: list = []  # per region: its integer rows as a FLINT matrix
 
     def fail(self, message: str) -> None:
         raise CertificateError(message)
 
-    # -- regions --------------------------------------------------------------------------
-    def run(self, graph: bool = True) -> None:
-        part, net, D = self.part, self.net, self.D
-        n = len(part)
-        codes = []
-        for i, reg in enumerate(part):
-            if reg.index != i:
-                self.fail(f"region {i}: its index says {reg.index}")
-            codes.append(net.check_code(reg.code))
-        if len(set(codes)) != len(codes):
-            first = next(i for i, c in enumerate(codes) if codes.index(c) != i)
-            self.fail(f"regions {codes.index(codes[first])} and {first} have the same code")
-        total = Fraction(0)
-        for i, reg in enumerate(part):
-            total += self.region(i, reg, codes[i])
-        dom_volume = self.domain_volume()
-        if total != dom_volume:
-            self.fail(f"the regions' volumes sum to {total}; the domain's volume is {dom_volume}")
-        if graph:
-            self.graph(codes)
-
     def expected_row(self, i: int, code: tuple, label: Any) -> tuple:
+        """The exact row (D + 1 Fractions) that a facet label names, oriented for ``code``."""
+        what = self.check_label(i, label, code)
+        if what[0] == "d":
+            return self.dom_rows[what[1]]
+        l, k, r, s = what
+        P, den = self.maps.rows(self.maps.level(code[:l]))
+        R = self.net.masos[l].num_pieces
+        sign = 1 if code[l][k] == r else -1
+        pr, ps = P[k * R + r], P[k * R + s]
+        return tuple(Fraction(sign * (pr[j] - ps[j]), den) for j in range(self.D + 1))
+
+    def check_label(self, i: int, label: Any, code: Any) -> tuple:
+        """("d", t) for a domain row, (l, k, r, s) for a unit's, checked against the domain,
+        the network and the code; else a CertificateError saying what is wrong."""
         if not isinstance(label, tuple) or not label:
             self.fail(f"region {i}: facet label {label!r} is not a domain row ('d', i) or a unit (l, k, r, s)")
         if label[0] == "d":
             t = label[1] if len(label) == 2 else -1
             if not (isinstance(t, (int, np.integer)) and 0 <= t < len(self.dom_rows)):
                 self.fail(f"region {i}: facet label {label!r} names no row of the domain")
-            return self.dom_rows[int(t)]
+            return ("d", int(t))
+        return self.unit_label(i, label, code)
+
+    def unit_label(self, i: int, label: Any, code: Any) -> tuple[int, int, int, int]:
+        """(l, k, r, s) of a unit's facet label, checked against the network and the code."""
         if len(label) != 4:
             self.fail(f"region {i}: facet label {label!r} is not (layer, unit, r, s)")
-        l, k, r, s = (int(v) for v in label)
+        try:
+            l, k, r, s = (int(v) for v in label)
+        except (TypeError, ValueError):
+            self.fail(f"region {i}: facet label {label!r} is not (layer, unit, r, s)")
         if not 0 <= l < len(self.net.masos):
             self.fail(f"region {i}: facet label {label!r} names layer {l}, which does not exist")
         m = self.net.masos[l]
@@ -410,173 +822,998 @@ class _Checker:
             self.fail(f"region {i}: facet label {label!r} names no unit and pair of pieces of layer {l}")
         if code[l][k] not in (r, s):
             self.fail(f"region {i}: facet label {label!r} is for pieces {r}, {s}; the region takes piece {code[l][k]}")
-        P, den = self.maps.rows(self.maps.level(code[:l]))
-        R = m.num_pieces
-        sign = 1 if code[l][k] == r else -1
-        pr, ps = P[k * R + r], P[k * R + s]
-        return tuple(Fraction(sign * int(pr[j] - ps[j]), den) for j in range(self.D + 1))
+        return l, k, r, s
 
-    def region(self, i: int, reg: Any, code: tuple) -> Fraction:
+    # -- the run ---------------------------------------------------------------------------
+    def run(self, graph: bool = True, progress: bool = False) -> None:
+        regs = list(self.part)
+        self.regs = regs
+        self.progress = _Progress(progress, len(regs))
+        ok = False
+        try:
+            self.check_regions()
+            if graph:
+                self.check_graph()
+            ok = True
+        finally:
+            self.progress.close(ok)
+
+    def check_regions(self) -> None:
+        if not self.regs:
+            self.fail(f"the regions' volumes sum to 0; the domain's volume is {self.domain_volume()}")
+        for i, reg in enumerate(self.regs):
+            if reg.index != i:
+                self.fail(f"region {i}: its index says {reg.index}")
+        self.read_codes()
+        self.read_cells()
+        self.read_facets()
+        self.exact_rows()
+        self.check_rows()
+        self.read_vertices()
+        self.read_points()
+        self.check_points_inside()
+        self.float_statuses()
+        self.check_code_at_vertices()
+        self.tight_sets()
+        self.check_vertices_and_facets()
+        self.check_complete()
+        self.check_point_codes()
+        self.check_affine()
+        total = self.volumes()
+        self.store()
+        dom_volume = self.domain_volume()
+        if total != dom_volume:
+            self.fail(f"the regions' volumes sum to {total}; the domain's volume is {dom_volume}")
+
+    # -- codes and the code tree ----------------------------------------------------------
+    def read_codes(self) -> None:
+        """The regions' codes as one small-integer matrix per layer (checked like the network
+        checks a code: ints, one per unit, each a piece of its unit), pairwise distinct."""
+        net, regs = self.net, self.regs
+        n = len(regs)
+        masos = net.masos
+        raw = [reg.code for reg in regs]
+        arrays = None
+        if all(len(c) == len(masos) for c in raw) and all(m.num_pieces <= 256 for m in masos):
+            try:
+                arrays = []
+                for l, m in enumerate(masos):
+                    layer = [c[l] for c in raw]
+                    if set(map(len, layer)) - {m.num_units}:
+                        raise ValueError
+                    a = np.frombuffer(b"".join(map(bytes, layer)), dtype=np.uint8).reshape(n, m.num_units)
+                    if n and a.max() >= m.num_pieces:
+                        raise ValueError
+                    arrays.append(a)
+            except (TypeError, ValueError):  # not small ints: the network's check names the fault
+                arrays = None
+        if arrays is None:
+            checked = [net.check_code(c) for c in raw]
+            arrays = [np.array([c[l] for c in checked], dtype=np.int64).reshape(n, m.num_units)
+                      for l, m in enumerate(masos)]
+        self.C = arrays
+        self.uoff = np.concatenate([[0], np.cumsum([m.num_units for m in masos])]).astype(np.int64)
+        self.Cmat = np.concatenate(arrays, axis=1) if arrays else np.zeros((n, 0), dtype=np.uint8)
+        self.keys = [_code_bytes(a, m.num_pieces) for a, m in zip(arrays, masos)]  # per layer, compact
+        if n > 1:
+            first, inv = _unique_rows(np.concatenate(self.keys, axis=1))
+            if len(first) != n:
+                b = int(np.flatnonzero(first[inv] != np.arange(n)).min())
+                self.fail(f"regions {int(first[inv[b]])} and {b} have the same code")
+        self.layers = [_Layer(m) for m in masos]
+        self.layer_of = np.repeat(np.arange(len(masos)), [m.num_units for m in masos])
+        self.progress.tick("codes", n, n)
+
+    def code(self, i: int) -> tuple:
+        return tuple(tuple(int(v) for v in a[i]) for a in self.C)
+
+    def read_cells(self) -> None:
+        """The code tree: for each level ``l``, every region's cell (its prefix ``w[:l]``), each
+        cell's parent cell and a region in it."""
+        n, L = len(self.regs), len(self.C)
+        cell = [np.zeros(n, dtype=np.int64)]
+        parent: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        rep = [np.zeros(1, dtype=np.int64)]
+        for l in range(1, L + 1):
+            first, inv = _unique_rows(np.concatenate([cell[-1].view(np.uint8).reshape(n, 8), self.keys[l - 1]], axis=1))
+            cell.append(inv)
+            rep.append(first)
+            parent.append(cell[l - 1][first])
+        self.cell, self.parent, self.rep = cell, parent, rep
+
+    # -- facets ---------------------------------------------------------------------------
+    def read_facets(self) -> None:
+        """Every facet label, checked, as arrays: region, layer (-1 for the domain), unit,
+        pieces, domain row; the chosen piece and the orientation of unit rows."""
+        regs, ndom = self.regs, len(self.dom_rows)
+        self.labels = [reg.facet_labels for reg in regs]
+        flat = [lab for labels in self.labels for lab in labels]
+        self.f_start = np.concatenate([[0], np.cumsum([len(labels) for labels in self.labels])]).astype(np.int64)
+        nf = len(flat)
+        self.f_reg = np.repeat(np.arange(len(regs)), np.diff(self.f_start))
+        dom = np.array([type(lab) is tuple and len(lab) == 2 and lab[0] == "d" for lab in flat], dtype=bool)
+        lay, unit, pr, ps, drow = (np.full(nf, -1, dtype=np.int64) for _ in range(5))
+        try:  # in bulk: tuples of ints, in range
+            ok = all(type(lab) is tuple for lab in flat)
+            if ok and dom.any():
+                t = np.array([flat[f][1] for f in np.flatnonzero(dom)])
+                ok = t.dtype.kind in "iu" and t.ndim == 1 and bool(((t >= 0) & (t < ndom)).all())
+                if ok:
+                    drow[dom] = t
+            if ok and not dom.all():
+                u = np.array([flat[f] for f in np.flatnonzero(~dom)])
+                ok = u.dtype.kind in "iu" and u.ndim == 2 and u.shape[1] == 4
+                if ok:
+                    lay[~dom], unit[~dom], pr[~dom], ps[~dom] = u.T
+                    ok = self.labels_valid(lay, unit, pr, ps, ~dom)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:  # one by one: the first bad label is named (labels of other number types pass as before)
+            checked = [self.check_label(i, lab, _CodeRow(self.C, i))
+                       for i, labels in enumerate(self.labels) for lab in labels]
+            for f, what in enumerate(checked):
+                if what[0] == "d":
+                    lay[f], drow[f] = -1, what[1]
+                else:
+                    lay[f], unit[f], pr[f], ps[f] = what
+                    drow[f] = -1
+        self.f_l, self.f_k, self.f_r, self.f_s, self.f_d = lay, unit, pr, ps, drow
+        self.f_unit = lay >= 0
+        self.f_col = np.where(self.f_unit, self.uoff[np.maximum(lay, 0)] + unit, -1)
+        chosen = np.zeros(nf, dtype=np.int64)
+        chosen[self.f_unit] = self.Cmat[self.f_reg[self.f_unit], self.f_col[self.f_unit]]
+        self.f_c = chosen  # the piece the region takes at the facet's unit
+        self.f_sign = np.where(chosen == pr, 1, -1)
+
+    def labels_valid(self, lay, unit, pr, ps, sel) -> bool:
+        """Unit labels name a layer, a unit and two pieces ``r < s`` of it, one of them the
+        region's (vectorised; :meth:`check_label` names a failure)."""
+        L = len(self.layers)
+        l = lay[sel]
+        if not ((l >= 0) & (l < L)).all():
+            return False
+        K = np.array([lay_.K for lay_ in self.layers])[l]
+        R = np.array([lay_.R for lay_ in self.layers])[l]
+        k, r, s = unit[sel], pr[sel], ps[sel]
+        if not ((k >= 0) & (k < K) & (r >= 0) & (r < s) & (s < R)).all():
+            return False
+        c = self.Cmat[self.f_reg[sel], self.uoff[l] + k]
+        return bool(((c == r) | (c == s)).all())
+
+    def exact_rows(self) -> None:
+        """Each facet's row exactly (integers over a denominator) and primitive, its
+        hyperplane and orientation; each region's affine map; all by one modular cascade."""
+        L, D = len(self.layers), self.D
+        n, nf = len(self.regs), len(self.f_reg)
+        # the distinct rows a label names: (level-l cell, piece r, piece s) of unit k
+        diffs, self.f_req = [], np.full(nf, -1, dtype=np.int64)
+        for l in range(L):
+            lay = self.layers[l]
+            idx = np.flatnonzero(self.f_l == l)
+            if len(idx):
+                key = np.stack([self.cell[l][self.f_reg[idx]], lay.nz[self.f_k[idx] * lay.R + self.f_r[idx]],
+                                lay.nz[self.f_k[idx] * lay.R + self.f_s[idx]]], axis=1)
+                uk, inv = np.unique(key, axis=0, return_inverse=True)
+                self.f_req[idx] = inv.ravel()
+                diffs.append((uk[:, 0], uk[:, 1], uk[:, 2]))
+            else:
+                diffs.append((np.zeros(0, dtype=np.int64),) * 3)
+        last = self.layers[L - 1]
+        final = last.nz[np.arange(last.K)[None, :] * last.R + self.C[L - 1]]
+        cas = _Cascade(self.layers, D, self.cell, self.parent, self.rep, self.C)
+        self.cascade = cas
+        self.diff_rows, self.affine_rows = cas.run(diffs, final, self.progress)
+        # one table of distinct primitive rows (the domain's first), each with its hyperplane
+        table = list(self.dom_int)
+        offset = [len(table)]
+        for rows in self.diff_rows:
+            if len(rows):
+                g = np.gcd.reduce(rows, axis=1)
+                table.extend(map(tuple, (rows // np.where(g == 0, 1, g)[:, None]).tolist()))
+            offset.append(len(table))
+        keys: dict[tuple, int] = {}
+        t_hid = np.empty(len(table), dtype=np.int64)
+        t_ori = np.empty(len(table), dtype=np.int64)
+        for t, row in enumerate(table):
+            key, o = _hyperplane_key(row)
+            t_hid[t], t_ori[t] = keys.setdefault(key, len(keys)), o
+        rid = np.where(self.f_unit, np.array(offset[:-1] + [0])[np.maximum(self.f_l, 0)] + self.f_req, self.f_d)
+        sign = np.where(self.f_unit, self.f_sign, 1)
+        T = np.array(table, dtype=object).reshape(len(table), D + 1)
+        self.f_rid, self.f_orient = rid, sign
+        self.f_row = T[rid] * sign[:, None]  # (facets, D + 1): primitive, oriented like the region
+        self.f_hid = t_hid[rid]
+        self.f_ori = t_ori[rid] * sign
+        dom_side = {(t_hid[t], t_ori[t]) for t in range(len(self.dom_int))}
+        self.f_dom_boundary = np.array([(h, o) in dom_side for h, o in zip(self.f_hid.tolist(), self.f_ori.tolist())],
+                                       dtype=bool)  # on a hyperplane of the domain, on the domain's side
+        self.progress.tick("rows", n, n)
+
+    def fraction_rows(self, facets: np.ndarray) -> list[tuple]:
+        """The exact rows of some facets as Fractions (what their regions report); one tuple
+        per distinct row and orientation, shared by the regions that report it."""
+        pos: dict[tuple, tuple] = {}
+        neg: dict[tuple, tuple] = {}
+        out = []
+        for l, req, sgn, d in zip(self.f_l[facets].tolist(), self.f_req[facets].tolist(),
+                                  self.f_sign[facets].tolist(), self.f_d[facets].tolist()):
+            if l < 0:
+                out.append(self.dom_rows[d])
+                continue
+            key = (l, req)
+            hit = pos.get(key)
+            if hit is None:
+                den = self.cascade.zden[l]
+                hit = pos[key] = tuple(Fraction(v, den) for v in self.diff_rows[l][req].tolist())
+            if sgn < 0:
+                flip = neg.get(key)
+                if flip is None:
+                    flip = neg[key] = tuple(-v for v in hit)
+                hit = flip
+            out.append(hit)
+        return out
+
+    def facet_equals(self, f: int, row: Any) -> bool:
+        """Whether a reported row equals facet ``f``'s exact row."""
+        if len(row) != self.D + 1:
+            return False
+        if self.f_l[f] < 0:
+            return tuple(row) == self.dom_rows[self.f_d[f]]
+        l = self.f_l[f]
+        den = self.cascade.zden[l]
+        sgn = int(self.f_sign[f])
+        return all(_frac_equal(v, sgn * int(e), den) for v, e in zip(row, self.diff_rows[l][self.f_req[f]]))
+
+    def check_rows(self) -> None:
+        """Reported rows (and polytopes) equal the rows their labels name; rows not yet
+        computed are taken from here (stored after the checks).  A polytope not yet computed
+        is left to be built, on first use, from the rows that are then stored."""
         D = self.D
-        V = [tuple(v) for v in reg.vertices()]
-        ph = _hom(reg.point)
-        labels = reg.facet_labels
-        rows = [tuple(r) for r in reg.facet_rows()]
-        if len(rows) != len(labels):
-            self.fail(f"region {i}: {len(rows)} facet rows for {len(labels)} facet labels")
-        for t, (row, lab) in enumerate(zip(rows, labels)):
-            if len(row) != D + 1 or row != self.expected_row(i, code, lab):
-                self.fail(f"region {i}: facet row {t} is not the row of its label {lab!r}")
-        poly = reg.polytope
-        A, b = np.asarray(poly.A), np.asarray(poly.b)
-        if A.shape != (len(rows), D) or any(
-            tuple(-v for v in A[t]) + (b[t],) != row for t, row in enumerate(rows)
-        ):
-            self.fail(f"region {i}: its polytope differs from its facet rows")
-        irows = [_int_row(r) for r in rows]
-        # the point: strictly inside
-        for t, r in enumerate(irows):
-            if _value(r, ph) <= 0:
-                self.fail(f"region {i}: its point is not strictly inside facet row {t}")
-        # vertices: on the rows, vertices of P, in the closed code region
-        if len(V) < D + 1:
-            self.fail(f"region {i}: {len(V)} vertices cannot span dimension {D}")
-        H = [_hom(v) for v in V]
-        if len(set(H)) != len(H):
-            self.fail(f"region {i}: a vertex is listed twice")
-        rowmat = flint.fmpz_mat([list(r) for r in irows])
-        slack = np.array([int(v) for v in (rowmat * flint.fmpz_mat([list(h) for h in H]).transpose()).entries()],
-                         dtype=object).reshape(len(irows), len(H))  # slack[t, q]: row t at vertex q
-        bad = np.argwhere(slack < 0)
+        reported: dict[int, list] = {}
+        fresh = []
+        for i, reg in enumerate(self.regs):
+            rows = _cache(reg).get("rows") if _record(reg) is not None else reg.facet_rows()
+            if rows is None:
+                fresh.append(i)
+            else:
+                reported[i] = rows
+        idx = (np.concatenate([np.arange(self.f_start[i], self.f_start[i + 1]) for i in fresh]) if fresh
+               else np.zeros(0, dtype=np.int64))
+        flat = self.fraction_rows(idx)
+        self.new_rows: dict[int, list] = {}
+        at = 0
+        for i in fresh:
+            m = int(self.f_start[i + 1] - self.f_start[i])
+            self.new_rows[i] = flat[at:at + m]
+            at += m
+        for i, rows in reported.items():
+            a, b = int(self.f_start[i]), int(self.f_start[i + 1])
+            rows = [tuple(r) for r in rows]
+            if len(rows) != b - a:
+                self.fail(f"region {i}: {len(rows)} facet rows for {b - a} facet labels")
+            for t, row in enumerate(rows):
+                if not self.facet_equals(a + t, row):
+                    self.fail(f"region {i}: facet row {t} is not the row of its label {self.labels[i][t]!r}")
+        for i, reg in enumerate(self.regs):
+            poly = _cache(reg).get("polytope") if _record(reg) is not None else reg.polytope
+            if poly is not None:
+                rows = self.new_rows[i] if i in self.new_rows else [tuple(r) for r in reported[i]]
+                A, bb = np.asarray(poly.A), np.asarray(poly.b)
+                if A.shape != (len(rows), D) or any(
+                    tuple(-v for v in A[t]) + (bb[t],) != row for t, row in enumerate(rows)
+                ):
+                    self.fail(f"region {i}: its polytope differs from its facet rows")
+
+    # -- vertices -------------------------------------------------------------------------
+    def read_vertices(self) -> None:
+        """Every region's vertices as homogeneous integers, each distinct vertex once: reported
+        ones as given; an engine region's not yet computed ones solved here from the facets
+        its record says meet there (a proposal, checked like any vertex)."""
+        D, regs = self.D, self.regs
+        n = len(regs)
+        claimed: dict[int, list] = {}  # region -> its reported vertices as Homs
+        records: list[tuple[int, np.ndarray]] = []  # regions whose vertices are solved here, and their incidences
+        self.derived = np.zeros(n, dtype=bool)
+        counts = np.zeros(n, dtype=np.int64)
+        m = np.diff(self.f_start)
+        for i, reg in enumerate(regs):
+            rec = _record(reg)
+            V = reg._cache.get("vertices") if rec is not None else reg.vertices()
+            if V is None:
+                F = np.asarray(rec.geom.F, dtype=bool)
+                if F.ndim == 2 and F.shape[1] == m[i]:
+                    self.derived[i] = True
+                    counts[i] = F.shape[0]
+                    records.append((i, F))
+                    continue
+                V = reg.vertices()  # an unusual record: the engine's own vertices
+            V = np.asarray(V, dtype=object)
+            if V.ndim != 2 or (len(V) and V.shape[1] != D):
+                self.fail(f"region {i}: its vertices have shape {V.shape}; expected (n, {D})")
+            claimed[i] = [_hom([Fraction(t) for t in v]) for v in V]
+            counts[i] = len(V)
+        if records:  # the incidences of all those regions at once: (region, vertex, facet)
+            who = np.array([i for i, _ in records], dtype=np.int64)
+            sizes = np.array([F.size for _, F in records], dtype=np.int64)
+            at = np.flatnonzero(np.concatenate([F.ravel() for _, F in records]))
+            k = np.searchsorted(np.cumsum(sizes), at, side="right")
+            local = at - (np.cumsum(sizes) - sizes)[k]
+            mi = m[who[k]]
+            solve_reg, solve_q, solve_fac = who[k], local // mi, local % mi + self.f_start[who[k]]
+        few = np.flatnonzero(counts < D + 1)
+        if len(few):
+            i = int(few[0])
+            self.fail(f"region {i}: {counts[i]} vertices cannot span dimension {D}")
+        self.i_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.i_reg = np.repeat(np.arange(n), counts)
+        ids: dict[Hom, int] = {}
+        vid = np.full(len(self.i_reg), -1, dtype=np.int64)
+        for i, hs in claimed.items():
+            vid[self.i_start[i]:self.i_start[i + 1]] = [ids.setdefault(h, len(ids)) for h in hs]
+        if records:
+            inc, homs, which = self.solve_vertices(solve_reg, solve_q, solve_fac)
+            hv = np.array([-1 if h is None else ids.setdefault(h, len(ids)) for h in homs] + [-1], dtype=np.int64)
+            vid[inc] = hv[which]
+        missing = np.flatnonzero(vid < 0)  # an engine vertex on no facet at all
+        if len(missing):
+            q = int(missing[0])
+            i = int(self.i_reg[q])
+            self.fail(f"region {i}: vertex {q - self.i_start[i]} is not a vertex of the region "
+                      f"(its tight rows have rank < {D})")
+        self.i_vid = vid
+        first, inv = _unique_rows(np.stack([self.i_reg, vid], axis=1))
+        if len(first) != len(vid):
+            q = int(np.flatnonzero(first[inv] != np.arange(len(vid))).min())
+            self.fail(f"region {int(self.i_reg[q])}: a vertex is listed twice")
+        self.V = list(ids)
+        self.Vobj = np.array(self.V, dtype=object).reshape(len(self.V), D + 1)
+        self.X, self.E = _vertex_floats(self.V, D)
+        self.progress.tick("vertices", n, n)
+
+    def local(self, i: int) -> list[Hom]:
+        """Region ``i``'s vertices, in its order."""
+        return [self.V[v] for v in self.i_vid[self.i_start[i]:self.i_start[i + 1]].tolist()]
+
+    def solve_vertices(self, s_reg: np.ndarray, s_q: np.ndarray, s_fac: np.ndarray) -> tuple:
+        """Solve the proposed vertices of engine regions: D of the facets each lies on (the
+        first independent ones in label order, like the engine), by Cramer's rule in integers,
+        once per distinct set of hyperplanes.  Returns (incidences, distinct points, the point
+        of each incidence)."""
+        D = self.D
+        order = np.lexsort((s_fac, s_q, s_reg))
+        s_reg, s_q, s_fac = s_reg[order], s_q[order], s_fac[order]
+        inc_all = self.i_start[s_reg] + s_q
+        brk = np.flatnonzero(np.r_[True, inc_all[1:] != inc_all[:-1]])
+        inc = inc_all[brk]
+        ntight = np.diff(np.r_[brk, len(inc_all)])
+        first = np.zeros((len(brk), D), dtype=np.int64)
+        enough = ntight >= D
+        for j in range(D):
+            first[enough, j] = s_fac[brk[enough] + j]
+        cand = np.flatnonzero(enough)
+        homs: list[Hom | None] = []
+        which = np.full(len(brk), -1, dtype=np.int64)
+        if len(cand):
+            firsts, inv = _unique_rows(np.sort(self.f_hid[first[cand]], axis=1))
+            rows = np.empty((len(firsts), D, D + 1), dtype=object)
+            for j in range(D):
+                rows[:, j, :] = self.f_row[first[cand[firsts], j]]
+            homs = [_normalised_hom(h) for h in _null_vectors(rows).tolist()]
+            which[cand] = inv
+        dead = np.array([h is None for h in homs], dtype=bool)
+        retry = np.flatnonzero((which < 0) | (dead[np.maximum(which, 0)] if len(homs) else True))
+        for c in retry.tolist():  # the first D are dependent: the others, in order
+            which[c] = -1
+            if ntight[c] > D:
+                facs = s_fac[brk[c]:brk[c] + ntight[c]]
+                for combo in combinations(facs.tolist(), D):
+                    rows = np.array([[self.f_row[f] for f in combo]], dtype=object)
+                    h = _normalised_hom(_null_vectors(rows)[0].tolist())
+                    if h is not None:
+                        which[c] = len(homs)
+                        homs.append(h)
+                        break
+            if which[c] < 0:
+                i = int(s_reg[brk[c]])
+                self.fail(f"region {i}: vertex {int(s_q[brk[c]])} is not a vertex of the region (its tight rows have "
+                          f"rank < {D})")
+        return inc, homs, which
+
+    # -- points ---------------------------------------------------------------------------
+    def read_points(self) -> None:
+        """Reported points as given; points not yet computed are chosen here (the float mean
+        of the vertices when it is strictly inside, else a positive combination of them)."""
+        D = self.D
+        self.points: list[Hom | None] = []
+        self.new_points: list[int] = []
+        for i, reg in enumerate(self.regs):
+            cache, rec = _cache(reg), _record(reg)
+            p = cache.get("point") if rec is not None else reg.point
+            if p is None:
+                self.points.append(None)
+                self.new_points.append(i)
+            else:
+                p = np.asarray(p, dtype=object)
+                if p.shape != (D,):
+                    self.fail(f"region {i}: its point has shape {p.shape}; expected ({D},)")
+                self.points.append(_hom([Fraction(t) for t in p]))
+
+    def check_points_inside(self) -> None:
+        """Every point strictly inside every facet row of its region (exact)."""
+        if self.new_points:
+            counts = np.diff(self.i_start)
+            with np.errstate(all="ignore"):
+                mean = np.add.reduceat(self.X[self.i_vid], self.i_start[:-1], axis=0) / counts[:, None]
+            for i in self.new_points:
+                if np.isfinite(mean[i]).all():
+                    self.points[i] = _hom([Fraction(*float(v).as_integer_ratio()) for v in mean[i]])
+                else:
+                    self.points[i] = self.positive_combination(i)
+        vals = self.point_values()
+        bad = np.flatnonzero(vals <= 0)
+        new = set(self.new_points)
+        retry = sorted({int(self.f_reg[f]) for f in bad.tolist()} & new)
+        if retry:  # the float mean is not strictly inside (a sliver): a combination of all vertices is
+            for i in retry:
+                self.points[i] = self.positive_combination(i)
+            vals = self.point_values()
+            bad = np.flatnonzero(vals <= 0)
         if len(bad):
-            t, q = (int(v) for v in bad[0])
-            self.fail(f"region {i}: vertex {q} violates facet row {t}")
-        zero = slack == 0
-        tight = [frozenset(np.flatnonzero(zero[:, q]).tolist()) for q in range(len(H))]
-        for q, T in enumerate(tight):
-            normals = [irows[t][:D] for t in T]
-            if len(T) < D or (_det(normals) == 0 if len(T) == D else _rank(normals) < D):
-                self.fail(f"region {i}: vertex {q} is not a vertex of the region (its tight rows have rank < {D})")
-        # facets: every row is tight on vertices of affine rank D - 1, no two on the same ones
-        sets = [frozenset(np.flatnonzero(zero[t]).tolist()) for t in range(len(irows))]
-        for t, S in enumerate(sets):
-            if len(S) < D or (D > 2 and _affine_rank([H[q] for q in S]) != D - 1):
-                self.fail(f"region {i}: facet row {t} is not a facet (its vertices do not span dimension {D - 1})")
-        if len(set(sets)) != len(sets):
-            self.fail(f"region {i}: two facet rows hold the same facet")
-        self.vertices_complete(i, H, tight, irows, sets, slack)
-        self.code_region(i, code, H, ph)
-        self.affine(i, reg, code)
-        vol = _volume(H, tight, D)
-        claimed = reg._cache.get("volume")
-        if claimed is None:
-            reg._cache["volume"] = vol  # proved here: what volume() reports from now on
-        elif claimed != vol:
-            self.fail(f"region {i}: its volume is {claimed}; its vertices span volume {vol}")
-        self.rowmats.append(rowmat)
-        self.facets.append([_Facet(i, t, r, [H[q] for q in sorted(sets[t])], [tight[q] for q in sorted(sets[t])])
-                            for t, r in enumerate(irows)])
-        return vol
+            f = int(bad[0])
+            i = int(self.f_reg[f])
+            self.fail(f"region {i}: its point is not strictly inside facet row {f - self.f_start[i]}")
 
-    def code_region(self, i: int, code: tuple, H: list[Hom], ph: Hom) -> None:
-        """Every vertex lies in the closed code region (the piece the code takes is a maximum of
-        every unit, the layers composed along the code), and at the point the code is the
-        network's: its pieces are maxima, strictly above every lower-indexed piece (the tie
-        rule), layer after layer -- the exact forward pass, along the code."""
-        cols = flint.fmpz_mat([list(h) for h in H] + [list(ph)]).transpose()
-        n = len(H) + 1
-        for l, c_l in enumerate(code):
-            R = self.layers_R[l]
-            if R == 1:
-                continue
-            if R == 2:  # the chosen piece minus the other: >= 0 at the vertices, > 0 at the point for piece 1
-                E = (self.maps.chosen_minus_other(code, l) * cols).entries()  # (K, n), the point last
-                if min(E) < 0:
-                    at = next(q for q in range(len(E)) if E[q] < 0)
-                    what = "its point" if at % n == n - 1 else f"vertex {at % n}"
-                    self.fail(f"region {i}: at {what}, unit {at // n} of layer {l} does not take piece {c_l[at // n]}")
-                if any(c and not v for c, v in zip(c_l, E[n - 1::n])):
-                    self.fail(f"region {i}: the forward pass at its point gives another code (at layer {l})")
-                continue
-            mat, _ = self.maps.matrix(self.maps.level(code[:l]))
-            E = (mat * cols).entries()
-            for k, c in enumerate(c_l):
-                base = E[(k * R + c) * n:(k * R + c + 1) * n]
-                for s_ in range(R):
-                    if s_ == c:
-                        continue
-                    other = E[(k * R + s_) * n:(k * R + s_ + 1) * n]
-                    for q in range(n - 1):
-                        if base[q] < other[q]:
-                            self.fail(f"region {i}: at vertex {q}, unit {k} of layer {l} does not take piece {c} "
-                                      f"(piece {s_} is larger)")
-                    if base[-1] < other[-1] or (s_ < c and base[-1] == other[-1]):
-                        self.fail(f"region {i}: the forward pass at its point gives another code "
-                                  f"(unit {k} of layer {l} takes piece {s_}, not {c})")
+    def positive_combination(self, i: int) -> Hom:
+        """sum(n_q) / sum(d_q) over the region's vertices: every vertex with a positive weight."""
+        hs = self.local(i)
+        return _normalised_hom([sum(h[j] for h in hs) for j in range(self.D + 1)])
 
-    def affine(self, i: int, reg: Any, code: tuple) -> None:
-        """The region's affine map is the composition of the layers along its code."""
+    def point_values(self) -> np.ndarray:
+        P = np.empty((len(self.regs), self.D + 1), dtype=object)
+        for i, h in enumerate(self.points):
+            P[i] = h
+        return _dot(self.f_row, P[self.f_reg])
+
+    # -- the code at the vertices -----------------------------------------------------------
+    def float_statuses(self) -> None:
+        """The float forward pass at every distinct vertex (see :func:`_forward_statuses`)."""
+        nv = len(self.V)
+        lays = self.layers
+        self.two_col = np.full(int(self.uoff[-1]), -1, dtype=np.int64)  # unit column -> column of ``two``
+        c2 = 0
+        for l, lay in enumerate(lays):
+            if lay.R <= 2:
+                self.two_col[self.uoff[l]:self.uoff[l + 1]] = np.arange(c2, c2 + lay.K)
+                c2 += lay.K
+        two = np.zeros((nv, c2), dtype=np.int8)
+        many = {l: np.zeros((nv, lay.K, lay.R), dtype=np.int8) for l, lay in enumerate(lays) if lay.R > 2}
+        for a in range(0, nv, CHUNK):
+            with np.errstate(all="ignore"):  # overflow gives infinities, which decide nothing
+                t, m = _forward_statuses(self.X[a:a + CHUNK], self.E[a:a + CHUNK], lays)
+            two[a:a + CHUNK] = t
+            for l, arr in m.items():
+                many[l][a:a + CHUNK] = arr
+            self.progress.tick("signs", min(nv, a + CHUNK), nv)
+        self.two, self.many = two, many
+        self.two_cols = np.flatnonzero(self.two_col >= 0)
+
+    def chosen_status(self, vids: np.ndarray, regions: np.ndarray) -> np.ndarray:
+        """(pairs, units): the float status of the piece each region takes, at each vertex."""
+        out = np.empty((len(vids), int(self.uoff[-1])), dtype=np.int8)
+        tc = self.two_cols
+        if len(tc):
+            sgn = 2 * self.Cmat[regions][:, tc].astype(np.int8) - 1
+            out[:, tc] = self.two[vids][:, self.two_col[tc]] * sgn
+        for l, arr in self.many.items():
+            a, b = int(self.uoff[l]), int(self.uoff[l + 1])
+            chosen = self.C[l][regions][:, :, None].astype(np.int64)
+            out[:, a:b] = np.take_along_axis(arr[vids], chosen, axis=2)[:, :, 0]
+        return out
+
+    def pair_status(self, vids: np.ndarray, cols: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """The float status of piece ``chosen`` of unit column ``cols`` at vertex ``vids``."""
+        out = np.zeros(len(vids), dtype=np.int8)
+        t = self.two_col[cols]
+        two = t >= 0
+        out[two] = self.two[vids[two], t[two]] * (2 * chosen[two] - 1).astype(np.int8)
+        for l, arr in self.many.items():
+            sel = self.layer_of[cols] == l
+            if sel.any():
+                out[sel] = arr[vids[sel], cols[sel] - self.uoff[l], chosen[sel]]
+        return out
+
+    def check_code_at_vertices(self) -> None:
+        """At every vertex of every region each chosen piece is a maximum of its unit, the
+        layers composed along the region's code: proved by the float forward pass where it can
+        tell, else in exact integers.  Records where a chosen piece is strictly above all
+        others (for the point's code)."""
+        n, Ucols = len(self.regs), int(self.uoff[-1])
+        layer_of = self.layer_of
+        strict = np.zeros((n, Ucols), dtype=bool)
+        fails: list[tuple[int, int]] = []  # (incidence, unit column) proved to fail
+        u_inc, u_col = [], []
+        step = max(1, (1 << 22) // max(1, Ucols))
+        r0 = 0
+        while r0 < n:  # chunks of whole regions, about ``step`` incidences each
+            r1 = int(np.searchsorted(self.i_start, self.i_start[r0] + step, side="right")) - 1
+            r1 = min(n, max(r1, r0 + 1))
+            a, b = int(self.i_start[r0]), int(self.i_start[r1])
+            st = self.chosen_status(self.i_vid[a:b], self.i_reg[a:b])
+            strict[r0:r1] = np.logical_or.reduceat(st == 1, self.i_start[r0:r1] - a, axis=0)
+            neg = np.argwhere(st == -1)
+            fails.extend((a + row, c) for row, c in neg[:64].tolist())
+            und = np.argwhere(st == 0)
+            u_inc.append(und[:, 0] + a)
+            u_col.append(und[:, 1])
+            r0 = r1
+        u_inc = np.concatenate(u_inc) if u_inc else np.zeros(0, dtype=np.int64)
+        u_col = np.concatenate(u_col) if u_col else np.zeros(0, dtype=np.int64)
+        # undecided: exactly, by the region's own two-piece facet row where it has one, else
+        # along its code (cell maps composed here), unit by unit
+        fac = self.two_piece_facets(self.i_reg[u_inc], u_col)
+        with_f = fac >= 0
+        if with_f.any():
+            sg = _sign(_dot(self.f_row[fac[with_f]], self.Vobj[self.i_vid[u_inc[with_f]]]))
+            inc_w, col_w = u_inc[with_f], u_col[with_f]
+            pos = sg > 0
+            strict[self.i_reg[inc_w[pos]], col_w[pos]] = True
+            fails.extend(zip(inc_w[sg < 0].tolist(), col_w[sg < 0].tolist()))
+        rest = np.flatnonzero(~with_f)
+        if len(rest):
+            for t in rest[np.lexsort((u_col[rest], self.i_reg[u_inc[rest]]))].tolist():
+                inc, col = int(u_inc[t]), int(u_col[t])
+                i = int(self.i_reg[inc])
+                l = int(layer_of[col])
+                vals = self.piece_values(i, l, col - int(self.uoff[l]), self.V[self.i_vid[inc]])
+                c = int(self.Cmat[i, col])
+                if any(v > vals[c] for v in vals):
+                    fails.append((inc, col))
+                elif all(vals[c] > v for s, v in enumerate(vals) if s != c):
+                    strict[i, col] = True
+        self.strict = strict
+        if fails:
+            # the first failing layer of the first failing vertex of the first region: every
+            # earlier layer there is proved (or checked) to choose maxima, so the pieces along
+            # the code at this layer are the forward pass's, and the failure is the code's
+            inc, col = min(fails, key=lambda ic: (ic[0], layer_of[ic[1]], ic[1]))
+            i = int(self.i_reg[inc])
+            q = inc - int(self.i_start[i])
+            l = int(layer_of[col])
+            k = col - int(self.uoff[l])
+            c = int(self.Cmat[i, col])
+            if self.layers[l].R == 2:
+                self.fail(f"region {i}: at vertex {q}, unit {k} of layer {l} does not take piece {c}")
+            vals = self.piece_values(i, l, k, self.V[self.i_vid[inc]])
+            s = max(range(len(vals)), key=lambda t: (vals[t], -t))
+            self.fail(f"region {i}: at vertex {q}, unit {k} of layer {l} does not take piece {c} (piece {s} is larger)")
+
+    def two_piece_facets(self, regions: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """For (region, unit column) pairs: a facet of the region on that unit when the unit
+        has two pieces (its oriented row is the chosen piece minus the other), else -1."""
+        Ucols = int(self.uoff[-1])
+        two = self.f_unit & (np.array([lay.R for lay in self.layers])[np.maximum(self.f_l, 0)] == 2)
+        keys = self.f_reg[two] * Ucols + self.f_col[two]
+        facs = np.flatnonzero(two)
+        order = np.argsort(keys, kind="stable")
+        keys, facs = keys[order], facs[order]
+        want = regions * Ucols + cols
+        pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+        hit = (keys[pos] == want) if len(keys) else np.zeros(len(want), dtype=bool)
+        return np.where(hit, facs[pos] if len(keys) else -1, -1)
+
+    def piece_values(self, i: int, l: int, k: int, h: Hom) -> list[int]:
+        """The exact values (times a positive factor) of unit ``k``'s pieces of layer ``l`` at
+        ``h``, along region ``i``'s code."""
+        rows, _ = self.maps.rows(self.maps.level(self.code(i)[:l]))
+        R = self.layers[l].R
+        return [_value(rows[k * R + r], h) for r in range(R)]
+
+    # -- tight sets, vertices and facets ----------------------------------------------------
+    def tight_sets(self) -> None:
+        """For every region, every facet row's sign at every one of its vertices: a unit row is
+        positive where the chosen piece is proved strictly above the others (the code check
+        holds), otherwise (and for domain rows) it is evaluated exactly."""
+        m = np.diff(self.f_start)
+        nvert = np.diff(self.i_start)
+        per = m * nvert
+        P = int(per.sum())
+        # pairs (incidence, facet) region by region: vertex-major
+        reg_of = np.repeat(np.arange(len(self.regs)), per)
+        loc = np.arange(P) - np.repeat(np.cumsum(per) - per, per)
+        mm = np.maximum(m[reg_of], 1)
+        p_inc = self.i_start[reg_of] + loc // mm
+        p_fac = self.f_start[reg_of] + loc % mm
+        sign = np.zeros(P, dtype=np.int8)
+        u = np.flatnonzero(self.f_unit[p_fac])
+        if len(u):
+            st = self.pair_status(self.i_vid[p_inc[u]], self.f_col[p_fac[u]], self.f_c[p_fac[u]])
+            sign[u[st == 1]] = 1
+        need = np.flatnonzero(sign == 0)
+        if len(need):
+            sign[need] = _sign(_dot(self.f_row[p_fac[need]], self.Vobj[self.i_vid[p_inc[need]]]))
+        self.p_inc, self.p_fac, self.p_sign = p_inc, p_fac, sign
+        self.progress.tick("facets", len(self.regs), len(self.regs))
+
+    def check_vertices_and_facets(self) -> None:
+        """Vertices satisfy their region's rows and are tight on rows of rank D; each row is
+        tight on vertices of affine rank D - 1 (two vertices in 2-D), no two on the same ones."""
         D = self.D
-        cell = self.maps.level(code)
-        A_w = [[Fraction(int(v), cell.mden) for v in row[:D]] for row in cell.M]
-        b_w = [Fraction(int(row[D]), cell.mden) for row in cell.M]
-        aff = reg._cache.get("affine")
-        if aff is None:  # proved here: what ``affine`` reports from now on
-            reg._cache["affine"] = Affine(np.array(A_w, dtype=object).reshape(len(A_w), D), np.array(b_w, dtype=object))
-        elif [list(r) for r in np.asarray(aff.A)] != A_w or list(np.asarray(aff.b)) != b_w:
-            self.fail(f"region {i}: its affine map is not the network's map on its code")
+        bad = np.flatnonzero(self.p_sign < 0)
+        if len(bad):
+            t = int(bad[0])
+            inc, f = int(self.p_inc[t]), int(self.p_fac[t])
+            i = int(self.i_reg[inc])
+            self.fail(f"region {i}: vertex {inc - self.i_start[i]} violates facet row {f - self.f_start[i]}")
+        tight = self.p_sign == 0
+        t_inc, t_fac = self.p_inc[tight], self.p_fac[tight]  # by incidence, facets in order
+        cnt = np.bincount(t_inc, minlength=len(self.i_reg))
+        self.t_inc, self.t_fac, self.t_cnt = t_inc, t_fac, cnt
+        self.t_start = tstart = np.concatenate([[0], np.cumsum(cnt)])
+        few = np.flatnonzero(cnt < D)
+        if len(few):
+            inc = int(few[0])
+            i = int(self.i_reg[inc])
+            self.fail(f"region {i}: vertex {inc - self.i_start[i]} is not a vertex of the region "
+                      f"(its tight rows have rank < {D})")
+        # rank D: the first D tight normals independent (one determinant per distinct set), else FLINT
+        firsts = np.stack([t_fac[tstart[:-1] + j] for j in range(D)], axis=1)
+        uniq, inv = _unique_rows(np.sort(self.f_hid[firsts], axis=1))
+        normals = np.empty((len(uniq), D, D), dtype=object)
+        for j in range(D):
+            normals[:, j, :] = self.f_row[firsts[uniq, j]][:, :D]
+        ok = (_dets(normals) != 0)[inv]
+        for inc in np.flatnonzero(~ok).tolist():
+            facs = t_fac[tstart[inc]:tstart[inc + 1]].tolist()
+            if len(facs) == D or _rank([self.f_row[f][:D] for f in facs]) < D:
+                i = int(self.i_reg[inc])
+                self.fail(f"region {i}: vertex {inc - self.i_start[i]} is not a vertex of the region "
+                          f"(its tight rows have rank < {D})")
+        # facets: the vertices each row is tight on, by facet
+        order = np.lexsort((t_inc, t_fac))
+        self.fv_inc = inc_sorted = t_inc[order]
+        fcnt = np.bincount(t_fac[order], minlength=len(self.f_reg))
+        self.fv_start = fstart = np.concatenate([[0], np.cumsum(fcnt)])
+        small = np.flatnonzero(fcnt != 2 if D == 2 else fcnt < D)
+        if len(small):
+            f = int(small[0])
+            i = int(self.f_reg[f])
+            t = f - int(self.f_start[i])
+            if D == 2 and fcnt[f] > 2:
+                self.fail(f"region {i}: facet row {t} holds {fcnt[f]} listed vertices; an edge of a polygon holds two "
+                          "(the vertex list is incomplete or wrong)")
+            self.fail(f"region {i}: facet row {t} is not a facet (its vertices do not span dimension {D - 1})")
+        # no two facet rows of a region on the same vertex set (incidences padded with -1)
+        width = int(fcnt.max()) if len(fcnt) else 0
+        pad = np.full((len(self.f_reg), width + 1), -1, dtype=np.int64)
+        pad[:, 0] = self.f_reg
+        pos = np.arange(len(inc_sorted)) - np.repeat(fstart[:-1], fcnt)
+        pad[np.repeat(np.arange(len(self.f_reg)), fcnt), 1 + pos] = inc_sorted
+        if len(_unique_rows(pad)[0]) != len(self.f_reg):
+            seen: dict[tuple, int] = {}
+            for f in range(len(self.f_reg)):
+                key = (int(self.f_reg[f]), tuple(inc_sorted[fstart[f]:fstart[f + 1]].tolist()))
+                if key in seen:
+                    self.fail(f"region {key[0]}: two facet rows hold the same facet")
+                seen[key] = f
 
-    def vertices_complete(self, i: int, H: list[Hom], tight: list[frozenset], rows: list[Row],
-                          sets: list[frozenset], slack: np.ndarray) -> None:
+    def check_facet_ranks(self, facets: np.ndarray) -> None:
+        """Affine rank D - 1 of these facets' vertices: D of them with a non-zero maximal minor
+        (the first D, batched), else the rank of all of them."""
+        D = self.D
+        inc_sorted, fstart = self.fv_inc, self.fv_start
+        pts = np.empty((len(facets), D, D + 1), dtype=object)
+        for j in range(D):
+            pts[:, j, :] = self.Vobj[self.i_vid[inc_sorted[fstart[facets] + j]]]
+        ok = (_null_vectors(pts) != 0).any(axis=1) if len(facets) else np.zeros(0, dtype=bool)
+        for f in facets[~ok].tolist():
+            S = [self.V[self.i_vid[q]] for q in inc_sorted[fstart[f]:fstart[f + 1]].tolist()]
+            if _affine_rank(S) != D - 1:
+                i = int(self.f_reg[f])
+                self.fail(f"region {i}: facet row {f - self.f_start[i]} is not a facet (its vertices do not span "
+                          f"dimension {D - 1})")
+
+    def check_complete(self) -> None:
         """The listed vertices are all the vertices of {rows >= 0}, which is bounded.
 
         1-D: two vertices of an interval are its two ends.  2-D: every row holds exactly two
-        listed vertices, so each edge of the polygon ends at listed vertices and the polygon,
-        whose every edge is a segment, is bounded.  Otherwise every edge of the polyhedron from
-        every listed vertex (an extreme ray of the cone of its tight rows, followed to the
-        first row that stops it) must end at a listed vertex; each edge is followed once.
+        listed vertices (checked with the facets), so each edge of the polygon ends at listed
+        vertices and the polygon, whose every edge is a segment, is bounded.  Otherwise, at a
+        simple vertex (D tight rows, independent) the edges are the lines on which D - 1 of
+        them stay tight, and each must hold another listed vertex tight on those D - 1 rows (it
+        lies on the edge's ray, since it satisfies the row that leaves, and a vertex of P on an
+        edge of P is the edge's end, so the edge is bounded and ends there); at other vertices
+        every extreme ray of the cone of the tight rows is followed exactly to the first row
+        that stops it.
         """
         D = self.D
-        if D == 1:
+        if D <= 2:
             return
-        if D == 2:
-            for t, S in enumerate(sets):
-                if len(S) != 2:
-                    self.fail(f"region {i}: facet row {t} holds {len(S)} listed vertices; an edge of a polygon holds two "
-                              "(the vertex list is incomplete or wrong)")
-            return
-        known = {h: q for q, h in enumerate(H)}
+        cnt, tstart = self.t_cnt, self.t_start
+        # a facet holding a simple vertex whose edges all end at listed vertices has D - 1
+        # independent edges from it in its hyperplane: affine rank D - 1; the others are checked
+        simple_on = np.zeros(len(self.f_reg), dtype=bool)
+        simple_on[self.t_fac[(cnt == D)[self.t_inc] & (np.diff(self.f_start)[self.i_reg[self.t_inc]] <= 63)]] = True
+        m = np.diff(self.f_start)
+        nvert = np.diff(self.i_start)
+        narrow = m[self.i_reg] <= 63  # tight sets fit one uint64 mask
+        masks = np.zeros(len(self.i_reg), dtype=np.uint64)
+        local = (self.t_fac - self.f_start[self.i_reg[self.t_inc]]).astype(np.uint64)
+        keep = narrow[self.t_inc]
+        np.bitwise_or.at(masks, self.t_inc[keep], np.left_shift(np.uint64(1), local[keep]))
+        simple = (cnt == D) & narrow
+        # padded masks of each region's vertices (0 never holds the D - 1 >= 2 rows of an edge)
+        width = int(nvert.max())
+        pad = np.zeros((len(self.regs), width), dtype=np.uint64)
+        col = np.arange(len(self.i_reg)) - self.i_start[self.i_reg]
+        pad[self.i_reg, col] = masks
+        sinc = np.flatnonzero(simple)
+        step = max(1, (1 << 22) // max(1, D * width))
+        for a in range(0, len(sinc), step):
+            inc = sinc[a:a + step]
+            bits = np.stack([np.left_shift(np.uint64(1), local[tstart[inc] + j]) for j in range(D)], axis=1)
+            S = masks[inc][:, None] ^ bits  # (inc, D): the D - 1 rows of each edge
+            other = pad[self.i_reg[inc]]  # (inc, width)
+            hit = (other[:, None, :] & S[:, :, None]) == S[:, :, None]
+            hit[np.arange(len(inc)), :, col[inc]] = False  # not the vertex itself
+            found = hit.any(axis=2).all(axis=1)
+            if not found.all():
+                q = int(inc[np.flatnonzero(~found)[0]])
+                i = int(self.i_reg[q])
+                self.fail(f"region {i}: the vertex list is incomplete: an edge from vertex {q - self.i_start[i]} "
+                          "ends at a vertex not listed")
+        for q in np.flatnonzero(~simple).tolist():
+            i = int(self.i_reg[q])
+            self.edge_walk(i, q - int(self.i_start[i]))
+        self.check_facet_ranks(np.flatnonzero(~simple_on))
+
+    def edge_walk(self, i: int, q: int) -> None:
+        """Every edge of the region's polyhedron from its vertex ``q`` (an extreme ray of the
+        cone of its tight rows, followed exactly to the first row that stops it) ends at a
+        listed vertex."""
+        D = self.D
+        a, b = int(self.f_start[i]), int(self.f_start[i + 1])
+        rows = [tuple(self.f_row[f]) for f in range(a, b)]
+        H = self.local(i)
+        v = H[q]
         normals = [r[:D] for r in rows]
-        done: set[tuple[int, tuple]] = set()
-        for q, (v, T) in enumerate(zip(H, tight)):
-            Tl = sorted(T)
-            rays = set()
-            for S in combinations(Tl, D - 1):
-                d = _null_vector([normals[t] for t in S], D)
-                if not any(d):
-                    continue
-                dots = [sum(a * x for a, x in zip(normals[t], d)) for t in Tl if t not in S]
-                if all(x >= 0 for x in dots) and any(dots):
-                    rays.add(d)
-                elif all(x <= 0 for x in dots) and any(dots):
-                    rays.add(tuple(-x for x in d))
-            for d in rays:
-                if (q, d) in done:
-                    continue
-                best = None  # (slack, rate) of the first row that stops the ray
-                for t, nrm in enumerate(normals):
-                    rate = -sum(a * x for a, x in zip(nrm, d))
-                    if rate > 0:
-                        sl = slack[t, q]
-                        if best is None or sl * best[1] < best[0] * rate:
-                            best = (sl, rate)
-                if best is None:
-                    self.fail(f"region {i}: unbounded: an edge from vertex {q} never meets a facet")
-                sl, rate = best
-                w = known.get(_primitive([a * rate + sl * x for a, x in zip(v[:D], d)] + [v[D] * rate]))
-                if w is None:
-                    self.fail(f"region {i}: the vertex list is incomplete: an edge from vertex {q} ends at a vertex not listed")
-                done.add((w, tuple(-x for x in d)))
+        slack = [_value(r, v) for r in rows]
+        known = set(H)
+        Tl = [t for t, s in enumerate(slack) if s == 0]
+        rays = set()
+        for S in combinations(Tl, D - 1):
+            d = _null_vector([normals[t] for t in S], D)
+            if not any(d):
+                continue
+            dots = [sum(x * y for x, y in zip(normals[t], d)) for t in Tl if t not in S]
+            if all(x >= 0 for x in dots) and any(dots):
+                rays.add(d)
+            elif all(x <= 0 for x in dots) and any(dots):
+                rays.add(tuple(-x for x in d))
+        for d in rays:
+            best = None  # (slack, rate) of the first row that stops the ray
+            for t, nrm in enumerate(normals):
+                rate = -sum(x * y for x, y in zip(nrm, d))
+                if rate > 0 and (best is None or slack[t] * best[1] < best[0] * rate):
+                    best = (slack[t], rate)
+            if best is None:
+                self.fail(f"region {i}: unbounded: an edge from vertex {q} never meets a facet")
+            sl, rate = best
+            if _primitive([x * rate + sl * y for x, y in zip(v[:D], d)] + [v[D] * rate]) not in known:
+                self.fail(f"region {i}: the vertex list is incomplete: an edge from vertex {q} ends at a vertex "
+                          "not listed")
+
+    def check_point_codes(self) -> None:
+        """The forward pass gives each region's point its code: every chosen piece strictly
+        above every lower-indexed piece at some vertex (then also at the interior point)."""
+        need = np.argwhere(~self.strict & (self.Cmat > 0))
+        for i, col in need.tolist():
+            l = int(self.layer_of[col])
+            k = col - int(self.uoff[l])
+            c = int(self.Cmat[i, col])
+            a, b = int(self.i_start[i]), int(self.i_start[i + 1])
+            vals = [self.piece_values(i, l, k, self.V[v]) for v in self.i_vid[a:b].tolist()]
+            for s in range(c):
+                if not any(vv[c] > vv[s] for vv in vals):
+                    if self.layers[l].R == 2:
+                        self.fail(f"region {i}: the forward pass at its point gives another code (at layer {l})")
+                    self.fail(f"region {i}: the forward pass at its point gives another code "
+                              f"(unit {k} of layer {l} takes piece {s}, not {c})")
+
+    # -- affine maps and volumes ------------------------------------------------------------
+    def check_affine(self) -> None:
+        """Each region's affine map is the composition of the layers along its code."""
+        D = self.D
+        den = self.cascade.mden[-1] * self.layers[-1].den
+        self.affine_den = den
+        self.new_affine: list[int] = []
+        for i, reg in enumerate(self.regs):
+            cache = _cache(reg)
+            aff = cache.get("affine") if cache is not None else None
+            if aff is None:
+                self.new_affine.append(i)
+                continue
+            M = self.affine_rows[i]
+            A, b = np.asarray(aff.A), np.asarray(aff.b)
+            if A.shape != (M.shape[0], D) or b.shape != (M.shape[0],) or not all(
+                _frac_equal(A[o, j], int(M[o, j]), den) for o in range(M.shape[0]) for j in range(D)
+            ) or not all(_frac_equal(b[o], int(M[o, D]), den) for o in range(M.shape[0])):
+                self.fail(f"region {i}: its affine map is not the network's map on its code")
+
+    def volumes(self) -> Fraction:
+        """Each region's exact volume, checked against what it reports; returns their sum."""
+        regs = self.regs
+        if self.D == 1:
+            vols = [self.region_volume(i) for i in range(len(regs))]
+            total = _exact_sum(vols, Fraction(0))
+        else:
+            vols, total = self.polytope_volumes()
+        self.new_volume: dict[int, Fraction] = {}
+        for i, (reg, vol) in enumerate(zip(regs, vols)):
+            cache = _cache(reg)
+            claimed = cache.get("volume") if cache is not None else None
+            if claimed is None:
+                self.new_volume[i] = vol
+            elif claimed != vol:
+                self.fail(f"region {i}: its volume is {claimed}; its vertices span volume {vol}")
+        self.progress.tick("volumes", len(regs), len(regs))
+        return total
+
+    def polytope_volumes(self) -> tuple[list[Fraction], Fraction]:
+        """Volumes in D >= 2 as signed cones from the origin over the facets:
+        ``vol P = sum_F sign(c_F) vol conv(0, F)`` over the facets ``a . x + c >= 0`` (the origin
+        is on the inner side of F when ``c_F > 0``), ``vol conv(0, F)`` by a pulling
+        triangulation of F (an edge, in 2-D; apexes the lowest vertex of each face), each
+        simplex ``|det(n_1 .. n_D)| / (D! d_1 .. d_D)`` from its vertices ``n / d``, once for
+        both regions that share the facet.  Simple regions (every vertex on D rows) have their
+        faces by sets of facets and are done in batches; others one by one (:func:`_volume`).
+
+        The sum: the two sides of a shared facet have opposite ``c_F``, so their cones cancel
+        and the regions' volumes add up to the other facets' cones (on the domain's boundary,
+        or shared in part), plus the volumes done one by one."""
+        D, n = self.D, len(self.regs)
+        m = np.diff(self.f_start)
+        simple_inc = self.t_cnt == D
+        simple = (np.logical_and.reduceat(simple_inc, self.i_start[:-1]) if n else np.zeros(0, dtype=bool)) & (m <= 63)
+        vols: list[Fraction] = [Fraction(0)] * n
+        rest = np.flatnonzero(~simple).tolist()
+        for i in rest:
+            vols[i] = self.region_volume(i)
+        parts = [flint.fmpq(v.numerator, v.denominator) for v in (vols[i] for i in rest)]
+        if simple.any():
+            # distinct facets of simple regions (same hyperplane, same vertices)
+            fs = np.flatnonzero(simple[self.f_reg])
+            fcnt = np.diff(self.fv_start)
+            width = int(fcnt[fs].max())
+            BIG = np.iinfo(np.int64).max
+            at = np.minimum(self.fv_start[fs][:, None] + np.arange(width)[None, :], len(self.fv_inc) - 1)
+            held = np.arange(width)[None, :] < fcnt[fs][:, None]
+            vv = np.sort(np.where(held, self.i_vid[self.fv_inc[at]], BIG), axis=1)
+            key = np.concatenate([self.f_hid[fs][:, None], np.where(vv == BIG, -1, vv)], axis=1)
+            first, inv = _unique_rows(key)
+            rep = fs[first]  # one facet of each distinct facet
+            K, LF = self.edge_cones(rep) if D == 2 else self.facet_cones(rep, simple)
+            # each region: vol * D! * L = sum_F sign(c_F) K_F (L / L_F), L the product of its vertices' d
+            sg = np.sign(self.f_row[fs][:, D].astype(object)).astype(np.int64)
+            L = _products(self.Vobj[self.i_vid, D], self.i_start)
+            regs_f = self.f_reg[fs]
+            starts = np.flatnonzero(np.r_[True, regs_f[1:] != regs_f[:-1]])
+            tot = np.add.reduceat(sg.astype(object) * K[inv] * (L[regs_f] // LF[inv]), starts)
+            fact = math.factorial(D)
+            for t, i in enumerate(regs_f[starts].tolist()):
+                vols[i] = Fraction(int(tot[t]), fact * int(L[i]))
+            # the sum: per distinct facet, the signs of its sides (opposite sides cancel)
+            net = np.zeros(len(rep), dtype=np.int64)
+            np.add.at(net, inv, sg)
+            parts += [flint.fmpq(int(net[k]) * int(K[k]), fact * int(LF[k])) for k in np.flatnonzero(net).tolist()]
+        total = _exact_sum(parts, flint.fmpq(0))  # FLINT: fast gcds of long numbers
+        return vols, Fraction(int(total.p), int(total.q))
+
+    def edge_cones(self, facets: np.ndarray) -> tuple:
+        """For edges ``(x_a, y_a, d_a)``, ``(x_b, y_b, d_b)`` of polygons: the triangle with the
+        origin has area ``K / (2 L)``, ``K = |x_a y_b - x_b y_a|``, ``L = d_a d_b``."""
+        a = self.Vobj[self.i_vid[self.fv_inc[self.fv_start[facets]]]]
+        b = self.Vobj[self.i_vid[self.fv_inc[self.fv_start[facets] + 1]]]
+        return np.abs(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]), a[:, 2] * b[:, 2]
+
+    def facet_cones(self, facets: np.ndarray, simple: np.ndarray) -> tuple:
+        """For facets of simple regions: the cone with the origin has volume ``K / (D! L)``,
+        L the product of the facet's vertices' d.  The pulling triangulation walks the faces of
+        the facet as sets of facets (simple polytopes), level by level."""
+        D, n = self.D, len(self.regs)
+        BIG = np.iinfo(np.int64).max
+        m = np.diff(self.f_start)
+        # tight masks, padded per region: masks and vertex ids (apexes: the lowest id)
+        masks = np.zeros(len(self.i_reg), dtype=np.uint64)
+        loc = (self.t_fac - self.f_start[self.i_reg[self.t_inc]]).astype(np.uint64)
+        keep = simple[self.i_reg[self.t_inc]]
+        np.bitwise_or.at(masks, self.t_inc[keep], np.left_shift(np.uint64(1), loc[keep]))
+        W = int(np.diff(self.i_start).max())
+        col = np.arange(len(self.i_reg)) - self.i_start[self.i_reg]
+        padm = np.zeros((n, W), dtype=np.uint64)
+        padv = np.full((n, W), BIG, dtype=np.int64)
+        padm[self.i_reg, col] = masks
+        padv[self.i_reg, col] = self.i_vid
+        reg = self.f_reg[facets]
+        loc = facets - self.f_start[reg]
+        M = np.left_shift(np.uint64(1), loc.astype(np.uint64))
+        owner = np.arange(len(facets))
+        mem = (padm[reg] & M[:, None]) == M[:, None]
+        chain = [np.argmin(np.where(mem, padv[reg], BIG), axis=1)]  # apex positions, level by level
+        mmax = int(m.max())
+        for _ in range(D - 2):  # down to the edges
+            outs = []
+            step = max(1, (1 << 22) // max(1, mmax * padm.shape[1]))
+            for a in range(0, len(reg), step):
+                r, Mm, ow = reg[a:a + step], M[a:a + step], owner[a:a + step]
+                ch = [c_[a:a + step] for c_ in chain]
+                g = np.arange(mmax, dtype=np.uint64)
+                bit = np.left_shift(np.uint64(1), g)[None, :]
+                sub = Mm[:, None] | bit  # (faces, mmax)
+                valid = (np.arange(mmax)[None, :] < m[r][:, None]) & ((Mm[:, None] & bit) == 0)
+                mm = (padm[r][:, None, :] & sub[:, :, None]) == sub[:, :, None]  # (faces, mmax, W)
+                apex_in = mm[np.arange(len(r)), :, ch[-1]]
+                ok = valid & mm.any(axis=2) & ~apex_in
+                fi, gi = np.nonzero(ok)
+                new_apex = np.argmin(np.where(mm[fi, gi], padv[r[fi]], BIG), axis=1)
+                outs.append((r[fi], sub[fi, gi], ow[fi], [c_[fi] for c_ in ch] + [new_apex]))
+            reg = np.concatenate([o[0] for o in outs])
+            M = np.concatenate([o[1] for o in outs])
+            owner = np.concatenate([o[2] for o in outs])
+            chain = [np.concatenate([o[3][k] for o in outs]) for k in range(len(chain) + 1)]
+        # edges: the vertex other than the apex closes each simplex
+        mem = (padm[reg] & M[:, None]) == M[:, None]
+        mem[np.arange(len(reg)), chain[-1]] = False
+        last = np.argmax(mem, axis=1)
+        pos = np.stack(chain + [last], axis=1)  # (simplices, D)
+        vid = padv[reg[:, None], pos]
+        P = self.Vobj[vid]  # (simplices, D, D + 1)
+        det = np.abs(self.cone_dets(vid))  # the simplex with the origin: D! d_1 .. d_D times its volume
+        dprod = np.ones(len(vid), dtype=object)
+        for k in range(D):
+            dprod = dprod * P[:, k, D]
+        # per facet: L_F, then N_F = sum |det| L_F / prod d
+        LF = _products(self.Vobj[self.i_vid[self.fv_inc], D], self.fv_start)[facets]
+        order = np.argsort(owner, kind="stable")
+        contrib = det[order] * (LF[owner[order]] // dprod[order])
+        starts = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])
+        N = np.zeros(len(facets), dtype=object)
+        N[owner[order][starts]] = np.add.reduceat(contrib, starts)
+        return N, LF
+
+    def cone_dets(self, vid: np.ndarray) -> np.ndarray:
+        """``det(n_1 .. n_D)`` of simplices of vertices ``vid`` (simplices, D).  Simplices share
+        vertex pairs (an edge ends many of them), so in 3-D and 4-D the 2 x 2 minors of each
+        distinct pair are computed once and each determinant is a Laplace sum of their products."""
+        D = self.D
+        N = self.Vobj[:, :D]
+        if D not in (3, 4):
+            return _dets(N[vid])
+        cols = list(combinations(range(D), 2))
+
+        def minors(a: np.ndarray, b: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+            first, inv = _unique_rows(np.stack([a, b], axis=1))
+            u, v = N[a[first]], N[b[first]]
+            return [u[:, p] * v[:, q] - u[:, q] * v[:, p] for p, q in cols], inv
+
+        if D == 3:  # along the first row: its entries times the minors of the other two
+            m, inv = minors(vid[:, 1], vid[:, 2])
+            x = N[vid[:, 0]]
+            return x[:, 0] * m[2][inv] - x[:, 1] * m[1][inv] + x[:, 2] * m[0][inv]
+        top, ti = minors(vid[:, 0], vid[:, 1])
+        bot, bi = minors(vid[:, 2], vid[:, 3])
+        sign = {(0, 1): 1, (0, 2): -1, (0, 3): 1, (1, 2): 1, (1, 3): -1, (2, 3): 1}
+        out = np.zeros(len(vid), dtype=object)
+        for k, (p, q) in enumerate(cols):
+            rest = tuple(c for c in range(4) if c not in (p, q))
+            term = top[k][ti] * bot[cols.index(rest)][bi]
+            out = out + term if sign[p, q] > 0 else out - term
+        return out
+
+    def region_volume(self, i: int) -> Fraction:
+        a, b = int(self.i_start[i]), int(self.i_start[i + 1])
+        fa = int(self.f_start[i])
+        tight = [frozenset((self.t_fac[self.t_start[inc]:self.t_start[inc + 1]] - fa).tolist()) for inc in range(a, b)]
+        return _volume(self.local(i), tight, self.D)
 
     def domain_volume(self) -> Fraction:
         dom = self.part.domain
@@ -588,83 +1825,253 @@ class _Checker:
             return vol
         return Fraction(dom.volume())
 
+    def store(self) -> None:
+        """Values proved here become what the regions report from now on (cached): rows and
+        vertices not yet computed, points, affine maps and volumes (Fractions shared by the
+        regions that hold the same value)."""
+        D = self.D
+        derived = np.flatnonzero(self.derived)
+        if len(derived):
+            need = np.unique(np.concatenate([self.i_vid[self.i_start[i]:self.i_start[i + 1]] for i in derived]))
+            VF = np.empty((len(self.V), D), dtype=object)
+            for v in need.tolist():
+                h = self.V[v]
+                VF[v] = [Fraction(h[j], h[D]) for j in range(D)]
+        for i, reg in enumerate(self.regs):
+            cache = _cache(reg)
+            if cache is None:
+                continue
+            if i in self.new_rows:
+                cache["rows"] = self.new_rows[i]
+            if self.derived[i] and "vertices" not in cache:
+                cache["vertices"] = VF[self.i_vid[self.i_start[i]:self.i_start[i + 1]]]
+            if i in self.new_volume:
+                cache["volume"] = self.new_volume[i]
+        for i in self.new_points:
+            cache = _cache(self.regs[i])
+            if cache is not None:
+                h = self.points[i]
+                cache["point"] = np.array([Fraction(h[j], h[D]) for j in range(D)], dtype=object)
+        if self.new_affine:
+            den = self.affine_den
+            M = self.affine_rows[self.new_affine]  # (regions, out, D + 1)
+            flat = M.ravel().tolist()
+            Q = np.empty(len(flat), dtype=object)
+            Q[:] = [Fraction(v, den) for v in flat]
+            Q = Q.reshape(M.shape)
+            for t, i in enumerate(self.new_affine):
+                cache = _cache(self.regs[i])
+                if cache is not None:
+                    cache["affine"] = Affine(Q[t, :, :D], Q[t, :, D])
+
     # -- the graph ------------------------------------------------------------------------
-    def graph(self, codes: list[tuple]) -> None:
+    def check_graph(self) -> None:
+        """Every edge is real (two facets on one hyperplane, opposite sides, meeting in D - 1
+        dimensions) with the right ``units``; every facet off the domain's boundary is covered
+        by its graph neighbours' facets.  Facets with the same vertices (the usual case) share
+        the whole face; others are compared exactly, clipped where they overlap in part."""
         G = self.part.graph
-        n = len(codes)
+        n = len(self.regs)
         if set(G.nodes) != set(range(n)):
             self.fail(f"the graph's nodes are not the regions 0 .. {n - 1}")
-        full: set[tuple[int, int]] = set()  # facets that one neighbour's facet contains
-        pieces: dict[tuple[int, int], list] = {}  # other facets: the pieces neighbours cover
-        by_key = [{f.key: f for f in fs} for fs in self.facets]
-        for i, j, data in G.edges(data=True):
+        edges = list(G.edges(data=True))
+        nE = len(edges)
+        ei = np.array([e[0] for e in edges], dtype=np.int64)
+        ej = np.array([e[1] for e in edges], dtype=np.int64)
+        # the units whose pieces differ, edge by edge
+        diff_e, diff_c = [], []
+        step = max(1, (1 << 22) // max(1, self.Cmat.shape[1]))
+        for a in range(0, nE, step):
+            e, c = np.nonzero(self.Cmat[ei[a:a + step]] != self.Cmat[ej[a:a + step]])
+            diff_e.append(e + a)
+            diff_c.append(c)
+        diff_c = np.concatenate(diff_c) if diff_c else np.zeros(0, dtype=np.int64)
+        diff_e = np.concatenate(diff_e) if diff_e else np.zeros(0, dtype=np.int64)
+        bounds = np.searchsorted(diff_e, np.arange(nE + 1))
+        units_of = list(zip(self.layer_of[diff_c].tolist(), (diff_c - self.uoff[self.layer_of[diff_c]]).tolist()))
+        # each region's facets by hyperplane (one per hyperplane: a region is on one side of it)
+        H = max(len(self.f_hid) and int(self.f_hid.max()) + 1, 1)
+        fkey = self.f_reg * H + self.f_hid
+        forder = np.argsort(fkey, kind="stable")
+        fkeys = fkey[forder]
+        # candidate facet pairs of every edge: a facet of i and one of j on the same hyperplane
+        cnt_i = np.diff(self.f_start)[ei]
+        pe = np.repeat(np.arange(nE), cnt_i)
+        fi = self.f_start[ei][pe] + (np.arange(len(pe)) - np.repeat(np.cumsum(cnt_i) - cnt_i, cnt_i))
+        want = ej[pe] * H + self.f_hid[fi]
+        pos = np.minimum(np.searchsorted(fkeys, want), max(len(fkeys) - 1, 0))
+        hit = fkeys[pos] == want if len(fkeys) else np.zeros(len(want), dtype=bool)
+        hit &= self.f_ori[fi] != self.f_ori[forder[pos]]
+        pe, fi, fj = pe[hit], fi[hit], forder[pos[hit]]
+        same = self.same_vertices(fi, fj)
+        full = np.zeros(len(self.f_reg), dtype=bool)
+        full[fi[same]] = True
+        full[fj[same]] = True
+        shared = np.zeros(nE, dtype=bool)
+        shared[pe[same]] = True
+        pieces: dict[int, list] = {}  # facets covered in part: the pieces neighbours cover
+        cand_start = np.searchsorted(pe, np.arange(nE + 1))
+        for e in range(nE):
+            i, j, data = edges[e]
             if i == j:
                 self.fail(f"edge ({i}, {j}): a region is not adjacent to itself")
-            units = tuple(sorted((l, k) for l, (a, b) in enumerate(zip(codes[i], codes[j]))
-                                 for k, (x, y) in enumerate(zip(a, b)) if x != y))
+            units = tuple(units_of[bounds[e]:bounds[e + 1]])
             if tuple(sorted(tuple(u) for u in data.get("units", ()))) != units:
                 self.fail(f"edge ({i}, {j}): its units {data.get('units')} are not the units whose pieces differ, {units}")
-            for key, fi in by_key[i].items():
-                fj = by_key[j].get(key)
-                if fj is not None and fj.orient != fi.orient and self.share(fi, fj, full, pieces):
-                    break
-            else:
-                self.fail(f"edge ({i}, {j}): the two regions share no (D-1)-dimensional face")
-        for fs in self.facets:
-            for f in fs:
-                where = (f.region, f.index)
-                if where in full or (f.key, f.orient) in self.dom_keys:
-                    continue  # covered by one neighbour, or on the domain's boundary
-                whole = self.facet_volume(f, f.points, f.tight)
-                got = sum((self.facet_volume(f, P, T) for P, T in pieces.get(where, ())), Fraction(0))
-                if got != whole:
-                    self.fail(f"region {f.region}: facet {f.index} is not covered by its graph neighbours' facets "
-                              f"(an adjacency is missing)")
+            if not shared[e]:
+                for t in range(cand_start[e], cand_start[e + 1]):
+                    if self.share(int(fi[t]), int(fj[t]), full, pieces):
+                        shared[e] = True
+                        break
+                if not shared[e]:
+                    self.fail(f"edge ({i}, {j}): the two regions share no (D-1)-dimensional face")
+            if e % 4096 == 0:
+                self.progress.tick("graph", e, nE)
+        for f in np.flatnonzero(~full & ~self.f_dom_boundary).tolist():
+            whole = self.facet_measure(f, *self.facet_poly(f))
+            got = sum((self.facet_measure(f, P, T) for P, T in pieces.get(f, ())), Fraction(0))
+            if got != whole:
+                i = int(self.f_reg[f])
+                self.fail(f"region {i}: facet {f - self.f_start[i]} is not covered by its graph neighbours' facets "
+                          f"(an adjacency is missing)")
+        self.progress.tick("graph", nE, nE)
 
-    def inside(self, f: _Facet, region: int) -> bool:
+    def same_vertices(self, fi: np.ndarray, fj: np.ndarray) -> np.ndarray:
+        """Whether facet pairs have the same vertices (distinct vertices, by identity)."""
+        cnt = np.diff(self.fv_start)
+        out = cnt[fi] == cnt[fj]
+        if self.D == 2:
+            a = np.sort(self.i_vid[self.fv_inc.reshape(-1, 2)], axis=1)
+            return out & (a[fi] == a[fj]).all(axis=1)
+        for t in np.flatnonzero(out).tolist():
+            out[t] = self.vertex_set(int(fi[t])) == self.vertex_set(int(fj[t]))
+        return out
+
+    def vertex_set(self, f: int) -> frozenset:
+        return frozenset(self.i_vid[self.fv_inc[self.fv_start[f]:self.fv_start[f + 1]]].tolist())
+
+    def facet_poly(self, f: int) -> tuple[list[Hom], list[frozenset]]:
+        """The facet's vertices and, for each, the labels (region facet indices) tight there."""
+        incs = self.fv_inc[self.fv_start[f]:self.fv_start[f + 1]].tolist()
+        fa = int(self.f_start[self.f_reg[f]])
+        pts = [self.V[self.i_vid[q]] for q in incs]
+        tight = [frozenset((self.t_fac[self.t_start[q]:self.t_start[q + 1]] - fa).tolist()) for q in incs]
+        return pts, tight
+
+    def inside(self, f: int, region: int) -> bool:
         """True when every vertex of facet ``f`` satisfies every row of ``region``."""
-        if f.pmat is None:
-            f.pmat = flint.fmpz_mat([list(p) for p in f.points]).transpose()
-        return min((self.rowmats[region] * f.pmat).entries()) >= 0
-
-    def share(self, fi: _Facet, fj: _Facet, full: set, pieces: dict) -> bool:
-        """Whether two facets on one hyperplane meet in a (D-1)-dimensional set; records the cover."""
-        a, b = (fi.region, fi.index), (fj.region, fj.index)
-        i_in_j, j_in_i = self.inside(fi, fj.region), self.inside(fj, fi.region)
-        if i_in_j or j_in_i:
-            for f, g, g_in_f, where in ((fi, fj, j_in_i, a), (fj, fi, i_in_j, b)):
-                if self.inside(f, g.region):
-                    full.add(where)
-                else:
-                    pieces.setdefault(where, []).append((g.points, g.tight) if g_in_f else None)
+        a, b = int(self.f_start[region]), int(self.f_start[region + 1])
+        own = set(self.i_vid[self.i_start[region]:self.i_start[region + 1]].tolist())
+        pts = [v for v in self.vertex_set(f) if v not in own]  # the region's vertices satisfy its rows
+        if not pts:
             return True
-        points, tight = fi.points, fi.tight
-        for h in self.facets[fj.region]:
-            if h.index != fj.index:
-                got = _clip(points, tight, ("g", h.index), h.row)
+        vals = (self.f_row[a:b][None, :, :] * self.Vobj[pts][:, None, :]).sum(axis=2)
+        return bool((vals >= 0).all())
+
+    def share(self, fi: int, fj: int, full: np.ndarray, pieces: dict) -> bool:
+        """Whether two facets on one hyperplane meet in a (D-1)-dimensional set; records the cover."""
+        ri, rj = int(self.f_reg[fi]), int(self.f_reg[fj])
+        i_in_j, j_in_i = self.inside(fi, rj), self.inside(fj, ri)
+        if i_in_j or j_in_i:
+            for f, g, f_in_g in ((fi, fj, i_in_j), (fj, fi, j_in_i)):
+                if f_in_g:
+                    full[f] = True
+                else:
+                    pieces.setdefault(f, []).append(self.facet_poly(g))
+            return True
+        points, tight = self.facet_poly(fi)
+        a, b = int(self.f_start[rj]), int(self.f_start[rj + 1])
+        for g in range(a, b):
+            if g != fj:
+                got = _clip(points, tight, ("g", g), tuple(self.f_row[g]))
                 if got is None:
                     return False
                 points, tight = got
-        if self.flat_rank(fi, points) < self.D - 1:
+        if (_affine_rank(points) if points else -1) < self.D - 1:
             return False
-        pieces.setdefault(a, []).append((points, tight))
-        pieces.setdefault(b, []).append((points, tight))
+        pieces.setdefault(fi, []).append((points, tight))
+        pieces.setdefault(fj, []).append((points, tight))
         return True
 
-    def flat_rank(self, f: _Facet, points: list[Hom]) -> int:
-        return _affine_rank(points) if points else -1
-
-    def facet_volume(self, f: _Facet, points: list[Hom], tight: list[frozenset]) -> Fraction:
-        """The (D-1)-volume, projected along one coordinate, of a polytope inside ``f``'s hyperplane."""
-        D = self.D
-        if D == 1:
-            return Fraction(1)
-        drop = next(j for j in range(D) if f.row[j])
-        proj = [p[:drop] + p[drop + 1:] for p in points]
-        # the facet's own row is tight everywhere and carries no face of the facet
-        return _volume(proj, [t - {f.index} for t in tight], D - 1)
+    def facet_measure(self, f: int, points: list[Hom], tight: list[frozenset]) -> Fraction:
+        """The (D-1)-volume, projected along one coordinate, of a polytope inside facet ``f``'s hyperplane."""
+        return _projected_volume(tuple(self.f_row[f]), points, tight, self.D)
 
 
-def verify_partition(part: "Partition", *, graph: bool = True) -> None:
-    """Re-check every claim of ``part`` (see the module docstring); raise CertificateError."""
-    _Checker(part).run(graph=graph)
+def _products(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Products of the integers of an object array over the ranges ``starts[k]:starts[k+1]``."""
+    n = len(starts) - 1
+    out = np.ones(n, dtype=object)
+    nonempty = np.flatnonzero(np.diff(starts) > 0)
+    if len(nonempty):
+        out[nonempty] = np.multiply.reduceat(values, starts[nonempty])
+    return out
+
+
+def _code_bytes(a: np.ndarray, R: int) -> np.ndarray:
+    """Rows of codes as short byte strings (bits for two pieces), equal iff the rows are."""
+    if R <= 2:
+        return np.packbits(a.astype(bool), axis=1)
+    return a.astype(np.uint8) if R <= 256 else a.astype(np.int64).view(np.uint8).reshape(a.shape[0], -1)
+
+
+def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first index of each distinct row, the distinct row of each row) of an integer matrix."""
+    a = np.ascontiguousarray(a if a.dtype == np.uint8 else a.astype(np.int64))
+    if a.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    v = a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel()
+    _, first, inv = np.unique(v, return_index=True, return_inverse=True)
+    return first.astype(np.int64), inv.ravel().astype(np.int64)
+
+
+class _CodeRow:
+    """``code[l][k]`` of one region, read from the code arrays (for label checks)."""
+
+    __slots__ = ("C", "i")
+
+    def __init__(self, C: list[np.ndarray], i: int) -> None:
+        self.C, self.i = C, i
+
+    def __getitem__(self, l: int) -> Any:
+        return self.C[l][self.i]
+
+
+def _cache(reg: Any) -> dict | None:
+    return getattr(reg, "_cache", None)
+
+
+def _record(reg: Any) -> Any:
+    """An engine region's record (codes, facet labels, incidences), or None."""
+    rec = getattr(reg, "_rec", None)
+    return rec if rec is not None and hasattr(rec, "geom") else None
+
+
+def _frac_equal(v: Any, num: int, den: int) -> bool:
+    if isinstance(v, Fraction):
+        return v.numerator * den == num * v.denominator
+    return Fraction(v) == Fraction(num, den)
+
+
+def _exact_sum(values: Sequence, zero: Any) -> Any:
+    """An exact sum, pairwise (neighbours first, so that shared denominators cancel early)."""
+    vals = list(values)
+    if not vals:
+        return zero
+    while len(vals) > 1:
+        vals = [vals[k] + vals[k + 1] if k + 1 < len(vals) else vals[k] for k in range(0, len(vals), 2)]
+    return vals[0]
+
+
+def verify_partition(part: "Partition", *, graph: bool = True, progress: bool = False) -> None:
+    """Re-check every claim of ``part`` (see the module docstring); raise CertificateError.
+
+    Parameters
+    ----------
+    part : Partition
+    graph : bool
+        Also check the adjacency graph (every edge real, none missing, its ``units``).
+    progress : bool
+        Show a progress line on stderr.
+    """
+    _Checker(part).run(graph=graph, progress=progress)
