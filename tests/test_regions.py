@@ -521,6 +521,7 @@ def test_workers_give_the_serial_partition_in_any_dimension(sizes, seed):
 
 @pytest.mark.parametrize("sizes, module, knob, value", [
     ([2, 24, 20, 16, 1], "batch2d", "MAP_FLOATS", 3 * 24 * 7),  # 7 cells' maps at a time
+    ([2, 24, 20, 16, 1], "batch2d", "MAP_BYTES", 24 * 40 * 4 * 5),  # depth first, 5 first-layer cells at a time
     ([3, 12, 10, 1], "batchnd", "CUT_VERTICES", 64),  # cuts of at most 64 vertices
 ])
 def test_layers_worked_in_chunks_give_the_same_partition(monkeypatch, sizes, module, knob, value):

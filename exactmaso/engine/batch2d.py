@@ -54,6 +54,7 @@ def _ball_test(H0, H1, H2, EH, c0, c1, rho):
     return hm, slack
 
 
+MAP_BYTES = 1 << 27  # layers 1 .. L-1 run depth first over chunks of first-layer cells whose maps may take this much
 MAP_FLOATS = 1 << 21  # a layer's float maps are built for at most this many floats' worth of cells at once
 
 
@@ -175,7 +176,8 @@ class Engine2D:
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> None:
         self.net = net
         self.monitor = monitor  # ticked with a lower bound on the number of regions; may raise
-        self.lower = 1  # that lower bound
+        self.lower = 1  # that lower bound (for the chunk of cells being worked, see _serial_tail)
+        self.done = 0  # regions of the chunks already finished
         self.exact = Exact(net, A_dom, b_dom)
         self.A_dom, self.b_dom = A_dom, b_dom
         self.labels = Labels(net, A_dom.shape[0])
@@ -200,7 +202,7 @@ class Engine2D:
 
     def _tick(self) -> None:
         if self.monitor is not None:
-            self.monitor.tick(self.lower)
+            self.monitor.tick(self.done + self.lower)
 
     # -- exact fallback -------------------------------------------------------------------
     def _exact_vertex(self, code: tuple, j: int, prev: int) -> tuple:
@@ -668,15 +670,15 @@ class Engine2D:
     def _run(self, executor) -> list[RegionRecord]:
         state = self._root()
         L = len(self.net.masos)
-        if executor is None or L < 2:
-            for l in range(L):
-                self._stage(l)
-                state = self.layer(l, *state)
-            codes, starts, lens = state[0], state[1], state[2]
+        if L < 2:
+            self._stage(0)
+            codes, starts, lens = self.layer(0, *state)[:3]
             return self._records(codes, starts, lens)
-        # farm out the cells of the first layer, in chunks, and merge in code order
         self._stage(0)
         codes, starts, lens, M, E = self.layer(0, *state)
+        if executor is None:
+            return self._serial_tail(codes, starts, lens, M)
+        # farm out the cells of the first layer, in chunks, and merge in code order
         # one task per worker: each task pays for unpickling the exact network once
         workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
         bounds = balanced_chunks(lens.astype(float) ** 2, workers)  # contiguous, about equal work
@@ -696,6 +698,46 @@ class Engine2D:
             out_starts.append(s0 + excl(sub_lens))
             out_lens.append(sub_lens)
         return self._records(merge_levels(codes, levels), np.concatenate(out_starts), np.concatenate(out_lens))
+
+    def _serial_tail(self, codes, starts: np.ndarray, lens: np.ndarray, M) -> list[RegionRecord]:
+        """Layers 1 .. L-1 in this process.  When the later layers are wide, the cells of the
+        first layer are taken in chunks, depth first (each chunk through every layer before
+        the next starts), so that the float maps alive at once stay near :data:`MAP_BYTES`;
+        the chunks' results merged in order are those of one pass (as with workers)."""
+        C = len(codes)
+        widest = max(m.num_units for m in self.net.masos[:-1])
+        step = max(1, int(MAP_BYTES // (widest * 40 * 4)))  # 5 floats per unit and cell, 4 cells per cell
+        if C <= step:
+            state = (codes, starts, lens, M, None)
+            for l in range(1, len(self.net.masos)):
+                self._stage(l)
+                state = self.layer(l, *state)
+            return self._records(state[0], state[1], state[2])
+        levels, out_starts, out_lens = [], [], []
+        for a in range(0, C, step):
+            b = min(C, a + step)
+            if self.monitor is not None:
+                self.monitor.stage = f"layers 2 to {len(self.net.masos)}, cells {a + 1} to {b} of {C}"
+            sub_levels, s_, n_ = self._tail([codes[i] for i in range(a, b)], starts[a:b], lens[a:b],
+                                             *(M.slice(a, b) if M is not None else (None, None)))
+            levels.append((a, sub_levels))
+            out_starts.append(s_)
+            out_lens.append(n_)
+            self.done += len(n_)
+            self.lower = 1
+        return self._records(merge_levels(codes, levels), np.concatenate(out_starts), np.concatenate(out_lens))
+
+    def _tail(self, codes, starts: np.ndarray, lens: np.ndarray, M, E):
+        """Layers 1 .. L-1 on some cells of the first layer: per layer after the first, the
+        cells' parents and code rows, and the regions' store ranges."""
+        state = (codes, starts, lens, M, E)
+        for l in range(1, len(self.net.masos)):
+            state = self.layer(l, *state)
+        levels, c = [], state[0]
+        while isinstance(c, LevelCodes):
+            levels.append((c.parent_index, c.rows))
+            c = c.parent
+        return levels[::-1], state[1], state[2]
 
     def _export(self, starts: np.ndarray, lens: np.ndarray):
         idx = ranges(starts, lens)
@@ -738,16 +780,8 @@ def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
     eng = Engine2D(net, A_dom, b_dom)
     X, e, lab, exact, lens = polys
     s0 = eng.store.append(X, e, lab, exact)
-    starts = s0 + excl(lens).astype(np.int64)
-    state = (codes, starts, lens, M, E)
-    for l in range(1, len(net.masos)):
-        state = eng.layer(l, *state)
-    # the codes compactly: per layer after the first, each cell's parent and its code row
-    levels, c = [], state[0]
-    while isinstance(c, LevelCodes):
-        levels.append((c.parent_index, c.rows))
-        c = c.parent
-    return levels[::-1], eng._export(state[1], state[2])
+    levels, starts, lens = eng._tail(codes, s0 + excl(lens).astype(np.int64), lens, M, E)
+    return levels, eng._export(starts, lens)
 
 
 def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None, executor=None) -> tuple[list[RegionRecord], Engine2D]:
