@@ -368,9 +368,10 @@ def test_batch_norm_folded_twin_is_equivalent(eq_net):
 
 
 # -- maxout units (three pieces): the search and the checker beyond two-piece units ----------
-def test_maxout_network_limit_interval_is_proven_and_holds_every_grid_value():
+def test_maxout_network_bounds_and_limit_interval_are_proven_and_hold_every_grid_value():
     # a random [2 -> 4 maxout(3) -> 5 relu-like(2) -> 3 maxout(3) -> 2] network: its trial
-    # splits once met no finite gain (a ValueError); now the limit's interval is certified
+    # splits once met no finite gain (a ValueError), and 400 nodes did not settle its maximum;
+    # now the box is decided by its regions, and a limit's interval is certified
     from exactmaso.maso import MASO, Network
 
     rng = random.Random(7)
@@ -390,11 +391,18 @@ def test_maxout_network_limit_interval_is_proven_and_holds_every_grid_value():
     net = nets[1]
     assert net.input_dim == 2
     box = em.Box([F(-1)] * 2, [F(1)] * 2)
-    with pytest.raises(em.LimitError) as info:
-        em.prove.output_bounds(net, box, 0, which="max", max_nodes=400)
-    exc = info.value
-    em.prove.check(exc.certificate, net)  # the proven interval, re-derived exactly
     grid = [F(i, 10) for i in range(-10, 11)]
     values = [net([a, b])[0] for a in grid for b in grid]  # the exact forward pass
-    assert max(values) <= exc.upper
-    assert exc.lower <= exc.upper
+    r = verified(em.prove.output_bounds(net, box, 0, max_nodes=400))
+    # a max-affine composition is piecewise affine: its extremes over the box are at the
+    # vertices of its linear regions (the partition's own certificate re-checked first)
+    part = em.regions(net, box)
+    part.verify()
+    at_vertices = [net(list(v))[0] for reg in part for v in reg.vertices()]
+    assert (r.lo, r.hi) == (min(at_vertices), max(at_vertices))
+    assert r.lo <= min(values) and max(values) <= r.hi
+    with pytest.raises(em.LimitError) as info:
+        em.prove.output_bounds(net, box, 0, which="max", time_limit=0)
+    exc = info.value
+    em.prove.check(exc.certificate, net)  # the proven interval, re-derived exactly
+    assert exc.lower <= r.hi <= exc.upper

@@ -146,8 +146,9 @@ def output_bounds(net: Network, dom: Any, output: int | None = None, *, c: Any =
                   progress: bool = False) -> OutputBounds:
     """The exact minimum and maximum of output ``j`` (or of ``c . f(x) + d``) over ``dom``.
 
-    Branch and bound over the domain (see :mod:`exactmaso.prove.search`): no partition is
-    enumerated.  ``which="max"`` or ``"min"`` computes one side only.  On ``time_limit``
+    Branch and bound over the domain (see :mod:`exactmaso.prove.search`): only boxes that the
+    bounds cannot close (a box attaining the best value, a deep one) are decided by their
+    linear regions, when they have few.  ``which="max"`` or ``"min"`` computes one side only.  On ``time_limit``
     (seconds, for both sides together) or ``max_nodes`` (per side) a LimitError carries an
     interval proven to hold the side it was working on (``.lower``, ``.upper``) and says which.
 
@@ -285,7 +286,9 @@ def equivalent(net1: Network, net2: Network, dom: Any, eps: Any = 0, *, mode: st
     :func:`exactmaso.prove.partition.equivalent_argmax`)?
 
     ``.max_difference`` is the exact max over the domain of ``max_o |f_o(x) - g_o(x)|``
-    (branch and bound on the two networks stacked, :func:`exactmaso.compose.stack`);
+    (branch and bound on the two networks stacked, :func:`exactmaso.compose.stack`; where the
+    difference attains its maximum on a whole piece, as 0 does for two equal functions, the
+    boxes are decided by their linear regions);
     ``.counterexample`` is an exact point where they differ by more than ``eps``.
     """
     from ..compose import stack

@@ -24,7 +24,13 @@ box (coordinate ``j`` at ``t``: the two closed halves cover the box) whose leave
   unit is decided the relaxation is exact, and with the optimal multipliers of the leaf's
   small linear program the bound is the exact maximum over the branch.  A leaf may also be
   *empty*: its phases contradict each other (crossing bounds, or a Lagrangian negative on
-  the whole box).
+  the whole box).  A unit its bounds pin at ``h = 0`` (``l >= 0 >= u``) takes the piece of
+  its phase (piece 0 for ``h <= 0``; piece 1 without a phase): both are equal where ``h = 0``.
+* ``"regions"``: the leaf lists the linear regions of its box (cut by the proof's rows), as a
+  partition claim does; the checker re-verifies them as a partition of exactly that set
+  (:func:`claimed_partition`), and the bound is the maximum of the functional over their
+  vertices, the exact maximum over the box.  It ignores the branch's phases (the box holds
+  the branch) and bounds one functional (the maximum of a minimum is not at a vertex).
 
 :func:`check_certificate` checks a whole certificate (a JSON-able dict): the network's content
 hash, the claim (what was asked and answered), every bound the claim needs, found among the
@@ -51,7 +57,8 @@ from ..errors import CertificateError
 from ..maso import Network
 
 __all__ = ["network_hash", "ExactModel", "Bounds", "box_bounds", "upper_bound", "decided_pieces", "pattern_maps",
-           "check_bound", "check_certificate", "parse_q", "format_q"]
+           "check_bound", "check_leaf", "leaf_value", "regions_bound", "parse_alphas", "check_certificate", "parse_q",
+           "format_q"]
 
 PRECISION = 60  # significant bits kept when a bound is rounded outward
 SLOPE_BITS = 64  # upper slopes are rounded up to multiples of 2**-SLOPE_BITS
@@ -210,6 +217,7 @@ class Bounds:
         self.out: list[tuple[list[int], list[int], int]] = []
         self.relaxed: dict[int, Any] = {}  # layer -> its relaxation (the bounds are never changed)
         self.empty = False  # some bounds cross: the set they describe is empty
+        self.off: dict[int, frozenset] = {}  # layer -> its units with the phase h <= 0 (see :func:`_is_active`)
 
     cut_lo = property(lambda self: _fractions(self.cut, 0))
     cut_hi = property(lambda self: _fractions(self.cut, 1))
@@ -222,7 +230,7 @@ class Bounds:
         hit = None if alpha else self.relaxed.get(li)
         if hit is None:
             cols = self.relaxation(model, li - 1).live if li > 0 else range(model.D)
-            hit = _relax(model.layers[li], *self.cut[li], cols, alpha)
+            hit = _relax(model.layers[li], *self.cut[li], cols, alpha, self.off.get(li, frozenset()))
             if not alpha:
                 self.relaxed[li] = hit
         return hit
@@ -238,6 +246,7 @@ def box_bounds(model: ExactModel, lo: Sequence[Fraction], hi: Sequence[Fraction]
     Every number is exact, ``(p, q)`` for p / q, until each layer's bounds are rounded outward
     to PRECISION significant bits."""
     res = Bounds()
+    res.off = _phase_off(phases)
     D = len(lo)
     ints, zden = _common(list(lo) + list(hi))
     box = zl, zh, zden = ints[:D], ints[D:], zden
@@ -281,6 +290,23 @@ def box_bounds(model: ExactModel, lo: Sequence[Fraction], hi: Sequence[Fraction]
     return res
 
 
+def _phase_off(phases: dict | None) -> dict[int, frozenset]:
+    """Per layer, the units whose phase is ``h <= 0``."""
+    out: dict[int, set] = {}
+    for (l, k), side in (phases or {}).items():
+        if not side:
+            out.setdefault(l, set()).add(k)
+    return {l: frozenset(ks) for l, ks in out.items()}
+
+
+def _is_active(l: int, u: int, off: bool) -> bool:
+    """Whether a two-piece unit whose cut lies in ``[l, u]`` takes its piece 1 (``l >= 0``).
+    A unit pinned at ``h = 0`` (``l >= 0 >= u``) takes the piece of its phase: both pieces are
+    equal where ``h = 0``, and the phase's is the one the prover's float bounds see (they hold
+    the clamped side at exactly 0 and the other within rounding of it)."""
+    return l >= 0 and not (off and u <= 0)
+
+
 class _Relaxation:
     """Unit k of a layer lies between a lower and an upper affine function of the layer's inputs.
 
@@ -301,12 +327,13 @@ class _Relaxation:
 
 
 def _relax(layer: _Layer, clo: list[int], chi: list[int], bden: int, cols: Sequence[int],
-           alpha: dict | None = None) -> _Relaxation:
+           alpha: dict | None = None, off: frozenset = frozenset()) -> _Relaxation:
     """The layer's relaxation on the bounds ``clo / bden <= cut <= chi / bden``, in the columns
     ``cols`` (the previous layer's live units).  A ReLU-type unit with ``l < 0 < u`` lies
     between ``g0 + a h`` (``a = 1`` if ``u > -l``, else 0, or ``a = alpha[k] / 2**ALPHA_BITS``
     where ``alpha`` gives it) and ``g0 + s (h - l)``, ``s`` the smallest multiple of
-    ``2**-SLOPE_BITS`` that is ``>= u / (u - l)``; a decided unit is its piece; a unit of three
+    ``2**-SLOPE_BITS`` that is ``>= u / (u - l)``; a decided unit is its piece (``off``: the
+    units with the phase ``h <= 0``, which take piece 0 when pinned at 0); a unit of three
     or more pieces lies between its piece of largest ``lo + hi`` and its dominant piece (or,
     without one, the constant largest upper bound of its pieces).
 
@@ -327,7 +354,7 @@ def _relax(layer: _Layer, clo: list[int], chi: list[int], bden: int, cols: Seque
             r0, r1 = rows[2 * k], rows[2 * k + 1]
             l, u = clo[k], chi[k]
             if l >= 0 or u <= 0:
-                lower.append([f * v for v in (r1 if l >= 0 else r0)])
+                lower.append([f * v for v in (r1 if _is_active(l, u, k in off) else r0)])
                 upper.append(None)
                 continue
             # the lower line g0 + (A / f) h: A = f (slope 1) if u > -l, else 0, unless alpha says
@@ -498,8 +525,9 @@ def decided_pieces(model: ExactModel, bounds: Bounds, layer: int) -> list[int] |
     lo, hi, _ = bounds.cut[layer]  # integers over one positive denominator: signs and order are theirs
     if L.R == 2:
         out = []
-        for a, b in zip(lo, hi):
-            if a >= 0:
+        off = bounds.off.get(layer, frozenset())
+        for k, (a, b) in enumerate(zip(lo, hi)):
+            if _is_active(a, b, k in off):
                 out.append(1)
             elif b <= 0:
                 out.append(0)
@@ -593,7 +621,7 @@ def _multipliers(node: dict, phases: dict, nrows: int, where: str) -> tuple[list
     return units, rows
 
 
-def _alphas(model: ExactModel, values: Any, where: str) -> dict:
+def parse_alphas(model: ExactModel, values: Any, where: str) -> dict:
     """A node's lower slopes ``[[l, k, A], ...]``: unit ``k`` of two-piece layer ``l`` gets the
     lower line ``g0 + (A / 2**ALPHA_BITS) h`` below this node, ``A`` an integer in
     ``[0, 2**ALPHA_BITS]``; as ``{l: {k: A}}``."""
@@ -658,9 +686,10 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
     of the nearest node at or above it that gives ``"alpha": [[l, k, A], ...]``: unit ``k`` of
     layer ``l`` lies above ``g0 + (A / 2**ALPHA_BITS) h`` where undecided) or
     ``{"leaf": "empty"}`` (the phases cannot hold together: crossing bounds, or multipliers
-    whose Lagrangian is negative on the whole box).  Every node computes its bounds from its
-    box, its phases and its parent's bounds; backward bounds where ``"crown": true`` (or
-    everywhere when the proof says ``"crown": "all"``).
+    whose Lagrangian is negative on the whole box) or ``{"leaf": "regions", "partition":
+    {"regions": [...]}}`` (the linear regions of the leaf's box, see :func:`regions_bound`).
+    Every node computes its bounds from its box, its phases and its parent's bounds; backward
+    bounds where ``"crown": true`` (or everywhere when the proof says ``"crown": "all"``).
     """
     model = model or ExactModel(net)
     D, out = net.input_dim, net.output_dim
@@ -685,7 +714,10 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
         if not isinstance(node, dict):
             raise CertificateError(f"{at} is not a node")
         if "alpha" in node:
-            alphas = _alphas(model, node["alpha"], at)
+            alphas = parse_alphas(model, node["alpha"], at)
+        if node.get("leaf") == "regions":  # decided on its box alone: no bounds needed
+            check_leaf(model, node, None, functionals, nlo, nhi, phases, alphas, rows, bound, strict, at)
+            continue
         bounds = box_bounds(model, nlo, nhi, parent, crown=everywhere or bool(node.get("crown")), phases=phases)
         kids = node.get("children")
         if "split" in node or "branch" in node:
@@ -718,35 +750,93 @@ def check_bound(net: Network, proof: dict, *, model: ExactModel | None = None, w
                 stack.append((kids[1], nlo, nhi, bounds, {**phases, (l, k): 1}, alphas, path + ".1"))
                 stack.append((kids[0], nlo, nhi, bounds, {**phases, (l, k): 0}, alphas, path + ".0"))
             continue
-        leaf = node.get("leaf")
-        mult, rmult = _multipliers(node, phases, len(rows), at)
-        if leaf == "empty":
-            if bounds.empty:
-                continue
-            zero = [Fraction(0)] * out
-            got = upper_bound(model, bounds, zero, Fraction(0), nlo, nhi, mult, rows, rmult)
-            if got is None or got < 0:
-                continue
-            raise CertificateError(f"{at}: the leaf is said to be empty, but its Lagrangian reaches {got} >= 0")
-        if leaf != "bound":
-            raise CertificateError(f"{at}: unknown leaf kind {leaf!r}; expected 'bound' or 'empty'")
-        if len(functionals) > 1:  # the bound is on the minimum: a convex combination bounds it
-            lam = _vector(node.get("lambda"), len(functionals), f"{at}.lambda")
-            if any(v < 0 for v in lam) or sum(lam) != 1:
-                raise CertificateError(f"{at}.lambda is not a convex combination (>= 0, summing to 1)")
-            c = [sum((w * f[0][o] for w, f in zip(lam, functionals)), Fraction(0)) for o in range(out)]
-            d = sum((w * f[1] for w, f in zip(lam, functionals)), Fraction(0))
-        use = node.get("use_alpha", False)
-        if use not in (True, False):
-            raise CertificateError(f"{at}.use_alpha is {use!r:.40}; expected true or false")
-        if use and alphas is None:
-            raise CertificateError(f"{at} uses lower slopes, but neither it nor a node above it gives any (alpha)")
-        got = upper_bound(model, bounds, c, d, nlo, nhi, mult, rows, rmult, alphas if use else None)
-        if got is None:
-            continue
-        if got > bound or (strict and got == bound):
-            raise CertificateError(f"{at}: the exact bound on this box is {got}, which does not prove "
-                                   f"{'<' if strict else '<='} {bound}")
+        check_leaf(model, node, bounds, functionals, nlo, nhi, phases, alphas, rows, bound, strict, at)
+
+
+def leaf_value(model: ExactModel, node: dict, bounds: Bounds | None, functionals: list, lo: Sequence[Fraction],
+               hi: Sequence[Fraction], phases: dict, alphas: dict | None, rows: list, at: str) -> Fraction | None:
+    """The exact bound one leaf of a bound proof (see :func:`check_bound`) proves on its set,
+    or None when that set is empty: the leaf's box ``lo, hi`` cut by the proof's ``rows`` and
+    its branch's ``phases``; ``bounds`` are its node's exact bounds (:func:`box_bounds`, its
+    parent's met in; not needed by a regions leaf) and ``alphas`` the lower slopes of the
+    nearest node at or above it that gives them.  Raises CertificateError naming ``at`` for a
+    malformed leaf or an empty leaf whose phases are not shown to contradict each other.
+    The prover calls this too, for the leaves its float bounds cannot settle alone."""
+    out = model.net.output_dim
+    leaf = node.get("leaf")
+    if leaf == "regions":
+        return regions_bound(model.net, node.get("partition"), lo, hi, rows, functionals, at)
+    c, d = functionals[0]
+    mult, rmult = _multipliers(node, phases, len(rows), at)
+    if leaf == "empty":
+        if bounds.empty:
+            return None
+        zero = [Fraction(0)] * out
+        got = upper_bound(model, bounds, zero, Fraction(0), lo, hi, mult, rows, rmult)
+        if got is None or got < 0:
+            return None
+        raise CertificateError(f"{at}: the leaf is said to be empty, but its Lagrangian reaches {got} >= 0")
+    if leaf != "bound":
+        raise CertificateError(f"{at}: unknown leaf kind {leaf!r}; expected 'bound', 'empty' or 'regions'")
+    if len(functionals) > 1:  # the bound is on the minimum: a convex combination bounds it
+        lam = _vector(node.get("lambda"), len(functionals), f"{at}.lambda")
+        if any(v < 0 for v in lam) or sum(lam) != 1:
+            raise CertificateError(f"{at}.lambda is not a convex combination (>= 0, summing to 1)")
+        c = [sum((w * f[0][o] for w, f in zip(lam, functionals)), Fraction(0)) for o in range(out)]
+        d = sum((w * f[1] for w, f in zip(lam, functionals)), Fraction(0))
+    use = node.get("use_alpha", False)
+    if use not in (True, False):
+        raise CertificateError(f"{at}.use_alpha is {use!r:.40}; expected true or false")
+    if use and alphas is None:
+        raise CertificateError(f"{at} uses lower slopes, but neither it nor a node above it gives any (alpha)")
+    return upper_bound(model, bounds, c, d, lo, hi, mult, rows, rmult, alphas if use else None)
+
+
+def check_leaf(model: ExactModel, node: dict, bounds: Bounds | None, functionals: list, lo: Sequence[Fraction],
+               hi: Sequence[Fraction], phases: dict, alphas: dict | None, rows: list, bound: Fraction, strict: bool,
+               at: str) -> None:
+    """Check that one leaf proves ``<= bound`` (``< bound`` if ``strict``) on its set (see
+    :func:`leaf_value`); raise CertificateError naming ``at`` if not."""
+    got = leaf_value(model, node, bounds, functionals, lo, hi, phases, alphas, rows, at)
+    if got is None or got < bound or (got == bound and not strict):
+        return
+    what = "the maximum over the vertices of its regions" if node.get("leaf") == "regions" else \
+        "the exact bound on this box"
+    raise CertificateError(f"{at}: {what} is {got}, which does not prove {'<' if strict else '<='} {bound}")
+
+
+def regions_bound(net: Network, data: Any, lo: Sequence[Fraction], hi: Sequence[Fraction], rows: list,
+                  functionals: list, at: str) -> Fraction:
+    """The exact maximum of the functional over a regions leaf's box (cut by the proof's rows):
+    the leaf lists the linear regions of the box (``{"regions": [...]}``, as a partition claim
+    does); they are re-verified as a partition of exactly that set (:func:`claimed_partition`),
+    so every region's affine map is proven and its vertices are complete, and the maximum of an
+    affine function over a polytope is its maximum over the vertices."""
+    if len(functionals) != 1:
+        raise CertificateError(f"{at}: a regions leaf bounds one functional; this proof bounds the minimum of "
+                               f"{len(functionals)}")
+    (c, d), = functionals
+    S = ClaimSet(lo, hi, rows)
+    try:
+        part = claimed_partition(data, net, S, what="its box (cut by the proof's rows)")
+    except CertificateError as exc:
+        raise CertificateError(f"{at}: {exc}") from None
+    except (KeyError, TypeError, IndexError) as exc:
+        raise CertificateError(f"{at}: its partition is malformed ({exc!r:.80})") from None
+    except (ValueError, ArithmeticError) as exc:  # the set itself is no polytope of full dimension
+        raise CertificateError(f"{at}: its box (cut by the proof's rows) has no partition: {exc}") from None
+    if not len(part):
+        raise CertificateError(f"{at}: the partition of its box lists no region")
+    best = None
+    for reg in part:
+        A, b = np.asarray(reg.affine.A), np.asarray(reg.affine.b)
+        w = [sum((c[o] * Fraction(A[o, j]) for o in range(len(c)) if c[o]), Fraction(0)) for j in range(len(lo))]
+        w0 = sum((c[o] * Fraction(b[o]) for o in range(len(c)) if c[o]), Fraction(0)) + d
+        for v in reg.vertices():
+            value = sum((a * Fraction(x) for a, x in zip(w, v) if a), w0)
+            if best is None or value > best:
+                best = value
+    return best
 
 
 # -- the sets claims are about ------------------------------------------------------------

@@ -33,6 +33,7 @@ __all__ = ["FloatModel", "FloatBounds", "Batch", "float_and_error"]
 U = 2.0 ** -53
 SAFETY = 1.0 + 1e-9
 TINY = 1e-280
+TIE = 2.0 ** -30  # a decision within this fraction of a unit's magnitude of its threshold is a tie
 
 
 def _gamma(n: int) -> float:
@@ -111,7 +112,7 @@ class Batch:
     """The bounds of ``B`` boxes at once: per layer, arrays whose first axis is the box, and
     the relaxations the backward passes built from them (one per layer, built once)."""
 
-    __slots__ = ("lo", "hi", "cut_lo", "cut_hi", "out_lo", "out_hi", "relaxed", "linear")
+    __slots__ = ("lo", "hi", "cut_lo", "cut_hi", "out_lo", "out_hi", "relaxed", "linear", "off", "interval")
 
     def __init__(self, lo: np.ndarray, hi: np.ndarray) -> None:
         self.lo, self.hi = lo, hi
@@ -121,6 +122,8 @@ class Batch:
         self.out_hi: list[np.ndarray] = []
         self.relaxed: dict = {}
         self.linear: dict = {}
+        self.off: dict = {}  # per layer with phases: (B, K) the units with the phase h <= 0
+        self.interval: dict = {}  # per layer given backward bounds: the cut bounds before them
 
     def __len__(self) -> int:
         return len(self.lo)
@@ -171,6 +174,7 @@ class FloatModel:
         nb = len(lo)
         inherit = parents is not None and any(p is not None for p in parents)
         masks = _phase_masks(self.layers, phases, nb) if phases is not None and any(phases) else {}
+        res.off = {li: off for li, (_, off) in masks.items()}
         zl, zh = lo, hi
         with np.errstate(all="ignore"):
             for li, L in enumerate(self.layers):
@@ -190,6 +194,7 @@ class FloatModel:
                 if li in masks:
                     clo, chi = _clamp(clo, chi, masks[li])
                 if crown and li > 0 and R > 1:
+                    res.interval[li] = (clo, chi)  # (which units get backward bounds is a choice too)
                     clo, chi = self._crown_cut(li, res, clo, chi)
                     if li in masks:
                         clo, chi = _clamp(clo, chi, masks[li])
@@ -249,6 +254,79 @@ class FloatModel:
                 out.append(np.flatnonzero(~dom))
         return out
 
+    def ties(self, b: Batch, phases: Sequence[dict]) -> np.ndarray:
+        """Per box: whether a choice of its relaxation sits within rounding of a tie, where the
+        exact bounds the checker computes could make the other choice (``(B,)`` booleans).
+
+        The float bounds and the checker's differ by rounding.  That changes a bound by as
+        little, except where it flips a discrete choice of the relaxation: a two-piece unit
+        without a phase whose ``l`` or ``u`` is near 0 (decided or not, pinned at 0, lower
+        slopes applying or not), an undecided one with ``u`` near ``-l`` (its lower line is
+        ``g1`` or ``g0``), a unit of three or more pieces with two of them near a tie (which
+        piece is the lower line, which one dominates), a two-piece unit whose interval bounds
+        (before backward bounds) are near 0 (the backward bounds apply to it or not), and a box
+        found empty by bounds that cross by little.  "Near" is within ``TIE`` times the
+        magnitude of the unit's terms
+        (``|W| |z| + |b|``, which the rounding errors are proportional to).  A phased unit's
+        choice is its phase's on both sides (:func:`_active`)."""
+        nb = len(b.lo)
+        out = np.zeros(nb, dtype=bool)
+        masks = _phase_masks(self.layers, phases, nb) if any(phases) else {}
+        crossing, robust = np.zeros(nb, dtype=bool), np.zeros(nb, dtype=bool)
+        with np.errstate(all="ignore"):
+            for li, L in enumerate(self.layers):
+                if L.R == 1:
+                    continue
+                rows = L.cut if L.R == 2 else L.flat
+                zmag = self._input_magnitude(b, li)
+                near = TIE * (zmag @ rows.absT + rows.absb) + TINY
+                near = np.where(np.isfinite(near), near, np.inf)
+                lo, hi = b.cut_lo[li], b.cut_hi[li]
+                crossing |= (lo > hi).any(axis=1)
+                robust |= (lo - hi > near).any(axis=1)
+                if L.R == 2:
+                    phased = masks[li][0] | masks[li][1] if li in masks else np.zeros(lo.shape, dtype=bool)
+                    zero = (np.abs(lo) <= near) | (np.abs(hi) <= near)
+                    if li in b.interval:
+                        ilo, ihi = b.interval[li]
+                        zero |= (np.abs(ilo) <= near) | (np.abs(ihi) <= near)
+                    pick = (lo < 0) & (hi > 0) & (np.abs(hi + lo) <= near)
+                    out |= (~phased & (zero | pick)).any(axis=1)
+                else:
+                    K, R = L.K, L.R
+                    pl, ph, tol = lo.reshape(nb, K, R), hi.reshape(nb, K, R), near.reshape(nb, K, R).max(axis=2)
+                    mid = np.sort(pl + ph, axis=2)
+                    out |= (mid[:, :, -1] - mid[:, :, -2] <= 2 * tol).any(axis=1)
+                    for r in range(R):
+                        gap = pl[:, :, r] - np.delete(ph, r, axis=2).max(axis=2)
+                        out |= (np.abs(gap) <= tol).any(axis=1)
+        return out | (crossing & ~robust)
+
+    def pieces(self, b: FloatBounds, phases: dict) -> list[tuple | None]:
+        """Per layer, the piece each unit takes on one box's branch (``phases``) as the bounds
+        decide it, or None where they leave a unit of the layer undecided."""
+        out: list[tuple | None] = []
+        for li, (L, lo, hi) in enumerate(zip(self.layers, b.cut_lo, b.cut_hi)):
+            if L.R == 1:
+                out.append((0,) * L.K)
+            elif L.R == 2:
+                off = np.zeros(L.K, dtype=bool)
+                for (l, k), side in phases.items():
+                    if l == li and not side:
+                        off[k] = True
+                act = _active(lo, hi, off)
+                out.append(tuple(int(v) for v in act) if (act | (hi <= 0)).all() else None)
+            else:
+                pl, ph = lo.reshape(L.K, L.R), hi.reshape(L.K, L.R)
+                code = []
+                for k in range(L.K):
+                    r = next((r for r in range(L.R) if all(pl[k, r] >= ph[k, s] for s in range(L.R) if s != r)), None)
+                    if r is None:
+                        break
+                    code.append(r)
+                out.append(tuple(code) if len(code) == L.K else None)
+        return out
+
     # -- relaxations and the backward pass ---------------------------------------------
     def _relax(self, li: int, b: Batch, alpha: np.ndarray | None = None) -> tuple:
         """Layer ``li``'s relaxation on every box: the pieces chosen as upper and lower lines
@@ -269,7 +347,8 @@ class FloatModel:
             hit = (w, w, None, c, e, c, e)
         elif R == 2:
             l, u = b.cut_lo[li], b.cut_hi[li]
-            act, dead = l >= 0, u <= 0
+            act, dead = _active(l, u, b.off.get(li)), u <= 0
+            dead &= ~act
             unst = ~(act | dead)
             pick = act | (unst & (u > -l))  # the lower line: piece 1 (else piece 0)
             wl = np.stack([~pick, pick], axis=2).astype(float)
@@ -414,6 +493,14 @@ class FloatModel:
             err = np.einsum("bfo,bo->bf", ecs, ymag) + ed
             cx = _up(cx + df + err * SAFETY + U * np.abs(df))
         return self.box_max(lx, cx, b.lo, b.hi), lx, cx
+
+
+def _active(lo: np.ndarray, hi: np.ndarray, off: np.ndarray | None) -> np.ndarray:
+    """Two-piece units on piece 1: ``lo >= 0``, except a unit with the phase ``h <= 0``
+    (``off``), which takes piece 0 wherever its bounds allow (``hi <= 0``: the clamp holds it
+    at exactly 0 there), as the checker does with a unit pinned at 0 by its phase."""
+    act = lo >= 0
+    return act if off is None else act & ~(off & (hi <= 0))
 
 
 def _up_sum(v: np.ndarray) -> np.ndarray:

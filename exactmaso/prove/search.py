@@ -10,6 +10,25 @@ whose optimal multipliers close it with the exact value.  Other nodes are split:
 many undecided units along one coordinate (the one that moves the linear bound most), a box
 with few by the sign of one undecided unit of the earliest layer that has one.
 
+Some nodes are decided exactly instead, by the linear regions of their box
+(:func:`exactmaso.regions`, at most ``REGION_CAP`` of them): the maximum over the regions'
+vertices is the exact maximum over the box, so the node closes with it (a ``"regions"``
+leaf).  Linear bounds close a box that holds a point attaining the best value only once they
+are exact there, which they never are where the best is attained where many units switch (a
+bias-free network at the origin) or on a whole piece (two networks that are the same
+function).  So in a pure maximisation a box without phases that attains the best is decided
+by its regions before it is branched on units, or after ``ATTAIN_STREAK`` generations (split
+by the box, not by units, while its regions are too many); so is a node at depth
+``EXACT_DEPTH`` or more, and one whose float closure the exact bounds refused (below).
+
+The float bounds and the checker's exact ones differ by rounding, which moves a bound by as
+little, except where a choice of the relaxation sits on a tie and rounding flips it
+(:meth:`exactmaso.prove.relax.FloatModel.ties`: a unit pinned at 0, a lower line at
+``u = -l``, ...): the checker then bounds the node with the other, equally sound, relaxation.
+Such a node, and every node below it, closes only when the checker's own computation
+(:func:`exactmaso.prove.checker.leaf_value`, on the checker's exact bounds of the node's
+branch) closes it too; a unit pinned at 0 by its phase takes its phase's piece on both sides.
+
 Every decision rests on rigorous bounds, so the maximum returned is proven; the tree of
 splits and branches with its leaves is the certificate, which
 :func:`exactmaso.prove.checker.check_bound` re-checks from scratch in exact rational
@@ -28,13 +47,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..engine.kernel import Exact
-from ..errors import LimitError
+from ..errors import CertificateError, ExactMasoError, LimitError
 from ..lp import LPStatus, solve_lp
 from ..maso import Network
 from ..numbers import to_float_array, to_fraction_array
 from . import checker
 from .lpexact import maximize_over_box
-from .relax import Batch, FloatModel, float_and_error
+from .relax import TIE, Batch, FloatModel, float_and_error
 from .triangle import triangle_slopes
 
 __all__ = ["Maximum", "maximize", "BRANCH_UNITS"]
@@ -52,12 +71,16 @@ GROUP = 16  # open nodes taken from the queue and bounded together
 SLOPE_REFRESH = 2  # an open node whose lower slopes come from this many generations up solves its own triangle LP
 SLOPE_LIFE = 2  # slopes are inherited by this many generations below the node whose LP gave them
 SLOPE_UNITS = 25  # only nodes with at most this many undecided units solve a triangle LP (more: slower on ACAS Xu)
+REGION_CAP = 64  # a node is decided by the linear regions of its box only if it has at most this many
+REGION_TEXT = 1 << 16  # and they take at most this many characters of certificate (they list their vertices)
+ATTAIN_STREAK = 3  # generations of boxes attaining the best value before one is decided by its regions
+EXACT_DEPTH = 40  # a node this deep that the bounds leave open is decided by its regions (when they are few)
 
 
 class _Node:
     __slots__ = ("lo", "hi", "flo", "fhi", "phases", "parent", "kind", "split", "branch", "children", "fb", "ub", "ups", "guess",
                  "row", "cx", "mult", "value", "depth", "lam", "alpha", "aw", "alpha_depth", "alpha_here",
-                 "use_alpha", "bi", "ub_plain")
+                 "use_alpha", "bi", "ub_plain", "tie", "xb", "refused", "attain", "top", "block", "partition")
 
     def __init__(self, lo, hi, phases, parent) -> None:
         self.lo, self.hi = lo, hi
@@ -65,7 +88,7 @@ class _Node:
         self.phases = phases
         self.parent = parent
         self.depth = 0 if parent is None else parent.depth + 1
-        self.kind = "open"  # open, split, branch, bound (closed), empty (closed)
+        self.kind = "open"  # open, split, branch, bound, empty, regions (the last three closed)
         self.split = self.branch = None
         self.children: list[_Node] = []
         self.fb = None
@@ -91,17 +114,25 @@ class _Node:
         self.alpha_here = self.use_alpha = False
         self.bi = None  # its index in the batch that bounded it
         self.ub_plain = None  # its bound without lower slopes (what the choice of its split compares)
+        # a float choice of its relaxation, or of an ancestor's, sits on a tie: it closes only
+        # when the checker's exact bounds (xb, its own, computed on demand) close it too
+        self.tie = parent is not None and parent.tie
+        self.xb = None
+        self.refused = None  # the threshold at which the float bounds closed it and the exact ones did not
+        self.attain = 0  # generations (this one included) whose boxes attained the best value
+        self.top = None  # the best exact value seen at a point of its box
+        # (undecided units, depth) of a failed attempt to decide it by its regions above it
+        self.block = None if parent is None else parent.block
+        self.partition = None  # a regions leaf's regions, as certificate data
 
     def tree(self) -> dict:
         """The certificate's tree below this node (built without recursion: trees get deep)."""
         root: dict = {}
         stack = [(self, root)]
-        scale = float(1 << checker.ALPHA_BITS)
         while stack:
             node, out = stack.pop()
             if node.alpha_here:
-                out["alpha"] = [[l, int(k), int(a * scale)] for l, al in enumerate(node.alpha) if al is not None
-                                for k in np.flatnonzero(np.isfinite(al)) for a in (al[k],)]
+                out["alpha"] = node.alpha_json()
             if node.kind in ("split", "branch"):
                 if node.kind == "split":
                     j, t = node.split
@@ -111,14 +142,27 @@ class _Node:
                 out["children"] = [{}, {}]
                 stack.extend(zip(node.children, out["children"]))
                 continue
-            out["leaf"] = "empty" if node.kind == "empty" else "bound"
-            if node.lam is not None and node.kind != "empty":
-                out["lambda"] = [checker.format_q(v) for v in node.lam]
-            if node.use_alpha and node.kind != "empty":
-                out["use_alpha"] = True
-            if node.mult:
-                out["multipliers"] = [[l, k, checker.format_q(y)] for l, k, y in node.mult]
+            out.update(node.leaf_json())
         return root
+
+    def leaf_json(self) -> dict:
+        """The node as a leaf of the certificate (an open one as a bound leaf)."""
+        if self.kind == "regions":
+            return {"leaf": "regions", "partition": self.partition}
+        out: dict = {"leaf": "empty" if self.kind == "empty" else "bound"}
+        if self.lam is not None and self.kind != "empty":
+            out["lambda"] = [checker.format_q(v) for v in self.lam]
+        if self.use_alpha and self.kind != "empty":
+            out["use_alpha"] = True
+        if self.mult:
+            out["multipliers"] = [[l, k, checker.format_q(y)] for l, k, y in self.mult]
+        return out
+
+    def alpha_json(self) -> list:
+        """The lower slopes of its own triangle LP, as certificate data."""
+        scale = float(1 << checker.ALPHA_BITS)
+        return [[l, int(k), int(a * scale)] for l, al in enumerate(self.alpha) if al is not None
+                for k in np.flatnonzero(np.isfinite(al)) for a in (al[k],)]
 
 
 class Maximum:
@@ -160,6 +204,8 @@ class _Search:
         self.row_cache: dict = {}
         # the domain's rows a . x <= b as cuts h = b - a . x >= 0 (labelled ("row", i))
         self.rows = [(("row", i), 1, [-Fraction(v) for v in a], Fraction(b)) for i, (a, b) in enumerate(rows)]
+        self.domain_rows = [([Fraction(v) for v in a], Fraction(b)) for a, b in rows]  # as the proof states them
+        self.model: checker.ExactModel | None = None  # the checker's exact model, once a node needs it
         if start is not None:
             self.offer(list(start))
 
@@ -167,14 +213,17 @@ class _Search:
     def feasible(self, x: Sequence[Fraction]) -> bool:
         return all(sum((a * v for a, v in zip(h, x)), c) >= 0 for _, _, h, c in self.rows)
 
-    def offer(self, x: Sequence[Fraction], value: Fraction | None = None) -> None:
+    def offer(self, x: Sequence[Fraction], value: Fraction | None = None) -> Fraction | None:
+        """Value ``x`` exactly (unless ``value`` is given) and keep it if it is the best; the
+        value, or None for a point outside the domain."""
         if self.rows and not self.feasible(x):
-            return  # a point outside the domain attains nothing
+            return None  # a point outside the domain attains nothing
         if value is None:
             y = self.net(list(x))
             value = min(sum((a * b for a, b in zip(ci, y)), Fraction(0)) + di for ci, di in self.F)
         if self.best is None or value > self.best[0]:
             self.best = (value, tuple(x))
+        return value
 
     def best_float(self) -> float:
         return float(self.best[0]) if self.best is not None else -np.inf
@@ -195,11 +244,14 @@ class _Search:
         empty = batch.empty()
         ub, rows, cx = self.fm.upper(batch, *self.F_float)
         pick = np.argmin(ub, axis=1)
+        ties = self.fm.ties(batch, [n.phases for n in todo]) if crown else None
         for i, n in enumerate(todo):
             n.fb = batch.node(i, linear=crown)
             n.bi = i
             n.use_alpha = n.alpha_here = False
             n.ub_plain = None
+            if ties is not None:
+                n.tie = bool(ties[i]) or (n.parent is not None and n.parent.tie)
             if empty[i]:
                 n.kind, n.ub = "empty", -np.inf
                 continue
@@ -313,23 +365,29 @@ class _Search:
         their linear bound points at is offered as a value, and the open ones are queued."""
         live = []
         for n in nodes:
+            if n.kind == "empty" and not self.confirm(n):
+                self.reopen(n)
             if n.kind != "open":
                 continue
-            if (n.phases or self.rows) and np.isfinite(n.ub) and not self.closed(n.ub):
+            if (n.phases or self.rows) and n.refused is None and np.isfinite(n.ub) and not self.closed(n.ub):
                 self.tighten(n, n.cx)
                 if n.kind == "empty":
-                    continue
+                    if self.confirm(n):
+                        continue
+                    self.reopen(n)
             live.append(n)
         if not live:
             return
-        points = []
+        points, owners = [], []
         for n in live:
-            if np.isfinite(n.row).all():
+            if n.row is not None and np.isfinite(n.row).all():
                 points.append([h if v > 0 else l for v, l, h in zip(n.row, n.lo, n.hi)])
             else:
                 points.append([(a + b) / 2 for a, b in zip(n.lo, n.hi)])
+            owners.append(n)
             if n.guess is not None and np.isfinite(n.guess).all():
                 points.append([min(max(Fraction(float(v)), l), h) for v, l, h in zip(n.guess, n.lo, n.hi)])
+                owners.append(n)
                 n.guess = None
         # the float network sorts out the points that cannot beat the best value; the exact
         # one decides the others (and every point the floats cannot value)
@@ -340,17 +398,25 @@ class _Search:
         for i in np.argsort(-vals):
             if not vals[i] >= floor:
                 break
-            self.offer(points[i])
+            value, n = self.offer(points[i]), owners[i]
+            if value is not None and (n.top is None or value > n.top):
+                n.top = value
         for n in live:
             heapq.heappush(self.heap, (-n.ub, next(self.counter), n))
+
+    def reopen(self, node: _Node) -> None:
+        """A node the float bounds closed and the exact ones did not: open again, to be decided
+        exactly or split.  One found empty keeps the bound of its parent (which holds on it)."""
+        if node.kind == "empty":
+            node.mult = []  # they prove nothing now
+            node.ub = node.parent.ub if node.parent is not None else np.inf
+            node.row, node.cx = np.full(len(node.lo), np.nan), 0.0
+        node.kind, node.refused = "open", self.threshold()
 
     def phase_rows(self, node: _Node) -> list[tuple]:
         """Phased units whose cut is exactly affine in x on the node (every unit of the earlier
         layers decided): (l, k, side, a, c) with h = a . x + c exact."""
-        decided = []
-        for L, lo, hi in zip(self.fm.layers, node.fb.cut_lo, node.fb.cut_hi):
-            pieces = _float_pieces(L, lo, hi)
-            decided.append(pieces)
+        decided = self.fm.pieces(node.fb, node.phases)
         out = []
         D = self.net.input_dim
         for (l, k), side in sorted(node.phases.items()):
@@ -492,19 +558,17 @@ class _Search:
         return None
 
     def solve_leaf(self, node: _Node) -> None:
-        """Every unit decided: the network is affine on the branch, an exact LP decides it."""
-        code = []
-        for L, lo, hi in zip(self.fm.layers, node.fb.cut_lo, node.fb.cut_hi):
-            if L.R == 1:
-                code.append((0,) * L.K)
-            elif L.R == 2:
-                code.append(tuple(int(v) for v in (lo >= 0)))
-            else:
-                pl, ph = lo.reshape(L.K, L.R), hi.reshape(L.K, L.R)
-                code.append(tuple(int(next(r for r in range(L.R)
-                                           if all(pl[k, r] >= ph[k, s] for s in range(L.R) if s != r)))
-                                  for k in range(L.K)))
-        code = tuple(code)
+        """Every unit decided: the network is affine on the branch, an exact LP decides it (on
+        a tie, if the checker's exact bounds decide the units alike: else it stays open)."""
+        before = (node.mult, node.lam)
+        self.exact_leaf(node)
+        if node.kind != "open" and not self.confirm(node):
+            node.mult, node.lam = before
+            node.value = None
+            self.reopen(node)
+
+    def exact_leaf(self, node: _Node) -> None:
+        code = tuple(self.fm.pieces(node.fb, node.phases))
         aff = self.net.affine_map(code=code)
         D = self.net.input_dim
         units = sorted(node.phases)
@@ -557,6 +621,160 @@ class _Search:
         node.lam = lam
         node.kind, node.value = "bound", out.value
         self.offer(out.x[:D], out.value)
+
+    # -- exact decisions ---------------------------------------------------------------------
+    def exact_value(self, node: _Node) -> Fraction | None:
+        """The checker's exact bound of an open node's leaf (None: its branch is empty)."""
+        if self.model is None:
+            self.model = checker.ExactModel(self.net)
+        try:
+            return checker.leaf_value(self.model, node.leaf_json(), self.exact_bounds(node), self.F, node.lo,
+                                      node.hi, node.phases, self.exact_alphas(node), self.domain_rows, "node")
+        finally:
+            node.xb.relaxed.clear()
+
+    def confirm(self, node: _Node) -> bool:
+        """Whether a node the float bounds (or its exact LP) closed is closed in the checker's
+        terms too.  Off a tie the two computations make the same choices of relaxation, and
+        their bounds differ by rounding only, far below the worst-case error terms the float
+        bounds carry; so only a node on a tie, or one closed by a float bound within rounding
+        of the best value, is re-computed exactly (on the checker's bounds of its branch)."""
+        if not node.tie and not (node.kind == "bound" and node.value is None and self.thin(node.ub)):
+            return True
+        bound, strict = self.threshold()
+        if bound is None:  # (nothing is closed below no value; an empty leaf needs no bound)
+            if node.kind != "empty":
+                return False
+            bound = Fraction(0)
+        if self.model is None:
+            self.model = checker.ExactModel(self.net)
+        try:
+            checker.check_leaf(self.model, node.leaf_json(), self.exact_bounds(node), self.F, node.lo, node.hi,
+                               node.phases, self.exact_alphas(node), self.domain_rows, bound, strict, "node")
+        except CertificateError:
+            return False
+        finally:
+            node.xb.relaxed.clear()  # (kept for the bounds its children meet; the relaxations are not needed)
+        return True
+
+    def threshold(self) -> tuple[Fraction | None, bool]:
+        """What a closed node must be proven to be below: the target (strictly unless
+        ``reach_strictly``), else the best value so far (which the final bound is at least)."""
+        if self.target is not None:
+            return self.target, not self.reach_strictly
+        return (self.best[0] if self.best is not None else None), False
+
+    def thin(self, ub: float) -> bool:
+        """Whether a float bound closes a node by a margin within rounding."""
+        bound, _ = self.threshold()
+        if bound is None or not np.isfinite(ub):
+            return False
+        b = float(bound)
+        if self.target is not None and self.best is not None:
+            b = max(b, float(self.best[0]))
+        return b - ub <= TIE * (1.0 + abs(ub))
+
+    def exact_bounds(self, node: _Node) -> "checker.Bounds":
+        """The checker's exact bounds of the node (from the root down its branch, as the
+        checker computes them, each node's once)."""
+        chain, n = [], node
+        while n is not None and n.xb is None:
+            chain.append(n)
+            n = n.parent
+        parent = n.xb if n is not None else None
+        for m in reversed(chain):
+            m.xb = checker.box_bounds(self.model, m.lo, m.hi, parent, crown=True, phases=m.phases)
+            if parent is not None:
+                parent.relaxed.clear()
+            parent = m.xb
+        return node.xb
+
+    def exact_alphas(self, node: _Node) -> dict | None:
+        """The lower slopes the checker gives the node's leaf: the nearest node at or above it
+        whose own triangle LP gave slopes."""
+        n = node
+        while n is not None and not n.alpha_here:
+            n = n.parent
+        return None if n is None else checker.parse_alphas(self.model, n.alpha_json(), "node")
+
+    def wants_regions(self, node: _Node, count: int) -> bool:
+        """Whether to decide the node by the regions of its box (see the module docstring).
+        Below a failed attempt, a node tries again with fewer undecided units, or once its box
+        has been halved along every coordinate (an attaining box, which is split, not
+        branched) or a few levels deeper."""
+        if self.multi or (count == 0 and node.refused is None):
+            return False  # (the maximum of a minimum of functionals is not at a vertex)
+        attaining = self.attaining(node)
+        if node.block is not None:
+            units, depth = node.block
+            if count >= units and node.depth < depth + (len(node.lo) if attaining else 2 * len(node.lo) + 2):
+                return False
+        if attaining and (node.attain >= ATTAIN_STREAK or count <= BRANCH_UNITS):
+            return True
+        return node.refused is not None or node.depth >= EXACT_DEPTH
+
+    def attaining(self, node: _Node) -> bool:
+        """A box without phases that attains the best value of a pure maximisation.  The bounds
+        close it only once they are exact at the point attaining it: never, where the best is
+        attained where many units switch or on a whole piece.  So it is decided by its regions
+        (see :meth:`wants_regions`, :meth:`splits_box`)."""
+        return self.target is None and not self.multi and not node.phases and node.attain > 0
+
+    def splits_box(self, node: _Node) -> bool:
+        """An attaining box whose regions are too many is split, not branched on units (the
+        branches keep its box, and each holds the point attaining the best), so that its
+        halves' regions may be few enough; for a few generations only (two halvings of every
+        coordinate), beyond which it is branched as any other box (in many dimensions the
+        regions' vertices can be too long for a certificate however small the box)."""
+        return self.attaining(node) and node.attain < ATTAIN_STREAK + 2 * len(node.lo)
+
+    def note_attain(self, node: _Node) -> None:
+        """Count the generations whose boxes attained the best value (a point of the box
+        reached it: the best point itself, or a point valued there)."""
+        attains = False
+        if self.best is not None:
+            value, x = self.best
+            attains = (node.top is not None and node.top >= value) or all(
+                l <= v <= h for l, v, h in zip(node.lo, x, node.hi))
+        node.attain = (node.parent.attain if node.parent is not None else 0) + 1 if attains else 0
+
+    def regions_leaf(self, node: _Node, count: int) -> bool:
+        """Decide the node by the linear regions of its box (cut by the domain's rows; its
+        phases are not needed): the maximum over their vertices is the exact maximum over the
+        box, offered as a value, so the node closes with it.  False (and the node is left as
+        it was) when the box has more than ``REGION_CAP`` regions, or their certificate data
+        would take more than ``REGION_TEXT`` characters (many dimensions, long vertices)."""
+        from ..regions import regions
+
+        S = checker.ClaimSet(node.lo, node.hi, self.domain_rows)
+        try:
+            part = regions(self.net, checker.set_polytope(S), max_regions=REGION_CAP)
+        except (LimitError, ExactMasoError, ValueError, ArithmeticError):
+            part = None  # too many regions, or a box the rows cut to less than full dimension
+        vertices, text = [], 0
+        for reg in part or ():
+            vertices.append(reg.vertices())
+            text += sum(len(checker.format_q(x)) + 4 for v in vertices[-1] for x in v)
+            if text > REGION_TEXT:
+                break
+        if not part or text > REGION_TEXT:
+            node.block = (count, node.depth)
+            return False
+        data = checker.partition_json(part)
+        (c, d), = self.F
+        best = None
+        for reg, V in zip(part, vertices):
+            A, b = np.asarray(reg.affine.A), np.asarray(reg.affine.b)
+            w = [sum((c[o] * A[o, j] for o in range(len(c)) if c[o]), Fraction(0)) for j in range(len(node.lo))]
+            w0 = sum((c[o] * b[o] for o in range(len(c)) if c[o]), Fraction(0)) + d
+            for v in V:
+                value = sum((a * x for a, x in zip(w, v) if a), w0)
+                if best is None or value > best[0]:
+                    best = (value, tuple(v))
+        self.offer(best[1], best[0])
+        node.kind, node.value, node.partition = "regions", best[0], data
+        node.mult, node.lam = [], None
+        return True
 
     def reached(self) -> bool:
         v = self.best[0]
@@ -613,15 +831,22 @@ class _Search:
                 if node.depth >= MAX_DEPTH:
                     self.stop(f"a branch reached depth {MAX_DEPTH} (the bounds do not tighten on "
                               f"{_describe_box(node)})")
-                if self.closed(node.ub):
-                    node.kind = "bound"
-                    continue
+                if self.closed(node.ub) and node.refused != self.threshold():
+                    node.kind = "bound"  # (a refused one again only once the best value has moved)
+                    if self.confirm(node):
+                        continue
+                    self.reopen(node)
                 undecided = self.fm.undecided(node.fb)
                 count = sum(len(u) for u in undecided)
+                self.note_attain(node)
                 if count == 0:
                     self.solve_leaf(node)
+                    if node.kind != "open":
+                        continue
+                if self.wants_regions(node, count) and self.regions_leaf(node, count):
                     continue
-                children = self.branch_unit(node, undecided) if count <= BRANCH_UNITS else None
+                by_units = 0 < count <= BRANCH_UNITS and not self.splits_box(node)
+                children = self.branch_unit(node, undecided) if by_units else None
                 if children is not None:
                     work.append((node, None, [children]))
                 else:
@@ -677,16 +902,27 @@ class _Search:
         return self.target is not None and self.best is not None and self.reached()
 
     def stop(self, why: str) -> None:
-        """Raise LimitError with an interval proven to hold the maximum (rigorous bounds)."""
+        """Raise LimitError with an interval proven to hold the maximum (rigorous bounds; the
+        open nodes on a tie bounded by the checker's exact computation)."""
         self.close_line()
         lower = self.best[0] if self.best is not None else None
-        top = max((-k for k, _, n in self.heap if n.kind == "open"), default=-np.inf)
-        top = max([top] + [n.ub for n in getattr(self, "current", []) if n.kind == "open"])
+        open_ = [n for _, _, n in self.heap if n.kind == "open"]
+        open_ += [n for n in getattr(self, "current", []) if n.kind == "open"]
+        tops, unbounded = [], False
+        for n in open_:
+            if n.tie:
+                v = self.exact_value(n)
+            elif np.isfinite(n.ub):
+                v = Fraction(float(n.ub))
+            else:
+                v, unbounded = None, True
+            if v is not None:
+                tops.append(v)
         if lower is None:
-            upper = Fraction(float(top)) if np.isfinite(top) else None
+            upper = None if unbounded or not tops else max(tops)
             raise LimitError(f"{why} after {self.nodes} nodes; no point of the domain reached yet",
                              count=self.nodes, lower=None, upper=upper)
-        upper = max(lower, Fraction(float(top))) if np.isfinite(top) else None
+        upper = None if unbounded else max([lower] + tops)
         exc = LimitError(f"{why} after {self.nodes} nodes; the maximum lies in [{float(lower):.9g}, "
                          f"{float(upper) if upper is not None else float('inf'):.9g}] (both ends proven)",
                          count=self.nodes, lower=lower, upper=upper)
@@ -798,24 +1034,6 @@ def _exact_weights(w: np.ndarray) -> list[Fraction] | None:
     lam = [Fraction(float(v)).limit_denominator(1 << 20) for v in w / w.sum()]
     total = sum(lam)
     return [v / total for v in lam] if total > 0 else None
-
-
-def _float_pieces(L, lo: np.ndarray, hi: np.ndarray) -> tuple | None:
-    """The piece each unit takes on the node, from rigorous float bounds, or None."""
-    if L.R == 1:
-        return (0,) * L.K
-    if L.R == 2:
-        if ((lo < 0) & (hi > 0)).any():
-            return None
-        return tuple(int(v) for v in (lo >= 0))
-    out = []
-    pl, ph = lo.reshape(L.K, L.R), hi.reshape(L.K, L.R)
-    for k in range(L.K):
-        r = next((r for r in range(L.R) if all(pl[k, r] >= ph[k, s] for s in range(L.R) if s != r)), None)
-        if r is None:
-            return None
-        out.append(r)
-    return tuple(out)
 
 
 def _lagrangian_max(row: np.ndarray, cx: float, y: np.ndarray, sig: np.ndarray, A: np.ndarray, c0: np.ndarray,
