@@ -87,3 +87,29 @@ def random_mlp():
     """Factory: ``random_mlp(widths, seed, activation="relu", with_weights=False)``; see
     :func:`make_random_mlp`.  E.g. ``random_mlp([2, 16, 16, 1], 1)`` is network N1 of issue 3."""
     return make_random_mlp
+
+
+def one_line_error(capsys, argv: list[str], status: int = 2) -> str:
+    """Run the CLI's ``main(argv)``; check the exit status and that stderr is exactly one line;
+    return that line."""
+    from exactmaso.cli import main
+
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err
+    return err.strip()
+
+
+@pytest.fixture
+def enumerations(monkeypatch) -> list:
+    """Records every call of ``em.regions`` (still enumerating), to show that a check came first."""
+    calls = []
+    real = em.regions
+
+    def recording(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(em, "regions", recording)
+    return calls

@@ -13,6 +13,8 @@ import pytest
 import exactmaso as em
 from exactmaso.cli import main, parse_box, UsageError
 
+from conftest import one_line_error
+
 
 def _small_net() -> em.Network:
     return em.mlp([[[1, 1], [1, -1], [Fraction(1, 2), 2]], [[1, -1, 1]]], [[0, Fraction(1, 4), -1], [0]])
@@ -48,29 +50,6 @@ def test_info(model_file, capsys):
     assert "layer 0: 3 units" in capsys.readouterr().out
 
 
-def _one_line_error(capsys, argv: list[str], status: int = 2) -> str:
-    """Run ``main(argv)``; check the exit status and that stderr is exactly one line; return it."""
-    assert main(argv) == status
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.endswith("\n"), err
-    assert "Traceback" not in err
-    return err.strip()
-
-
-@pytest.fixture
-def enumerations(monkeypatch) -> list:
-    """Records every call of ``em.regions`` (still enumerating), to show that a check came first."""
-    calls = []
-    real = em.regions
-
-    def recording(*args, **kwargs):
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(em, "regions", recording)
-    return calls
-
-
 def _under_a_file(tmp, name: str):
     (tmp / "a file").write_text("")
     return tmp / "a file" / name
@@ -89,9 +68,9 @@ def _regions_raise(monkeypatch, exc: BaseException) -> None:
 
 
 def test_missing_file(tmp_path, capsys):
-    err = _one_line_error(capsys, ["regions", str(tmp_path / "nope.json"), "--box", "-1", "1"])
+    err = one_line_error(capsys, ["regions", str(tmp_path / "nope.json"), "--box", "-1", "1"])
     assert "not found" in err and "nope.json" in err
-    assert "not found" in _one_line_error(capsys, ["info", str(tmp_path / "nope.json")])
+    assert "not found" in one_line_error(capsys, ["info", str(tmp_path / "nope.json")])
 
 
 @pytest.mark.parametrize(
@@ -112,7 +91,7 @@ def test_missing_file(tmp_path, capsys):
     ],
 )
 def test_bad_box(model_file, capsys, box, message):
-    assert message in _one_line_error(capsys, ["regions", model_file, "--box", *box])
+    assert message in one_line_error(capsys, ["regions", model_file, "--box", *box])
 
 
 @pytest.mark.parametrize(
@@ -120,12 +99,12 @@ def test_bad_box(model_file, capsys, box, message):
     [(["--workers", "0"], "--workers is 0; expected a positive number"), (["--show", "-1"], "--show is -1")],
 )
 def test_bad_count_option(model_file, capsys, enumerations, option, message):
-    assert message in _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", *option])
+    assert message in one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", *option])
     assert not enumerations
 
 
 def test_model_path_is_a_folder(tmp_path, capsys):
-    err = _one_line_error(capsys, ["regions", str(tmp_path), "--box", "-1", "1"])
+    err = one_line_error(capsys, ["regions", str(tmp_path), "--box", "-1", "1"])
     assert "is a folder" in err and str(tmp_path) in err
 
 
@@ -134,13 +113,13 @@ def test_onnx_model_without_onnx_package_says_how_to_install(tmp_path, capsys, m
     path.write_bytes(b"\x08\x07\x12\x07pytorch")
     monkeypatch.setitem(sys.modules, "onnx", None)  # makes ``import onnx`` raise ImportError
     for argv in (["info", str(path)], ["regions", str(path), "--box", "-1", "1"]):
-        err = _one_line_error(capsys, argv)
+        err = one_line_error(capsys, argv)
         assert 'pip install "exactmaso[onnx]"' in err and "model.onnx" in err
 
 
 def test_unknown_plot_format_is_refused_before_work(model_file, tmp_path, capsys, enumerations):
     target = tmp_path / "out.xyz"
-    err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", "--plot", str(target)])
+    err = one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", "--plot", str(target)])
     assert str(target) in err and ".xyz" in err
     assert ".png" in err and ".pdf" in err and ".svg" in err  # the formats matplotlib writes
     assert not enumerations and not target.exists()
@@ -159,7 +138,7 @@ def test_unknown_plot_format_is_refused_before_work(model_file, tmp_path, capsys
 )
 def test_output_path_is_checked_before_work(model_file, tmp_path, capsys, enumerations, option, make_path, message):
     path = str(make_path(tmp_path))
-    err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", option, path])
+    err = one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", option, path])
     assert f"{option} {path!r}" in err and message in err
     assert not enumerations
 
@@ -170,7 +149,7 @@ def test_unwritable_output_folder_is_refused_before_work(model_file, tmp_path, c
     folder.mkdir()
     folder.chmod(0o500)
     try:
-        err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", "--json", str(folder / "r.json")])
+        err = one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", "--json", str(folder / "r.json")])
     finally:
         folder.chmod(0o700)
     assert "is not writable" in err and str(folder) in err
@@ -189,7 +168,7 @@ def test_failed_write_names_the_users_path_not_a_temp_file(model_file, tmp_path,
         return part
 
     monkeypatch.setattr(em, "regions", enumerate_then_remove_folder)
-    err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", "--json", str(target)])
+    err = one_line_error(capsys, ["regions", model_file, "--box", "-1", "1", "--json", str(target)])
     assert f"--json {str(target)!r} could not be written" in err
     assert ".tmp" not in err
 
@@ -205,7 +184,7 @@ def test_failed_write_names_the_users_path_not_a_temp_file(model_file, tmp_path,
 )
 def test_demo_out_is_checked_before_work(tmp_path, capsys, enumerations, make_out, message):
     out = str(make_out(tmp_path))
-    err = _one_line_error(capsys, ["demo", "--out", out])
+    err = one_line_error(capsys, ["demo", "--out", out])
     assert out in err and message in err
     assert not enumerations
     assert capsys.readouterr().out == ""
@@ -213,7 +192,7 @@ def test_demo_out_is_checked_before_work(tmp_path, capsys, enumerations, make_ou
 
 def test_ctrl_c_exits_130_with_one_line(model_file, capsys, monkeypatch):
     _regions_raise(monkeypatch, KeyboardInterrupt())
-    assert _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1"], status=130) == (
+    assert one_line_error(capsys, ["regions", model_file, "--box", "-1", "1"], status=130) == (
         "exactmaso regions: interrupted"
     )
 
@@ -228,7 +207,7 @@ def test_huge_box_bound_is_exact(model_file, capsys):
 @pytest.mark.parametrize("exc", [ZeroDivisionError("boom"), OverflowError("boom"), ValueError("boom")])
 def test_unexpected_exception_is_an_internal_error(model_file, capsys, monkeypatch, exc):
     _regions_raise(monkeypatch, exc)
-    err = _one_line_error(capsys, ["regions", model_file, "--box", "-1", "1"], status=1)
+    err = one_line_error(capsys, ["regions", model_file, "--box", "-1", "1"], status=1)
     assert f"exactmaso regions: internal error: {type(exc).__name__}: boom" in err
     assert "EXACTMASO_DEBUG=1" in err
 
@@ -252,7 +231,7 @@ def test_help_documents_exit_statuses(capsys):
 def test_malformed_model_file(tmp_path, capsys):
     path = tmp_path / "broken.json"
     path.write_text('{"format": "exactmaso.network", "layers": [')
-    err = _one_line_error(capsys, ["info", str(path)])
+    err = one_line_error(capsys, ["info", str(path)])
     assert err.startswith("exactmaso info:")
 
 

@@ -21,6 +21,8 @@ from exactmaso._display import affine_text, short_decimal
 from exactmaso.cli import main
 from exactmaso.numbers import fraction_to_str
 
+from conftest import one_line_error
+
 
 def _two_outputs() -> em.Network:
     return em.mlp([[[1, 1], [1, -1], [Fraction(1, 2), 2]], [[1, -1, 1], [0, 1, -1]]],
@@ -61,30 +63,6 @@ def out(tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
     return folder
-
-
-@pytest.fixture
-def enumerations(monkeypatch) -> list:
-    """Records every call of ``em.regions`` (still enumerating), to show that a check came first."""
-    calls = []
-    real = em.regions
-
-    def recording(*args, **kwargs):
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(em, "regions", recording)
-    return calls
-
-
-def _error(capsys, argv: list[str], status: int = 2) -> str:
-    """Run ``main(argv)``; check the exit status and that stderr is one line; return that line."""
-    assert main(argv) == status
-    captured = capsys.readouterr()
-    err = captured.err
-    assert err.count("\n") == 1 and err.endswith("\n"), err
-    assert "Traceback" not in err
-    return err.strip()
 
 
 def _argparse_error(capsys, argv: list[str]) -> str:
@@ -128,7 +106,7 @@ def test_no_graph_never_builds_the_graph(model, capsys, monkeypatch):
 
 def test_no_graph_with_json_is_refused_before_work(model, out, capsys, enumerations):
     target = out / "r.json"
-    err = _error(capsys, ["regions", model, "--box", "-1", "1", "--no-graph", "--json", str(target)])
+    err = one_line_error(capsys, ["regions", model, "--box", "-1", "1", "--no-graph", "--json", str(target)])
     assert "--json" in err and "--no-graph" in err
     assert not enumerations and not target.exists()
 
@@ -190,7 +168,7 @@ def test_limit_with_workers_stops_the_pool(model3, capsys):
     ],
 )
 def test_bad_limits_are_refused_before_work(model, capsys, enumerations, option, message):
-    assert message in _error(capsys, ["regions", model, "--box", "-1", "1", *option])
+    assert message in one_line_error(capsys, ["regions", model, "--box", "-1", "1", *option])
     assert not enumerations
 
 
@@ -255,7 +233,7 @@ def test_tex_plot_is_the_tikz_export(model, out, color_by):
 )
 def test_bad_figure_options_are_refused_before_work(model, out, capsys, enumerations, argv, message):
     argv = [a.format(out=out) for a in argv]
-    assert message in _error(capsys, ["regions", model, "--box", "-1", "1", *argv])
+    assert message in one_line_error(capsys, ["regions", model, "--box", "-1", "1", *argv])
     assert not enumerations
     assert os.listdir(out) == []
     assert capsys.readouterr().out == ""
@@ -299,13 +277,13 @@ def test_output_picks_the_affine_map_shown(model, capsys):
 
 
 def test_plot_of_a_3d_model_points_to_slice(model3, out, capsys, enumerations):
-    err = _error(capsys, ["regions", model3, "--box", "-1", "1", "--plot", str(out / "f.png")])
+    err = one_line_error(capsys, ["regions", model3, "--box", "-1", "1", "--plot", str(out / "f.png")])
     assert "input dimension 3" in err and "--slice" in err
     assert not enumerations and os.listdir(out) == []
 
 
 def test_tex_of_a_1d_model_is_refused(model1, out, capsys, enumerations):
-    err = _error(capsys, ["regions", model1, "--box", "-1", "1", "--plot", str(out / "f.tex")])
+    err = one_line_error(capsys, ["regions", model1, "--box", "-1", "1", "--plot", str(out / "f.tex")])
     assert "TikZ picture draws 2-D partitions" in err
     assert not enumerations
 
@@ -334,7 +312,7 @@ def _failing_savefig(monkeypatch):
 def test_failed_figure_write_leaves_no_file(model, out, capsys, monkeypatch):
     _failing_savefig(monkeypatch)
     target = out / "f.pdf"
-    err = _error(capsys, ["regions", model, "--box", "-1", "1", "--plot", str(target)])
+    err = one_line_error(capsys, ["regions", model, "--box", "-1", "1", "--plot", str(target)])
     assert f"--plot {str(target)!r} could not be written (No space left on device)" in err
     assert os.listdir(out) == []
 
@@ -343,7 +321,7 @@ def test_failed_figure_write_keeps_the_old_file(model, out, capsys, monkeypatch)
     target = out / "f.pdf"
     target.write_bytes(b"old figure")
     _failing_savefig(monkeypatch)
-    _error(capsys, ["regions", model, "--box", "-1", "1", "--plot", str(target)])
+    one_line_error(capsys, ["regions", model, "--box", "-1", "1", "--plot", str(target)])
     assert target.read_bytes() == b"old figure"
     assert os.listdir(out) == ["f.pdf"]
 
@@ -397,7 +375,7 @@ def test_slice_with_a_box_in_plane_coordinates(model3, capsys):
 
 def test_slice_box_has_two_coordinates(model3, capsys, enumerations):
     argv = ["regions", model3, "--slice", "0", "1,0,0", "0,1,0", "--box", "0,0,0", "1"]
-    assert "--box LO has 3 coordinates; the --slice plane has dimension 2" in _error(capsys, argv)
+    assert "--box LO has 3 coordinates; the --slice plane has dimension 2" in one_line_error(capsys, argv)
     assert not enumerations
 
 
@@ -432,18 +410,18 @@ def test_bad_slices_are_refused_before_work(model3, tmp_path, capsys, enumeratio
     (tmp_path / "junk.npy").write_bytes(b"not numpy")
     before = sorted(os.listdir(tmp_path))
     argv = ["regions", model3, "--slice", *(p.format(tmp=tmp_path) for p in points)]
-    assert message.format(tmp=tmp_path) in _error(capsys, argv)
+    assert message.format(tmp=tmp_path) in one_line_error(capsys, argv)
     assert not enumerations
     assert sorted(os.listdir(tmp_path)) == before
 
 
 def test_slice_of_a_1d_model_is_refused(model1, capsys, enumerations):
-    assert "--slice takes a plane" in _error(capsys, ["regions", model1, "--slice", "0", "1", "2"])
+    assert "--slice takes a plane" in one_line_error(capsys, ["regions", model1, "--slice", "0", "1", "2"])
     assert not enumerations
 
 
 def test_no_domain_is_refused(model, capsys, enumerations):
-    assert "give the domain: --box LO HI" in _error(capsys, ["regions", model])
+    assert "give the domain: --box LO HI" in one_line_error(capsys, ["regions", model])
     assert not enumerations
 
 
