@@ -17,6 +17,8 @@ and drawn on a box around the data:
   and rings) at one input of each class, in the input's shape.
 
     python examples/figures.py [--out DIR] [--quick]     # default DIR: docs/images
+
+``two_moons``, ``classifier`` and ``fit`` are also what ``examples/two_moons_vq.py`` trains with.
 """
 
 from __future__ import annotations
@@ -50,22 +52,38 @@ def two_moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarra
     return np.column_stack([x, y]) + noise * rng.normal(size=(n, 2)), labels
 
 
-def train(X: np.ndarray, labels: np.ndarray, widths: list[int], steps: int, seed: int) -> em.Network:
-    """Adam on the cross-entropy; the exact network of the trained model."""
-    torch.manual_seed(seed)
-    torch.set_num_threads(1)  # a tiny model: threads only contend
+def classifier(widths: list[int]) -> torch.nn.Sequential:
+    """A ReLU network of these widths: Linear layers with a ReLU between consecutive ones."""
     layers: list[torch.nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
         layers.append(torch.nn.Linear(n_in, n_out))
         if i < len(widths) - 2:
             layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
-    opt = torch.optim.Adam(model.parameters(), lr=2e-2)
+    return torch.nn.Sequential(*layers)
+
+
+def fit(model: torch.nn.Module, X: np.ndarray, labels: np.ndarray, steps: int, lr: float, checkpoint=None) -> None:
+    """``steps`` steps of Adam (full batch, learning rate ``lr``) on the cross-entropy;
+    ``checkpoint(step, model, Xt, yt)``, if given, is called before each step and after the last
+    (``Xt``, ``yt``: the data as tensors)."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(labels)
-    for _ in range(steps):
+    for step in range(steps):
+        if checkpoint is not None:
+            checkpoint(step, model, Xt, yt)
         opt.zero_grad()
         torch.nn.functional.cross_entropy(model(Xt), yt).backward()
         opt.step()
+    if checkpoint is not None:
+        checkpoint(steps, model, Xt, yt)
+
+
+def train(X: np.ndarray, labels: np.ndarray, widths: list[int], steps: int, seed: int) -> em.Network:
+    """Adam on the cross-entropy; the exact network of the trained model."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)  # a tiny model: threads only contend
+    model = classifier(widths)
+    fit(model, X, labels, steps, lr=2e-2)
     return em.from_torch(model, input_shape=(2,))
 
 
@@ -84,12 +102,7 @@ def image_net(rng: np.random.Generator, steps: int) -> tuple[em.Network, np.ndar
     :func:`shapes`; the exact network and one test image of each class."""
     X, labels = shapes(300, rng)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
-    opt = torch.optim.Adam(model.parameters(), lr=2e-2)
-    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(labels)
-    for _ in range(steps):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(Xt), yt).backward()
-        opt.step()
+    fit(model, X, labels, steps, lr=2e-2)
     test, test_labels = shapes(30, rng)
     picks = [int(np.flatnonzero(test_labels == c)[0]) for c in range(3)]
     return em.from_torch(model, input_shape=(1, 8, 8)), test[picks]

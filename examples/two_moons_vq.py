@@ -1,8 +1,10 @@
 """Two moons: a small ReLU classifier seen as a hierarchical vector quantiser, exactly.
 
 A [2, 16, 16, 2] ReLU network is trained with PyTorch (Adam, full batch, CPU) on two moons
-generated here (numpy, seeded; nothing is downloaded), converted exactly with
-``em.from_torch`` and taken apart on a box around the data:
+generated with numpy (seeded; nothing is downloaded), converted exactly with
+``em.from_torch`` and taken apart on a box around the data.  The data, the network's layers
+and the training loop are those of ``examples/figures.py`` (imported from beside this
+script: ``two_moons``, ``classifier``, ``fit``):
 
 - ``layers.png``: the subdivision layer by layer (the cells of the first layer; every region
   with the first layer's cells outlined; the exact decision boundary over the data);
@@ -38,45 +40,28 @@ import torch  # noqa: E402
 
 import exactmaso as em  # noqa: E402
 from exactmaso.templates import class_templates, memorisation  # noqa: E402
+from figures import classifier, fit, two_moons  # noqa: E402  (examples/figures.py, beside this script)
 
 WIDTHS = [2, 16, 16, 2]
 BOX = em.Box([-1.5, -1.0], [2.5, 1.5])  # dyadic corners: exactly these numbers
 CLASS_COLORS = ("tab:blue", "tab:orange")
 
 
-def two_moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` points on two interleaved half circles with Gaussian noise, and their labels."""
-    labels = rng.integers(0, 2, size=n)
-    t = rng.uniform(0, np.pi, size=n)
-    x = np.where(labels == 0, np.cos(t), 1 - np.cos(t))
-    y = np.where(labels == 0, np.sin(t), 0.5 - np.sin(t))
-    return np.column_stack([x, y]) + noise * rng.normal(size=(n, 2)), labels
-
-
 def train(X: np.ndarray, labels: np.ndarray, steps: int, checkpoints: list[int], seed: int):
     """Adam on the cross-entropy.  Returns the model and, per checkpoint, the loss, a copy of
     the weights (a state dict) and the exact network (``em.from_torch``)."""
     torch.manual_seed(seed)
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(WIDTHS[:-1], WIDTHS[1:])):
-        layers.append(torch.nn.Linear(n_in, n_out))
-        if i < len(WIDTHS) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(labels)
+    model = classifier(WIDTHS)
     history = []
-    for step in range(steps + 1):
+
+    def record(step, model, Xt, yt) -> None:
         if step in checkpoints:
             with torch.no_grad():
                 loss = torch.nn.functional.cross_entropy(model(Xt), yt).item()
             state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             history.append({"step": step, "loss": loss, "state": state, "net": em.from_torch(model, input_shape=(2,))})
-        if step == steps:
-            break
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(Xt), yt).backward()
-        opt.step()
+
+    fit(model, X, labels, steps, lr=1e-2, checkpoint=record)
     return model, history
 
 
