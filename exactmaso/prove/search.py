@@ -126,12 +126,14 @@ class _Node:
         self.partition = None  # a regions leaf's regions, as certificate data
 
     def tree(self) -> dict:
-        """The certificate's tree below this node (built without recursion: trees get deep)."""
+        """The certificate's tree below this node (built without recursion: trees get deep).
+        A node's lower slopes are written only if a leaf takes them (see :meth:`slope_users`)."""
+        used = self.slope_users()
         root: dict = {}
         stack = [(self, root)]
         while stack:
             node, out = stack.pop()
-            if node.alpha_here:
+            if node.alpha_here and id(node) in used:
                 out["alpha"] = node.alpha_json()
             if node.kind in ("split", "branch"):
                 if node.kind == "split":
@@ -144,6 +146,23 @@ class _Node:
                 continue
             out.update(node.leaf_json())
         return root
+
+    def slope_users(self) -> set[int]:
+        """The ids of the nodes below this one (itself included) whose lower slopes some leaf
+        takes: a bound leaf with ``use_alpha`` takes those of the nearest node at or above it
+        that gives them.  The others' slopes are never read by the checker (a split, branch,
+        empty or regions node below them either does not use slopes or has nearer ones)."""
+        used: set[int] = set()
+        stack = [(self, None)]
+        while stack:
+            node, owner = stack.pop()
+            if node.alpha_here:
+                owner = id(node)
+            if node.kind in ("split", "branch"):
+                stack.extend((kid, owner) for kid in node.children)
+            elif node.use_alpha and node.kind not in ("empty", "regions") and owner is not None:
+                used.add(owner)
+        return used
 
     def leaf_json(self) -> dict:
         """The node as a leaf of the certificate (an open one as a bound leaf)."""
