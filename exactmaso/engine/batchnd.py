@@ -5,14 +5,23 @@ combinatorics), organised for throughput like :mod:`.batch2d`: all cells of a la
 are processed together, one unit at a time, with every polytope ("piece") stored in flat
 arrays:
 
-* an append-only vertex store: float coordinates ``X`` with a rigorous error bound ``e``
+* an append-only vertex store (slots): float coordinates ``X`` with a rigorous error bound ``e``
   (max norm), exact coordinates when known, and the vertex's facet incidence as a bitset
   over global integer labels (domain rows first, then one label per unit of each layer);
-* an append-only edge store: pairs of vertex slots;
-* per piece: a contiguous range of vertex slots and a contiguous range of edges.
+* per piece: a range of the vertex-list array (the slots of its vertices, in order) and a
+  range of the edge array (pairs of positions in its own vertex list).
 
-Every vertex slot belongs to exactly one piece (a split copies the kept vertices into both
-children), so a vertex's bitset is its incidence with the facets of its own piece.
+Neighbouring pieces share the slots of the vertices on their common faces.  That is exact
+because what a cut computes at a vertex is a function of the point alone: the unit's difference
+of pieces is a continuous function of the input, so its sign at a vertex, and the point where it
+crosses an edge, do not depend on which cell's map evaluates them.  So every cut evaluates each
+distinct slot once and makes each new vertex once per distinct crossing edge.  A slot's bitset
+must be the same for every piece listing it: where the per-cell engine would change it for one
+piece only (a vertex on the cut gets the new label; a label stops being a facet), that piece gets
+a copy of the slot.  In general position a vertex lies in up to 2^D pieces, so the store holds
+far fewer vertices than the pieces list (N8, 5-D: 66,886 slots for 1,028,746 list entries;
+the complex has 58,763 vertices).  Each piece also keeps the float box of its vertices, which
+decides most units that do not cut it without touching its vertices.
 
 Cutting a piece by the hyperplane of unit ``k``: the signs at its vertices are decided by a
 float filter with a rigorous error bound, or exactly (:class:`~exactmaso.engine.kernel.Exact`) when
@@ -49,6 +58,7 @@ __all__ = ["supports", "enumerate_nd", "EngineND"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 CUT_VERTICES = 1 << 18  # vertices of the pieces one call of the cut handles at most
+TASKS_PER_WORKER = 4  # tasks of later layers per worker process (contiguous runs of first-layer cells)
 
 
 def _chunks(items: np.ndarray, sizes: np.ndarray, limit: int) -> list[np.ndarray]:
@@ -75,6 +85,13 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
     Two vertices of a cut face are adjacent iff they share >= D - 1 labels and no third vertex
     of the face holds all the labels they share (the combinatorial test; the face's vertices
     are the only vertices of either child holding the new label).
+
+    The third-vertex search is needed only where a vertex is not simple.  A vertex holding
+    exactly D labels lies on exactly D facets (a vertex lies on at least D, and each facet
+    has one label); if two such vertices share D - 1 labels, those facets meet in a face F
+    that contains both, and at a simple vertex the face of D - 1 of its facets is an edge: F is
+    that edge, whose only vertices are its two ends.  In general position every vertex is
+    simple, so the search runs only on degenerate pieces.
     """
     nq = len(qo)
     if nq < 2:
@@ -94,8 +111,12 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
         common = QB[I] & QB[J]
         ok = popcount(common) >= D - 1
     I, J, common = I[ok], J[ok], common[ok]
-    if not len(I):
-        return _EMPTY, _EMPTY
+    simple = popcount(QB.reshape(nq, -1)) == D
+    sure = simple[I] & simple[J]
+    if sure.all():
+        return I, J
+    I_sure, J_sure = I[sure], J[sure]
+    I, J, common = I[~sure], J[~sure], common[~sure]
     g = qo[I]
     gl = qn[g]
     rp = np.repeat(np.arange(len(I)), gl)
@@ -106,7 +127,43 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
         holds = holds.all(axis=1)
     holders = np.bincount(rp[holds], minlength=len(I))
     keep = holders == 2
-    return I[keep], J[keep]
+    # the pairs in the order of the all-pairs scan: by first item, then second
+    I, J = np.concatenate([I_sure, I[keep]]), np.concatenate([J_sure, J[keep]])
+    order = np.lexsort((J, I))
+    return I[order], J[order]
+
+
+def _boxes(X: np.ndarray, e: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per polytope (its vertices the rows ``starts[i] ..`` of ``X``): the float box of its
+    vertices (lo, hi) and the largest error bound of a vertex."""
+    return (np.minimum.reduceat(X, starts, axis=0), np.maximum.reduceat(X, starts, axis=0),
+            np.maximum.reduceat(e, starts))
+
+
+def _box_signs(h: np.ndarray, eh: np.ndarray, lo: np.ndarray, hi: np.ndarray, er: np.ndarray) -> np.ndarray:
+    """+1 / -1 where the exact affine row whose float is ``h`` (entries within ``eh``) is proved
+    positive / negative on a whole polytope, 0 where the box test cannot tell.
+
+    The exact points of a polytope whose float vertices have the box [lo, hi] and errors at most
+    ``er`` lie within ``rad`` of the box's float centre ``mid`` in every coordinate (rad covers
+    the rounding of mid and of the half-widths), so ``|h*(x) - h*(mid)| <= (|h| + eh) . rad``,
+    and ``h*(mid)`` is within ``eh (|mid|_1 + 1)`` plus the dot product's rounding of its float.
+    """
+    D = lo.shape[1]
+    mid = (lo + hi) * 0.5
+    amid = np.abs(mid)
+    rad = (hi - lo) * (0.5 + 2 * U) + (er[:, None] + 2 * U * amid + TINY)
+    hx, ah = h[:, :D], np.abs(h[:, :D])
+    val = np.einsum("ij,ij->i", hx, mid) + h[:, D]
+    slack = (
+        eh * (amid.sum(axis=1) + 1 + rad.sum(axis=1))
+        + gamma(D + 2) * (np.einsum("ij,ij->i", ah, amid) + np.abs(h[:, D]))
+        + np.einsum("ij,ij->i", ah, rad)
+    ) * SAFETY + TINY
+    out = np.zeros(len(val), dtype=np.int8)
+    out[(val > slack) & (val < np.inf)] = 1
+    out[(val < -slack) & (val > -np.inf)] = -1
+    return out
 
 
 class EngineND:
@@ -150,14 +207,14 @@ class EngineND:
     # -- exact fallback -------------------------------------------------------------------
     def _exact_vertex(self, code: tuple, slot: int) -> tuple:
         st = self.st
-        hit = st.exact[slot]
+        hit = st.exact.get(slot)
         if hit is not None:
             return hit
         labs = [self._decode(j) for j in self._bits_labels(st.B[slot])]
         geom = Geom(st.X[slot:slot + 1].copy(), st.e[slot:slot + 1].copy(),
                     np.ones((1, len(labs)), dtype=bool), labs, [None])
         x = self.exact.vertex(code, geom, 0)
-        st.exact[slot] = x
+        st.set_exact(slot, x)
         st.X[slot] = geom.X[0]
         st.e[slot] = geom.e[0]
         return x
@@ -186,14 +243,14 @@ class EngineND:
             i = lab[1]
             rows = np.flatnonzero(geom.F[:, j])
             st.B[s + rows, i // 64] |= np.uint64(1 << (i % 64))
-        ex = np.empty(n, dtype=object)
-        ex[:] = list(verts)
-        st.exact[s:s + n] = ex
+        for i, x in enumerate(verts):
+            st.set_exact(s + i, tuple(x))
+        vs = st.add_lists(np.arange(s, s + n))
         # edges: the combinatorial test among all pairs of vertices
         I, J = _cut_face_edges(st.B[s:s + n], np.zeros(n, dtype=np.int64), 1, D)
-        es = st.add_edges(s + I, s + J)
+        es = st.add_edges(I, J)
         M = np.hstack([np.eye(D), np.zeros((D, 1))])
-        return ([()], np.array([s]), np.array([n]), np.array([es]), np.array([len(I)]), M[None], np.zeros((1, D)))
+        return ([()], np.array([vs]), np.array([n]), np.array([es]), np.array([len(I)]), M[None], np.zeros((1, D)))
 
     # -- maps -----------------------------------------------------------------------------
     def _maps(self, l: int, M: np.ndarray, E: np.ndarray):
@@ -250,7 +307,7 @@ class EngineND:
         # -- which units may cut which cells: an L1 ball around each cell's centre -----------
         st = self.st
         seg = excl(vn)
-        idx = ranges(vs, vn)
+        idx = st.V[ranges(vs, vn)]
         Xv, ev = st.X[idx], st.e[idx]
         ctr = np.add.reduceat(Xv, seg, axis=0) / vn[:, None]
         rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, vn, axis=0)).sum(axis=1) + D * ev, seg) * (1 + gamma(2 * D + 4))
@@ -267,21 +324,29 @@ class EngineND:
         maybe = ~(sure_pos | (hm < -slack))
         base = sure_pos.astype(np.int8)
         # -- pieces: start as the cells; cut unit by unit across all of them ------------------
+        # (each piece keeps the float box of its vertices: a unit whose hyperplane misses the
+        # box is decided for the whole piece without touching its vertices)
         cap = max(16, 2 * C)
         p = {
             "vs": np.empty(cap, dtype=np.int64), "vn": np.empty(cap, dtype=np.int64),
             "es": np.empty(cap, dtype=np.int64), "en": np.empty(cap, dtype=np.int64),
+            "lo": np.empty((cap, D)), "hi": np.empty((cap, D)), "er": np.empty(cap),
             "cell": np.empty(cap, dtype=np.int64),
         }
         p_code = np.empty((cap, K), dtype=np.int8)
         p_alive = np.zeros(cap, dtype=bool)
         p["vs"][:C], p["vn"][:C], p["es"][:C], p["en"][:C], p["cell"][:C] = vs, vn, es, en, np.arange(C)
+        p["lo"][:C], p["hi"][:C], p["er"][:C] = _boxes(Xv, ev, seg)
         p_code[:C] = base
         p_alive[:C] = True
         P = C
         for k in np.flatnonzero(maybe.any(axis=0)).tolist():
             self._tick()
             cand_all = np.flatnonzero(p_alive[:P] & maybe[p["cell"][:P], k])
+            cc = p["cell"][cand_all]
+            box = _box_signs(H[cc, k], EH[cc, k], p["lo"][cand_all], p["hi"][cand_all], p["er"][cand_all])
+            p_code[cand_all[box > 0], k] = 1
+            cand_all = cand_all[box == 0]
             # in chunks of at most CUT_VERTICES vertices: the cut's temporaries stay small
             # (the pieces are cut independently; the final sort by code fixes the order)
             for cand in _chunks(cand_all, p["vn"][cand_all], CUT_VERTICES):
@@ -294,14 +359,15 @@ class EngineND:
                 if P + nnew > len(p_alive):
                     cap_new = max(P + nnew, 2 * len(p_alive))
                     for name in p:
-                        p[name] = np.resize(p[name], cap_new)
+                        p[name] = np.resize(p[name], (cap_new,) + p[name].shape[1:])
                     p_code = np.resize(p_code, (cap_new, K))
                     alive = np.zeros(cap_new, dtype=bool)
                     alive[:P] = p_alive[:P]
                     p_alive = alive
                 sl = slice(P, P + nnew)
-                for j, name in enumerate(("vs", "vn", "es", "en")):
-                    p[name][sl] = np.column_stack([neg[j], pos[j]]).ravel()
+                for j, name in enumerate(("vs", "vn", "es", "en", "lo", "hi", "er")):
+                    p[name][P:P + nnew:2] = neg[j]
+                    p[name][P + 1:P + nnew:2] = pos[j]
                 p["cell"][sl] = np.repeat(p["cell"][split_p], 2)
                 newcodes = np.repeat(p_code[split_p], 2, axis=0)
                 newcodes[1::2, k] = 1
@@ -334,29 +400,37 @@ class EngineND:
         st = self.st
         vs = p["vs"][cand]
         vn = p["vn"][cand]
-        idx = ranges(vs, vn)
+        idx = st.V[ranges(vs, vn)]  # the pieces' vertex slots, piece by piece
         seg = excl(vn)
         owner = np.repeat(np.arange(len(cand)), vn)
         cells = p["cell"][cand]
-        h = self.H[cells, k][owner]
-        eh = self.EH[cells, k][owner]
-        X, e = st.X[idx], st.e[idx]
-        vals, thr = filtered_values(X, e, h, eh)
-        s = proved_signs(vals, thr)
-        exact_used = np.zeros(len(idx), dtype=bool)
-        und = np.flatnonzero(s == 0)
+        # -- signs, once per distinct slot: H is the unit's difference of pieces, a continuous
+        # function of the input, so a vertex has one value whichever cell's map gives it -----
+        at = np.empty(st.n, dtype=np.int64)
+        at[idx] = np.arange(len(idx))
+        u = np.flatnonzero(at[idx] == np.arange(len(idx)))  # one position per distinct slot
+        slots = idx[u]
+        at[slots] = np.arange(len(u))  # slot -> its row in the per-slot arrays below
+        ucell = cells[owner[u]]
+        h = self.H[ucell, k]
+        eh = self.EH[ucell, k]
+        vals, thr = filtered_values(st.X[slots], st.e[slots], h, eh)
+        su = proved_signs(vals, thr)
+        exact_used = np.zeros(len(u), dtype=bool)
+        und = np.flatnonzero(su == 0)
         if len(und):
             label = (l, k, 0, 1)
             for v in und.tolist():
                 self._tick()
-                code = codes[int(cells[owner[v]])]
-                x = self._exact_vertex(code, int(idx[v]))
+                code = codes[int(ucell[v])]
+                x = self._exact_vertex(code, int(slots[v]))
                 # H = g_1 - g_0 is minus the exact row g_0 - g_1 of the label (l, k, 0, 1)
                 val = self._exact_value(code, label, x, -1)
-                s[v] = (val > 0) - (val < 0)
+                su[v] = (val > 0) - (val < 0)
                 exact_used[v] = True
-            X, e = st.X[idx], st.e[idx]
-            vals = filtered_values(X, e, h, eh)[0]
+            vals = filtered_values(st.X[slots], st.e[slots], h, eh)[0]
+        row = at[idx]  # position -> per-slot row
+        s = su[row]
         haspos = np.logical_or.reduceat(s > 0, seg)
         hasneg = np.logical_or.reduceat(s < 0, seg)
         mixed = haspos & hasneg
@@ -366,7 +440,6 @@ class EngineND:
         mp = np.flatnonzero(mixed)
         m = len(mp)
         pieces = cand[mp]
-        mvs = vs[mp]
         mvn = vn[mp]
         mseg = seg[mp]
         gm = ranges(mseg, mvn)  # positions (in idx order) of the vertices of mixed pieces
@@ -375,12 +448,12 @@ class EngineND:
         # edges of the mixed pieces, as positions in idx
         eidx = ranges(p["es"][pieces], p["en"][pieces])
         eo = np.repeat(np.arange(m), p["en"][pieces])
-        off = (mseg - mvs)[eo]
+        off = mseg[eo]
         pu = st.E[eidx, 0].astype(np.int64) + off
         pv = st.E[eidx, 1].astype(np.int64) + off
-        su, sv = s[pu], s[pv]
-        ci = np.flatnonzero(su * sv < 0)
-        upos = su[ci] > 0
+        su_, sv_ = s[pu], s[pv]
+        ci = np.flatnonzero(su_ * sv_ < 0)
+        upos = su_[ci] > 0
         A_ = np.where(upos, pu[ci], pv[ci])  # the positive end
         B_ = np.where(upos, pv[ci], pu[ci])  # the negative end
         co = eo[ci]
@@ -388,34 +461,56 @@ class EngineND:
         order = np.lexsort((B_, A_, co))
         A_, B_, co = A_[order], B_[order], co[order]
         nc = len(co)
-        Xn, en_ = crossing_points(vals[A_], vals[B_], thr[A_], thr[B_], X[A_], X[B_], e[A_], e[B_])
+        # -- the new vertices, once per distinct crossing edge (a pair of slots): pieces that
+        # share an edge share the point where the unit's hyperplane crosses it ----------------
+        SA, SB = idx[A_], idx[B_]
+        key = SA * st.n + SB
+        ukey, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        ua, ub = SA[first], SB[first]
+        ra, rb = at[ua], at[ub]
+        Xn, en_ = crossing_points(vals[ra], vals[rb], thr[ra], thr[rb], st.X[ua], st.X[ub], st.e[ua], st.e[ub])
         newlab = self.labels.unit(l, k)
         nw, nbit = newlab // 64, np.uint64(1 << (newlab % 64))
-        SA, SB = idx[A_], idx[B_]
-        Bn = st.B[SA] & st.B[SB]
+        Bn = st.B[ua] & st.B[ub]
         Bn[:, nw] |= nbit
-        exn = np.empty(nc, dtype=object)
-        need = np.flatnonzero(exact_used[A_] | exact_used[B_])
+        nn = len(ukey)
+        ns = st.reserve(nn)
+        st.X[ns:ns + nn] = Xn
+        st.e[ns:ns + nn] = en_
+        st.B[ns:ns + nn] = Bn
+        need = np.flatnonzero(exact_used[ra] | exact_used[rb])
         if len(need):
             label = (l, k, 0, 1)
             for q in need.tolist():
-                code = codes[int(cells[mp[co[q]]])]
-                xa = self._exact_vertex(code, int(SA[q]))
-                xb = self._exact_vertex(code, int(SB[q]))
+                code = codes[int(cells[mp[co[first[q]]]])]
+                xa = self._exact_vertex(code, int(ua[q]))
+                xb = self._exact_vertex(code, int(ub[q]))
                 va = self._exact_value(code, label, xa, -1)
                 vb = self._exact_value(code, label, xb, -1)
                 tt = va / (va - vb)
                 x = tuple(a + tt * (b - a) for a, b in zip(xa, xb))
-                exn[q] = x
-                Xn[q] = [nearest_float(v) for v in x]
-                en_[q] = U * float(np.abs(Xn[q]).max()) + TINY
-            X = st.X[idx]
-        # -- the cut face: zero vertices and new vertices; its edges ---------------------------
+                st.set_exact(ns + q, x)
+                st.X[ns + q] = [nearest_float(v) for v in x]
+                st.e[ns + q] = U * float(np.abs(st.X[ns + q]).max()) + TINY
+        slot_new = ns + inv  # per crossing (piece, edge): the new vertex's slot
+        # -- vertices on the hyperplane: both children hold them with the new label added, so
+        # they get a copy (other pieces holding the slot keep it as it is), once per slot -----
         zmask = sg == 0
         zp = gm[zmask]
         zo = om[zmask]
-        QB = np.concatenate([st.B[idx[zp]], Bn])
-        QB[: len(zp), nw] |= nbit
+        pos_slot = idx[gm]  # the slot each kept vertex takes in the children
+        if len(zp):
+            zs, zinv = np.unique(idx[zp], return_inverse=True)
+            nz = len(zs)
+            z0 = st.reserve(nz)
+            st.X[z0:z0 + nz] = st.X[zs]
+            st.e[z0:z0 + nz] = st.e[zs]
+            st.B[z0:z0 + nz] = st.B[zs]
+            st.B[z0:z0 + nz, nw] |= nbit
+            st.copy_exact(zs, np.arange(z0, z0 + nz))
+            pos_slot[zmask] = z0 + zinv
+        # -- the cut face: zero vertices and new vertices; its edges ---------------------------
+        QB = np.concatenate([st.B[pos_slot[zmask]], st.B[slot_new]])
         qo = np.concatenate([zo, co])
         qsrc = np.concatenate([zp, -1 - np.arange(nc)])  # >= 0: position in idx; < 0: new vertex
         qord = np.argsort(qo, kind="stable")
@@ -425,6 +520,8 @@ class EngineND:
         qeo = qo[QI]
         nnew = np.bincount(co, minlength=m)
         rank_new = np.arange(nc) - excl(nnew)[co]
+        gpos = np.full(len(idx), -1, dtype=np.int64)  # position in idx -> position in gm
+        gpos[gm] = np.arange(len(gm))
         out = []
         for side in (-1, 1):
             keepm = sg * side >= 0
@@ -432,50 +529,48 @@ class EngineND:
             ko = om[keepm]
             nold = np.bincount(ko, minlength=m)
             tot = nold + nnew
-            base = st.reserve(int(tot.sum()))
-            cs = base + excl(tot)
             rank_old = np.arange(len(kp)) - excl(nold)[ko]
-            slot_old = cs[ko] + rank_old
-            slot_new = cs[co] + nold[co] + rank_new
-            st.X[slot_old] = X[kp]
-            st.e[slot_old] = st.e[idx[kp]]
-            Bo = st.B[idx[kp]]
-            Bo[sg[keepm] == 0, nw] |= nbit
-            st.B[slot_old] = Bo
-            st.exact[slot_old] = st.exact[idx[kp]]
-            st.X[slot_new] = Xn
-            st.e[slot_new] = en_
-            st.B[slot_new] = Bn
-            st.exact[slot_new] = exn
+            local_new = nold[co] + rank_new  # positions in the children's vertex lists
+            # the children's vertex lists: kept vertices in the parent's order, then new ones
+            lists = np.empty(int(tot.sum()), dtype=np.int64)
+            cs = excl(tot)
+            lists[cs[ko] + rank_old] = pos_slot[keepm]
+            lists[cs[co] + local_new] = slot_new
+            v0 = st.add_lists(lists)
             posmap = np.full(len(idx), -1, dtype=np.int64)
-            posmap[kp] = slot_old
+            posmap[kp] = rank_old
             # old edges with no end on the other side, except those inside the cut face
-            emask = (su * side >= 0) & (sv * side >= 0) & ((su != 0) | (sv != 0))
+            emask = (su_ * side >= 0) & (sv_ * side >= 0) & ((su_ != 0) | (sv_ != 0))
             ou, ov, oo = posmap[pu[emask]], posmap[pv[emask]], eo[emask]
             # half edges: (this side's end, new vertex)
             hu = posmap[A_ if side > 0 else B_]
             # edges of the cut face
-            qslot = np.empty(len(qsrc), dtype=np.int64)
-            qslot[q_old] = posmap[qsrc[q_old]]
-            qslot[~q_old] = slot_new[-1 - qsrc[~q_old]]
-            allu = np.concatenate([ou, hu, qslot[QI]])
-            allv = np.concatenate([ov, slot_new, qslot[QJ]])
+            qloc = np.empty(len(qsrc), dtype=np.int64)
+            qloc[q_old] = posmap[qsrc[q_old]]
+            qloc[~q_old] = local_new[-1 - qsrc[~q_old]]
+            allu = np.concatenate([ou, hu, qloc[QI]])
+            allv = np.concatenate([ov, local_new, qloc[QJ]])
             allo = np.concatenate([oo, co, qeo])
             eord = np.argsort(allo, kind="stable")
             ecount = np.bincount(allo, minlength=m)
             e0 = st.add_edges(allu[eord], allv[eord])
-            out.append((cs, tot, e0 + excl(ecount), ecount))
+            cs = v0 + cs
+            out.append((cs, tot, e0 + excl(ecount), ecount)
+                       + _boxes(st.X[lists], st.e[lists], excl(tot)))
         # -- labels that stop being facets (only possible where a vertex lies on the cut) ----
         if len(zo):
             for o in np.unique(zo).tolist():
-                for cs, tot, _, _ in out:
+                for cs, tot, *_ in out:
                     self._prune_piece(int(cs[o]), int(tot[o]))
         return haspos, hasneg, (pieces, out[0], out[1])
 
     def _prune_piece(self, s: int, n: int) -> None:
+        """Drop the labels that are not facets of the piece whose vertex list is ``V[s:s + n]``
+        (its vertices that held one get a copy without it: other pieces may list them)."""
         st = self.st
         D = self.D
-        Fb = unpack(st.B[s:s + n])
+        slots = st.V[s:s + n]
+        Fb = unpack(st.B[slots])
         cols = np.flatnonzero(Fb.any(axis=0))
         F = Fb[:, cols]
         g = prune(Geom(None, None, F, list(range(len(cols))), None), D)
@@ -485,7 +580,14 @@ class EngineND:
         mask = np.zeros(st.B.shape[1], dtype=np.uint64)
         for j in cols[dropped].tolist():
             mask[j // 64] |= np.uint64(1 << (j % 64))
-        st.B[s:s + n] &= ~mask
+        hit = np.flatnonzero((st.B[slots] & mask).any(axis=1))
+        src = slots[hit]
+        c0 = st.reserve(len(hit))
+        new = np.arange(c0, c0 + len(hit))
+        st.X[new], st.e[new] = st.X[src], st.e[src]
+        st.B[new] = st.B[src] & ~mask
+        st.copy_exact(src, new)
+        st.V[s + hit] = new
 
     # -- driver ----------------------------------------------------------------------------
     def run(self, executor=None) -> list[RegionRecord]:
@@ -508,7 +610,9 @@ class EngineND:
             self._stage(0)
             codes, vs, vn, es, en, M, E = self.layer(0, *state)
             workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
-            bounds = balanced_chunks(vn.astype(float) ** 2, workers)  # work grows faster than the vertices
+            # work grows faster than the vertices, but the estimate is rough: a few tasks per
+            # worker let the executor even out what it misses
+            bounds = balanced_chunks(vn.astype(float) ** 2, TASKS_PER_WORKER * workers)
             futures = [executor.submit(_tail_nd, self.net, self.A_dom, self.b_dom, codes[a:b],
                                        self._export(vs[a:b], vn[a:b], es[a:b], en[a:b]),
                                        None if M is None else np.ascontiguousarray(M[a:b]),
@@ -517,12 +621,12 @@ class EngineND:
             if self.monitor is not None:
                 self.monitor.stage = f"layers 2 to {L} in {len(futures)} tasks"
             out_codes, out_starts, out_lens = [], [], []
+            self.st = PolytopeStore(self.D, self.W)  # the first layer's cells are no longer needed
             for fut in futures:
-                sub_codes, (X, e, B, exact, sub_lens) = wait_result(fut, futures, self.monitor, self.lower)
-                s0 = self._load(X, e, B, exact)
+                sub_codes, sub = wait_result(fut, futures, self.monitor, self.lower)
                 out_codes += sub_codes
-                out_starts.append(s0 + excl(sub_lens))
-                out_lens.append(sub_lens)
+                out_starts.append(self._load(sub))
+                out_lens.append(sub[5])
                 self.lower = max(self.lower, len(out_codes))
             return self._records(out_codes, np.concatenate(out_starts), np.concatenate(out_lens))
 
@@ -534,50 +638,59 @@ class EngineND:
         return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(vs.tolist(), vn.tolist()))]
 
     def _export(self, vs: np.ndarray, vn: np.ndarray, es: np.ndarray | None = None, en: np.ndarray | None = None):
-        """The pieces' vertices (and edges, renumbered to positions in the exported vertices),
-        compact, for another engine of the same network and domain."""
+        """The pieces, compact, for another engine of the same network and domain: the distinct
+        vertices they list (X, e, B, exact), the lists as indices into those, the list lengths,
+        and (with ``es``, ``en``) their edges."""
         st = self.st
-        idx = ranges(vs, vn)
-        out = [st.X[idx], st.e[idx], st.B[idx], st.exact[idx], vn]
+        slots = st.V[ranges(vs, vn)]
+        keep = np.zeros(st.n, dtype=bool)
+        keep[slots] = True
+        used = np.flatnonzero(keep)  # in slot order: the vertices keep their relative order
+        new = np.empty(st.n, dtype=np.int64)
+        new[used] = np.arange(len(used))
+        out = [st.X[used], st.e[used], st.B[used], st.exact_at(used), new[slots], vn]
         if es is not None:
-            shift = np.repeat(excl(vn) - vs, en)
-            out.append((st.E[ranges(es, en)].astype(np.int64) + shift[:, None], en))
+            out.append((st.E[ranges(es, en)], en))
         return tuple(out)
 
     def _collect(self, p: dict, alive: np.ndarray) -> None:
-        """When most of the store is garbage (the vertices and edges of pieces that were split),
-        move the live pieces ``alive`` into a new store and renumber their ranges in ``p``."""
+        """When most of the store is garbage (the vertices, lists and edges of pieces that were
+        split), move the live pieces ``alive`` into a new store and renumber their ranges in ``p``."""
         live = int(p["vn"][alive].sum())
-        if self.st.n < 3 * live + 65536:
+        if self.st.nv < 3 * live + 65536:
             return
         vs, es, _ = self._restore(self._export(p["vs"][alive], p["vn"][alive], p["es"][alive], p["en"][alive]),
-                                  cap=2 * live)
+                                  cap=live)
         p["vs"][alive], p["es"][alive] = vs, es
 
     def _compact(self, codes, vs, vn, es, en, M, E, *, edges: bool):
-        """The state with a new store holding only its pieces' vertices (and edges)."""
+        """The state with a new store holding only its pieces (and their edges)."""
         vs, es, en = self._restore(self._export(vs, vn, es, en) if edges else self._export(vs, vn))
         return codes, vs, vn, es, en, M, E
 
     def _restore(self, pieces: tuple, cap: int = 0):
         """A new store holding the pieces :meth:`_export` gave (with or without their edges);
-        their vertex starts, edge starts and edge counts in it."""
-        X, e, B, exact, vn = pieces[:5]
+        their list starts, edge starts and edge counts in it."""
+        X = pieces[0]
         self.st = PolytopeStore(self.D, self.W, cap=max(16, cap, len(X)))
-        s0 = self._load(X, e, B, exact)
-        if len(pieces) == 5:
+        vs = self._load(pieces)
+        vn = pieces[5]
+        if len(pieces) == 6:
             none = np.zeros(len(vn), dtype=np.int64)
-            return s0 + excl(vn), none, none
-        edges, en = pieces[5]
-        e0 = self.st.add_edges(edges[:, 0] + s0, edges[:, 1] + s0)
-        return s0 + excl(vn), e0 + excl(en), en
+            return vs, none, none
+        edges, en = pieces[6]
+        e0 = self.st.add_edges(edges[:, 0], edges[:, 1])
+        return vs, e0 + excl(en), en
 
-    def _load(self, X: np.ndarray, e: np.ndarray, B: np.ndarray, exact: np.ndarray) -> int:
+    def _load(self, pieces: tuple) -> np.ndarray:
+        """Append the vertices and lists of exported pieces; the lists' starts."""
+        X, e, B, known, lists, vn = pieces[:6]
         st = self.st
         n = len(X)
         s = st.reserve(n)
-        st.X[s:s + n], st.e[s:s + n], st.B[s:s + n], st.exact[s:s + n] = X, e, B, exact
-        return s
+        st.X[s:s + n], st.e[s:s + n], st.B[s:s + n] = X, e, B
+        st.load_exact(s, known)
+        return st.add_lists(lists + s) + excl(vn)
 
     def facet_table(self, recs: list) -> tuple[np.ndarray, np.ndarray] | None:
         """(region, integer label) of every facet of every region (the union of its vertices'
@@ -586,18 +699,19 @@ class EngineND:
             return None
         starts = np.array([r._args[0] for r in recs], dtype=np.int64)
         lens = np.array([r._args[1] for r in recs], dtype=np.int64)
-        per = np.bitwise_or.reduceat(self.st.B[ranges(starts, lens)], excl(lens), axis=0)
+        st = self.st
+        per = np.bitwise_or.reduceat(st.B[st.V[ranges(starts, lens)]], excl(lens), axis=0)
         reg, lab = np.nonzero(unpack(per))
         return reg, lab
 
     def _geom_of(self, s: int, n: int) -> Geom:
-        """The Geom of the polytope whose vertices are stored at ``s .. s + n``."""
+        """The Geom of the polytope whose vertex list is ``V[s:s + n]``."""
         st = self.st
-        sl = slice(s, s + n)
-        Fb = unpack(st.B[sl])
+        slots = st.V[s:s + n]
+        Fb = unpack(st.B[slots])
         cols = np.flatnonzero(Fb.any(axis=0))
         labels = [self._decode(int(j)) for j in cols]
-        return Geom(st.X[sl].copy(), st.e[sl].copy(), Fb[:, cols].copy(), labels, list(st.exact[sl]))
+        return Geom(st.X[slots], st.e[slots], Fb[:, cols].copy(), labels, [st.exact.get(i) for i in slots.tolist()])
 
 
 def _tail_nd(net: Network, A_dom, b_dom, codes, pieces, M, E):
@@ -605,7 +719,7 @@ def _tail_nd(net: Network, A_dom, b_dom, codes, pieces, M, E):
     with np.errstate(all="ignore"):
         eng = EngineND(net, A_dom, b_dom)
         vs, es, en = eng._restore(pieces)
-        state = (codes, vs, pieces[4], es, en, M, E)
+        state = (codes, vs, pieces[5], es, en, M, E)
         L = len(net.masos)
         for l in range(1, L):
             state = eng._compact(*eng.layer(l, *state), edges=l + 1 < L)

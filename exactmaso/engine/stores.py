@@ -181,29 +181,74 @@ def merge_levels(base: "LevelCodes", chunks: list) -> "LevelCodes":
 
 
 class PolytopeStore:
-    """Append-only vertex and edge storage."""
+    """Append-only storage of vertices (slots), of polytopes' vertex lists and of their edges.
+
+    A polytope is a range of ``V`` (the slots of its vertices, in order) and a range of ``E``
+    (its edges, as pairs of positions in its own vertex list).  A slot may be listed by several
+    polytopes: neighbours share the vertices on their common faces.
+
+    Exact coordinates are known for few vertices (those the exact fallback computed), so they
+    are kept in a dict by slot, with a flag array ``has`` telling which slots have one: copying
+    vertices copies flags, and touches the dict only where a flag is set.
+    """
 
     def __init__(self, D: int, W: int, cap: int = 4096) -> None:
         self.X = np.empty((cap, D))
         self.e = np.empty(cap)
         self.B = np.zeros((cap, W), dtype=np.uint64)
-        self.exact = np.empty(cap, dtype=object)
+        self.has = np.zeros(cap, dtype=bool)
+        self.exact: dict[int, tuple] = {}
         self.n = 0
-        self.E = np.empty((4 * cap, 2), dtype=np.int32)  # vertex slots (the store stays far below 2**31)
+        self.V = np.empty(4 * cap, dtype=np.int64)  # vertex lists: slots
+        self.nv = 0
+        self.E = np.empty((4 * cap, 2), dtype=np.int32)  # edges: positions in a vertex list
         self.ne = 0
+
+    def add_lists(self, slots: np.ndarray) -> int:
+        """Append vertex-list entries; the first one's position in ``V``."""
+        need = self.nv + len(slots)
+        grow(self, ("V",), self.nv, need)
+        s = self.nv
+        self.V[s:need] = slots
+        self.nv = need
+        return s
 
     def reserve(self, m: int) -> int:
         need = self.n + m
-        grow(self, ("X", "e", "B", "exact"), self.n, need)
+        grow(self, ("X", "e", "B", "has"), self.n, need)
         s = self.n
+        self.has[s:need] = False
         self.n = need
         return s
 
+    def set_exact(self, slot: int, x: tuple) -> None:
+        self.exact[slot] = x
+        self.has[slot] = True
+
+    def copy_exact(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Slot ``dst[i]`` gets the exact coordinates of ``src[i]`` (where it has them)."""
+        m = self.has[src]
+        self.has[dst] = m
+        if m.any():
+            ex = self.exact
+            for a, b in zip(src[m].tolist(), dst[m].tolist()):
+                ex[b] = ex[a]
+
+    def exact_at(self, idx: np.ndarray) -> tuple[np.ndarray, list]:
+        """The positions ``i`` (in ``idx``) of the slots with exact coordinates, and those."""
+        pos = np.flatnonzero(self.has[idx])
+        return pos, [self.exact[s] for s in idx[pos].tolist()]
+
+    def load_exact(self, s0: int, known: tuple[np.ndarray, list]) -> None:
+        """Exact coordinates given as :meth:`exact_at` gives them, for slots from ``s0`` on."""
+        pos, vals = known
+        for i, x in zip(pos.tolist(), vals):
+            self.set_exact(s0 + i, x)
+
     def add_edges(self, u: np.ndarray, v: np.ndarray) -> int:
+        """Append edges (positions in their polytope's vertex list); the first one's index."""
         m = len(u)
         need = self.ne + m
-        if self.n >= 1 << 31:  # pragma: no cover - hundreds of GB of vertices
-            raise MemoryError("the vertex store passed 2**31 slots, which its int32 edges cannot address")
         grow(self, ("E",), self.ne, need)
         s = self.ne
         self.E[s:need, 0] = u
