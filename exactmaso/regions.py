@@ -188,15 +188,34 @@ class Partition(Sequence[Region]):
         self.net = net
         self.domain = domain
         self._engine = engine
-        self._regions = [Region(i, rec, self) for i, rec in enumerate(records)]
+        self._recs = records
+        self._items: list[Region | None] = [None] * len(records)  # Region objects, made on first use
+        self._complete = not records
         self._index: dict | None = None  # code -> index, built on first use
         self._graph = None
 
+    @property
+    def _regions(self) -> list[Region]:
+        """Every region (the list itself: made complete on first use)."""
+        if not self._complete:
+            items, recs = self._items, self._recs
+            for i, r in enumerate(items):
+                if r is None:
+                    items[i] = Region(i, recs[i], self)
+            self._complete = True
+        return self._items  # type: ignore[return-value]
+
     def __len__(self) -> int:
-        return len(self._regions)
+        return len(self._items)
 
     def __getitem__(self, i):  # type: ignore[override]
-        return self._regions[i]
+        if self._complete or not isinstance(i, (int, np.integer)):
+            return self._regions[i]
+        r = self._items[i]
+        if r is None:
+            i = range(len(self._items))[i]  # negative indices; IndexError as a list's
+            r = self._items[i] = Region(i, self._recs[i], self)
+        return r
 
     def __iter__(self) -> Iterator[Region]:
         return iter(self._regions)
@@ -303,11 +322,9 @@ def _records(
     A, b = _check_net_dom(net, dom)
     monitor = Monitor(max_regions=max_regions, time_limit=time_limit, progress=progress)
     count = 0
-    if supports_2d(net) or supports_nd(net):
-        if supports_2d(net):
-            recs, engine = enumerate_2d(net, A, b, monitor, executor)  # type: ignore[assignment]
-        else:  # D >= 3, units of at most two pieces: the batched N-D engine
-            recs, engine = enumerate_nd(net, A, b, monitor, executor)  # type: ignore[assignment]
+    batch = _batched(net, A, b, monitor, executor)
+    if batch is not None:
+        recs, engine = batch
         monitor.stage = "regions"
         source: Iterator[RegionRecord] = iter(recs)
     else:  # the per-cell engine: any dimension, any number of pieces, streaming
@@ -321,6 +338,16 @@ def _records(
         monitor.tick(count)
         yield rec, engine
     monitor.show(count, final=True)
+
+
+def _batched(net: Network, A: np.ndarray, b: np.ndarray, monitor: Monitor,
+             executor: Executor | None) -> tuple[list[RegionRecord], Engine] | None:
+    """All records at once from a batched engine, or None when the net needs the per-cell one."""
+    if supports_2d(net):
+        return enumerate_2d(net, A, b, monitor, executor)  # type: ignore[return-value]
+    if supports_nd(net):  # D >= 3, units of at most two pieces: the batched N-D engine
+        return enumerate_nd(net, A, b, monitor, executor)  # type: ignore[return-value]
+    return None
 
 
 def _parallel_records(engine: Engine, net: Network, A, b, executor: Executor, monitor: Monitor) -> Iterator[RegionRecord]:
@@ -387,8 +414,15 @@ def regions(
         enumeration is never cut silently.
     """
     A, b = _check_net_dom(net, dom)
+    monitor = Monitor(max_regions=max_regions, time_limit=time_limit, progress=progress)
+    batch = _batched(net, A, b, monitor, executor)
+    if batch is not None:  # the records come as one list: no need to pass them one by one
+        recs, engine = batch
+        monitor.tick(len(recs))
+        monitor.show(len(recs), final=True)
+        return Partition(net, dom, recs, engine)
     engine: Engine | None = None
-    recs: list[RegionRecord] = []
+    recs = []
     for rec, eng in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
         recs.append(rec)
         engine = eng
