@@ -13,7 +13,10 @@ unit-major, (units, cells, 3), which is what the GEMM of a layer produces.
 
 from __future__ import annotations
 
+import gc
 import os
+import threading
+import uuid
 from typing import Any, Iterator
 
 import numpy as np
@@ -54,8 +57,17 @@ def _ball_test(H0, H1, H2, EH, c0, c1, rho):
     return hm, slack
 
 
+def _abs_max3(G: np.ndarray) -> np.ndarray:
+    """``np.abs(G).max(axis=-1)`` for a last axis of length 3, elementwise (a reduction over
+    so short an axis is several times slower)."""
+    out = np.maximum(np.abs(G[..., 0]), np.abs(G[..., 1]))
+    return np.maximum(out, np.abs(G[..., 2]), out=out)
+
+
 MAP_BYTES = 1 << 27  # layers 1 .. L-1 run depth first over chunks of first-layer cells whose maps may take this much
 MAP_FLOATS = 1 << 21  # a layer's float maps are built for at most this many floats' worth of cells at once
+TASKS_PER_WORKER = 2  # with workers: tasks per worker (a worker that finishes early takes the next)
+SPLIT_PIECES = 16  # with workers: pieces of the first layer per task before the tasks are handed on
 
 
 class _Selected:
@@ -72,6 +84,10 @@ class _Selected:
         self.G, self.EG, self.big, self.cells, self.pc, self.relu = G, EG, big, cells, pc, relu
         self.n = len(cells)
 
+    def window(self, a: int, b: int) -> "_Selected":
+        """The same maps for cells ``a .. b - 1`` only (nothing is copied)."""
+        return _Selected(self.G, self.EG, self.big, self.cells[a:b], self.pc[a:b], self.relu)
+
     def build(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(M, Er, rowmax)`` of cells ``a .. b - 1``, laid out as :meth:`Engine2D._layer` takes them."""
         cells, code = self.cells[a:b], self.pc[a:b].T  # (K, n)
@@ -82,7 +98,8 @@ class _Selected:
         M[K], rmx[K] = (0.0, 0.0, 1.0), 1.0
         if self.relu:
             on = code.astype(bool)
-            np.multiply(self.G[:, cells, :], on[:, :, None], out=M[:K])
+            np.take(self.G, cells, axis=1, out=M[:K], mode="clip")  # valid indices; "clip" needs no buffer
+            M[:K] *= on[:, :, None]
             np.multiply(self.EG[:, cells], on, out=Er[:K])
             np.multiply(self.big[:, cells], on, out=rmx[:K])
         else:
@@ -124,6 +141,20 @@ class _Maps:
             M, Er, rmx = (np.concatenate([g[j] for g in got], axis=1) for j in range(3))
         return M, (Er, rmx)
 
+    def window(self, a: int, b: int) -> "_Maps":
+        """The maps of cells ``a .. b - 1`` as chunks of their own, still built on demand
+        (views and windows of this object's chunks: nothing is built or copied here)."""
+        parts, start = [], 0
+        for part, stop in zip(self.parts, self.ends.tolist()):
+            lo, hi = max(a, start) - start, min(b, stop) - start
+            if lo < hi:
+                if isinstance(part, _Selected):
+                    parts.append(part.window(lo, hi))
+                else:
+                    parts.append(tuple(x[:, lo:hi] for x in part))
+            start = stop
+        return _Maps(parts)
+
 
 def _wavefront(maybe: np.ndarray) -> Iterator[np.ndarray]:
     """The steps of a layer's cuts over the candidate (cell, unit) pairs ``maybe`` (cells x
@@ -140,6 +171,57 @@ def _wavefront(maybe: np.ndarray) -> Iterator[np.ndarray]:
         sel_t = by_rank[bounds[t]:bounds[t + 1]]
         unit_at[mc[sel_t]] = mk[sel_t]
         yield unit_at
+
+
+class _Pieces:
+    """The pieces of a layer's cells while the layer's units cut them, in growing arrays: per
+    piece its store range, its cell, its code row so far, whether it is alive (not split),
+    and its ball (centre and L1 radius, see :meth:`Engine2D._balls`)."""
+
+    def __init__(self, start, length, cell, code, ctr, rho) -> None:
+        n = len(start)
+        cap = max(16, 2 * n)
+        self.start = np.empty(cap, dtype=np.int64)
+        self.len = np.empty(cap, dtype=np.int64)
+        self.cell = np.empty(cap, dtype=np.int64)
+        self.code = np.empty((cap, code.shape[1]), dtype=np.int8)
+        self.alive = np.zeros(cap, dtype=bool)
+        self.ctr = np.empty((cap, 2))
+        self.rho = np.empty(cap)
+        self.n = self.live = 0
+        self._put(slice(0, n), start, length, cell, code, ctr, rho)
+
+    def _put(self, sl: slice, start, length, cell, code, ctr, rho) -> None:
+        self.start[sl], self.len[sl], self.cell[sl], self.code[sl] = start, length, cell, code
+        self.ctr[sl], self.rho[sl], self.alive[sl] = ctr, rho, True
+        self.n = sl.stop
+        self.live += sl.stop - sl.start
+
+    def split(self, parents: np.ndarray, start, length, code, ctr, rho) -> None:
+        """Replace each of ``parents`` by two children (rows ``2 i``, ``2 i + 1`` of the rest)."""
+        P, m = self.n, len(start)
+        if P + m > len(self.alive):
+            cap = max(P + m, 2 * len(self.alive))
+            for name in ("start", "len", "cell", "code", "ctr", "rho"):
+                old = getattr(self, name)
+                setattr(self, name, np.resize(old, (cap,) + old.shape[1:]))
+            alive = np.zeros(cap, dtype=bool)
+            alive[:P] = self.alive[:P]
+            self.alive = alive
+        self._put(slice(P, P + m), start, length, np.repeat(self.cell[parents], 2), code, ctr, rho)
+        self.alive[parents] = False
+        self.live -= len(parents)
+
+
+class _Cuts:
+    """A two-piece layer's cuts in progress (see :meth:`Engine2D._start_cuts`): the layer,
+    the cells' codes, the cut rows ``H`` (K, C, 3) with error bounds ``EH``, the pieces'
+    float maps for the next layer, the wavefront's remaining steps, the pieces so far and
+    the number of steps done."""
+
+    def __init__(self, l: int, codes, H, EH, maps: tuple, steps: Iterator[np.ndarray], pieces: _Pieces) -> None:
+        self.l, self.codes, self.H, self.EH, self.maps, self.steps, self.pieces = l, codes, H, EH, maps, steps, pieces
+        self.done = 0
 
 
 def _sign_structure(P: Any, inputs_nonneg: np.ndarray, exact_signs: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -176,7 +258,7 @@ class Engine2D:
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> None:
         self.net = net
         self.monitor = monitor  # ticked with a lower bound on the number of regions; may raise
-        self.lower = 1  # that lower bound (for the chunk of cells being worked, see _serial_tail)
+        self.lower = 1  # that lower bound (for the chunk of cells being worked, see _depth_first)
         self.done = 0  # regions of the chunks already finished
         self.exact = Exact(net, A_dom, b_dom)
         self.A_dom, self.b_dom = A_dom, b_dom
@@ -248,24 +330,24 @@ class Engine2D:
         # the map of the input itself, unit-major (n + 1, C, 3) with the row (0, 0, 1) last;
         # error bounds per row (n + 1, C) and the rows' largest entries plus bounds
         M = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])[:, None, :]
-        return [()], np.array([s]), np.array([n]), M, (np.zeros((3, 1)), np.ones((3, 1)))
+        return [()], np.array([s]), np.array([n]), _Maps([(M, np.zeros((3, 1)), np.ones((3, 1)))])
 
     # -- one layer ---------------------------------------------------------------------------
-    def layer(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
+    def layer(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, maps: "_Maps | None"):
         """Cut all cells of level l by layer l (see :meth:`_layer`), at most ``MAP_FLOATS / 3K``
         cells at a time: the layer's float maps (``K x cells x 3``) and what is built from them
         stay within a fixed size, and the cells are independent, so the chunks' results,
-        concatenated, are those of one call."""
+        concatenated, are those of one call.  ``maps`` (None when the layer has one piece) gives
+        the cells' float maps, built chunk by chunk as they are read."""
         m = self.net.masos[l]
         K, C = m.num_units, len(codes)
-        maps = M if isinstance(M, _Maps) or M is None else _Maps([(M, E[0], E[1])])
         step = max(1, MAP_FLOATS // (3 * K * max(1, m.num_pieces - 1)))
         levels, out_s, out_n, parts = [], [], [], []
         for a in range(0, C, step):
             b = min(C, a + step)
-            Ma, Ea = maps.slice(a, b) if maps is not None else (None, None)
-            sub = self._layer(l, Offset(codes, a, b - a) if a or b < C else codes, starts[a:b], lens[a:b], Ma, Ea)
-            sub_codes, s_, n_, Mn, _ = sub
+            sub = self._layer(l, Offset(codes, a, b - a) if a or b < C else codes, starts[a:b], lens[a:b],
+                              maps.window(a, b) if maps is not None else None)
+            sub_codes, s_, n_, Mn = sub
             levels.append((a, [(sub_codes.parent_index, sub_codes.rows)]))
             out_s.append(s_)
             out_n.append(n_)
@@ -273,134 +355,135 @@ class Engine2D:
                 parts.append(Mn)
         new_codes = merge_levels(codes, levels)
         # the next layer's maps stay in their chunks (concatenated they doubled the peak)
-        return new_codes, np.concatenate(out_s), np.concatenate(out_n), (_Maps(parts) if parts else None), None
+        return new_codes, np.concatenate(out_s), np.concatenate(out_n), (_Maps(parts) if parts else None)
 
-    def _layer(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
-        """Cut all cells of level l by layer l.  Returns the level-(l+1) cells.
+    def _products(self, l: int, maps: "_Maps", pieces: list) -> list:
+        """Layer l's float pieces composed with the cells' float maps, ``G = P @ M`` ((rows of
+        P), cells, 3), with ``EG`` bounding the error of every entry: ``|P| Er`` (widened for
+        its rounding) covers the error of M's entries, ``gamma(n + 3) |P| rowmax`` the rounding
+        of the product, ``eta`` the pieces' entries below the normal range.  ``pieces`` are
+        ``(P, |P|)`` pairs; one ``(G, EG)`` each.
 
-        Maps are unit-major: ``M`` (n + 1, C, 3) holds row ``i`` of every cell's augmented float
-        map of the layer input (the last row is (0, 0, 1)); ``E = (Er, rowmax)`` holds, per row
-        and cell, a bound on the error of the row's entries and the row's largest |entry|
-        plus that bound.  This is the layout the GEMM produces, so nothing is transposed.
-        """
+        The maps are built here and dropped on return (the cuts need only G and EG): layout
+        unit-major, ``M`` (n + 1, C, 3) holds row ``i`` of every cell's augmented float map of
+        the layer input (the last row is (0, 0, 1)) and ``E = (Er, rowmax)``, per row and cell,
+        a bound on the error of the row's entries and the row's largest |entry| plus that
+        bound.  This is the layout the GEMM produces, so nothing is transposed."""
+        M, (Er, rowmax) = maps.slice(0, int(maps.ends[-1]))
+        n, C = M.shape[0] - 1, M.shape[1]
+        flatM = M.reshape(n + 1, 3 * C)
+        both = np.concatenate([Er, rowmax], axis=1)
+        gam = gamma(n + 3)
+        eta = self.eta[l] * rowmax.sum(axis=0)
+        out = []
+        for P, Pa in pieces:
+            G = np.asarray(P @ flatM).reshape(-1, C, 3)
+            bounds = np.asarray(Pa @ both)
+            out.append((G, bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:] + eta))
+        return out
+
+    def _layer(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, maps: "_Maps | None"):
+        """Cut all cells of level l by layer l.  Returns the level-(l+1) cells: codes, store
+        ranges and (when the next layer cuts) the lazy float maps of their outputs."""
         net = self.net
         m = net.masos[l]
         K, R = m.num_units, m.num_pieces
         C = len(codes)
         if R == 1:
-            return LevelCodes(codes, np.arange(C), np.zeros((C, K), dtype=np.int8)), starts, lens, None, None
+            return LevelCodes(codes, np.arange(C), np.zeros((C, K), dtype=np.int8)), starts, lens, None
         if R > 2:
-            return self._layer_multi(l, codes, starts, lens, M, E)
-        n = M.shape[0] - 1
-        Er, rowmax = E
-        flatM = M.reshape(n + 1, 3 * C)
-        both = np.concatenate([Er, rowmax], axis=1)
-        gam = gamma(n + 3)
-        eta = self.eta[l] * rowmax.sum(axis=0)  # entries of the pieces below the normal range
+            return self._layer_multi(l, codes, starts, lens, maps)
+        cuts = self._start_cuts(l, codes, starts, lens, maps)
+        self._advance(cuts)
+        return self._finish(cuts)
 
-        def product(P):
-            G = np.asarray(P @ flatM).reshape(K, C, 3)
-            bounds = np.asarray(abs(P) @ both)
-            EG = bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:] + eta
-            return G, EG
-
-        G1, EG1 = product(self.P1[l])
+    def _start_cuts(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, maps: "_Maps") -> "_Cuts":
+        """The cuts of a two-piece layer, before their first step: the float maps of the
+        pieces and cut rows on every cell, which units may cut which cells (the ball test),
+        and the cells as the first pieces."""
+        C = len(codes)
+        rows = [self.P1[l]] if self.Pd[l] is None else [self.P1[l], self.P0[l], self.Pd[l]]
+        prods = self._products(l, maps, [(P, abs(P)) for P in rows])
+        G1, EG1 = prods[0]
         if self.Pd[l] is None:
             G0 = EG0 = None
             H, EH = G1, EG1
         else:
-            G0, EG0 = product(self.P0[l])
-            H, EH = product(self.Pd[l])
+            (G0, EG0), (H, EH) = prods[1:]
         # -- which units may cut which cells: a ball around each cell's centre -------------
         ctr, rho = self._balls(starts, lens)
-        H0, H1, H2 = H[:, :, 0], H[:, :, 1], H[:, :, 2]
-        hm, slack = _ball_test(H0, H1, H2, EH, ctr[:, 0], ctr[:, 1], rho)  # (K, C)
+        hm, slack = _ball_test(H[:, :, 0], H[:, :, 1], H[:, :, 2], EH, ctr[:, 0], ctr[:, 1], rho)  # (K, C)
         sure_pos = (hm > slack).T  # (C, K)
         maybe = ~(sure_pos | (hm < -slack).T)
-        base = sure_pos.astype(np.int8)
         # -- pieces: start as the cells; cut unit by unit across all of them ------------------
-        cap = max(16, 2 * C)
-        p_start = np.empty(cap, dtype=np.int64)
-        p_len = np.empty(cap, dtype=np.int64)
-        p_cell = np.empty(cap, dtype=np.int64)
-        p_code = np.empty((cap, K), dtype=np.int8)
-        p_alive = np.zeros(cap, dtype=bool)
-        p_ctr = np.empty((cap, 2))
-        p_rho = np.empty(cap)
-        p_start[:C], p_len[:C], p_cell[:C], p_code[:C], p_alive[:C] = starts, lens, np.arange(C), base, True
-        p_ctr[:C], p_rho[:C] = ctr, rho
-        P = C
-        for unit_at in _wavefront(maybe):
+        pieces = _Pieces(starts, lens, np.arange(C), sure_pos.astype(np.int8), ctr, rho)
+        return _Cuts(l, codes, H, EH, (G0, EG0, G1, EG1), _wavefront(maybe), pieces)
+
+    def _advance(self, cuts: "_Cuts", until: int | None = None) -> None:
+        """Run the wavefront steps of a two-piece layer (see :meth:`_layer`); with ``until``,
+        stop after the step at which that many pieces are alive (``cuts.done`` counts the
+        steps run, so that another engine can resume the cuts on the pieces)."""
+        l, codes, H, EH, pieces = cuts.l, cuts.codes, cuts.H, cuts.EH, cuts.pieces
+        for unit_at in cuts.steps:
+            cuts.done += 1
             self._tick()
-            cand = np.flatnonzero(p_alive[:P] & (unit_at[p_cell[:P]] >= 0))
-            if not len(cand):
-                continue
-            kc = unit_at[p_cell[cand]]
-            # the same ball test per piece: pieces far from the line need no vertex work
-            hc, cc = H[kc, p_cell[cand]], EH[kc, p_cell[cand]]
-            hm_p, slack_p = _ball_test(hc[:, 0], hc[:, 1], hc[:, 2], cc, p_ctr[cand, 0], p_ctr[cand, 1], p_rho[cand])
-            surely = hm_p > slack_p
-            p_code[cand[surely], kc[surely]] = 1
-            near = ~(surely | (hm_p < -slack_p))
-            cand, kc = cand[near], kc[near]
-            if not len(cand):
-                continue
-            lab = np.zeros((len(cand), 4), dtype=np.int64)
-            lab[:, 0], lab[:, 1], lab[:, 3] = l, kc, 1
-            haspos, hasneg, children = self._cut(codes, cand, p_start, p_len, p_cell, H[kc, p_cell[cand]],
-                                                 EH[kc, p_cell[cand]], lab, np.full(len(cand), -1),
-                                                 self.labels.unit(l, 0) + kc)
-            up = haspos & ~hasneg
-            p_code[cand[up], kc[up]] = 1
-            if children is None:
-                continue
-            mp, pos_s, pos_n, neg_s, neg_n = children
-            split_p, ks = cand[mp], kc[mp]
-            nnew = 2 * len(split_p)
-            if P + nnew > len(p_alive):
-                cap_new = max(P + nnew, 2 * len(p_alive))
-                p_start = np.resize(p_start, cap_new)
-                p_len = np.resize(p_len, cap_new)
-                p_cell = np.resize(p_cell, cap_new)
-                p_code = np.resize(p_code, (cap_new, K))
-                p_ctr = np.resize(p_ctr, (cap_new, 2))
-                p_rho = np.resize(p_rho, cap_new)
-                alive = np.zeros(cap_new, dtype=bool)
-                alive[:P] = p_alive[:P]
-                p_alive = alive
-            # negative child keeps code 0 at its unit, positive child gets 1: (neg, pos) per split
-            sl = slice(P, P + nnew)
-            p_start[sl] = np.column_stack([neg_s, pos_s]).ravel()
-            p_len[sl] = np.column_stack([neg_n, pos_n]).ravel()
-            p_cell[sl] = np.repeat(p_cell[split_p], 2)
-            newcodes = np.repeat(p_code[split_p], 2, axis=0)
-            pair = np.arange(len(split_p))
-            newcodes[2 * pair, ks] = 0
-            newcodes[2 * pair + 1, ks] = 1
-            p_code[sl] = newcodes
-            p_ctr[sl], p_rho[sl] = self._balls(p_start[sl], p_len[sl])
-            p_alive[sl] = True
-            p_alive[split_p] = False
-            P += nnew
-            self.lower = max(self.lower, C + (P - C) // 2)  # live pieces (each split adds one)
-            self._tick()
-        alive = np.flatnonzero(p_alive[:P])
-        cells = p_cell[alive]
-        pc = p_code[alive]
-        # order the children of each cell by code (lexicographic), cells in their order
+            P = pieces.n
+            cand = np.flatnonzero(pieces.alive[:P] & (unit_at[pieces.cell[:P]] >= 0))
+            if len(cand):
+                kc = unit_at[pieces.cell[cand]]
+                # the same ball test per piece: pieces far from the line need no vertex work
+                hc, cc = H[kc, pieces.cell[cand]], EH[kc, pieces.cell[cand]]
+                hm_p, slack_p = _ball_test(hc[:, 0], hc[:, 1], hc[:, 2], cc, pieces.ctr[cand, 0], pieces.ctr[cand, 1],
+                                           pieces.rho[cand])
+                surely = hm_p > slack_p
+                pieces.code[cand[surely], kc[surely]] = 1
+                near = ~(surely | (hm_p < -slack_p))
+                cand, kc = cand[near], kc[near]
+            if len(cand):
+                lab = np.zeros((len(cand), 4), dtype=np.int64)
+                lab[:, 0], lab[:, 1], lab[:, 3] = l, kc, 1
+                haspos, hasneg, children = self._cut(codes, cand, pieces.start, pieces.len, pieces.cell,
+                                                     H[kc, pieces.cell[cand]], EH[kc, pieces.cell[cand]], lab,
+                                                     np.full(len(cand), -1), self.labels.unit(l, 0) + kc)
+                up = haspos & ~hasneg
+                pieces.code[cand[up], kc[up]] = 1
+                if children is not None:
+                    mp, pos_s, pos_n, neg_s, neg_n = children
+                    split_p, ks = cand[mp], kc[mp]
+                    # negative child keeps code 0 at its unit, positive child gets 1: (neg, pos) per split
+                    newcodes = np.repeat(pieces.code[split_p], 2, axis=0)
+                    pair = np.arange(len(split_p))
+                    newcodes[2 * pair, ks] = 0
+                    newcodes[2 * pair + 1, ks] = 1
+                    s_new = np.column_stack([neg_s, pos_s]).ravel()
+                    n_new = np.column_stack([neg_n, pos_n]).ravel()
+                    pieces.split(split_p, s_new, n_new, newcodes, *self._balls(s_new, n_new))
+                    self.lower = max(self.lower, pieces.live)
+                    self._tick()
+            if until is not None and pieces.live >= until:
+                return
+
+    def _finish(self, cuts: "_Cuts"):
+        """The level-(l+1) cells once every step of :meth:`_advance` is done: the live pieces,
+        the children of each cell in code (lexicographic) order, cells in their order."""
+        l, net, pieces = cuts.l, self.net, cuts.pieces
+        K = net.masos[l].num_units
+        alive = np.flatnonzero(pieces.alive[:pieces.n])
+        cells, pc = pieces.cell[alive], pieces.code[alive]
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
-        new_codes = LevelCodes(codes, cells, pc)
-        maps = None  # the next layer is the affine read-out: no cut needs its maps
+        new_codes = LevelCodes(cuts.codes, cells, pc)
+        out_maps = None  # the next layer is the affine read-out: no cut needs its maps
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
+            G0, EG0, G1, EG1 = cuts.maps
             if G0 is None:  # ReLU: piece 0 is exactly zero
-                maps = _Selected(G1, EG1, np.abs(G1).max(axis=2), cells, pc, relu=True)
+                out_maps = _Selected(G1, EG1, _abs_max3(G1), cells, pc, relu=True)
             else:
                 G = np.stack([G0, G1], axis=1)
-                maps = _Selected(G, np.stack([EG0, EG1], axis=1), np.abs(G).max(axis=3), cells, pc, relu=False)
-        return new_codes, p_start[alive], p_len[alive], maps, None
+                out_maps = _Selected(G, np.stack([EG0, EG1], axis=1), _abs_max3(G), cells, pc, relu=False)
+        return new_codes, pieces.start[alive], pieces.len[alive], out_maps
 
-    def _layer_multi(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, M: np.ndarray, E: np.ndarray):
+    def _layer_multi(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, maps: "_Maps"):
         """Cut all cells of level l by a layer of units of R >= 3 pieces (max-pooling, maxout).
 
         For each candidate unit, as the per-cell engine does, a piece is replaced by its parts
@@ -415,16 +498,8 @@ class Engine2D:
         m = net.masos[l]
         K, R = m.num_units, m.num_pieces
         C = len(codes)
-        n = M.shape[0] - 1
-        Er, rowmax = E
-        flatM = M.reshape(n + 1, 3 * C)
-        both = np.concatenate([Er, rowmax], axis=1)
-        gam = gamma(n + 3)
-        eta = self.eta[l] * rowmax.sum(axis=0)
-        Pf, Pa = self._sparse_pieces(l)
-        G = np.asarray(Pf @ flatM).reshape(K, R, C, 3)
-        bounds = np.asarray(Pa @ both)
-        EG = (bounds[:, :C] * (1 + 2 * U) + gam * bounds[:, C:] + eta).reshape(K, R, C)
+        [(G, EG)] = self._products(l, maps, [self._sparse_pieces(l)])
+        G, EG = G.reshape(K, R, C, 3), EG.reshape(K, R, C)
         ctr, rho = self._balls(starts, lens)
         hm, slack = _ball_test(G[..., 0], G[..., 1], G[..., 2], EG, ctr[:, 0], ctr[:, 1], rho)  # (K, R, C)
         lo_b, hi_b = hm - slack, hm + slack
@@ -432,7 +507,7 @@ class Engine2D:
         possible = ~(hi_b < lo_b.max(axis=1, keepdims=True))
         # a piece that is exactly zero (a float row of zeros with a zero error bound: e.g. the
         # output of a ReLU that is off on the cell) loses every tie to a lower zero piece
-        big = np.abs(G).max(axis=3)  # (K, R, C)
+        big = _abs_max3(G)  # (K, R, C)
         zero = (EG == 0) & (big == 0)
         possible &= ~(zero & (np.cumsum(zero, axis=1) > 1))
         # a piece that is >= 0 everywhere (max-pooling of ReLU outputs) and surely not zero on
@@ -512,12 +587,12 @@ class Engine2D:
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
         new_codes = LevelCodes(codes, cells, pc)
-        maps = None
+        out_maps = None
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
-            maps = _Selected(G, EG, big, cells, pc, relu=False)
+            out_maps = _Selected(G, EG, big, cells, pc, relu=False)
             if K * R * C > (K + 1) * len(cells):  # the children's maps are the smaller: build them
-                maps = maps.build(0, len(cells))
-        return new_codes, p_start[alive], p_len[alive], maps, None
+                out_maps = out_maps.build(0, len(cells))
+        return new_codes, p_start[alive], p_len[alive], out_maps
 
     def _sparse_pieces(self, l: int):
         """Layer l's float pieces as (K R, n + 1) rows and their absolute values; CSR when at most
@@ -669,75 +744,114 @@ class Engine2D:
 
     def _run(self, executor) -> list[RegionRecord]:
         state = self._root()
-        L = len(self.net.masos)
-        if L < 2:
-            self._stage(0)
+        self._stage(0)
+        if len(self.net.masos) < 2:
             codes, starts, lens = self.layer(0, *state)[:3]
             return self._records(codes, starts, lens)
-        self._stage(0)
-        codes, starts, lens, M, E = self.layer(0, *state)
-        if executor is None:
-            return self._serial_tail(codes, starts, lens, M)
-        # farm out the cells of the first layer, in chunks, and merge in code order
-        # one task per worker: each task pays for unpickling the exact network once
-        workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
-        bounds = balanced_chunks(lens.astype(float) ** 2, workers)  # contiguous, about equal work
-        futures = []
-        for a, b in zip(bounds[:-1], bounds[1:]):  # (non-empty chunks)
-            futures.append(executor.submit(
-                _subtree, self.net, self.A_dom, self.b_dom, [codes[i] for i in range(a, b)], self._export(starts[a:b], lens[a:b]),
-                *_contiguous(M.slice(a, b) if M is not None else (None, None)),
-            ))
-        levels, out_starts, out_lens = [], [], []
-        if self.monitor is not None:
-            self.monitor.stage = f"layers 2 to {L} in {len(futures)} tasks"
-        for a, fut in zip(bounds[:-1], futures):
-            sub_levels, (X, e, lab, exact, sub_lens) = wait_result(fut, futures, self.monitor, self.lower)
-            s0 = self.store.append(X, e, lab, exact)
-            levels.append((a, sub_levels))
-            out_starts.append(s0 + excl(sub_lens))
-            out_lens.append(sub_lens)
-        return self._records(merge_levels(codes, levels), np.concatenate(out_starts), np.concatenate(out_lens))
+        if executor is not None:
+            return self._parallel(executor, *state)
+        codes, starts, lens, maps = self.layer(0, *state)
+        chunks, starts, lens = self._depth_first(codes, starts, lens, maps, progress=True)
+        return self._records(merge_levels(codes, chunks), starts, lens)
 
-    def _serial_tail(self, codes, starts: np.ndarray, lens: np.ndarray, M) -> list[RegionRecord]:
-        """Layers 1 .. L-1 in this process.  When the later layers are wide, the cells of the
-        first layer are taken in chunks, depth first (each chunk through every layer before
-        the next starts), so that the float maps alive at once stay near :data:`MAP_BYTES`;
-        the chunks' results merged in order are those of one pass (as with workers)."""
+    def _parallel(self, executor, codes, starts: np.ndarray, lens: np.ndarray, maps) -> list[RegionRecord]:
+        """The enumeration with the executor's workers; results merged in code order.
+
+        A two-piece first layer is cut here only until it has :data:`SPLIT_PIECES` pieces per
+        task.  A piece's code on the units cut so far is final, and the regions inside it are
+        those whose codes have that prefix; so the pieces sorted by code, taken in contiguous
+        groups, give tasks whose regions are contiguous runs of the serial order.  Each worker
+        resumes the first layer's cuts on its pieces (the same float steps on the same data,
+        hence the same vertices and decisions) and runs the other layers.  Other first layers
+        are cut here and their cells handed on.  The tasks, :data:`TASKS_PER_WORKER` per
+        worker, are about equal in estimated work and submitted largest first, so a worker
+        that finishes early takes the next one."""
+        workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
+        ntasks = TASKS_PER_WORKER * workers
+        if self.net.masos[0].num_pieces == 2:
+            cuts = self._start_cuts(0, codes, starts, lens, maps)
+            self._advance(cuts, until=SPLIT_PIECES * ntasks)
+            pieces = cuts.pieces
+            live = np.flatnonzero(pieces.alive[:pieces.n])
+            live = live[np.lexsort(pieces.code[live].T[::-1])]
+            starts, lens, rows = pieces.start[live], pieces.len[live], pieces.code[live]
+            work = _piece_work(cuts.H[:, 0], pieces.ctr[live], pieces.rho[live])
+            base, job = [()], ("resume", cuts.done)
+        else:
+            codes, starts, lens, maps = self.layer(0, codes, starts, lens, maps)
+            rows, work, base, job = codes.rows, lens.astype(float) ** 2, codes, ("cells",)
+        bounds = balanced_chunks(work, ntasks)  # contiguous, about equal work
+        groups = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+        token = uuid.uuid4().hex  # names this enumeration's engine in the workers
+        futures: dict = {}
+        for a, b in sorted(groups, key=lambda g: -work[g[0]:g[1]].sum()):
+            window = maps.window(a, b) if job[0] == "cells" and maps is not None else None
+            futures[a] = executor.submit(_task, token, self.net, self.A_dom, self.b_dom,
+                                         job + (rows[a:b], self._export(starts[a:b], lens[a:b]), window))
+        if self.monitor is not None:
+            self.monitor.stage = f"in {len(groups)} tasks"
+        chunks, out_starts, out_lens, found = [], [], [], 0
+        for a, b in groups:
+            # every piece or cell not yet back holds at least one region
+            levels, (X, e, lab, exact, n) = wait_result(futures[a], list(futures.values()), self.monitor,
+                                                        found + len(lens) - a)
+            s0 = self.store.append(X, e, lab, exact)
+            chunks.append((0 if job[0] == "resume" else a, levels))
+            out_starts.append(s0 + excl(n))
+            out_lens.append(n)
+            found += len(n)
+        return self._records(merge_levels(base, chunks), np.concatenate(out_starts), np.concatenate(out_lens))
+
+    def _job(self, kind: str, *args):
+        """One task of :meth:`_parallel`, in a worker: the levels of the codes below the task's
+        base (the root for ``"resume"``, the first layer's cells for ``"cells"``) and the
+        regions' polygons."""
+        if kind == "resume":
+            done, rows, (X, e, lab, exact, n), _ = args
+            cuts = self._start_cuts(0, *self._root())
+            for _ in range(done):  # the steps the parent ran
+                next(cuts.steps)
+            st = self.store.append(X, e, lab, exact) + excl(n)
+            cuts.pieces = _Pieces(st, n, np.zeros(len(n), dtype=np.int64), rows, *self._balls(st, n))
+            self._advance(cuts)
+            codes, starts, lens, part = self._finish(cuts)
+            maps = _Maps([part]) if part is not None else None
+            first = _levels(codes, 1)
+        else:
+            rows, (X, e, lab, exact, n), maps = args
+            codes = LevelCodes([()], np.zeros(len(rows), dtype=np.int64), rows)
+            starts, lens = self.store.append(X, e, lab, exact) + excl(n), n
+            first = []
+        chunks, starts, lens = self._depth_first(codes, starts, lens, maps)
+        return first + _levels(merge_levels(codes, chunks), len(self.net.masos) - 1), self._export(starts, lens)
+
+    def _depth_first(self, codes, starts: np.ndarray, lens: np.ndarray, maps, progress: bool = False):
+        """Layers 1 .. L-1 on cells of the first layer, in this process: the results of chunks
+        of those cells as :func:`merge_levels` takes them (per chunk, per layer after the first,
+        the cells' parents and code rows), and the regions' store ranges.  When the later
+        layers are wide the cells are taken in chunks, depth first (each chunk through every
+        layer before the next starts), so that the float maps alive at once stay near
+        :data:`MAP_BYTES`; the chunks' results merged in order are those of one pass."""
         C = len(codes)
         widest = max(m.num_units for m in self.net.masos[:-1])
         step = max(1, int(MAP_BYTES // (widest * 40 * 4)))  # 5 floats per unit and cell, 4 cells per cell
-        if C <= step:
-            state = (codes, starts, lens, M, None)
-            for l in range(1, len(self.net.masos)):
-                self._stage(l)
-                state = self.layer(l, *state)
-            return self._records(state[0], state[1], state[2])
-        levels, out_starts, out_lens = [], [], []
+        chunks, out_starts, out_lens = [], [], []
         for a in range(0, C, step):
             b = min(C, a + step)
-            if self.monitor is not None:
+            if progress and self.monitor is not None and C > step:
                 self.monitor.stage = f"layers 2 to {len(self.net.masos)}, cells {a + 1} to {b} of {C}"
-            sub_levels, s_, n_ = self._tail([codes[i] for i in range(a, b)], starts[a:b], lens[a:b],
-                                             *(M.slice(a, b) if M is not None else (None, None)))
-            levels.append((a, sub_levels))
-            out_starts.append(s_)
-            out_lens.append(n_)
-            self.done += len(n_)
+            state = (Offset(codes, a, b - a) if C > step else codes, starts[a:b], lens[a:b],
+                     maps.window(a, b) if maps is not None else None)
+            for l in range(1, len(self.net.masos)):
+                if progress and C <= step:
+                    self._stage(l)
+                state = self.layer(l, *state)
+            chunks.append((a, _levels(state[0], len(self.net.masos) - 1)))
+            out_starts.append(state[1])
+            out_lens.append(state[2])
+            self.done += len(state[2])
             self.lower = 1
-        return self._records(merge_levels(codes, levels), np.concatenate(out_starts), np.concatenate(out_lens))
-
-    def _tail(self, codes, starts: np.ndarray, lens: np.ndarray, M, E):
-        """Layers 1 .. L-1 on some cells of the first layer: per layer after the first, the
-        cells' parents and code rows, and the regions' store ranges."""
-        state = (codes, starts, lens, M, E)
-        for l in range(1, len(self.net.masos)):
-            state = self.layer(l, *state)
-        levels, c = [], state[0]
-        while isinstance(c, LevelCodes):
-            levels.append((c.parent_index, c.rows))
-            c = c.parent
-        return levels[::-1], state[1], state[2]
+        return chunks, np.concatenate(out_starts), np.concatenate(out_lens)
 
     def _export(self, starts: np.ndarray, lens: np.ndarray):
         idx = ranges(starts, lens)
@@ -745,7 +859,16 @@ class Engine2D:
         return st.X[idx], st.e[idx], st.lab[idx], st.exact[idx], lens
 
     def _records(self, codes, starts, lens) -> list[RegionRecord]:
-        return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(starts.tolist(), lens.tolist()))]
+        """One lazy record per region.  The cyclic garbage collector is paused meanwhile: tens
+        of thousands of new objects (none of them garbage) would otherwise set off collections
+        that walk the whole heap, which took most of this time."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(starts.tolist(), lens.tolist()))]
+        finally:
+            if paused:
+                gc.enable()
 
     def facet_table(self, recs: list) -> tuple[np.ndarray, np.ndarray] | None:
         """(region, integer label) of every edge of every region's polygon, read off the store;
@@ -768,20 +891,44 @@ class Engine2D:
         return Geom(st.X[sl].copy(), st.e[sl].copy(), F, labels, list(st.exact[sl]))
 
 
-def _contiguous(maps: tuple) -> tuple:
-    M, E = maps
-    if M is None:
-        return None, None
-    return np.ascontiguousarray(M), (np.ascontiguousarray(E[0]), np.ascontiguousarray(E[1]))
+def _piece_work(H: np.ndarray, ctr: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """An estimate of the regions of the first layer inside each piece of the root cell (for
+    balancing tasks only): ``1 + lines + crossings`` of the float lines ``H`` (K, 3) within the
+    pieces' balls (centre ``ctr``, L1 radius ``rho``)."""
+    a, b = np.triu_indices(len(H), 1)
+    det = H[a, 0] * H[b, 1] - H[a, 1] * H[b, 0]
+    keep = det != 0
+    a, b, det = a[keep], b[keep], det[keep]
+    px = (H[a, 1] * H[b, 2] - H[b, 1] * H[a, 2]) / det
+    py = (H[b, 0] * H[a, 2] - H[a, 0] * H[b, 2]) / det
+    dist = np.abs(H[:, :2] @ ctr.T + H[:, 2:]) / np.maximum(np.abs(H[:, :2]).max(axis=1, keepdims=True), TINY)
+    lines = (dist <= rho).sum(axis=0)  # L-infinity distance to the line within the L1 radius
+    inside = np.abs(px[:, None] - ctr[:, 0]) + np.abs(py[:, None] - ctr[:, 1]) <= rho
+    return 1.0 + lines + inside.sum(axis=0)
 
 
-def _subtree(net: Network, A_dom, b_dom, codes, polys, M, E):
-    """Worker: run layers 1 .. L-1 on some cells of the first layer; return codes and polygons."""
-    eng = Engine2D(net, A_dom, b_dom)
-    X, e, lab, exact, lens = polys
-    s0 = eng.store.append(X, e, lab, exact)
-    levels, starts, lens = eng._tail(codes, s0 + excl(lens).astype(np.int64), lens, M, E)
-    return levels, eng._export(starts, lens)
+_SERVED = threading.local()  # per worker thread: the engine of the enumeration it last served
+
+
+def _task(token: str, net: Network, A_dom, b_dom, job: tuple):
+    """Worker: one task of :meth:`Engine2D._parallel`.  The engine (float copies of the
+    network, exact caches) is kept between the tasks of one enumeration, per thread (a
+    thread pool runs tasks side by side in one process), with a fresh store per task."""
+    if getattr(_SERVED, "token", None) != token:
+        _SERVED.engine, _SERVED.token = Engine2D(net, A_dom, b_dom), token
+    eng = _SERVED.engine
+    eng.store = PolygonStore()
+    with np.errstate(all="ignore"):  # non-finite floats are undecided, never errors
+        return eng._job(*job)
+
+
+def _levels(codes: LevelCodes, depth: int) -> list:
+    """The last ``depth`` levels of a chain of codes as ``(parent index, rows)``, first first."""
+    levels = []
+    for _ in range(depth):
+        levels.append((codes.parent_index, codes.rows))
+        codes = codes.parent
+    return levels[::-1]
 
 
 def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None, executor=None) -> tuple[list[RegionRecord], Engine2D]:
