@@ -46,12 +46,12 @@ import numpy as np
 
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
-from .cells import Geom, LazyRecord, RegionRecord
+from .cells import Geom, LazyRecord, RegionRecord, lazy_records
 from .driver import balanced_chunks, wait_result
 from .filter import SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs
 from .kernel import Exact, domain_vertices
 from .percell import prune
-from .stores import PolytopeStore, excl, Labels, popcount, ranges, unpack
+from .stores import LevelCodes, Offset, PolytopeStore, excl, Labels, popcount, ranges, unpack
 
 
 __all__ = ["supports", "enumerate_nd", "EngineND"]
@@ -289,7 +289,7 @@ class EngineND:
         D = self.D
         need_next = any(mm.num_pieces > 1 for mm in net.masos[l + 1:])  # a later cut needs the maps
         if R == 1:
-            new_codes = [c + ((0,) * K,) for c in codes]
+            new_codes = LevelCodes(codes, np.arange(C), np.zeros((C, K), dtype=np.int8))
             if need_next:
                 G0, EG0 = self._maps(l, M, E)(self.P0[l])
                 return new_codes, vs, vn, es, en, G0, EG0
@@ -384,7 +384,7 @@ class EngineND:
         pc = p_code[alive]
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
-        new_codes = [codes[c] + (tuple(row),) for c, row in zip(cells.tolist(), pc.tolist())]
+        new_codes = LevelCodes(codes, cells, pc)  # tuples only when asked for
         if need_next:
             choose = pc.astype(bool)
             Mn = np.where(choose[:, :, None], G1[cells], G0[cells])
@@ -613,7 +613,7 @@ class EngineND:
             # work grows faster than the vertices, but the estimate is rough: a few tasks per
             # worker let the executor even out what it misses
             bounds = balanced_chunks(vn.astype(float) ** 2, TASKS_PER_WORKER * workers)
-            futures = [executor.submit(_tail_nd, self.net, self.A_dom, self.b_dom, codes[a:b],
+            futures = [executor.submit(_tail_nd, self.net, self.A_dom, self.b_dom, Offset(codes, a, b - a),
                                        self._export(vs[a:b], vn[a:b], es[a:b], en[a:b]),
                                        None if M is None else np.ascontiguousarray(M[a:b]),
                                        None if E is None else np.ascontiguousarray(E[a:b]))
@@ -635,7 +635,7 @@ class EngineND:
             self.monitor.stage = f"layer {l + 1} of {len(self.net.masos)}"
 
     def _records(self, codes, vs, vn) -> list[RegionRecord]:
-        return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(vs.tolist(), vn.tolist()))]
+        return lazy_records(codes, self._geom_of, vs, vn)
 
     def _export(self, vs: np.ndarray, vn: np.ndarray, es: np.ndarray | None = None, en: np.ndarray | None = None):
         """The pieces, compact, for another engine of the same network and domain: the distinct
@@ -723,7 +723,7 @@ def _tail_nd(net: Network, A_dom, b_dom, codes, pieces, M, E):
         L = len(net.masos)
         for l in range(1, L):
             state = eng._compact(*eng.layer(l, *state), edges=l + 1 < L)
-        return state[0], eng._export(state[1], state[2])
+        return state[0].all(), eng._export(state[1], state[2])
 
 
 def enumerate_nd(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None,

@@ -9,6 +9,7 @@ the first ``level`` layers with the float map of the next layer's input.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
@@ -82,3 +83,17 @@ class Cell:
         self.geom = geom
         self.M = M  # float augmented map of the layer-`level` input, (n_l, D + 1)
         self.E = E
+
+
+def lazy_records(codes: Any, build: Any, starts: np.ndarray, lens: np.ndarray) -> list[LazyRecord]:
+    """One :class:`LazyRecord` per region (``build(start, length)`` gives its Geom).  The cyclic
+    garbage collector is paused meanwhile: tens of thousands of new objects (none of them
+    garbage) would otherwise set off collections that walk the whole heap, which took most of
+    this time."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return [LazyRecord(codes, c, build, s, n) for c, (s, n) in enumerate(zip(starts.tolist(), lens.tolist()))]
+    finally:
+        if paused:
+            gc.enable()

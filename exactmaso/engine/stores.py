@@ -28,6 +28,9 @@ class Offset:
     def __getitem__(self, c: int) -> tuple:
         return self.codes[self.a + int(c)]
 
+    def all(self) -> list[tuple]:
+        return [self.codes[self.a + i] for i in range(self.n)]
+
 
 class LevelCodes:
     """Codes of the cells of one level: parent level, parent index and this layer's code rows.
@@ -53,7 +56,7 @@ class LevelCodes:
 
     def all(self) -> list[tuple]:
         """Every code, built level by level in one pass."""
-        prev = self.parent.all() if isinstance(self.parent, LevelCodes) else list(self.parent)
+        prev = self.parent.all() if isinstance(self.parent, (LevelCodes, Offset)) else list(self.parent)
         return [prev[p] + (tuple(r),) for p, r in zip(self.parent_index.tolist(), self.rows.tolist())]
 
 
