@@ -53,9 +53,13 @@ cell map and facet is computed once, however many regions share it):
 - *Maps.*  The pieces of every layer on every cell of the code tree (one cell per distinct
   prefix ``w[:l]``) are composed in integers modulo primes so small that a float64 matrix
   product of balanced residues is exact (``(n + 2) ((p + 3) / 2)**2 <= 2**52``, ``n`` the
-  widest layer input), all cells of a block of regions in one BLAS product per prime, and
-  the rows a claim needs (facet rows, affine maps) are recovered by the Chinese remainder
-  theorem from enough primes to exceed twice a proven bound on their magnitude.
+  widest inner dimension of a product), all cells of a block of regions in one BLAS product
+  per prime, and the rows a claim needs (facet rows, affine maps) are recovered by the
+  Chinese remainder theorem from enough primes to exceed twice a proven bound on their
+  magnitude.  The deepest levels, where cells outnumber the rows needed there (the affine
+  maps' level always, below a hidden layer), are not composed: each row needed there is
+  carried down as a vector (``Z u = [M | mden e] (P^T u)``, ``M`` a selection of the level
+  above) to the deepest composed level; the same integers, associated the other way round.
 - *Vertices* are homogeneous integers ``(n_1, .., n_D, d)``, gcd 1, ``d > 0``; rows are
   primitive integers.  Signs of a row at a vertex are integer dot products.
 - *Code at the vertices.*  At a vertex ``v`` the pieces along ``w`` equal the network's own
@@ -63,9 +67,14 @@ cell map and facet is computed once, however many regions share it):
   induction on the layers), so one forward pass per distinct vertex serves every region that
   holds it.  It runs in float64 with a rigorous bound on its distance to the exact forward
   pass (the checker's own floats, from the exact weights and the exact vertex; every rounding
-  covered), and a float value decides a comparison only where the bound proves its sign; every
-  comparison it cannot decide (ties: the units whose boundary holds the vertex) is made in
-  exact integers along the region's own code.
+  covered; the vertex itself is rounded within ``4 U |x|``), and a float value decides a
+  comparison only where the bound proves its sign; every comparison it cannot decide (ties:
+  the units whose boundary holds the vertex) is made in exact integers along the region's
+  own code: by the sign of the region's facet row on that unit where it has one (the same
+  sign its tight sets need, computed once), else by the unit's pieces composed along the code.
+  For units of at most two pieces the float status is the vertex's alone, so a region's
+  extremes over its vertices decide (a vertex proving the chosen piece below fails; one
+  proving it strictly above serves the point's code).
 - *Point.*  The point is strictly inside every row (exact), and the forward pass gives it the
   code ``w``: on ``P = C(w)`` every chosen piece is a maximum, so at an interior point a
   chosen piece ties a lower-indexed one only if the two are equal on all of ``P``; hence the
@@ -119,6 +128,15 @@ def _hom(x: Sequence[Fraction]) -> Hom:
     for v in nums:
         g = math.gcd(g, v)
     return tuple(v // g for v in nums) + (den // g,)
+
+
+def _dyadic_hom(x: Sequence[float]) -> Hom:
+    """Finite floats as a homogeneous point.  Each is ``m / 2**k`` in lowest terms; over the
+    largest ``2**k`` the numerators are integers and one of them is odd (or ``d = 1``), so the
+    gcd is 1 already."""
+    pairs = [v.as_integer_ratio() for v in x]
+    d = max(q for _, q in pairs)
+    return tuple(p * (d // q) for p, q in pairs) + (d,)
 
 
 def _primitive(ints: Sequence[int]) -> tuple[int, ...]:
@@ -236,6 +254,20 @@ def _normalised_hom(h: Sequence[int]) -> Hom | None:
     return tuple(v // s for v in h)
 
 
+def _normalised_homs(H: np.ndarray) -> list[Hom | None]:
+    """:func:`_normalised_hom` of the rows of an object array ``(N, D + 1)``, in bulk."""
+    if len(H) == 0:
+        return []
+    g = np.gcd.reduce(H, axis=1)
+    d = H[:, -1]
+    s = np.where(d > 0, g, -g)
+    s[d == 0] = 1
+    out = list(map(tuple, (H // s[:, None]).tolist()))
+    for t in np.flatnonzero(d == 0).tolist():
+        out[t] = None
+    return out
+
+
 def _dot(rows: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Row-wise integer dot products of two object arrays ``(N, D + 1)``."""
     if rows.shape[0] == 0:
@@ -289,27 +321,46 @@ def _reduce(x: np.ndarray, p: np.ndarray, invp: np.ndarray) -> None:
 
 def _crt(res: np.ndarray, primes: Sequence[int]) -> np.ndarray:
     """The integers of absolute value below ``prod(primes) / 2`` with these residues
-    ``(N, len(primes))`` (Garner's mixed radix, then Horner in Python ints)."""
+    ``(N, len(primes))``, for primes below ``2**26.4`` (``p**2 < 2**52.8``; those of
+    :class:`_Cascade` are below ``2**26.2``).
+
+    Garner's mixed-radix digits ``x = d_0 + d_1 p_0 + d_2 p_0 p_1 + ..``, ``0 <= d_j < p_j``,
+    one vectorised step per prime, in float64 holding exact integers: ``x`` so far is kept
+    modulo each later prime within ``p / 2 + 1`` of 0, so every product and sum stays below
+    ``p**2 < 2**53``.  Then ``x`` in 16-bit limbs (the digits times the limbs of each radix:
+    sums below ``k 2**42.4 < 2**63``, the carries propagated), read as Python ints."""
+    if max(primes) ** 2 >= 2 ** 52.8:  # pragma: no cover - the cascade's primes are smaller
+        raise ValueError("_crt needs primes below 2**26.4")
     N, k = res.shape
-    digits: list[np.ndarray] = []
-    for i, p in enumerate(primes):
-        t = res[:, i] % p
-        for j in range(i):
-            t = ((t - digits[j]) % p) * pow(primes[j], -1, p) % p
-        digits.append(t)
-    # pairs of digits fit int64 (each prime is below 2**31): x = b_0 + Q_0 (b_1 + Q_1 (...))
-    pairs, radix = [], []
-    for i in range(0, k, 2):
-        if i + 1 < k:
-            pairs.append(digits[i] + primes[i] * digits[i + 1])
-            radix.append(primes[i] * primes[i + 1])
-        else:
-            pairs.append(digits[i])
-            radix.append(primes[i])
-    x = pairs[-1].astype(object)
-    for b, q in zip(pairs[-2::-1], radix[-2::-1]):
-        x = x * q + b.astype(object)
-    M = math.prod(primes)
+    radix = [math.prod(primes[:j]) for j in range(k + 1)]  # p_0 .. p_{j-1}
+    p = np.array(primes, dtype=np.float64)[:, None]
+    C = np.array([[radix[j] % q for q in primes] for j in range(k)], dtype=np.float64)[:, :, None]
+    inv = [float(pow(radix[j] % primes[j], -1, primes[j])) for j in range(k)]
+    r = (res % np.array(primes, dtype=np.int64)).T.astype(np.float64)  # (primes, N)
+    acc = np.zeros((k, N))  # x so far modulo each prime
+    digits = np.empty((k, N), dtype=np.int64)
+    for j in range(k):
+        d = r[j] - acc[j]
+        d -= p[j] * np.rint(d / p[j])  # within p / 2 + 1 of 0
+        d *= inv[j]
+        d -= p[j] * np.rint(d / p[j])
+        d += p[j] * (d < 0)  # in [0, p)
+        digits[j] = d
+        if j + 1 < k:
+            a = acc[j + 1:]
+            a += d * C[j, j + 1:]
+            a -= p[j + 1:] * np.rint(a / p[j + 1:])
+    T = (radix[k].bit_length() + 15) // 16
+    limbs = np.array([[(radix[j] >> (16 * t)) & 0xFFFF for j in range(k)] for t in range(T)], dtype=np.int64)
+    X = limbs @ digits  # (limbs, N)
+    for t in range(T - 1):
+        X[t + 1] += X[t] >> 16
+        X[t] &= 0xFFFF
+    raw = np.ascontiguousarray(X.T).astype("<u2").tobytes()
+    w = 2 * T
+    x = np.empty(N, dtype=object)
+    x[:] = [int.from_bytes(raw[i * w:(i + 1) * w], "little") for i in range(N)]
+    M = radix[k]
     return np.where(x > M // 2, x - M, x)
 
 
@@ -341,31 +392,29 @@ def _quotient(n: int, d: int) -> float:
         return math.inf if (n > 0) == (d > 0) else -math.inf
 
 
-def _rows_at(Z: np.ndarray, rows: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """``Z[:, rows][..., cells]`` for ``Z`` (primes, rows, D + 1, cells), zero where ``rows`` is
-    -1: (primes, len(rows), D + 1, len(cells))."""
-    valid = rows >= 0
-    if valid.all() and len(rows) <= Z.shape[1] and (rows == np.arange(len(rows))).all():
-        sub = Z[:, :len(rows)]
-    else:
-        sub = np.take(Z, np.maximum(rows, 0), axis=1)
-        if not valid.all():
-            sub[:, ~valid] = 0.0
-    return np.take(sub, cells, axis=3)
-
-
 class _Cascade:
     """Every cell of the code tree and the pieces of its layer on it, modulo primes.
 
     Level ``l`` has one cell per distinct prefix ``w[:l]``; on it the pieces of layer ``l``
-    are ``Z = P_l [M; 0 .. 0 mden]`` where ``M`` are the pieces that the prefix chose one
-    level up (integers over ``mden``).  Residues are balanced, ``|r| <= (p + 3) / 2``, and the
-    primes so small that ``(inputs + 1) ((p + 3) / 2)**2 < 2**52``: every float64 product and
-    sum of residues is an exact integer.  Regions are taken in blocks (code order keeps a
-    block's cells few), all primes at once; ``run`` returns the rows a claim needs exactly.
+    are ``Z = [M | mden e] P^T``: a row per coordinate of ``x`` and one for the constant, a
+    column per non-zero piece, ``M`` the pieces the prefix chose one level up (integers over
+    ``mden``, ``e`` the constant's indicator).  ``Z`` has one more column, ``den mden e``: the
+    constant column of the next level, so a code's choice is a selection of ``Z``'s columns.
+    Residues are balanced, ``|r| <= (p + 3) / 2``, and the primes so small that
+    ``(n + 1) ((p + 3) / 2)**2 < 2**52`` for every inner dimension ``n`` of a product: every
+    float64 product and sum of residues is an exact integer.  Regions are taken in blocks
+    (code order keeps a block's cells few), all primes at once.
+
+    Levels deeper than :meth:`depth` are not composed: a row a claim needs there (a facet row
+    ``Z u``, ``u`` picking the difference of two pieces, or a piece of the last layer: the
+    affine map) is carried down instead, ``Z u = [M | mden e] (P^T u)`` with ``M`` a
+    selection of the columns of the ``Z`` one level up, until it meets a composed level.
+    That is the same integer linear algebra associated the other way round, so it gives the
+    same integers; it costs a product per carried row where composing costs one per cell and
+    coordinate.  :meth:`run` returns the rows exactly, by the Chinese remainder theorem.
     """
 
-    BLOCK = 256  # regions per block: a few hundred columns per matrix product, arrays of a few MB
+    BLOCK = 256  # regions per block: a few hundred cells per matrix product, arrays of a few MB
 
     def __init__(self, layers: list[_Layer], D: int, cell: list[np.ndarray], parent: list[np.ndarray],
                  rep: list[np.ndarray], codes: list[np.ndarray]) -> None:
@@ -380,90 +429,148 @@ class _Cascade:
             bz = lay.rowsum * max(bm, md)  # |Z| <= (row sum of |P|) max(|M|, mden)
             bound, bm = max(bound, bz), bz
         self.bound = 2 * bound  # differences of two pieces, and the selected pieces
-        widest = max(lay.din + 1 for lay in layers)
+        widest = max(max(lay.din, len(lay.nz_rows)) + 1 for lay in layers)  # inner dimensions, both ways
         h = math.isqrt((1 << 52) // (widest + 1))
         self.primes = _primes_above_bound(2 * h - 3, 2 * self.bound)
+        # layers whose choice is a 0/1 mask of the columns (ReLU-like: piece 0 zero, piece 1 row k)
+        self.masked = [lay.R == 2 and len(lay.nz_rows) == lay.K and (lay.nz[0::2] < 0).all()
+                       and (lay.nz[1::2] == np.arange(lay.K)).all() for lay in layers]
+
+    def depth(self, carried: list[int]) -> int:
+        """The deepest level to compose: level ``l`` is skipped while the rows carried through
+        it (``carried[l]``, the rows needed deeper) are fewer than half its cells times
+        ``D + 1`` (what composing it costs, in the same products)."""
+        l = len(self.layers) - 1
+        while l > 0 and 2 * carried[l] < (self.D + 1) * len(self.rep[l]):
+            l -= 1
+        return l
 
     def run(self, diffs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], final: np.ndarray, progress: Any) -> tuple:
-        """``diffs[l] = (cells, ra, sa)``, sorted by cell: the rows ``piece ra - piece sa`` (rows
-        among the non-zero pieces, -1 for a zero piece) of layer ``l`` on those level-``l``
-        cells; ``final`` (regions, K): the selected rows of the last layer for each region.
-        Returns them exactly (object arrays), over ``zden[l]`` and over ``mden`` of the last layer
-        times its ``den``."""
-        layers, D = self.layers, self.D
-        L, n = len(layers), len(self.cell[0])
+        """``diffs[l] = (cells, ra, sa)``: the rows ``piece ra - piece sa`` (columns of ``Z``,
+        -1 for a zero piece) of layer ``l`` on those level-``l`` cells; ``final`` (regions,
+        K): the selected columns of the last layer for each region.  Returns them exactly
+        (object arrays ``(rows, D + 1)`` and ``(regions, K, D + 1)``), over ``zden[l]`` and
+        over ``zden`` of the last layer; levels below :meth:`depth` are carried (any depth
+        gives the same integers)."""
+        D, L, n = self.D, len(self.layers), len(self.cell[0])
+        K_out = final.shape[1]
+        # the rows wanted, level by level: (cell, column a, column b, block), the row Z[a] - Z[b]
+        want = []
+        for l, (dc, ra, sa) in enumerate(diffs):
+            if l == L - 1:
+                dc = np.concatenate([dc, np.repeat(self.cell[L - 1], K_out)])
+                ra = np.concatenate([ra, final.ravel()])
+                sa = np.concatenate([sa, np.full(n * K_out, -1, dtype=np.int64)])
+            want.append((dc, ra, sa, self.rep[l][dc] // self.BLOCK))  # the block of the cell's first region
+        sizes = [len(w[0]) for w in want]
+        m = self.depth([sum(sizes[l + 1:]) for l in range(L)])
         primes = np.array(self.primes, dtype=np.int64)
         npr = len(primes)
-        pf = primes.astype(np.float64)
-        p4, inv4 = pf[:, None, None, None], 1.0 / pf[:, None, None, None]
-        pres = [_balanced(np.moveaxis(_residues(lay.nz_rows, self.primes), -1, 0), primes[:, None, None])
-                for lay in layers]
-        mden = [_balanced(np.array([m % int(p) for p in self.primes]), primes) for m in self.mden]
-        res_d = [np.zeros((len(c), D + 1, npr), dtype=np.int64) for c, _, _ in diffs]
-        res_f = np.zeros(final.shape + (D + 1, npr), dtype=np.int64)
-        block = self.BLOCK
-        for r0 in range(0, n, block):
-            r1 = min(n, r0 + block)
-            cells = np.zeros(1, dtype=np.int64)
-            Z = pres[0][:, :, :, None]  # (primes, rows, D + 1, cells) on the root
-            for l in range(L):
-                if l:
-                    new = np.unique(self.cell[l][r0:r1])
-                    Z = self.level(Z, l, new, np.searchsorted(cells, self.parent[l][new]), pres[l], mden[l], p4, inv4)
-                    cells = new
-                dc, ra, sa = diffs[l]
-                if len(dc):
-                    lo, hi = np.searchsorted(dc, cells[0]), np.searchsorted(dc, cells[-1], side="right")
-                    pick = lo + np.flatnonzero(np.isin(dc[lo:hi], cells))
-                    if len(pick):
-                        loc = np.searchsorted(cells, dc[pick])
-                        A = self.rows_of(Z, ra[pick], loc)
-                        B = self.rows_of(Z, sa[pick], loc)
-                        res_d[l][pick] = np.moveaxis((A - B).astype(np.int64) % primes[:, None], 1, 2)
-            loc = np.searchsorted(cells, self.cell[L - 1][r0:r1])
-            F = final[r0:r1]
-            G = Z[:, np.maximum(F, 0), :, loc[:, None]] * (F >= 0)[:, :, None, None]  # (regions, K, primes, D + 1)
-            res_f[r0:r1] = np.moveaxis(G.astype(np.int64) % primes[:, None], 2, 3)
+        pf = primes.astype(np.float64)[:, None, None]
+        mod = (pf, 1.0 / pf)
+        P = [self.extended(lay, primes) for lay in self.layers]  # (primes, columns + 1, din + 1)
+        PT = [np.ascontiguousarray(np.swapaxes(p, 1, 2)) for p in P]
+        res = [np.zeros((s, D + 1, npr), dtype=np.int64) for s in sizes]
+        order = [np.argsort(w[3], kind="stable") for w in want]
+        nb = (n + self.BLOCK - 1) // self.BLOCK
+        bounds = [np.searchsorted(w[3][o], np.arange(nb + 1)) for w, o in zip(want, order)]
+        root = PT[0][:, None]  # level 0: the first layer's pieces on the input itself
+        for b in range(nb):
+            r0, r1 = b * self.BLOCK, min(n, (b + 1) * self.BLOCK)
+            cells, Z = [np.zeros(1, dtype=np.int64)], [root]
+            for l in range(1, m + 1):
+                new = np.unique(self.cell[l][r0:r1])
+                Z.append(self.compose(Z[-1], l, new, np.searchsorted(cells[-1], self.parent[l][new]), PT[l], mod))
+                cells.append(new)
+            carry = None  # rows carried down: (vectors (primes, rows, columns), cells, levels, slots)
+            for l in range(L - 1, -1, -1):
+                pick = order[l][bounds[l][b]:bounds[l][b + 1]]
+                dc, ra, sa, _ = want[l]
+                if l > m:  # not composed: the rows as vectors over [M | mden e], then one level up
+                    q = _pieces(P[l], ra[pick])
+                    two = sa[pick] >= 0
+                    if two.any():  # a difference of two pieces: |q| <= p, reduced below
+                        q[:, two] -= _pieces(P[l], sa[pick[two]])
+                    vc, vl, vs = dc[pick], np.full(len(pick), l), pick
+                    if carry is not None:
+                        w, wc, wl, ws = carry
+                        q = np.concatenate([np.matmul(w, P[l]), q], axis=1)
+                        vc, vl, vs = np.concatenate([wc, vc]), np.concatenate([wl, vl]), np.concatenate([ws, vs])
+                    if carry is not None or two.any():
+                        _reduce(q, *mod)
+                    carry = (self.select(q, l, vc), self.parent[l][vc], vl, vs)
+                    continue
+                if len(pick):
+                    loc = np.searchsorted(cells[l], dc[pick])
+                    y = _columns_at(Z[l], loc, ra[pick]) - _columns_at(Z[l], loc, sa[pick])
+                    res[l][pick] = np.swapaxes(y.astype(np.int64) % primes[:, None], 1, 2)
+                if l == m and carry is not None:
+                    w, wc, wl, ws = carry
+                    G = np.take(Z[l], np.searchsorted(cells[l], wc), axis=1)  # (primes, rows, D + 1, columns)
+                    y = np.matmul(G, w[:, :, :, None])[:, :, :, 0]
+                    y = np.moveaxis(y.astype(np.int64) % primes[:, None, None], 0, 2)
+                    for lev in np.unique(wl).tolist():
+                        res[lev][ws[wl == lev]] = y[wl == lev]
             progress.tick("maps", r1, n)
-        out_d = [_crt(r.reshape(-1, npr), self.primes).reshape(r.shape[:2]) for r in res_d]
-        out_f = _crt(res_f.reshape(-1, npr), self.primes).reshape(res_f.shape[:-1])
-        return out_d, out_f
+        out = [_crt(r.reshape(-1, npr), self.primes).reshape(r.shape[:2]) for r in res]
+        k = len(diffs[L - 1][0])
+        return out[:L - 1] + [out[L - 1][:k]], out[L - 1][k:].reshape(n, K_out, D + 1)
 
-    @staticmethod
-    def rows_of(Z: np.ndarray, rows: np.ndarray, cells: np.ndarray) -> np.ndarray:
-        """``Z[:, rows[t], :, cells[t]]`` for each t, zero where ``rows`` is -1: (t, primes, D + 1)."""
-        return Z[:, np.maximum(rows, 0), :, cells] * (rows >= 0)[:, None, None]
+    def extended(self, lay: _Layer, primes: np.ndarray) -> np.ndarray:
+        """``P``: the layer's non-zero pieces and a last row ``den`` times the constant's
+        indicator, as balanced residues ``(primes, columns + 1, din + 1)``."""
+        rows = np.concatenate([lay.nz_rows, np.array([[0] * lay.din + [lay.den]], dtype=object)])
+        return _balanced(np.moveaxis(_residues(rows, self.primes), -1, 0), primes[:, None, None])
 
-    def level(self, Z: np.ndarray, l: int, cells: np.ndarray, parents: np.ndarray, P: np.ndarray,
-              mden: np.ndarray, p4: np.ndarray, inv4: np.ndarray) -> np.ndarray:
-        """The pieces of layer ``l`` on some level-``l`` cells, ``P [M; 0 .. 0 mden]`` with ``M``
-        the pieces of layer ``l - 1`` that each cell's code selects from its parent's (``parents``:
-        their positions in ``Z``'s cells); layout (primes, rows, D + 1, cells), one matrix
-        product per prime for all the cells."""
+    def choice(self, l: int, cells: np.ndarray) -> np.ndarray:
+        """For level-``l`` cells, the column of the level above that each unit of layer
+        ``l - 1`` takes (-1 for a zero piece), then the constant column: ``(cells, K + 1)``."""
         prev = self.layers[l - 1]
-        code = self.codes[l - 1][self.rep[l][cells]].T.astype(np.int64)  # (K, cells): the piece each unit takes
-        D, K, R = self.D, prev.K, prev.R
-        npr, nc = Z.shape[0], len(parents)
-        aug = np.empty((npr, K + 1, D + 1, nc))
-        if R == 1:
-            aug[:, :K] = _rows_at(Z, prev.nz, parents)
-        elif R == 2:
-            r0, r1 = prev.nz[0::2], prev.nz[1::2]
-            take1 = (code == 1)[None, :, None, :]
-            if (r0 < 0).all():  # ReLU-like: piece 0 is zero
-                np.multiply(_rows_at(Z, r1, parents), take1, out=aug[:, :K])
-            else:
-                aug[:, :K] = np.where(take1, _rows_at(Z, r1, parents), _rows_at(Z, r0, parents))
-        else:
-            rows = prev.nz[np.arange(K)[:, None] * R + code]  # (K, cells)
-            G = Z[:, np.maximum(rows, 0), :, parents[None, :]]  # (K, cells, primes, D + 1)
-            aug[:, :K] = np.transpose(G * (rows >= 0)[:, :, None, None], (2, 0, 3, 1))
-        aug[:, K] = 0.0
-        aug[:, K, D, :] = mden[:, None]
-        prod = np.matmul(P, aug.reshape(npr, K + 1, (D + 1) * nc))
-        out = prod.reshape(npr, P.shape[1], D + 1, nc)
-        _reduce(out, p4, inv4)
+        code = self.codes[l - 1][self.rep[l][cells]].astype(np.int64)
+        cols = prev.nz[np.arange(prev.K) * prev.R + code]
+        return np.concatenate([cols, np.full((len(cells), 1), len(prev.nz_rows), dtype=np.int64)], axis=1)
+
+    def mask(self, l: int, cells: np.ndarray) -> np.ndarray:
+        """For a masked layer ``l - 1``: ``(1, cells, K + 1)`` floats, 1 where the unit takes piece 1, and the constant."""
+        code = self.codes[l - 1][self.rep[l][cells]]
+        return np.concatenate([code == 1, np.ones((len(cells), 1), dtype=bool)], axis=1)[None].astype(np.float64)
+
+    def select(self, q: np.ndarray, l: int, cells: np.ndarray) -> np.ndarray:
+        """Vectors over ``[M | mden e]`` of level-``l`` cells ``(primes, rows, K + 1)`` as
+        vectors over the columns of ``Z`` one level up (the transpose of the code's selection)."""
+        if self.masked[l - 1]:
+            return q * self.mask(l, cells)
+        cols = self.choice(l, cells)
+        out = np.zeros(q.shape[:2] + (len(self.layers[l - 1].nz_rows) + 1,))
+        t, k = np.nonzero(cols >= 0)
+        out[:, t, cols[t, k]] = q[:, t, k]
         return out
+
+    def compose(self, Z: np.ndarray, l: int, cells: np.ndarray, parents: np.ndarray, PT: np.ndarray,
+                mod: tuple) -> np.ndarray:
+        """``Z`` of some level-``l`` cells from their parents' (``parents``: positions in the
+        ``Z`` of the level above, layout (primes, cells, D + 1, columns)), one matrix product
+        per prime for all the cells."""
+        npr, nc, D = Z.shape[0], len(cells), self.D
+        G = np.take(Z, parents, axis=1)
+        if self.masked[l - 1]:
+            G *= self.mask(l, cells)[:, :, None, :]
+        else:
+            cols = self.choice(l, cells)
+            G = np.take_along_axis(G, np.maximum(cols, 0)[None, :, None, :], axis=3) * (cols >= 0)[None, :, None, :]
+        out = np.matmul(G.reshape(npr, nc * (D + 1), G.shape[3]), PT).reshape(npr, nc, D + 1, PT.shape[2])
+        _reduce(out, *(x[:, :, :, None] for x in mod))
+        return out
+
+
+def _pieces(P: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``P[:, rows]`` for ``P`` (primes, rows, columns), zero where ``rows`` is -1."""
+    return P[:, np.maximum(rows, 0)] * (rows >= 0)[None, :, None]
+
+
+def _columns_at(Z: np.ndarray, cells: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``Z[:, cells[t], :, cols[t]]`` for each t, zero where ``cols`` is -1: (t, primes, D + 1)."""
+    return Z[:, cells, :, np.maximum(cols, 0)] * (cols >= 0)[:, None, None]
 
 
 # -- the forward pass in floats with a rigorous error bound -------------------------------
@@ -472,9 +579,20 @@ def _gamma(n: int) -> float:
 
 
 def _vertex_floats(H: np.ndarray, D: int) -> tuple[np.ndarray, np.ndarray]:
-    """Float coordinates of exact homogeneous points and a bound on their error."""
-    X = np.array([[_quotient(h[j], h[D]) for j in range(D)] for h in H], dtype=np.float64).reshape(len(H), D)
-    return X, np.abs(X) * U + TINY
+    """Float coordinates of exact homogeneous points ``(n, d)`` and a bound on their error.
+
+    ``n`` and ``d`` are rounded to floats (correctly: relative error at most ``U`` each) and
+    divided (``U`` more), so ``X`` is within ``3.01 U |x|`` of ``x = n / d``, hence within
+    ``4 U |X| + TINY`` (TINY covers underflow).  Integers beyond the float range take the
+    correctly rounded quotient, within ``U |X| + TINY``."""
+    H = np.asarray(H, dtype=object).reshape(len(H), D + 1)
+    try:
+        F = np.array(H.ravel().tolist(), dtype=np.float64).reshape(H.shape)
+    except OverflowError:  # an integer beyond 2**1024: one by one
+        X = np.array([[_quotient(h[j], h[D]) for j in range(D)] for h in H.tolist()], dtype=np.float64)
+        return X.reshape(len(H), D), np.abs(X.reshape(len(H), D)) * U + TINY
+    X = F[:, :D] / F[:, D:]
+    return X, np.abs(X) * (4 * U) + TINY
 
 
 def _forward_statuses(X: np.ndarray, E: np.ndarray, layers: list[_Layer]) -> tuple[np.ndarray, dict]:
@@ -492,6 +610,9 @@ def _forward_statuses(X: np.ndarray, E: np.ndarray, layers: list[_Layer]) -> tup
     then ``|g - g*| <= (gamma + u') |A| |h| + gamma |b| + (1 + u') |A| e + u' |b| + TINY``,
     with ``u' = U / (1 - U)`` covering the rounding of the exact weights to floats, and the
     unit's output (the maximum of its pieces) is within the largest of its pieces' bounds.
+    The bound is evaluated in floats as ``|A| ((gamma + u') |h| + (1 + u') e) + ..``: sums of
+    non-negative products, so its own rounding is a relative ``gamma_(n + 2)``, far inside
+    ``SAFETY``.
     A float comparison ``g > e`` is exact, so it proves ``g* > 0``.  Nothing non-finite
     decides.
     """
@@ -509,9 +630,8 @@ def _forward_statuses(X: np.ndarray, E: np.ndarray, layers: list[_Layer]) -> tup
         absA = np.abs(A)
         g = H @ A.T + b
         gam = _gamma(lay.din + 2)
-        err = np.abs(H) @ absA.T
-        err *= gam + u1
-        err += (1 + u1) * (Eh @ absA.T) + (gam + u1) * np.abs(b)
+        err = ((gam + u1) * np.abs(H) + (1 + u1) * Eh) @ absA.T  # both terms in one product
+        err += (gam + u1) * np.abs(b)
         err *= SAFETY
         err += TINY
         finite = np.isfinite(g) & np.isfinite(err)
@@ -828,6 +948,8 @@ class _Checker:
     def run(self, graph: bool = True, progress: bool = False) -> None:
         regs = list(self.part)
         self.regs = regs
+        self.caches = [_cache(reg) for reg in regs]  # what each region reports (its cache), and its record
+        self.recs = [_record(reg) for reg in regs]
         self.progress = _Progress(progress, len(regs))
         ok = False
         try:
@@ -853,8 +975,8 @@ class _Checker:
         self.read_points()
         self.check_points_inside()
         self.float_statuses()
-        self.check_code_at_vertices()
         self.tight_sets()
+        self.check_code_at_vertices()
         self.check_vertices_and_facets()
         self.check_complete()
         self.check_point_codes()
@@ -1032,26 +1154,22 @@ class _Checker:
     def fraction_rows(self, facets: np.ndarray) -> list[tuple]:
         """The exact rows of some facets as Fractions (what their regions report); one tuple
         per distinct row and orientation, shared by the regions that report it."""
+        lay, sgn = self.f_l[facets], self.f_sign[facets]
+        unit = lay >= 0
+        key = np.stack([lay, np.where(unit, self.f_req[facets], self.f_d[facets]), np.where(unit, sgn, 1)], axis=1)
+        first, inv = _unique_rows(key)
         pos: dict[tuple, tuple] = {}
-        neg: dict[tuple, tuple] = {}
-        out = []
-        for l, req, sgn, d in zip(self.f_l[facets].tolist(), self.f_req[facets].tolist(),
-                                  self.f_sign[facets].tolist(), self.f_d[facets].tolist()):
+        rows = []
+        for l, t, s in key[first].tolist():
             if l < 0:
-                out.append(self.dom_rows[d])
+                rows.append(self.dom_rows[t])
                 continue
-            key = (l, req)
-            hit = pos.get(key)
+            hit = pos.get((l, t))
             if hit is None:
                 den = self.cascade.zden[l]
-                hit = pos[key] = tuple(Fraction(v, den) for v in self.diff_rows[l][req].tolist())
-            if sgn < 0:
-                flip = neg.get(key)
-                if flip is None:
-                    flip = neg[key] = tuple(-v for v in hit)
-                hit = flip
-            out.append(hit)
-        return out
+                hit = pos[l, t] = tuple(Fraction(v, den) for v in self.diff_rows[l][t].tolist())
+            rows.append(hit if s > 0 else tuple(-v for v in hit))
+        return [rows[k] for k in inv.tolist()]
 
     def facet_equals(self, f: int, row: Any) -> bool:
         """Whether a reported row equals facet ``f``'s exact row."""
@@ -1071,8 +1189,8 @@ class _Checker:
         D = self.D
         reported: dict[int, list] = {}
         fresh = []
-        for i, reg in enumerate(self.regs):
-            rows = _cache(reg).get("rows") if _record(reg) is not None else reg.facet_rows()
+        for i, (reg, rec) in enumerate(zip(self.regs, self.recs)):
+            rows = reg._cache.get("rows") if rec is not None else reg.facet_rows()
             if rows is None:
                 fresh.append(i)
             else:
@@ -1094,8 +1212,8 @@ class _Checker:
             for t, row in enumerate(rows):
                 if not self.facet_equals(a + t, row):
                     self.fail(f"region {i}: facet row {t} is not the row of its label {self.labels[i][t]!r}")
-        for i, reg in enumerate(self.regs):
-            poly = _cache(reg).get("polytope") if _record(reg) is not None else reg.polytope
+        for i, (reg, rec) in enumerate(zip(self.regs, self.recs)):
+            poly = reg._cache.get("polytope") if rec is not None else reg.polytope
             if poly is not None:
                 rows = self.new_rows[i] if i in self.new_rows else [tuple(r) for r in reported[i]]
                 A, bb = np.asarray(poly.A), np.asarray(poly.b)
@@ -1116,14 +1234,12 @@ class _Checker:
         self.derived = np.zeros(n, dtype=bool)
         counts = np.zeros(n, dtype=np.int64)
         m = np.diff(self.f_start)
-        for i, reg in enumerate(regs):
-            rec = _record(reg)
+        nfac = m.tolist()
+        for i, (reg, rec) in enumerate(zip(regs, self.recs)):
             V = reg._cache.get("vertices") if rec is not None else reg.vertices()
             if V is None:
                 F = np.asarray(rec.geom.F, dtype=bool)
-                if F.ndim == 2 and F.shape[1] == m[i]:
-                    self.derived[i] = True
-                    counts[i] = F.shape[0]
+                if F.ndim == 2 and F.shape[1] == nfac[i]:
                     records.append((i, F))
                     continue
                 V = reg.vertices()  # an unusual record: the engine's own vertices
@@ -1134,6 +1250,8 @@ class _Checker:
             counts[i] = len(V)
         if records:  # the incidences of all those regions at once: (region, vertex, facet)
             who = np.array([i for i, _ in records], dtype=np.int64)
+            self.derived[who] = True
+            counts[who] = [F.shape[0] for _, F in records]
             sizes = np.array([F.size for _, F in records], dtype=np.int64)
             at = np.flatnonzero(np.concatenate([F.ravel() for _, F in records]))
             k = np.searchsorted(np.cumsum(sizes), at, side="right")
@@ -1198,7 +1316,7 @@ class _Checker:
             rows = np.empty((len(firsts), D, D + 1), dtype=object)
             for j in range(D):
                 rows[:, j, :] = self.f_row[first[cand[firsts], j]]
-            homs = [_normalised_hom(h) for h in _null_vectors(rows).tolist()]
+            homs = _normalised_homs(_null_vectors(rows))
             which[cand] = inv
         dead = np.array([h is None for h in homs], dtype=bool)
         retry = np.flatnonzero((which < 0) | (dead[np.maximum(which, 0)] if len(homs) else True))
@@ -1226,9 +1344,8 @@ class _Checker:
         D = self.D
         self.points: list[Hom | None] = []
         self.new_points: list[int] = []
-        for i, reg in enumerate(self.regs):
-            cache, rec = _cache(reg), _record(reg)
-            p = cache.get("point") if rec is not None else reg.point
+        for i, (reg, rec) in enumerate(zip(self.regs, self.recs)):
+            p = reg._cache.get("point") if rec is not None else reg.point
             if p is None:
                 self.points.append(None)
                 self.new_points.append(i)
@@ -1244,11 +1361,9 @@ class _Checker:
             counts = np.diff(self.i_start)
             with np.errstate(all="ignore"):
                 mean = np.add.reduceat(self.X[self.i_vid], self.i_start[:-1], axis=0) / counts[:, None]
+            finite = np.isfinite(mean).all(axis=1)
             for i in self.new_points:
-                if np.isfinite(mean[i]).all():
-                    self.points[i] = _hom([Fraction(*float(v).as_integer_ratio()) for v in mean[i]])
-                else:
-                    self.points[i] = self.positive_combination(i)
+                self.points[i] = _dyadic_hom(mean[i].tolist()) if finite[i] else self.positive_combination(i)
         vals = self.point_values()
         bad = np.flatnonzero(vals <= 0)
         new = set(self.new_points)
@@ -1303,7 +1418,7 @@ class _Checker:
         tc = self.two_cols
         if len(tc):
             sgn = 2 * self.Cmat[regions][:, tc].astype(np.int8) - 1
-            out[:, tc] = self.two[vids][:, self.two_col[tc]] * sgn
+            out[:, tc] = self.two[vids] * sgn
         for l, arr in self.many.items():
             a, b = int(self.uoff[l]), int(self.uoff[l + 1])
             chosen = self.C[l][regions][:, :, None].astype(np.int64)
@@ -1326,9 +1441,18 @@ class _Checker:
         """At every vertex of every region each chosen piece is a maximum of its unit, the
         layers composed along the region's code: proved by the float forward pass where it can
         tell, else in exact integers.  Records where a chosen piece is strictly above all
-        others (for the point's code)."""
+        others (for the point's code).
+
+        For a unit of at most two pieces the float status of piece 1 at a vertex is the same
+        for every region holding the vertex, and the chosen piece's is it or its negative, so
+        per region and unit the extremes of the status over the vertices decide: some vertex
+        proves the chosen piece strictly above (strict), some proves it below (a failure).
+        The undecided ones (status 0) are the units whose boundary the float bound cannot
+        separate from the vertex; there the region's two-piece facet row on the unit, when it
+        has one, was evaluated exactly by :meth:`tight_sets` (its row is the chosen piece
+        minus the other, along the code); other units are evaluated along the code."""
         n, Ucols = len(self.regs), int(self.uoff[-1])
-        layer_of = self.layer_of
+        layer_of, tc = self.layer_of, self.two_cols
         strict = np.zeros((n, Ucols), dtype=bool)
         fails: list[tuple[int, int]] = []  # (incidence, unit column) proved to fail
         u_inc, u_col = [], []
@@ -1338,22 +1462,36 @@ class _Checker:
             r1 = int(np.searchsorted(self.i_start, self.i_start[r0] + step, side="right")) - 1
             r1 = min(n, max(r1, r0 + 1))
             a, b = int(self.i_start[r0]), int(self.i_start[r1])
-            st = self.chosen_status(self.i_vid[a:b], self.i_reg[a:b])
-            strict[r0:r1] = np.logical_or.reduceat(st == 1, self.i_start[r0:r1] - a, axis=0)
-            neg = np.argwhere(st == -1)
-            fails.extend((a + row, c) for row, c in neg[:64].tolist())
-            und = np.argwhere(st == 0)
-            u_inc.append(und[:, 0] + a)
-            u_col.append(und[:, 1])
+            starts = self.i_start[r0:r1] - a
+            if len(tc):
+                G = self.two[self.i_vid[a:b]]  # (incidences, units of at most two pieces)
+                hi, lo = _segment_any(G == 1, starts), _segment_any(G == -1, starts)
+                one = self.Cmat[r0:r1][:, tc] == 1
+                strict[r0:r1, tc] = np.where(one, hi, lo)
+                if np.where(one, lo, hi).any():  # some chosen piece proved below: find where
+                    st = self.chosen_status(self.i_vid[a:b], self.i_reg[a:b])
+                    fails.extend((a + row, c) for row, c in np.argwhere(st == -1)[:64].tolist())
+                und = np.argwhere(G == 0)
+                u_inc.append(und[:, 0] + a)
+                u_col.append(tc[und[:, 1]])
+            for l, arr in self.many.items():
+                ua = int(self.uoff[l])
+                chosen = self.C[l][self.i_reg[a:b]][:, :, None].astype(np.int64)
+                st = np.take_along_axis(arr[self.i_vid[a:b]], chosen, axis=2)[:, :, 0]
+                strict[r0:r1, ua:ua + arr.shape[1]] = _segment_any(st == 1, starts)
+                fails.extend((a + row, ua + c) for row, c in np.argwhere(st == -1)[:64].tolist())
+                und = np.argwhere(st == 0)
+                u_inc.append(und[:, 0] + a)
+                u_col.append(und[:, 1] + ua)
             r0 = r1
         u_inc = np.concatenate(u_inc) if u_inc else np.zeros(0, dtype=np.int64)
         u_col = np.concatenate(u_col) if u_col else np.zeros(0, dtype=np.int64)
-        # undecided: exactly, by the region's own two-piece facet row where it has one, else
-        # along its code (cell maps composed here), unit by unit
+        # undecided: exactly, by the sign of the region's own two-piece facet row where it has
+        # one (from :meth:`tight_sets`), else along its code (cell maps composed here)
         fac = self.two_piece_facets(self.i_reg[u_inc], u_col)
         with_f = fac >= 0
         if with_f.any():
-            sg = _sign(_dot(self.f_row[fac[with_f]], self.Vobj[self.i_vid[u_inc[with_f]]]))
+            sg = self.pair_sign(u_inc[with_f], fac[with_f])
             inc_w, col_w = u_inc[with_f], u_col[with_f]
             pos = sg > 0
             strict[self.i_reg[inc_w[pos]], col_w[pos]] = True
@@ -1387,6 +1525,13 @@ class _Checker:
             s = max(range(len(vals)), key=lambda t: (vals[t], -t))
             self.fail(f"region {i}: at vertex {q}, unit {k} of layer {l} does not take piece {c} (piece {s} is larger)")
 
+    def pair_sign(self, incs: np.ndarray, facets: np.ndarray) -> np.ndarray:
+        """The exact sign of facet rows at incidences of their own regions (from :meth:`tight_sets`)."""
+        reg = self.i_reg[incs]
+        m = np.diff(self.f_start)
+        at = self.p_start[reg] + (incs - self.i_start[reg]) * m[reg] + (facets - self.f_start[reg])
+        return self.p_sign[at]
+
     def two_piece_facets(self, regions: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """For (region, unit column) pairs: a facet of the region on that unit when the unit
         has two pieces (its oriented row is the chosen piece minus the other), else -1."""
@@ -1411,8 +1556,10 @@ class _Checker:
     # -- tight sets, vertices and facets ----------------------------------------------------
     def tight_sets(self) -> None:
         """For every region, every facet row's sign at every one of its vertices: a unit row is
-        positive where the chosen piece is proved strictly above the others (the code check
-        holds), otherwise (and for domain rows) it is evaluated exactly."""
+        positive where the float forward pass proves the chosen piece strictly above the
+        others (the row is that difference along the code, so this holds where the code check
+        of :meth:`check_code_at_vertices`, which runs next and fails otherwise, holds at the
+        earlier layers); otherwise (and for domain rows) it is evaluated exactly."""
         m = np.diff(self.f_start)
         nvert = np.diff(self.i_start)
         per = m * nvert
@@ -1432,6 +1579,7 @@ class _Checker:
         if len(need):
             sign[need] = _sign(_dot(self.f_row[p_fac[need]], self.Vobj[self.i_vid[p_inc[need]]]))
         self.p_inc, self.p_fac, self.p_sign = p_inc, p_fac, sign
+        self.p_start = np.cumsum(per) - per  # each region's first pair
         self.progress.tick("facets", len(self.regs), len(self.regs))
 
     def check_vertices_and_facets(self) -> None:
@@ -1626,8 +1774,7 @@ class _Checker:
         den = self.cascade.mden[-1] * self.layers[-1].den
         self.affine_den = den
         self.new_affine: list[int] = []
-        for i, reg in enumerate(self.regs):
-            cache = _cache(reg)
+        for i, cache in enumerate(self.caches):
             aff = cache.get("affine") if cache is not None else None
             if aff is None:
                 self.new_affine.append(i)
@@ -1648,8 +1795,7 @@ class _Checker:
         else:
             vols, total = self.polytope_volumes()
         self.new_volume: dict[int, Fraction] = {}
-        for i, (reg, vol) in enumerate(zip(regs, vols)):
-            cache = _cache(reg)
+        for i, (cache, vol) in enumerate(zip(self.caches, vols)):
             claimed = cache.get("volume") if cache is not None else None
             if claimed is None:
                 self.new_volume[i] = vol
@@ -1834,11 +1980,8 @@ class _Checker:
         if len(derived):
             need = np.unique(np.concatenate([self.i_vid[self.i_start[i]:self.i_start[i + 1]] for i in derived]))
             VF = np.empty((len(self.V), D), dtype=object)
-            for v in need.tolist():
-                h = self.V[v]
-                VF[v] = [Fraction(h[j], h[D]) for j in range(D)]
-        for i, reg in enumerate(self.regs):
-            cache = _cache(reg)
+            VF[need] = _fractions([self.V[v] for v in need.tolist()], D)
+        for i, cache in enumerate(self.caches):
             if cache is None:
                 continue
             if i in self.new_rows:
@@ -1847,11 +1990,11 @@ class _Checker:
                 cache["vertices"] = VF[self.i_vid[self.i_start[i]:self.i_start[i + 1]]]
             if i in self.new_volume:
                 cache["volume"] = self.new_volume[i]
-        for i in self.new_points:
-            cache = _cache(self.regs[i])
+        points = _fractions([self.points[i] for i in self.new_points], D)
+        for i, p in zip(self.new_points, points):
+            cache = self.caches[i]
             if cache is not None:
-                h = self.points[i]
-                cache["point"] = np.array([Fraction(h[j], h[D]) for j in range(D)], dtype=object)
+                cache["point"] = p
         if self.new_affine:
             den = self.affine_den
             M = self.affine_rows[self.new_affine]  # (regions, out, D + 1)
@@ -1860,7 +2003,7 @@ class _Checker:
             Q[:] = [Fraction(v, den) for v in flat]
             Q = Q.reshape(M.shape)
             for t, i in enumerate(self.new_affine):
-                cache = _cache(self.regs[i])
+                cache = self.caches[i]
                 if cache is not None:
                     cache["affine"] = Affine(Q[t, :, :D], Q[t, :, D])
 
@@ -2005,6 +2148,22 @@ def _products(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     nonempty = np.flatnonzero(np.diff(starts) > 0)
     if len(nonempty):
         out[nonempty] = np.multiply.reduceat(values, starts[nonempty])
+    return out
+
+
+def _segment_any(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For a bool matrix, whether each segment of rows (``starts``: their first rows) has a
+    True in each column: one bitwise-or reduction over 8 columns a word."""
+    n, k = mask.shape
+    wide = np.zeros((n, -(-k // 8) * 8), dtype=bool)
+    wide[:, :k] = mask
+    return np.bitwise_or.reduceat(wide.view(np.uint64), starts, axis=0).view(bool)[:, :k]
+
+
+def _fractions(points: list[Hom], D: int) -> np.ndarray:
+    """Homogeneous points as an object array ``(len(points), D)`` of Fractions."""
+    out = np.empty((len(points), D), dtype=object)
+    out.flat[:] = [Fraction(h[j], h[D]) for h in points for j in range(D)]
     return out
 
 

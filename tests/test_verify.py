@@ -72,6 +72,21 @@ def test_wrong_code(part):
     _rejects(part, r"region 2: |regions (\d+ and )?2( and \d+)? have the same code")
 
 
+def test_wrong_code_at_a_unit_far_from_the_region(part):
+    """A unit of the last hidden layer away from the region flipped: no facet row depends on
+    it, and the float forward pass proves the flipped piece below at the vertices."""
+    reg = part._regions[2]
+    l = len(reg.code) - 2
+    on = {lab[:2] for lab in reg.facet_labels if lab[0] != "d"}
+    k = next(k for k in range(len(reg.code[l])) if (l, k) not in on)
+    code = [list(c) for c in reg.code]
+    code[l][k] = 1 - code[l][k]
+    reg._rec = RegionRecord(tuple(tuple(c) for c in code), reg._rec.geom, None, None)
+    reg._cache.clear()
+    _rejects(part, rf"region 2: at vertex \d+, unit {k} of layer {l} does not take piece {code[l][k]}"
+                   r"|regions (\d+ and )?2( and \d+)? have the same code")
+
+
 # -- facets ---------------------------------------------------------------------------------
 def test_domain_facet_row_loosened_by_2_to_the_minus_60(part):
     reg = next(r for r in part if any(lab[0] == "d" for lab in r.facet_labels))

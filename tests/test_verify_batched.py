@@ -129,6 +129,9 @@ def test_crt_recovers_signed_integers():
     vals = [rng.randrange(-(1 << 399), 1 << 399) for _ in range(500)] + [0, 1, -1, (1 << 399) - 1, -(1 << 399) + 1]
     res = V._residues(np.array(vals, dtype=object), primes)
     assert V._crt(res, primes).tolist() == vals
+    big = V._primes_above_bound(2 * math.isqrt((1 << 52) // 3) - 3, 1 << 1200)  # the largest a cascade uses
+    vals = [rng.randrange(-(1 << 1199), 1 << 1199) for _ in range(200)] + [0, -1, (1 << 1199) - 1]
+    assert V._crt(V._residues(np.array(vals, dtype=object), big), big).tolist() == vals
 
 
 def test_dets_and_null_vectors_match_flint():
@@ -155,6 +158,70 @@ def test_modular_rows_are_the_composed_rows():
         i = int(ck.f_reg[f])
         t = f - int(ck.f_start[i])
         assert ck.fraction_rows(np.array([f]))[0] == ck.expected_row(i, part[i].code, part[i].facet_labels[t])
+
+
+def _checker_through_rows(part, depth=None, monkeypatch=None):
+    """A checker that has read the codes and facets and recovered the rows (at ``depth``)."""
+    if depth is not None:
+        monkeypatch.setattr(V._Cascade, "depth", lambda self, carried: depth)
+    ck = V._Checker(part)
+    ck.regs = list(part)
+    ck.caches, ck.recs = [V._cache(r) for r in ck.regs], [V._record(r) for r in ck.regs]
+    ck.progress = V._Progress(False, len(ck.regs))
+    for stage in ("read_codes", "read_cells", "read_facets", "exact_rows"):
+        getattr(ck, stage)()
+    return ck
+
+
+@pytest.mark.parametrize("net", ["relu", "leaky", "abs", "three pieces", "deep"])
+def test_every_cascade_depth_recovers_the_same_rows(net, monkeypatch):
+    """Rows carried down through levels that are not composed (any depth) are the rows of the
+    full composition, which are the rows composed cell by cell in FLINT; also affine maps."""
+    if net == "three pieces":
+        rng = np.random.default_rng(5)
+        model = em.Network([em.Conv1d(rng.integers(-2, 3, size=(3, 1, 1)), rng.integers(-1, 2, size=3)),
+                            em.MaxPool1d(2), em.Flatten(), em.Dense([[1, -1, 2], [0, 1, 1]], [0, 1])],
+                           input_shape=(1, 2))
+    elif net == "deep":
+        rng = np.random.default_rng(8)
+        sizes = [(2, 5), (5, 4), (4, 4), (4, 3)]
+        model = em.mlp([rng.normal(size=(b, a)) for a, b in sizes], [rng.normal(size=b) for _, b in sizes])
+    else:
+        model = _random_net(13, 2, net)
+    part = em.regions(model, em.Box([-1, -1], [1, 1]))
+    L = len(model.masos)
+    runs = [_checker_through_rows(part, d, monkeypatch) for d in range(L)]
+    for ck in runs[1:]:
+        assert all((a == b).all() for a, b in zip(ck.diff_rows, runs[0].diff_rows))
+        assert (ck.affine_rows == runs[0].affine_rows).all()
+    ck = runs[0]
+    for f in range(len(ck.f_reg)):
+        i = int(ck.f_reg[f])
+        t = f - int(ck.f_start[i])
+        assert ck.fraction_rows(np.array([f]))[0] == ck.expected_row(i, part[i].code, part[i].facet_labels[t])
+    den = ck.cascade.zden[-1]
+    for i, r in enumerate(part):
+        aff = model.affine_map(code=r.code)
+        assert [[F(int(v), den) for v in row] for row in ck.affine_rows[i]] == \
+            [list(aff.A[o]) + [aff.b[o]] for o in range(aff.A.shape[0])]
+
+
+def test_vertex_floats_bound_their_error():
+    rng = random.Random(3)
+    H = [tuple(rng.randrange(-(1 << b), 1 << b) for _ in range(3)) + (rng.randrange(1, 1 << b),)
+         for b in (3, 60, 300, 900) for _ in range(50)]
+    H.append((1 << 1100, 1, -5, 3 << 1090))  # beyond the float range: the quotients one by one
+    for part in (H[:-1], H):
+        X, E = V._vertex_floats(part, 3)
+        for h, x, e in zip(part, X, E):
+            assert all(abs(F(float(x[j])) - F(h[j], h[3])) <= F(float(e[j])) for j in range(3))
+
+
+def test_homogeneous_points_in_bulk():
+    H = np.array([[6, -4, 2], [3, 0, -9], [1, 2, 0], [0, 0, 5], [0, 0, 0]], dtype=object)
+    assert V._normalised_homs(H) == [V._normalised_hom(h) for h in H.tolist()]
+    for x in ([0.5, 3.0, -0.125], [2.0, 3.0], [0.0, -7.0], [1e-300, 3e200]):
+        assert V._dyadic_hom(x) == V._hom([F(v) for v in x])
 
 
 def test_float_filter_is_sound():
