@@ -178,7 +178,6 @@ class EngineND:
         nlab = A_dom.shape[0] + sum(m.num_units for m in net.masos)
         self.W = max(1, -(-nlab // 64))
         self.st = PolytopeStore(self.D, self.W)
-        self._decode_cache: dict[int, tuple] = {}
         # float pieces P0, P1 (K, n + 1) and the float of their exact difference P1 - P0
         self.P0, self.P1, self.Pd, self.zero0, self.eta = [], [], [], [], []
         for m, fl in zip(net.masos, float_layers(net)):
@@ -190,13 +189,6 @@ class EngineND:
             self.eta.append(fl.eta)
 
     # -- labels ----------------------------------------------------------------------------
-    def _decode(self, v: int) -> tuple:
-        hit = self._decode_cache.get(v)
-        if hit is None:
-            hit = self.labels.decode(v)
-            self._decode_cache[v] = hit
-        return hit
-
     def _bits_labels(self, bits: np.ndarray) -> list[int]:
         return np.flatnonzero(unpack(bits.reshape(1, -1))[0]).tolist()
 
@@ -210,7 +202,7 @@ class EngineND:
         hit = st.exact.get(slot)
         if hit is not None:
             return hit
-        labs = [self._decode(j) for j in self._bits_labels(st.B[slot])]
+        labs = [self.labels.decode(j) for j in self._bits_labels(st.B[slot])]
         geom = Geom(st.X[slot:slot + 1].copy(), st.e[slot:slot + 1].copy(),
                     np.ones((1, len(labs)), dtype=bool), labs, [None])
         x = self.exact.vertex(code, geom, 0)
@@ -710,7 +702,7 @@ class EngineND:
         slots = st.V[s:s + n]
         Fb = unpack(st.B[slots])
         cols = np.flatnonzero(Fb.any(axis=0))
-        labels = [self._decode(int(j)) for j in cols]
+        labels = [self.labels.decode(int(j)) for j in cols]
         return Geom(st.X[slots], st.e[slots], Fb[:, cols].copy(), labels, [st.exact.get(i) for i in slots.tolist()])
 
 

@@ -43,19 +43,31 @@ class LevelCodes:
         self.parent_index = parent_index
         self.rows = rows
         self._memo: dict[int, tuple] = {}
+        self._all: list[tuple] | None = None
+
+    MEMO = 256  # at least this many codes asked for one by one, and a quarter of them, before
+    # all are built in one pass (an exact fallback asks for a few; a checker for all)
 
     def __len__(self) -> int:
         return len(self.parent_index)
 
     def __getitem__(self, c: int) -> tuple:
+        if self._all is not None:
+            return self._all[c]
         hit = self._memo.get(c)
         if hit is None:
+            if len(self._memo) >= max(self.MEMO, len(self) // 4):  # most will be asked for: build all
+                self._all = self.all()
+                self._memo = {}
+                return self._all[c]
             hit = self.parent[int(self.parent_index[c])] + (tuple(self.rows[c].tolist()),)
             self._memo[c] = hit
         return hit
 
     def all(self) -> list[tuple]:
         """Every code, built level by level in one pass."""
+        if self._all is not None:
+            return self._all
         prev = self.parent.all() if isinstance(self.parent, (LevelCodes, Offset)) else list(self.parent)
         return [prev[p] + (tuple(r),) for p, r in zip(self.parent_index.tolist(), self.rows.tolist())]
 
@@ -129,6 +141,7 @@ class Labels:
             off += mm.num_units * (R * R if R > 2 else 1)
             col += mm.num_units
         self.end = off
+        self._memo: dict[int, tuple] = {}  # label -> tuple: regions' geometry decodes each label many times
 
     def unit(self, l: int, k: int) -> int:
         return self.base[l] + k
@@ -139,10 +152,16 @@ class Labels:
         return self.base[l] + (k * R + a) * R + b
 
     def decode(self, v: int) -> tuple:
+        hit = self._memo.get(v)
+        if hit is None:
+            hit = self._memo[int(v)] = self._decode(int(v))
+        return hit
+
+    def _decode(self, v: int) -> tuple:
         if v < self.m:
-            return ("d", int(v))
+            return ("d", v)
         l = int(np.searchsorted(self.base, v, side="right") - 1)
-        i, R = int(v - self.base[l]), self.R[l]
+        i, R = v - self.base[l], self.R[l]
         if R <= 2:
             return (l, i, 0, 1)
         k, ab = divmod(i, R * R)
