@@ -2005,7 +2005,7 @@ class _Checker:
             for t, i in enumerate(self.new_affine):
                 cache = self.caches[i]
                 if cache is not None:
-                    cache["affine"] = Affine(Q[t, :, :D], Q[t, :, D])
+                    cache["affine"] = Affine._trusted(Q[t, :, :D].copy(), Q[t, :, D].copy())
 
     # -- the graph ------------------------------------------------------------------------
     def check_graph(self) -> None:
