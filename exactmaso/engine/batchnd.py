@@ -441,8 +441,8 @@ class EngineND:
         eidx = ranges(p["es"][pieces], p["en"][pieces])
         eo = np.repeat(np.arange(m), p["en"][pieces])
         off = mseg[eo]
-        pu = st.E[eidx, 0].astype(np.int64) + off
-        pv = st.E[eidx, 1].astype(np.int64) + off
+        pu = st.Eu[eidx] + off  # int64, as off is
+        pv = st.Ev[eidx] + off
         su_, sv_ = s[pu], s[pv]
         ci = np.flatnonzero(su_ * sv_ < 0)
         upos = su_[ci] > 0
@@ -642,7 +642,8 @@ class EngineND:
         new[used] = np.arange(len(used))
         out = [st.X[used], st.e[used], st.B[used], st.exact_at(used), new[slots], vn]
         if es is not None:
-            out.append((st.E[ranges(es, en)], en))
+            ei = ranges(es, en)
+            out.append((st.Eu[ei], st.Ev[ei], en))
         return tuple(out)
 
     def _collect(self, p: dict, alive: np.ndarray) -> None:
@@ -670,8 +671,8 @@ class EngineND:
         if len(pieces) == 6:
             none = np.zeros(len(vn), dtype=np.int64)
             return vs, none, none
-        edges, en = pieces[6]
-        e0 = self.st.add_edges(edges[:, 0], edges[:, 1])
+        eu, ev, en = pieces[6]
+        e0 = self.st.add_edges(eu, ev)
         return vs, e0 + excl(en), en
 
     def _load(self, pieces: tuple) -> np.ndarray:

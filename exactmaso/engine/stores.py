@@ -205,9 +205,9 @@ def merge_levels(base: "LevelCodes", chunks: list) -> "LevelCodes":
 class PolytopeStore:
     """Append-only storage of vertices (slots), of polytopes' vertex lists and of their edges.
 
-    A polytope is a range of ``V`` (the slots of its vertices, in order) and a range of ``E``
-    (its edges, as pairs of positions in its own vertex list).  A slot may be listed by several
-    polytopes: neighbours share the vertices on their common faces.
+    A polytope is a range of ``V`` (the slots of its vertices, in order) and a range of
+    ``Eu``, ``Ev`` (its edges: the two ends, as positions in its own vertex list).  A slot may
+    be listed by several polytopes: neighbours share the vertices on their common faces.
 
     Exact coordinates are known for few vertices (those the exact fallback computed), so they
     are kept in a dict by slot, with a flag array ``has`` telling which slots have one: copying
@@ -223,7 +223,8 @@ class PolytopeStore:
         self.n = 0
         self.V = np.empty(4 * cap, dtype=np.int64)  # vertex lists: slots
         self.nv = 0
-        self.E = np.empty((4 * cap, 2), dtype=np.int32)  # edges: positions in a vertex list
+        self.Eu = np.empty(4 * cap, dtype=np.int32)  # edges: the two ends, as positions in
+        self.Ev = np.empty(4 * cap, dtype=np.int32)  # their polytope's vertex list
         self.ne = 0
 
     def add_lists(self, slots: np.ndarray) -> int:
@@ -271,10 +272,10 @@ class PolytopeStore:
         """Append edges (positions in their polytope's vertex list); the first one's index."""
         m = len(u)
         need = self.ne + m
-        grow(self, ("E",), self.ne, need)
+        grow(self, ("Eu", "Ev"), self.ne, need)
         s = self.ne
-        self.E[s:need, 0] = u
-        self.E[s:need, 1] = v
+        self.Eu[s:need] = u
+        self.Ev[s:need] = v
         self.ne = need
         return s
 
