@@ -64,9 +64,85 @@ def _abs_max3(G: np.ndarray) -> np.ndarray:
     return np.maximum(out, np.abs(G[..., 2]), out=out)
 
 
+def _grid_bounds(G: np.ndarray, EG: np.ndarray, ctr: np.ndarray, rho: np.ndarray):
+    """``hm - slack``, ``hm + slack`` of :func:`_ball_test` for the rows ``G`` (..., C, 3)
+    (errors ``EG``) over the cells' balls (``ctr`` (C, 2), ``rho`` (C,)), and
+    ``_abs_max3(G)``: the same operations in the same order (the same floats), in a few
+    buffers instead of a temporary per operation (the grid of every unit, piece and cell
+    of a layer is large)."""
+    H0, H1, H2 = G[..., 0], G[..., 1], G[..., 2]
+    c0, c1 = ctr[:, 0], ctr[:, 1]
+    ac0, ac1 = np.abs(c0), np.abs(c1)
+    a0, a1 = np.abs(H0), np.abs(H1)
+    s = a0 * ac0
+    t = a1 * ac1
+    s += t
+    np.abs(H2, out=t)
+    s += t
+    s *= _G3
+    big = np.maximum(a0, a1)
+    np.maximum(big, t, out=t)  # t: the largest |entry|
+    big, t = t, np.multiply(EG, ac0 + ac1 + 1)
+    t += s
+    np.maximum(a0, a1, out=a0)
+    a0 += EG
+    a0 *= rho
+    t += a0
+    t *= SAFETY
+    t += TINY  # t: the slack
+    np.multiply(H0, c0, out=a1)
+    np.multiply(H1, c1, out=s)
+    a1 += s
+    a1 += H2  # a1: hm
+    np.subtract(a1, t, out=s)
+    a1 += t
+    return s, a1, big
+
+
+def _pair_signs(store: PolygonStore, starts: np.ndarray, lens: np.ndarray, Gc: np.ndarray, Ec: np.ndarray,
+                poss: np.ndarray) -> np.ndarray:
+    """``above[i, r, s]``: ``g_r > g_s`` proved at every vertex of piece ``i`` (store range
+    ``starts[i], lens[i]``), for the pieces ``Gc[i]`` (R, 3) of one unit on it, each entry
+    within ``Ec[i]`` (R,) of the exact one; only pairs of pieces that both may win
+    (``poss[i]``) are compared, the others are left False (nothing proved).
+
+    The rows are the float differences ``g_r - g_s`` (error ``E_r + E_s`` plus the rounding
+    of the subtraction, as :meth:`Engine2D._layer_multi` bounds its cut rows), evaluated
+    with the bound of :func:`~exactmaso.engine.filter.filtered_values` (D = 2, written out).
+    A sign proved at a vertex is the exact sign at the exact vertex, and an affine function
+    with a positive sign at every vertex of a convex polygon is positive on all of it;
+    nothing non-finite proves anything."""
+    n, R = Ec.shape
+    above = np.zeros((n, R, R), dtype=bool)
+    a, b = np.triu_indices(R, 1)
+    pi, pp = np.nonzero(poss[:, a] & poss[:, b])  # the pairs compared: (piece, pair)
+    if not len(pi):
+        return above
+    ra, rb = a[pp], b[pp]
+    h = Gc[pi, ra] - Gc[pi, rb]  # (pairs, 3)
+    eh = Ec[pi, ra] + Ec[pi, rb] + U * _abs_max3(h)
+    pl = lens[pi]
+    seg = excl(pl)
+    owner = np.repeat(np.arange(len(pi)), pl)
+    idx = ranges(starts[pi], pl)
+    X, e = store.X[idx], store.e[idx]
+    h, eh = h[owner], eh[owner]
+    h0, h1, h2 = h[:, 0], h[:, 1], h[:, 2]
+    x0, x1 = X[:, 0], X[:, 1]
+    vals = h0 * x0 + h1 * x1 + h2
+    a0, a1 = np.abs(h0), np.abs(h1)
+    ax0, ax1 = np.abs(x0), np.abs(x1)
+    thr = (eh * (ax0 + ax1 + 1 + 2 * e) + e * (a0 + a1 + 2 * eh)
+           + _G3 * (ax0 * a0 + ax1 * a1 + np.abs(h2))) * SAFETY + TINY
+    above[pi, ra, rb] = np.logical_and.reduceat((vals > thr) & (vals < np.inf), seg)
+    above[pi, rb, ra] = np.logical_and.reduceat((vals < -thr) & (vals > -np.inf), seg)
+    return above
+
+
 MAP_BYTES = 1 << 27  # layers 1 .. L-1 run depth first over chunks of first-layer cells whose maps may take this much
 MAP_FLOATS = 1 << 21  # a layer's float maps are built for at most this many floats' worth of cells at once
 TASKS_PER_WORKER = 2  # with workers: tasks per worker (a worker that finishes early takes the next)
+PAIR_CHUNK = 1 << 14  # (cell, unit) pairs whose pieces are compared at the cells' vertices at once
 SPLIT_PIECES = 16  # with workers: pieces of the first layer per task before the tasks are handed on
 
 
@@ -102,12 +178,13 @@ class _Selected:
             M[:K] *= on[:, :, None]
             np.multiply(self.EG[:, cells], on, out=Er[:K])
             np.multiply(self.big[:, cells], on, out=rmx[:K])
-        else:
+        else:  # np.take into the output: several times faster than fancy indexing, for the
+            # large maps a max-pooling layer hands on
             R, C = self.G.shape[1], self.G.shape[2]
             pick = (np.arange(K)[:, None] * R + code) * C + cells[None, :]  # flat (unit, piece, cell)
-            M[:K] = self.G.reshape(-1, 3)[pick]
-            Er[:K] = self.EG.reshape(-1)[pick]
-            rmx[:K] = self.big.reshape(-1)[pick]
+            np.take(self.G.reshape(-1, 3), pick, axis=0, out=M[:K], mode="clip")  # valid indices
+            np.take(self.EG.reshape(-1), pick, out=Er[:K], mode="clip")
+            np.take(self.big.reshape(-1), pick, out=rmx[:K], mode="clip")
         rmx[:K] += Er[:K]
         return M, Er, rmx
 
@@ -488,26 +565,45 @@ class Engine2D:
 
         For each candidate unit, as the per-cell engine does, a piece is replaced by its parts
         where piece ``r`` is the arg-max (ties to the lowest index): one copy of the piece per
-        piece ``r`` that may win on the cell, clipped by ``g_r >= g_s`` (``g_r > g_s`` for
+        piece ``r`` that may win on it, clipped by ``g_r >= g_s`` (``g_r > g_s`` for
         ``s < r``) for every ``s`` that may beat it, in increasing ``s``; a copy that keeps
         no full-dimensional part is dropped.  Pieces that surely lose on the whole cell (below
         another piece, by the ball test) are never copied nor clipped against: where ``r``
-        wins it is above them.  Each clip is one batched :meth:`_cut` over all copies.
+        wins it is above them.
+
+        Before the copies are made, every pair of the unit's pieces is evaluated at the
+        piece's vertices with the float filter (:func:`_pair_signs`).  A proved sign at every
+        vertex is the exact sign there, and an affine function positive at every vertex of a
+        convex polygon is positive on all of it, so:
+
+        * a piece ``r`` proved below some ``s`` on the whole piece wins nowhere: no copy (the
+          clip by ``s`` would have dropped it, whatever the clips before it did);
+        * a clip of copy ``r`` by an ``s`` proved below ``r`` on the whole piece (hence on
+          the copy, a part of it) keeps the copy as it is: it is not run;
+        * when one piece alone is not proved below another, it is the unique arg-max at every
+          point of the piece (the arg-max at a point is never a piece proved below another),
+          so every clip of its copy keeps it whole and the others are dropped: the piece
+          takes that code as it is, with no clip.
+
+        Each of these skips a clip whose exact outcome is known, so the regions, their
+        vertex lists and labels are those of running every clip.  The clips left are done in
+        rounds, each copy clipped by its next beater (increasing ``s``, as above) in one
+        batched :meth:`_clip` per round, at most ``R - 1`` rounds per step.
         """
         net = self.net
         m = net.masos[l]
         K, R = m.num_units, m.num_pieces
         C = len(codes)
-        [(G, EG)] = self._products(l, maps, [self._sparse_pieces(l)])
+        st = self.store
+        prods = self._pool_products(l, maps)
+        [(G, EG)] = prods if prods is not None else self._products(l, maps, [self._sparse_pieces(l)])
         G, EG = G.reshape(K, R, C, 3), EG.reshape(K, R, C)
         ctr, rho = self._balls(starts, lens)
-        hm, slack = _ball_test(G[..., 0], G[..., 1], G[..., 2], EG, ctr[:, 0], ctr[:, 1], rho)  # (K, R, C)
-        lo_b, hi_b = hm - slack, hm + slack
+        lo_b, hi_b, big = _grid_bounds(G, EG, ctr, rho)  # (K, R, C)
         # r may win somewhere on the cell unless it is surely below some piece (NaN: may win)
         possible = ~(hi_b < lo_b.max(axis=1, keepdims=True))
         # a piece that is exactly zero (a float row of zeros with a zero error bound: e.g. the
         # output of a ReLU that is off on the cell) loses every tie to a lower zero piece
-        big = _abs_max3(G)  # (K, R, C)
         zero = (EG == 0) & (big == 0)
         possible &= ~(zero & (np.cumsum(zero, axis=1) > 1))
         # a piece that is >= 0 everywhere (max-pooling of ReLU outputs) and surely not zero on
@@ -517,82 +613,217 @@ class Engine2D:
         possible &= ~(zero & positive.any(axis=1, keepdims=True))
         only = possible.sum(axis=1) == 1  # (K, C): one piece wins on the whole cell
         base = np.argmax(possible, axis=1).T.astype(np.int8)  # (C, K): that piece, where only
-        p_start, p_len, p_cell = starts.copy(), lens.copy(), np.arange(C)
-        p_code = np.where(only.T, base, 0).astype(np.int8)
-        p_alive = np.ones(C, dtype=bool)
+        # the cells' vertices decide most of the rest: the pieces that may win on the cell
+        # (not proved below another at every vertex), one of them alone: the unit's code
+        winners = possible.copy()
+        mk, mc = np.nonzero(~only)
+        for a in range(0, len(mk), PAIR_CHUNK):
+            k_, c_ = mk[a:a + PAIR_CHUNK], mc[a:a + PAIR_CHUNK]
+            pk = possible[k_, :, c_]
+            w = pk & ~_pair_signs(st, starts[c_], lens[c_], G[k_, :, c_], EG[k_, :, c_], pk).any(axis=1)
+            winners[k_, :, c_] = w
+            one = w.sum(axis=1) == 1
+            only[k_[one], c_[one]] = True
+            base[c_[one], k_[one]] = np.argmax(w[one], axis=1)
+        ar_R = np.arange(R)
+        sel = self._selections(l)
+        # the live pieces; every piece ever made has an id, its parent's id, unit and winner
+        lv_id, lv_cell = np.arange(C), np.arange(C)
+        lv_start, lv_len, lv_ctr, lv_rho = starts.copy(), lens.copy(), ctr, rho
+        h_parent, h_unit, h_win = [np.full(C, -1)], [np.zeros(C, dtype=np.int64)], [np.zeros(C, dtype=np.int8)]
+        made = C
         for unit_at in _wavefront(~only.T):
             self._tick()
-            cand = np.flatnonzero(p_alive & (unit_at[p_cell] >= 0))
+            at = unit_at[lv_cell]
+            is_c = at >= 0
+            cand = np.flatnonzero(is_c)
             if not len(cand):
                 continue
-            kc, cc = unit_at[p_cell[cand]], p_cell[cand]
+            kc, cc = at[cand], lv_cell[cand]
             poss = possible[kc, :, cc]  # (pieces, R)
-            ci, cr = np.nonzero(poss)  # the copies: (piece, r), r increasing per piece
+            above = _pair_signs(st, lv_start[cand], lv_len[cand], G[kc, :, cc], EG[kc, :, cc], poss)
+            win = winners[kc, :, cc] & ~above.any(axis=1)  # not proved below another piece on the piece
+            ci, cr = np.nonzero(win)  # the copies: (piece, r), r increasing per piece
             ck, ccell = kc[ci], cc[ci]
-            c_start, c_len, c_cell = p_start[cand[ci]], p_len[cand[ci]], ccell
+            c_start, c_len = lv_start[cand[ci]], lv_len[cand[ci]]
+            c_ctr, c_rho = lv_ctr[cand[ci]], lv_rho[cand[ci]]
             c_alive = np.ones(len(ci), dtype=bool)
-            c_ctr, c_rho = self._balls(c_start, c_len)
-            for s_ in range(R):
-                # copies that must be clipped against piece s_: it may win and may beat r
-                need = c_alive & (cr != s_) & poss[ci, s_] & ~(lo_b[ck, cr, ccell] > hi_b[ck, s_, ccell])
-                # g_r >= 0 = g_s on the whole cell: nothing to clip (for s_ < r, g_r > 0 but on a
-                # line, as g_r is surely not zero)
-                need &= ~(zero[ck, s_, ccell] & nonneg[ck, cr, 0]
-                          & ((s_ > cr) | positive[ck, cr, ccell]))
-                q = np.flatnonzero(need)
+            # the beaters s of each copy r: s may win, may beat r (the cell's balls, the
+            # piece's vertices), and no structural rule decides g_r >= 0 = g_s on the cell
+            # (for s < r, g_r > 0 but on a line, as g_r is surely not zero)
+            beat = poss[ci] & ~above[ci, cr, :] & (ar_R != cr[:, None])
+            beat &= ~(lo_b[ck, cr, ccell][:, None] > hi_b[ck, :, ccell])
+            beat &= ~(zero[ck, :, ccell] & nonneg[ck, cr, 0][:, None]
+                      & ((ar_R > cr[:, None]) | positive[ck, cr, ccell][:, None]))
+            beat[(win.sum(axis=1) == 1)[ci]] = False  # the unique arg-max on its piece
+            while True:
+                has = beat & c_alive[:, None]
+                q = np.flatnonzero(has.any(axis=1))
                 if not len(q):
-                    continue
+                    break
+                s_q = np.argmax(has[q], axis=1)  # each copy's next beater, in increasing order
+                beat[q, s_q] = False
                 r_q, k_q, cell_q = cr[q], ck[q], ccell[q]
+                g_r, g_s = G[k_q, r_q, cell_q], G[k_q, s_q, cell_q]
+                e_r, e_s = EG[k_q, r_q, cell_q], EG[k_q, s_q, cell_q]
                 # pieces equal exactly (equal floats, zero error bounds): a tie on the whole copy
-                same = ((EG[k_q, r_q, cell_q] == 0) & (EG[k_q, s_, cell_q] == 0)
-                        & (G[k_q, r_q, cell_q] == G[k_q, s_, cell_q]).all(axis=1))
+                same = (e_r == 0) & (e_s == 0) & (g_r == g_s).all(axis=1)
                 if same.any():
-                    if s_ < r_q.max():
-                        c_alive[q[same & (s_ < r_q)]] = False
-                    q, r_q, k_q, cell_q = q[~same], r_q[~same], k_q[~same], cell_q[~same]
+                    c_alive[q[same & (s_q < r_q)]] = False
+                    keep_q = ~same
+                    q, r_q, s_q, k_q, g_r, g_s, e_r, e_s = (v[keep_q] for v in (q, r_q, s_q, k_q, g_r, g_s, e_r, e_s))
                     if not len(q):
                         continue
-                h = G[k_q, r_q, cell_q] - G[k_q, s_, cell_q]
-                eh = EG[k_q, r_q, cell_q] + EG[k_q, s_, cell_q] + U * np.abs(h).max(axis=1)
+                h = g_r - g_s
+                eh = e_r + e_s + U * _abs_max3(h)
                 hm_q, sl_q = _ball_test(h[:, 0], h[:, 1], h[:, 2], eh, c_ctr[q, 0], c_ctr[q, 1], c_rho[q])
-                c_alive[q[hm_q < -sl_q]] = False  # surely below s_ on the whole copy
+                c_alive[q[hm_q < -sl_q]] = False  # surely below s on the whole copy
                 near = ~((hm_q > sl_q) | (hm_q < -sl_q))
-                q, h, eh, r_q, k_q = q[near], h[near], eh[near], r_q[near], k_q[near]
-                if not len(q):
-                    continue
-                lo_, hi_ = np.minimum(r_q, s_), np.maximum(r_q, s_)
+                if not near.all():
+                    q, h, eh, r_q, s_q, k_q = q[near], h[near], eh[near], r_q[near], s_q[near], k_q[near]
+                    if not len(q):
+                        continue
+                lo_, hi_ = np.minimum(r_q, s_q), np.maximum(r_q, s_q)
                 lab = np.column_stack([np.full(len(q), l), k_q, lo_, hi_])
                 orient = np.where(r_q == lo_, 1, -1)  # h = g_r - g_s = orient (g_lo - g_hi)
-                haspos, hasneg, children = self._cut(codes, q, c_start, c_len, c_cell, h, eh, lab, orient,
-                                                     self.labels.pair(l, k_q, lo_, hi_))
+                zs = None if sel is None else np.column_stack([sel[k_q, r_q], sel[k_q, s_q]])
+                haspos, hasneg, children = self._cut(codes, q, c_start, c_len, ccell, h, eh, lab, orient,
+                                                     self.labels.pair(l, k_q, lo_, hi_), zs, positive_only=True)
                 tie = ~haspos & ~hasneg  # g_r == g_s on the whole copy: the lower index wins
-                c_alive[q[(~haspos & hasneg) | (tie & (s_ < r_q))]] = False
+                c_alive[q[(~haspos & hasneg) | (tie & (s_q < r_q))]] = False
                 if children is not None:
-                    mp, pos_s, pos_n, _, _ = children
+                    mp, pos_s, pos_n = children
                     c_start[q[mp]], c_len[q[mp]] = pos_s, pos_n
                     c_ctr[q[mp]], c_rho[q[mp]] = self._balls(pos_s, pos_n)
                 self._tick()
             keep = np.flatnonzero(c_alive)
-            new_code = p_code[cand[ci[keep]]]
-            new_code[np.arange(len(keep)), ck[keep]] = cr[keep]
-            p_alive[cand] = False
-            p_start = np.concatenate([p_start, c_start[keep]])
-            p_len = np.concatenate([p_len, c_len[keep]])
-            p_cell = np.concatenate([p_cell, c_cell[keep]])
-            p_code = np.concatenate([p_code, new_code])
-            p_alive = np.concatenate([p_alive, np.ones(len(keep), dtype=bool)])
-            self.lower = max(self.lower, int(p_alive.sum()))
-        alive = np.flatnonzero(p_alive)
-        cells, pc = p_cell[alive], p_code[alive]
+            h_parent.append(lv_id[cand[ci[keep]]])
+            h_unit.append(ck[keep])
+            h_win.append(cr[keep].astype(np.int8))
+            rest = np.flatnonzero(~is_c)
+            lv_id = np.concatenate([lv_id[rest], np.arange(made, made + len(keep))])
+            made += len(keep)
+            lv_cell = np.concatenate([lv_cell[rest], ccell[keep]])
+            lv_start = np.concatenate([lv_start[rest], c_start[keep]])
+            lv_len = np.concatenate([lv_len[rest], c_len[keep]])
+            lv_ctr = np.concatenate([lv_ctr[rest], c_ctr[keep]])
+            lv_rho = np.concatenate([lv_rho[rest], c_rho[keep]])
+            self.lower = max(self.lower, len(lv_id))
+        # codes: the cells' sure pieces, then each piece's winners up its chain of parents
+        parent, unit, winner = (np.concatenate(v) for v in (h_parent, h_unit, h_win))
+        cells = lv_cell
+        pc = np.where(only.T, base, 0).astype(np.int8)[cells]
+        cur, rows = lv_id.copy(), np.arange(len(cells))
+        while True:
+            sel = np.flatnonzero(cur >= C)
+            if not len(sel):
+                break
+            pc[rows[sel], unit[cur[sel]]] = winner[cur[sel]]
+            cur[sel] = parent[cur[sel]]
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
-        alive, cells, pc = alive[order], cells[order], pc[order]
+        cells, pc = cells[order], pc[order]
         new_codes = LevelCodes(codes, cells, pc)
         out_maps = None
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
             out_maps = _Selected(G, EG, big, cells, pc, relu=False)
             if K * R * C > (K + 1) * len(cells):  # the children's maps are the smaller: build them
-                out_maps = out_maps.build(0, len(cells))
-        return new_codes, p_start[alive], p_len[alive], out_maps
+                out_maps = out_maps.build(0, out_maps.n)
+        return new_codes, lv_start[order], lv_len[order], out_maps
+
+    def _pool_products(self, l: int, maps: "_Maps") -> "list | None":
+        """:meth:`_products` of a layer whose every piece reads one input with one weight
+        and no offset (max-pooling), from the maps of a ReLU layer before it (chunks of
+        :class:`_Selected`), without building those maps: each piece's map is its weight
+        times the selected unit's map on the parent cell where that unit is on, zero where
+        it is off.  The same floats as the product of the selection rows with the built
+        maps (one product per entry, once rounded, and no sum), and the same bounds (the
+        terms of :meth:`_products` with one entry per row; no entry below the normal
+        range).  None where this does not apply: :meth:`_products` then runs."""
+        cache = self.__dict__.setdefault("_pool_picks", {})
+        if l not in cache:
+            from scipy.sparse import csr_matrix
+
+            P = csr_matrix(self.PR[l])
+            P.eliminate_zeros()
+            n = P.shape[1] - 1
+            ok = self.eta[l] == 0 and bool((np.diff(P.indptr) == 1).all()) and bool((P.indices < n).all())
+            cache[l] = (P.indices.astype(np.int64), P.data.astype(np.float64)) if ok else None
+        pick = cache[l]
+        parts = maps.parts
+        if pick is None or not all(isinstance(p, _Selected) and p.relu for p in parts):
+            return None
+        for part in parts:
+            if not (np.isfinite(part.big).all() and np.isfinite(part.EG).all() and part.big.max(initial=0.0) < 1e300
+                    and part.EG.max(initial=0.0) < 1e300):
+                return None  # rowmax sums that might overflow: let _products handle them
+        idx, coef = pick
+        gam = gamma(parts[0].G.shape[0] + 3)
+        acoef = np.abs(coef)[:, None]
+        Gs, Es = [], []
+        for part in parts:
+            cells = part.cells
+            on = part.pc[:, idx].T.astype(bool)  # (K R, cells): the selected unit is on
+            G = np.empty((len(idx), len(cells), 3))
+            np.take(part.G[idx], cells, axis=1, out=G, mode="clip")  # (K R, cells, 3); valid indices
+            G *= np.where(on, coef[:, None], 0.0)[:, :, None]
+            G += 0.0  # no negative zeros (the product with the built maps has none)
+            Er = np.take(part.EG[idx], cells, axis=1) * on
+            rmx = np.take(part.big[idx], cells, axis=1) * on + Er
+            Gs.append(G)
+            Es.append((acoef * Er) * (1 + 2 * U) + gam * (acoef * rmx))
+        if len(parts) == 1:
+            return [(Gs[0], Es[0])]
+        return [(np.concatenate(Gs, axis=1), np.concatenate(Es, axis=1))]
+
+    def _selections(self, l: int) -> "np.ndarray | None":
+        """For a layer l of three or more pieces after a layer of ReLU-like units (two pieces,
+        piece 0 exactly zero): ``(K, R)`` the one input (a unit of layer l - 1) that each
+        piece reads, for pieces with no offset and one non-zero weight (max-pooling), -1 for
+        the others; None when no piece is such or the float copies cannot tell (underflow:
+        a zero float entry need not be an exact zero).  See :meth:`_structural_zeros`."""
+        cache = self.__dict__.setdefault("_selected_inputs", {})
+        if l in cache:
+            return cache[l]
+        out = None
+        prev = self.net.masos[l - 1] if l else None
+        if prev is not None and prev.num_pieces == 2 and self.eta[l] == 0 and self.eta[l - 1] == 0:
+            from scipy.sparse import csr_matrix
+
+            Pp = csr_matrix(self.PR[l - 1])
+            relu = np.diff(Pp.indptr)[0::2] == 0  # piece 0 of each unit of layer l - 1 is zero
+            P = csr_matrix(self.PR[l])
+            P.eliminate_zeros()
+            n = P.shape[1] - 1
+            nnz = np.diff(P.indptr)
+            first = np.where(nnz > 0, P.indices[np.minimum(P.indptr[:-1], max(len(P.indices) - 1, 0))], n)
+            picks = (nnz == 1) & (first < n)
+            sel = np.where(picks, first, -1)
+            sel[picks] = np.where(relu[first[picks]], first[picks], -1)
+            if (sel >= 0).any():
+                out = sel.reshape(self.net.masos[l].num_units, -1)
+        cache[l] = out
+        return out
+
+    def _structural_zeros(self, l: int, idx, seg, lens, owner, und, zsel) -> np.ndarray:
+        """Which of the undecided vertices ``und`` (positions in ``idx``) of a clip of layer l
+        are exact zeros of ``g_r - g_s`` by structure: the vertex lies on the lines of two
+        units ``u, w`` of layer l - 1 whose piece 0 is exactly zero (its two edges' labels),
+        and pieces r and s each read only ``u`` or ``w`` (``zsel``, see :meth:`_selections`).
+        On such a line the unit's two pieces are equal, so its output (their max) is 0 at
+        the vertex; the network is continuous, so the cell's exact maps give that value at
+        the vertex, and ``g_r = g_s = 0`` there exactly.  The exact kernel would find the
+        same zero."""
+        st = self.store
+        o = owner[und]
+        first = seg[o]
+        pv = np.where(und > first, und - 1, first + lens[o] - 1)
+        base = self.labels.base[l - 1]
+        Kp = self.net.masos[l - 1].num_units
+        u1 = st.lab[idx[und]] - base
+        u0 = st.lab[idx[pv]] - base
+        a, b = zsel[o, 0], zsel[o, 1]
+        return ((u0 >= 0) & (u0 < Kp) & (u1 >= 0) & (u1 < Kp) & (u0 != u1) & (a >= 0) & (b >= 0)
+                & ((a == u0) | (a == u1)) & ((b == u0) | (b == u1)))
 
     def _sparse_pieces(self, l: int):
         """Layer l's float pieces as (K R, n + 1) rows and their absolute values; CSR when at most
@@ -616,12 +847,16 @@ class Engine2D:
         rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, lens, axis=0)).sum(axis=1) + 2 * ev, seg) * (1 + 4 * U)
         return ctr, rho
 
-    def _cut(self, codes, cand, p_start, p_len, p_cell, hrow, ehrow, lab, orient, newlab):
+    def _cut(self, codes, cand, p_start, p_len, p_cell, hrow, ehrow, lab, orient, newlab, zsel=None,
+             positive_only=False):
         """Signs of the float row ``hrow[i]`` (error ``ehrow[i]``) at the vertices of piece
         ``cand[i]``; split the mixed pieces.  The row is ``orient[i]`` times the exact row of
         the label ``lab[i] = (l, k, a, b)`` (``g_a - g_b``); the new edges get the integer
-        label ``newlab[i]``.  Returns the pieces' sign flags and, for the mixed ones, their
-        positions in ``cand`` with the two children's store ranges."""
+        label ``newlab[i]``.  Signs are proved by the filter, by structure (``zsel``, see
+        :meth:`_structural_zeros`) or else exactly.  Returns the pieces' sign flags and, for
+        the mixed ones, their positions in ``cand`` with the two children's store ranges
+        (positive side first), or with ``positive_only`` the positive side's alone (a copy of
+        a piece clipped where its piece stays above another)."""
         st = self.store
         lens = p_len[cand]
         starts = p_start[cand]
@@ -636,6 +871,8 @@ class Engine2D:
         s = proved_signs(vals, thr)
         exact_used = np.zeros(len(idx), dtype=bool)
         und = np.flatnonzero(s == 0)
+        if len(und) and zsel is not None:
+            und = und[~self._structural_zeros(int(lab[0, 0]), idx, seg, lens, owner, und, zsel)]
         if len(und):
             for v in und.tolist():
                 self._tick()
@@ -698,7 +935,7 @@ class Engine2D:
         newlab = newlab[own]  # per vertex of a mixed piece
         labv = st.lab[idx[gi]]
         out = []
-        for side in (-1, 1):
+        for side in (1,) if positive_only else (-1, 1):
             keep_v = sv * side >= 0
             # label of the segment leaving an original vertex
             lv = np.where((sv == 0) & (sn * side < 0), newlab, labv)
@@ -724,8 +961,7 @@ class Engine2D:
             s0 = st.append(Xo, eo, lo, exo)
             starts_out = s0 + excl(count)
             out.append((starts_out, count))
-        (neg_s, neg_n), (pos_s, pos_n) = out
-        return haspos, hasneg, (mp, pos_s, pos_n, neg_s, neg_n)
+        return haspos, hasneg, (mp,) + sum(out[::-1], ())  # the positive side first
 
     def _vertex_in_piece(self, code, idx, seg, lens, owner, v):
         o = int(owner[v])
