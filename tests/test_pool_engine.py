@@ -18,6 +18,7 @@ import exactmaso as em
 from exactmaso.engine import batch2d
 from exactmaso.engine.percell import Engine as PerCell
 from exactmaso.regions import _check_net_dom
+from test_regions_units import relu_then_pool_net  # ReLU layers, each followed by a max-pool
 
 try:
     from oracle import check_partition
@@ -51,25 +52,6 @@ def no_skips(monkeypatch):
     """Turn off every skip that rests on the pieces' signs at vertices: nothing is proved."""
     monkeypatch.setattr(batch2d, "_pair_signs", lambda st, starts, lens, Gc, Ec, poss:
                         np.zeros((Gc.shape[0], Gc.shape[1], Gc.shape[1]), dtype=bool))
-
-
-def relu_then_pool(rng, widths, pool, scale):
-    """ReLU layers, each followed by a max over groups of ``pool`` of its outputs (single
-    outputs as pieces: exact zero pieces where the ReLUs are off, ties among them, pieces
-    >= 0 everywhere, lines of the pool through the crossings of the ReLUs' lines)."""
-    masos, n = [], 2
-    for w in widths:
-        A = rng.integers(-scale, scale + 1, size=(w, n)).tolist()
-        B = rng.integers(-scale, scale + 1, size=w).tolist()
-        masos.append(em.MASO([[[0] * n, a] for a in A], [[0, b] for b in B]))
-        rows = []
-        for _ in range(max(1, w // pool)):
-            sel = rng.choice(w, size=min(pool, w), replace=False)
-            rows.append([[int(j == s) for j in range(w)] for s in sel])
-        masos.append(em.MASO(rows, [[0] * len(r) for r in rows]))
-        n = len(rows)
-    masos.append(em.MASO([[rng.integers(-3, 4, size=n).tolist()]], [[0]]))
-    return em.Network.from_masos(masos)
 
 
 def maxout(rng, units, pieces, scale):
@@ -107,18 +89,15 @@ def make(kind, seed):
     rng = np.random.default_rng(900 + seed)
     if kind == "pool":
         widths = rng.integers(4, 9, size=1 + seed % 2).tolist()
-        return relu_then_pool(rng, widths, int(rng.integers(3, 5)), int(rng.choice([1, 2, 4])))
+        return relu_then_pool_net(rng, widths, int(rng.integers(3, 5)), int(rng.choice([1, 2, 4])))
     if kind == "maxout":
         return maxout(rng, int(rng.integers(2, 4)), int(rng.integers(3, 6)), int(rng.choice([1, 3])))
     return conv_pool(rng, 7, [2, 2]) if seed % 2 else conv_pool(rng, 5, [3])
 
 
-@pytest.mark.parametrize("kind,seed", CASES)
-def test_skips_change_nothing(kind, seed, monkeypatch):
-    """Every skip of the multi-piece path leaves the records as running every clip does."""
-    net = make(kind, seed)
-    assert any(m.num_pieces > 2 for m in net.masos)
-    lo, hi = [-1, -1], [1, 1]
+def with_and_without_skips(net, lo, hi, monkeypatch):
+    """The records with the skips and the clips they made, then the clips and the records with
+    every skip turned off."""
     calls = {"n": 0}
     cut = batch2d.Engine2D._cut
 
@@ -132,8 +111,19 @@ def test_skips_change_nothing(kind, seed, monkeypatch):
     with_skips = calls["n"]
     no_skips(monkeypatch)
     calls["n"] = 0
-    assert records(net, lo, hi) == got
-    assert with_skips <= calls["n"]
+    every_clip = records(net, lo, hi)
+    return got, with_skips, calls["n"], every_clip
+
+
+@pytest.mark.parametrize("kind,seed", CASES)
+def test_skips_change_nothing(kind, seed, monkeypatch):
+    """Every skip of the multi-piece path leaves the records as running every clip does."""
+    net = make(kind, seed)
+    assert any(m.num_pieces > 2 for m in net.masos)
+    lo, hi = [-1, -1], [1, 1]
+    got, with_skips, without, every_clip = with_and_without_skips(net, lo, hi, monkeypatch)
+    assert every_clip == got
+    assert with_skips <= without
 
 
 @pytest.mark.parametrize("kind,seed", CASES)
@@ -167,19 +157,7 @@ def test_the_benchmark_net_on_a_small_box(monkeypatch):
     pooled, _, X = bench.networks()
     net = pooled.restrict(*em.plane(*X))
     lo, hi = [0.45, 0.45], [0.55, 0.55]
-    calls = {"n": 0}
-    cut = batch2d.Engine2D._cut
-
-    def counted(self, *args, **kw):  # the clips: cuts that keep the positive side only
-        if kw.get("positive_only"):
-            calls["n"] += len(args[1])
-        return cut(self, *args, **kw)
-
-    monkeypatch.setattr(batch2d.Engine2D, "_cut", counted)
-    got = records(net, lo, hi)
+    got, with_skips, without, every_clip = with_and_without_skips(net, lo, hi, monkeypatch)
     assert len(got) > 50
-    with_skips = calls["n"]
-    no_skips(monkeypatch)
-    calls["n"] = 0
-    assert records(net, lo, hi) == got
-    assert 2 * with_skips < calls["n"]
+    assert every_clip == got
+    assert 2 * with_skips < without
