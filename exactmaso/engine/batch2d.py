@@ -25,7 +25,8 @@ from ..maso import Network
 from ..numbers import nearest_float, to_float_array
 from .cells import Geom, LazyRecord, RegionRecord
 from .driver import balanced_chunks, wait_result
-from .filter import SAFETY, TINY, U, all_pieces, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs
+from .filter import (SAFETY, TINY, U, all_pieces, crossing_points, filtered_values, float_layers, gamma, piece_rows,
+                     proved_signs, side_flags)
 from .kernel import Exact, domain_vertices
 from .stores import PolygonStore, excl, Labels, LevelCodes, merge_levels, Offset, ranges
 
@@ -889,9 +890,7 @@ class Engine2D:
         if not len(idx):
             z = np.zeros(0, dtype=bool)
             return z, z, None
-        haspos = np.logical_or.reduceat(s > 0, seg)
-        hasneg = np.logical_or.reduceat(s < 0, seg)
-        mixed = haspos & hasneg
+        haspos, hasneg, mixed = side_flags(s, seg)
         if not mixed.any():
             return haspos, hasneg, None
         # -- split the mixed pieces ----------------------------------------------------------

@@ -48,7 +48,7 @@ from ..maso import Network
 from ..numbers import nearest_float, to_float_array
 from .cells import Geom, LazyRecord, RegionRecord, lazy_records
 from .driver import balanced_chunks, wait_result
-from .filter import SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs
+from .filter import SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs, side_flags
 from .kernel import Exact, domain_vertices
 from .percell import prune
 from .stores import LevelCodes, Offset, PolytopeStore, excl, Labels, popcount, ranges, unpack
@@ -423,9 +423,7 @@ class EngineND:
             vals = filtered_values(st.X[slots], st.e[slots], h, eh)[0]
         row = at[idx]  # position -> per-slot row
         s = su[row]
-        haspos = np.logical_or.reduceat(s > 0, seg)
-        hasneg = np.logical_or.reduceat(s < 0, seg)
-        mixed = haspos & hasneg
+        haspos, hasneg, mixed = side_flags(s, seg)
         if not mixed.any():
             return haspos, hasneg, None
         # -- split the mixed pieces ------------------------------------------------------------

@@ -47,6 +47,14 @@ def filtered_values(X: np.ndarray, e: np.ndarray, h: np.ndarray, eh: np.ndarray)
     return vals, thr
 
 
+def side_flags(s: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per polytope (its vertices' signs ``s`` from ``seg[i]`` on): whether some vertex is
+    strictly positive, some strictly negative, and both (the hyperplane cuts it)."""
+    haspos = np.logical_or.reduceat(s > 0, seg)
+    hasneg = np.logical_or.reduceat(s < 0, seg)
+    return haspos, hasneg, haspos & hasneg
+
+
 def proved_signs(vals: np.ndarray, thr: np.ndarray) -> np.ndarray:
     """Signs the float filter proves: +1 / -1 where ``|vals|`` exceeds the bound, 0 = undecided.
 
