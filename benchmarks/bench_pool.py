@@ -10,8 +10,8 @@ boxes of growing size in the plane's coordinates; the table gives regions, wall 
 seconds and microseconds (CPU) per region, and the ratio of the pooled net's cost per region
 to the strided net's at the closest region count, in wall and in CPU time (the CPU ratio is
 the one to trust on a loaded machine).  Both nets are first run once on a tiny box, so that
-imports and first-call costs stay out of the first row.  ``--per-cell S`` also runs the depth-first per-cell engine
-on the pooled net for S seconds (what max-pooling nets used before) and reports its rate.
+imports and first-call costs stay out of the first row.  ``--per-cell S`` also runs the depth-first per-cell reference engine
+(tests/percell.py) on the pooled net for S seconds (what max-pooling nets used before) and reports its rate.
 
     python benchmarks/bench_pool.py [--per-cell 20]
 """
@@ -72,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
               f"(CPU {(c / n) / (d / m):.2f})")
     if args.per_cell:
         from exactmaso.engine.driver import Monitor
-        from exactmaso.engine.percell import Engine
+        import os
+        import sys
+
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+        from percell import Engine  # the reference engine, tests/percell.py
         from exactmaso.errors import LimitError
         from exactmaso.regions import _check_net_dom
 

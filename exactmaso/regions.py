@@ -13,11 +13,10 @@ their facets are exact; exact coordinates, interior points and affine maps are c
 the codes when first asked for, and :meth:`Partition.verify` re-checks everything
 independently in exact arithmetic.  See docs/regions.md for the method.
 
-Three engines (:mod:`exactmaso.engine`) share the work, with identical results in identical
-(lexicographic code) order: the batched 2-D engine (:mod:`exactmaso.engine.batch2d`) for 2-D
-inputs and units of any number of pieces, the batched engine of
-:mod:`exactmaso.engine.batchnd` for D >= 3 and units of at most two pieces, and the
-depth-first per-cell engine (:mod:`exactmaso.engine.percell`) for everything else.
+Two batched engines (:mod:`exactmaso.engine`) cut all cells of a layer at once, with units of
+any number of pieces, and give identical results in identical (lexicographic code) order:
+:mod:`exactmaso.engine.batch2d` for 2-D inputs (polygons) and :mod:`exactmaso.engine.batchnd`
+for every other dimension (polytopes with shared vertices).
 """
 
 from __future__ import annotations
@@ -29,10 +28,9 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from .engine.batch2d import enumerate_2d, supports as supports_2d
-from .engine.batchnd import enumerate_nd, supports as supports_nd
-from .engine.cells import Cell, RegionRecord
-from .engine.driver import Monitor, wait_result
-from .engine.percell import Engine
+from .engine.batchnd import enumerate_nd
+from .engine.cells import RegionRecord
+from .engine.driver import Monitor
 from .errors import CertificateError, DomainError, ShapeError
 from .maso import Affine, Network
 from .numbers import to_fraction_array
@@ -184,7 +182,7 @@ def _strictly_inside(rows: Sequence[Sequence[Fraction]], x: Sequence[Fraction], 
 class Partition(Sequence[Region]):
     """The exact linear regions of a network on a domain, in enumeration order."""
 
-    def __init__(self, net: Network, domain: Any, records: list[RegionRecord], engine: Engine) -> None:
+    def __init__(self, net: Network, domain: Any, records: list[RegionRecord], engine: Any) -> None:
         self.net = net
         self.domain = domain
         self._engine = engine
@@ -306,10 +304,6 @@ def _check_net_dom(net: Any, dom: Any) -> tuple[np.ndarray, np.ndarray]:
     return _domain_arrays(dom, net.input_dim)
 
 
-def _subtree(net: Network, A: np.ndarray, b: np.ndarray, cell: Cell) -> list[RegionRecord]:
-    return list(Engine(net, A, b).iter_records(cell))
-
-
 def _records(
     net: Network,
     dom: Any,
@@ -318,22 +312,13 @@ def _records(
     progress: bool,
     max_regions: int | None,
     time_limit: float | None,
-) -> Iterator[tuple[RegionRecord, Engine]]:
+) -> Iterator[tuple[RegionRecord, Any]]:
     A, b = _check_net_dom(net, dom)
     monitor = Monitor(max_regions=max_regions, time_limit=time_limit, progress=progress)
+    recs, engine = _batched(net, A, b, monitor, executor)
+    monitor.stage = "regions"
     count = 0
-    batch = _batched(net, A, b, monitor, executor)
-    if batch is not None:
-        recs, engine = batch
-        monitor.stage = "regions"
-        source: Iterator[RegionRecord] = iter(recs)
-    else:  # the per-cell engine: any dimension, any number of pieces, streaming
-        engine = Engine(net, A, b, monitor)
-        if executor is None or len(net.masos) < 2:
-            source = engine.iter_records()
-        else:
-            source = _parallel_records(engine, net, A, b, executor, monitor)
-    for rec in source:
+    for rec in recs:
         count += 1
         monitor.tick(count)
         yield rec, engine
@@ -341,26 +326,12 @@ def _records(
 
 
 def _batched(net: Network, A: np.ndarray, b: np.ndarray, monitor: Monitor,
-             executor: Executor | None) -> tuple[list[RegionRecord], Engine] | None:
-    """All records at once from a batched engine, or None when the net needs the per-cell one."""
+             executor: Executor | None) -> tuple[list[RegionRecord], Any]:
+    """All records at once, and the engine that made them (its ``exact`` kernel and domain
+    serve the regions' exact methods)."""
     if supports_2d(net):
-        return enumerate_2d(net, A, b, monitor, executor)  # type: ignore[return-value]
-    if supports_nd(net):  # D >= 3, units of at most two pieces: the batched N-D engine
-        return enumerate_nd(net, A, b, monitor, executor)  # type: ignore[return-value]
-    return None
-
-
-def _parallel_records(engine: Engine, net: Network, A, b, executor: Executor, monitor: Monitor) -> Iterator[RegionRecord]:
-    """Cells of the first layer are farmed out; results come back in enumeration order."""
-    with np.errstate(all="ignore"):
-        cells = list(engine.children(engine.root()))
-    futures = [executor.submit(_subtree, net, A, b, c) for c in cells]
-    monitor.stage = f"layers 2 to {len(net.masos)} in {len(futures)} tasks"
-    done = 0
-    for fut in futures:
-        recs = wait_result(fut, futures, monitor, done)
-        done += len(recs)
-        yield from recs
+        return enumerate_2d(net, A, b, monitor, executor)
+    return enumerate_nd(net, A, b, monitor, executor)  # every other dimension
 
 
 def iter_regions(
@@ -374,12 +345,11 @@ def iter_regions(
 ) -> Iterator[Region]:
     """Stream the regions of ``net`` on ``dom`` in the order of :func:`regions`.
 
-    Regions come attached to a growing :class:`Partition`, so their exact methods work.  The
-    per-cell engine (units of three or more pieces) produces them
-    one by one, depth first over cells and units, in small memory; the batched engines (units
-    of at most two pieces) finish each layer for all cells at once, so there the first region
-    arrives when the whole enumeration is done.  Limits (``max_regions``, ``time_limit``) are
-    checked at every cut in every engine.
+    Regions come attached to a growing :class:`Partition`, so their exact methods work (each
+    region's geometry is built when it is reached).  The engines finish each layer for all
+    cells at once, so the first region arrives when the cutting is done; limits
+    (``max_regions``, ``time_limit``) are checked at every cut, and progress is reported
+    while the layers run.
     """
     part: Partition | None = None
     for rec, engine in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
@@ -415,19 +385,9 @@ def regions(
     """
     A, b = _check_net_dom(net, dom)
     monitor = Monitor(max_regions=max_regions, time_limit=time_limit, progress=progress)
-    batch = _batched(net, A, b, monitor, executor)
-    if batch is not None:  # the records come as one list: no need to pass them one by one
-        recs, engine = batch
-        monitor.tick(len(recs))
-        monitor.show(len(recs), final=True)
-        return Partition(net, dom, recs, engine)
-    engine: Engine | None = None
-    recs = []
-    for rec, eng in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
-        recs.append(rec)
-        engine = eng
-    if engine is None:  # pragma: no cover - a bounded full-dimensional domain has a region
-        engine = Engine(net, A, b)
+    recs, engine = _batched(net, A, b, monitor, executor)  # the records come as one list
+    monitor.tick(len(recs))
+    monitor.show(len(recs), final=True)
     return Partition(net, dom, recs, engine)
 
 
@@ -440,8 +400,8 @@ def count_regions(
     max_regions: int | None = None,
     time_limit: float | None = None,
 ) -> int:
-    """The number of regions of ``net`` on ``dom`` (streams; keeps nothing); options as in
-    :func:`regions`."""
+    """The number of regions of ``net`` on ``dom`` (no region's geometry is built); options
+    as in :func:`regions`."""
     n = 0
     for _ in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
         n += 1

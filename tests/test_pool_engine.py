@@ -16,7 +16,7 @@ import pytest
 
 import exactmaso as em
 from exactmaso.engine import batch2d
-from exactmaso.engine.percell import Engine as PerCell
+from percell import Engine as PerCell  # the reference engine (tests/percell.py)
 from exactmaso.regions import _check_net_dom
 from test_regions_units import relu_then_pool_net  # ReLU layers, each followed by a max-pool
 

@@ -10,10 +10,9 @@ The parts, one concern each:
 
 - :mod:`.kernel`: the exact kernel (exact maps, facet rows and vertices from codes);
 - :mod:`.filter`: the float filter (rounded layers, error bounds, proved signs);
-- :mod:`.cells`: what is known of a cell or region (float geometry, labels, records);
+- :mod:`.cells`: what is known of a cell or region (float geometry, labels, records, pruning);
 - :mod:`.stores`: flat vertex/edge stores and codes of the batched engines;
 - :mod:`.batch2d`: all cells of a layer at once, 2-D inputs, any number of pieces;
-- :mod:`.batchnd`: all cells of a layer at once, D >= 3, units of at most two pieces;
-- :mod:`.percell`: depth first, one cell at a time (any input, streaming in small memory);
+- :mod:`.batchnd`: all cells of a layer at once, every other input dimension, any number of pieces;
 - :mod:`.driver`: limits, progress, workers.
 """

@@ -1,7 +1,6 @@
-"""Batched region enumeration for 2-D inputs and two-piece units (ReLU, leaky ReLU, abs).
+"""Batched region enumeration for 2-D inputs, units of any number of pieces.
 
-The same mathematics as :mod:`.percell` (filtered exact signs, exact fallback, exact
-combinatorics), organised for throughput: all cells of a layer are processed together, with
+Filtered exact signs, exact fallback, exact combinatorics, organised for throughput: all cells of a layer are processed together, with
 every polygon stored in flat arrays (vertices in cyclic order, each with the label of the edge
 that leaves it).  A rigorous bounding-ball test first decides, per cell and unit, whether the
 unit surely keeps one sign on the cell; the remaining (cell, unit) pairs are processed as a
@@ -564,7 +563,7 @@ class Engine2D:
     def _layer_multi(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, maps: "_Maps"):
         """Cut all cells of level l by a layer of units of R >= 3 pieces (max-pooling, maxout).
 
-        For each candidate unit, as the per-cell engine does, a piece is replaced by its parts
+        For each candidate unit, as the per-cell reference engine (tests/percell.py) does, a piece is replaced by its parts
         where piece ``r`` is the arg-max (ties to the lowest index): one copy of the piece per
         piece ``r`` that may win on it, clipped by ``g_r >= g_s`` (``g_r > g_s`` for
         ``s < r``) for every ``s`` that may beat it, in increasing ``s``; a copy that keeps

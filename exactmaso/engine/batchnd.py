@@ -1,7 +1,8 @@
-"""Batched region enumeration for inputs of any dimension and two-piece units (ReLU, leaky ReLU, abs).
+"""Batched region enumeration for inputs of every dimension but 2 (which :mod:`.batch2d`
+serves), units of any number of pieces.
 
-The mathematics of :mod:`.percell` (filtered exact signs, exact fallback, exact
-combinatorics), organised for throughput like :mod:`.batch2d`: all cells of a layer
+Filtered exact signs, exact fallback, exact combinatorics, organised for throughput like
+:mod:`.batch2d`: all cells of a layer
 are processed together, one unit at a time, with every polytope ("piece") stored in flat
 arrays:
 
@@ -16,7 +17,7 @@ because what a cut computes at a vertex is a function of the point alone: the un
 of pieces is a continuous function of the input, so its sign at a vertex, and the point where it
 crosses an edge, do not depend on which cell's map evaluates them.  So every cut evaluates each
 distinct slot once and makes each new vertex once per distinct crossing edge.  A slot's bitset
-must be the same for every piece listing it: where the per-cell engine would change it for one
+must be the same for every piece listing it: where a cut would change it for one
 piece only (a vertex on the cut gets the new label; a label stops being a facet), that piece gets
 a copy of the slot.  In general position a vertex lies in up to 2^D pieces, so the store holds
 far fewer vertices than the pieces list (N8, 5-D: 66,886 slots for 1,028,746 list entries;
@@ -30,12 +31,15 @@ vertices (incidence: the labels common to both ends, plus the new label); the ol
 ends lie on one side stay; (side end, new vertex) are new edges; the edges inside the cut face
 are found by the combinatorial test among the vertices on the cut (two of them are adjacent iff
 they share at least D - 1 labels and no third vertex on the cut holds all the labels they
-share).  Labels that stop being facets are dropped exactly as :func:`.percell.prune` does; this
+share).  Labels that stop being facets are dropped (:func:`.cells.prune`); this
 can only happen when some vertex lies on the cutting hyperplane, so only those children are
 examined.
 
-The results are those of the per-cell engine: the same regions in the same order (by code),
-the same facet labels (in the same order), the same vertices (in the same order) and incidences.
+Units of three or more pieces: see :meth:`EngineND._many_piece_units`.
+
+The results are those of the depth-first per-cell reference engine (tests/percell.py, which
+the tests compare against): the same regions in the same order (by code), the same facet
+labels (in the same order), the same vertices (in the same order) and incidences.
 """
 
 from __future__ import annotations
@@ -46,11 +50,10 @@ import numpy as np
 
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
-from .cells import Geom, LazyRecord, RegionRecord, lazy_records
+from .cells import Geom, LazyRecord, RegionRecord, lazy_records, prune
 from .driver import balanced_chunks, wait_result
 from .filter import SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs, side_flags
 from .kernel import Exact, domain_vertices
-from .percell import prune
 from .stores import LevelCodes, Offset, PolytopeStore, excl, Labels, popcount, ranges, unpack
 
 
@@ -58,7 +61,8 @@ __all__ = ["supports", "enumerate_nd", "EngineND"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 CUT_VERTICES = 1 << 18  # vertices of the pieces one call of the cut handles at most
-TASKS_PER_WORKER = 4  # tasks of later layers per worker process (contiguous runs of first-layer cells)
+TASKS_PER_WORKER = 4  # tasks per worker process (contiguous runs of first-layer pieces or cells)
+SPLIT_PIECES = 8  # pieces per task the first layer is cut into before the workers take over
 
 
 def _chunks(items: np.ndarray, sizes: np.ndarray, limit: int) -> list[np.ndarray]:
@@ -75,8 +79,9 @@ def _chunks(items: np.ndarray, sizes: np.ndarray, limit: int) -> list[np.ndarray
 
 
 def supports(net: Network) -> bool:
-    """True when the batched N-D engine is used: input dimension >= 3, units of at most two pieces."""
-    return net.input_dim >= 3 and all(m.num_pieces <= 2 for m in net.masos)
+    """True when the batched N-D engine is used: any input dimension but 2 (the 2-D engine's),
+    units of any number of pieces."""
+    return net.input_dim != 2
 
 
 def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
@@ -166,6 +171,121 @@ def _box_signs(h: np.ndarray, eh: np.ndarray, lo: np.ndarray, hi: np.ndarray, er
     return out
 
 
+def _ball_signs(H: np.ndarray, EH: np.ndarray, ctr: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """(C, K) +1 / -1 where the exact row whose float is ``H[c, k]`` (entries within
+    ``EH[c, k]``) is proved positive / negative on the L1 ball of radius ``rho[c]`` around
+    ``ctr[c]`` (which holds cell ``c``), 0 where the test cannot tell."""
+    D = ctr.shape[1]
+    hm = np.einsum("ckd,cd->ck", H[:, :, :D], ctr) + H[:, :, D]
+    aH = np.abs(H)
+    actr = np.abs(ctr)
+    slack = (
+        EH * (actr.sum(axis=1)[:, None] + 1)
+        + gamma(D + 2) * (np.einsum("ckd,cd->ck", aH[:, :, :D], actr) + aH[:, :, D])
+        + (aH[:, :, :D].max(axis=2) + EH) * rho[:, None]
+    ) * SAFETY + TINY
+    return proved_signs(hm, slack)
+
+
+class _Cut:
+    """One hyperplane cut: the float rows ``H`` (C, D + 1) of the function whose sign splits
+    (per cell, entries within ``EH``), the exact label it makes a facet, the orientation
+    (``H`` is ``orient`` times the label's exact row) and the label's integer."""
+
+    __slots__ = ("H", "EH", "label", "orient", "bit")
+
+    def __init__(self, H: np.ndarray, EH: np.ndarray, label: tuple, orient: int, bit: int) -> None:
+        self.H, self.EH, self.label, self.orient, self.bit = H, EH, label, orient, bit
+
+
+class _LayerCut:
+    """One layer's cutting under way: the level's codes, the float maps ``G`` (per piece of
+    the units: (C, K, D + 1) maps and (C, K) bounds), the pieces, and the ball test (a
+    function of float rows and bounds); for two-piece units the cut rows ``H``, ``EH``,
+    their ball signs per cell and unit, and the units that may cut some cell."""
+
+    __slots__ = ("l", "codes", "G", "pieces", "ball", "H", "EH", "signs", "units")
+
+    def __init__(self, l: int, codes, G: list, pieces: "_Pieces") -> None:
+        self.l, self.codes, self.G, self.pieces = l, codes, G, pieces
+        self.ball = self.H = self.EH = self.signs = None
+        self.units: list = []
+
+
+class _Pieces:
+    """The pieces (polytopes) of one layer's cutting, in growable flat arrays: their ranges
+    in the store (``vs``, ``vn``, ``es``, ``en``), float boxes (``lo``, ``hi``, ``er``), cell,
+    code row of this layer and whether they are live.  They start as the cells."""
+
+    FIELDS = ("vs", "vn", "es", "en", "lo", "hi", "er")
+
+    def __init__(self, vs, vn, es, en, boxes, K: int, cells=None) -> None:
+        C = len(vs)
+        D = boxes[0].shape[1]
+        cap = max(16, 2 * C)
+        self.f = {
+            "vs": np.empty(cap, dtype=np.int64), "vn": np.empty(cap, dtype=np.int64),
+            "es": np.empty(cap, dtype=np.int64), "en": np.empty(cap, dtype=np.int64),
+            "lo": np.empty((cap, D)), "hi": np.empty((cap, D)), "er": np.empty(cap),
+            "cell": np.empty(cap, dtype=np.int64),
+        }
+        for name, v in zip(self.FIELDS, (vs, vn, es, en) + tuple(boxes)):
+            self.f[name][:C] = v
+        self.f["cell"][:C] = np.arange(C) if cells is None else cells
+        self.code = np.zeros((cap, K), dtype=np.int8)
+        self.alive = np.zeros(cap, dtype=bool)
+        self.alive[:C] = True
+        self.n = C
+
+    def _grow(self, m: int) -> int:
+        n = self.n
+        if n + m > len(self.alive):
+            cap = max(n + m, 2 * len(self.alive))
+            for name in self.f:
+                self.f[name] = np.resize(self.f[name], (cap,) + self.f[name].shape[1:])
+            self.code = np.resize(self.code, (cap, self.code.shape[1]))
+            alive = np.zeros(cap, dtype=bool)
+            alive[:n] = self.alive[:n]
+            self.alive = alive
+        self.n = n + m
+        return n
+
+    def add_pairs(self, parents: np.ndarray, neg: tuple, pos: tuple) -> np.ndarray:
+        """Append both children of each parent (negative side first), with the parent's cell
+        and code; their indices."""
+        m = len(parents)
+        n0 = self._grow(2 * m)
+        for j, name in enumerate(self.FIELDS):
+            self.f[name][n0:n0 + 2 * m:2] = neg[j]
+            self.f[name][n0 + 1:n0 + 2 * m:2] = pos[j]
+        new = np.arange(n0, n0 + 2 * m)
+        self.f["cell"][new] = np.repeat(self.f["cell"][parents], 2)
+        self.code[new] = np.repeat(self.code[parents], 2, axis=0)
+        return new
+
+    def add(self, parents: np.ndarray, child: tuple) -> np.ndarray:
+        """Append one child per parent (not live), with the parent's cell and code."""
+        m = len(parents)
+        n0 = self._grow(m)
+        new = np.arange(n0, n0 + m)
+        for j, name in enumerate(self.FIELDS):
+            self.f[name][new] = child[j]
+        self.f["cell"][new] = self.f["cell"][parents]
+        self.code[new] = self.code[parents]
+        return new
+
+    def copy(self, src: np.ndarray, origin: np.ndarray) -> np.ndarray:
+        """Append copies of the pieces ``src`` (not live) with the cell and code of ``origin``."""
+        m = len(src)
+        n0 = self._grow(m)
+        new = np.arange(n0, n0 + m)
+        for name in self.FIELDS:
+            self.f[name][new] = self.f[name][src]
+        self.f["cell"][new] = self.f["cell"][origin]
+        self.code[new] = self.code[origin]
+        return new
+
+
 class EngineND:
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> None:
         self.net = net
@@ -175,17 +295,15 @@ class EngineND:
         self.exact = Exact(net, A_dom, b_dom)
         self.A_dom, self.b_dom = A_dom, b_dom
         self.labels = Labels(net, A_dom.shape[0])
-        nlab = A_dom.shape[0] + sum(m.num_units for m in net.masos)
-        self.W = max(1, -(-nlab // 64))
+        self.W = max(1, -(-self.labels.end // 64))
         self.st = PolytopeStore(self.D, self.W)
-        # float pieces P0, P1 (K, n + 1) and the float of their exact difference P1 - P0
-        self.P0, self.P1, self.Pd, self.zero0, self.eta = [], [], [], [], []
+        # float pieces (K, n + 1) of every layer, and for two pieces the float of their exact
+        # difference (None for ReLU: piece 0 is zero and the cut rows are piece 1)
+        self.P, self.Pd, self.eta = [], [], []
         for m, fl in zip(net.masos, float_layers(net)):
             dense = (lambda P: P if P is None or isinstance(P, np.ndarray) else P.toarray())
-            self.P0.append(dense(piece_rows(fl, 0)))
-            self.P1.append(dense(piece_rows(fl, m.num_pieces - 1)))
-            self.Pd.append(dense(fl.cut))  # None for ReLU: piece 0 is zero and the cut rows are piece 1
-            self.zero0.append(m.num_pieces == 2 and fl.cut is None)
+            self.P.append([dense(piece_rows(fl, r)) for r in range(m.num_pieces)])
+            self.Pd.append(dense(fl.cut))
             self.eta.append(fl.eta)
 
     # -- labels ----------------------------------------------------------------------------
@@ -274,120 +392,197 @@ class EngineND:
 
     # -- one layer ---------------------------------------------------------------------------
     def layer(self, l, codes, vs, vn, es, en, M, E):
-        net = self.net
-        m = net.masos[l]
-        K, R = m.num_units, m.num_pieces
-        C = len(codes)
-        D = self.D
-        need_next = any(mm.num_pieces > 1 for mm in net.masos[l + 1:])  # a later cut needs the maps
-        if R == 1:
+        """Cut the cells of level ``l`` (their codes, vertex lists, edges and float maps) by
+        layer ``l``: the next level's cells in code order, as the same tuple."""
+        m = self.net.masos[l]
+        if m.num_pieces == 1:
+            C, K = len(codes), m.num_units
             new_codes = LevelCodes(codes, np.arange(C), np.zeros((C, K), dtype=np.int8))
-            if need_next:
-                G0, EG0 = self._maps(l, M, E)(self.P0[l])
+            if self._need_next(l):
+                G0, EG0 = self._maps(l, M, E)(self.P[l][0])
                 return new_codes, vs, vn, es, en, G0, EG0
             return new_codes, vs, vn, es, en, None, None
-        product = self._maps(l, M, E)
-        G1, EG1 = product(self.P1[l])
-        if self.zero0[l]:
-            G0 = np.zeros_like(G1)
-            EG0 = np.zeros_like(EG1)
-            H, EH = G1, EG1
+        cut = self._begin(l, codes, vs, vn, es, en, M, E)
+        if m.num_pieces == 2:
+            self._two_piece_units(cut, cut.units)
         else:
-            G0, EG0 = product(self.P0[l])
-            H, EH = product(self.Pd[l])
-        self.H, self.EH = H, EH
-        # -- which units may cut which cells: an L1 ball around each cell's centre -----------
+            self._many_piece_units(cut)
+        return self._finish(cut)
+
+    def _need_next(self, l: int) -> bool:
+        return any(mm.num_pieces > 1 for mm in self.net.masos[l + 1:])  # a later cut needs the maps
+
+    def _begin(self, l, codes, vs, vn, es, en, M, E, rows=None, ball=None) -> "_LayerCut":
+        """The start of layer ``l``'s cuts: the float maps of the unit's pieces per cell, the
+        ball test per cell and unit, the pieces (the cells).  ``rows`` and ``ball`` resume a
+        two-piece layer whose earlier units were cut elsewhere: the pieces' code rows so far
+        (every piece then lies in cell 0) and that cell's ball signs."""
+        K, R = self.net.masos[l].num_units, self.net.masos[l].num_pieces
+        product = self._maps(l, M, E)
+        if R == 2 and self.Pd[l] is None:  # ReLU: piece 0 is exactly zero
+            G1 = product(self.P[l][1])
+            G = [(np.zeros_like(G1[0]), np.zeros_like(G1[1])), G1]
+        else:
+            G = [product(P) for P in self.P[l]]  # per piece: float maps (C, K, D + 1), bounds (C, K)
         st = self.st
         seg = excl(vn)
         idx = st.V[ranges(vs, vn)]
         Xv, ev = st.X[idx], st.e[idx]
-        ctr = np.add.reduceat(Xv, seg, axis=0) / vn[:, None]
-        rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, vn, axis=0)).sum(axis=1) + D * ev, seg) * (1 + gamma(2 * D + 4))
-        HX = H[:, :, :D]
-        hm = np.einsum("ckd,cd->ck", HX, ctr) + H[:, :, D]
-        aH = np.abs(H)
-        actr = np.abs(ctr)
-        slack = (
-            EH * (actr.sum(axis=1)[:, None] + 1)
-            + gamma(D + 2) * (np.einsum("ckd,cd->ck", aH[:, :, :D], actr) + aH[:, :, D])
-            + (aH[:, :, :D].max(axis=2) + EH) * rho[:, None]
-        ) * SAFETY + TINY
-        sure_pos = hm > slack
-        maybe = ~(sure_pos | (hm < -slack))
-        base = sure_pos.astype(np.int8)
-        # -- pieces: start as the cells; cut unit by unit across all of them ------------------
-        # (each piece keeps the float box of its vertices: a unit whose hyperplane misses the
-        # box is decided for the whole piece without touching its vertices)
-        cap = max(16, 2 * C)
-        p = {
-            "vs": np.empty(cap, dtype=np.int64), "vn": np.empty(cap, dtype=np.int64),
-            "es": np.empty(cap, dtype=np.int64), "en": np.empty(cap, dtype=np.int64),
-            "lo": np.empty((cap, D)), "hi": np.empty((cap, D)), "er": np.empty(cap),
-            "cell": np.empty(cap, dtype=np.int64),
-        }
-        p_code = np.empty((cap, K), dtype=np.int8)
-        p_alive = np.zeros(cap, dtype=bool)
-        p["vs"][:C], p["vn"][:C], p["es"][:C], p["en"][:C], p["cell"][:C] = vs, vn, es, en, np.arange(C)
-        p["lo"][:C], p["hi"][:C], p["er"][:C] = _boxes(Xv, ev, seg)
-        p_code[:C] = base
-        p_alive[:C] = True
-        P = C
-        for k in np.flatnonzero(maybe.any(axis=0)).tolist():
+        cut = _LayerCut(l, codes, G, _Pieces(vs, vn, es, en, _boxes(Xv, ev, seg), K, cells=None if rows is None else 0))
+        if ball is None:
+            # the cells' centres and L1 radii: the ball test decides most (cell, unit) pairs
+            ctr = np.add.reduceat(Xv, seg, axis=0) / vn[:, None]
+            rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, vn, axis=0)).sum(axis=1) + self.D * ev, seg) * (1 + gamma(2 * self.D + 4))
+            cut.ball = (lambda H, EH: _ball_signs(H, EH, ctr, rho))
+        if R == 2:
+            cut.H, cut.EH = G[1] if self.Pd[l] is None else product(self.Pd[l])  # ReLU: the cut rows are piece 1
+            cut.signs = cut.ball(cut.H, cut.EH) if ball is None else ball
+            cut.units = np.flatnonzero((cut.signs == 0).any(axis=0)).tolist()
+            if rows is None:
+                cut.pieces.code[:len(codes)] = cut.signs > 0
+        if rows is not None:
+            cut.pieces.code[:len(rows)] = rows
+        return cut
+
+    def _finish(self, cut: "_LayerCut"):
+        """The next level's cells, in code order, once every unit of the layer has cut."""
+        pieces, K = cut.pieces, cut.pieces.code.shape[1]
+        alive = np.flatnonzero(pieces.alive[:pieces.n])
+        cells = pieces.f["cell"][alive]
+        pc = pieces.code[alive]
+        order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
+        alive, cells, pc = alive[order], cells[order], pc[order]
+        new_codes = LevelCodes(cut.codes, cells, pc)  # tuples only when asked for
+        if self._need_next(cut.l):
+            Gs = np.stack([g for g, _ in cut.G])  # (R, C, K, D + 1)
+            EGs = np.stack([eg for _, eg in cut.G])
+            units = np.arange(K)
+            Mn = Gs[pc, cells[:, None], units]
+            En = EGs[pc, cells[:, None], units]
+        else:
+            Mn = En = None
+        f = pieces.f
+        return new_codes, f["vs"][alive], f["vn"][alive], f["es"][alive], f["en"][alive], Mn, En
+
+    def _two_piece_units(self, lc: "_LayerCut", units: list) -> None:
+        """Cut the pieces by the given units of a layer of two-piece units, unit by unit (each
+        piece keeps the float box of its vertices: a unit whose hyperplane misses the box is
+        decided for the whole piece without touching its vertices)."""
+        l, codes, pieces = lc.l, lc.codes, lc.pieces
+        f = pieces.f
+        maybe = lc.signs == 0
+        for k in units:
             self._tick()
-            cand_all = np.flatnonzero(p_alive[:P] & maybe[p["cell"][:P], k])
-            cc = p["cell"][cand_all]
-            box = _box_signs(H[cc, k], EH[cc, k], p["lo"][cand_all], p["hi"][cand_all], p["er"][cand_all])
-            p_code[cand_all[box > 0], k] = 1
+            cut = _Cut(lc.H[:, k], lc.EH[:, k], (l, k, 0, 1), -1, self.labels.unit(l, k))
+            cand_all = np.flatnonzero(pieces.alive[:pieces.n] & maybe[f["cell"][:pieces.n], k])
+            box = self._box(cut, pieces, cand_all)
+            pieces.code[cand_all[box > 0], k] = 1
             cand_all = cand_all[box == 0]
             # in chunks of at most CUT_VERTICES vertices: the cut's temporaries stay small
             # (the pieces are cut independently; the final sort by code fixes the order)
-            for cand in _chunks(cand_all, p["vn"][cand_all], CUT_VERTICES):
-                haspos, hasneg, children = self._cut(l, k, codes, cand, p)
-                p_code[cand[haspos & ~hasneg], k] = 1
+            for cand in _chunks(cand_all, f["vn"][cand_all], CUT_VERTICES):
+                haspos, hasneg, children = self._cut(cut, codes, cand, f)
+                pieces.code[cand[haspos & ~hasneg], k] = 1
                 if children is None:
                     continue
                 split_p, neg, pos = children
-                nnew = 2 * len(split_p)
-                if P + nnew > len(p_alive):
-                    cap_new = max(P + nnew, 2 * len(p_alive))
-                    for name in p:
-                        p[name] = np.resize(p[name], (cap_new,) + p[name].shape[1:])
-                    p_code = np.resize(p_code, (cap_new, K))
-                    alive = np.zeros(cap_new, dtype=bool)
-                    alive[:P] = p_alive[:P]
-                    p_alive = alive
-                sl = slice(P, P + nnew)
-                for j, name in enumerate(("vs", "vn", "es", "en", "lo", "hi", "er")):
-                    p[name][P:P + nnew:2] = neg[j]
-                    p[name][P + 1:P + nnew:2] = pos[j]
-                p["cell"][sl] = np.repeat(p["cell"][split_p], 2)
-                newcodes = np.repeat(p_code[split_p], 2, axis=0)
-                newcodes[1::2, k] = 1
-                newcodes[0::2, k] = 0
-                p_code[sl] = newcodes
-                p_alive[sl] = True
-                p_alive[split_p] = False
-                P += nnew
-                self.lower = max(self.lower, C + (P - C) // 2)  # live pieces (each split adds one)
-                self._tick()
-                self._collect(p, np.flatnonzero(p_alive[:P]))
-        alive = np.flatnonzero(p_alive[:P])
-        cells = p["cell"][alive]
-        pc = p_code[alive]
-        order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
-        alive, cells, pc = alive[order], cells[order], pc[order]
-        new_codes = LevelCodes(codes, cells, pc)  # tuples only when asked for
-        if need_next:
-            choose = pc.astype(bool)
-            Mn = np.where(choose[:, :, None], G1[cells], G0[cells])
-            En = np.where(choose, EG1[cells], EG0[cells])
-        else:
-            Mn = En = None
-        self.H = self.EH = None
-        return new_codes, p["vs"][alive], p["vn"][alive], p["es"][alive], p["en"][alive], Mn, En
+                new = pieces.add_pairs(split_p, neg, pos)
+                pieces.code[new[0::2], k] = 0
+                pieces.code[new[1::2], k] = 1
+                pieces.alive[new] = True
+                pieces.alive[split_p] = False
+                self._progress(pieces)
+
+    def _many_piece_units(self, lc: "_LayerCut") -> None:
+        """Cut the pieces by every unit of a layer of R >= 3 pieces (max-pooling, max of R
+        affine maps), unit by unit: as the per-cell reference engine does, the part of a
+        piece where piece ``r`` of the unit is the arg-max is the piece clipped to
+        ``g_r >= g_s`` for ``s = 0, 1, ..`` in turn (ties, ``g_r = g_s`` on the whole part: the
+        lowest index wins).  Each clip runs on the parts of every cell at once; a clip that a
+        ball (per cell) or box (per part) test decides touches no vertex."""
+        l, codes, pieces, G, ball = lc.l, lc.codes, lc.pieces, lc.G, lc.ball
+        f = pieces.f
+        C = len(codes)
+        R = len(G)
+        K = pieces.code.shape[1]
+        # signs of g_lo - g_hi per cell and unit, for every pair lo < hi
+        pair = {}
+        for lo in range(R):
+            for hi in range(lo + 1, R):
+                H = G[lo][0] - G[hi][0]
+                EH = G[lo][1] + G[hi][1] + U * np.abs(H).max(axis=2) * (1 + 2 * U)
+                pair[lo, hi] = (H, EH, ball(H, EH))
+        for k in range(K):
+            # a cell where some piece beats every other one everywhere: decided
+            decided = np.full(C, -1, dtype=np.int64)
+            for r in range(R):
+                wins = np.ones(C, dtype=bool)
+                for s_ in range(R):
+                    if s_ != r:
+                        sg = pair[min(r, s_), max(r, s_)][2][:, k]
+                        wins &= (sg > 0) if r < s_ else (sg < 0)
+                decided[wins & (decided < 0)] = r
+            live = np.flatnonzero(pieces.alive[:pieces.n])
+            lcell = f["cell"][live]
+            fixed = decided[lcell] >= 0
+            pieces.code[live[fixed], k] = decided[lcell[fixed]]
+            parents = live[~fixed]
+            if not len(parents):
+                continue
+            self._tick()
+            finals = []  # per r: (part, parent) of the parts where piece r is the arg-max
+            for r in range(R):
+                cur, origin = parents, parents
+                for s_ in range(R):
+                    if s_ == r or not len(cur):
+                        continue
+                    lo, hi = min(r, s_), max(r, s_)
+                    H, EH, sg = pair[lo, hi]
+                    sign = 1 if r == lo else -1  # + means piece r wins
+                    cut = _Cut(H[:, k] * sign, EH[:, k], (l, k, lo, hi), sign, self.labels.pair(l, k, lo, hi))
+                    cs = sg[f["cell"][cur], k] * sign
+                    cs[cs == 0] = self._box(cut, pieces, cur[cs == 0])
+                    keep = cs > 0
+                    new_cur, new_origin = [cur[keep]], [origin[keep]]
+                    und = np.flatnonzero(cs == 0)
+                    for ch in _chunks(und, f["vn"][cur[und]], CUT_VERTICES):
+                        cand = cur[ch]
+                        haspos, hasneg, children = self._cut(cut, codes, cand, f, positive_only=True)
+                        # unchanged: g_r >= g_s on the part, or a tie (g_r = g_s on the whole
+                        # part) that r wins as the lower index
+                        same = (haspos & ~hasneg) | (~haspos & ~hasneg & (r < s_))
+                        new_cur.append(cand[same])
+                        new_origin.append(origin[ch][same])
+                        if children is not None:
+                            split_p, _, pos = children
+                            new_cur.append(pieces.add(split_p, pos))
+                            new_origin.append(origin[ch][haspos & hasneg])
+                    cur, origin = np.concatenate(new_cur), np.concatenate(new_origin)
+                    self._tick()
+                finals.append((cur, origin))
+            pieces.alive[parents] = False
+            for r, (part, origin) in enumerate(finals):
+                new = pieces.copy(part, origin)
+                pieces.code[new, k] = r
+                pieces.alive[new] = True
+            self._progress(pieces)
+
+    def _box(self, cut: "_Cut", pieces: "_Pieces", cand: np.ndarray) -> np.ndarray:
+        f = pieces.f
+        cc = f["cell"][cand]
+        return _box_signs(cut.H[cc], cut.EH[cc], f["lo"][cand], f["hi"][cand], f["er"][cand])
+
+    def _progress(self, pieces: "_Pieces") -> None:
+        alive = np.flatnonzero(pieces.alive[:pieces.n])
+        self.lower = max(self.lower, len(alive))
+        self._tick()
+        self._collect(pieces.f, alive)
 
     # -- signs and splits -----------------------------------------------------------------
-    def _cut(self, l, k, codes, cand, p):
+    def _cut(self, cut: "_Cut", codes, cand, p, positive_only: bool = False):
+        """Cut the pieces ``cand`` by ``cut``'s hyperplane: per piece whether some vertex is
+        strictly positive / negative, and for the pieces it crosses the children (negative
+        side, positive side; only the positive one with ``positive_only``, a clip)."""
         D = self.D
         st = self.st
         vs = p["vs"][cand]
@@ -404,20 +599,18 @@ class EngineND:
         slots = idx[u]
         at[slots] = np.arange(len(u))  # slot -> its row in the per-slot arrays below
         ucell = cells[owner[u]]
-        h = self.H[ucell, k]
-        eh = self.EH[ucell, k]
+        h = cut.H[ucell]
+        eh = cut.EH[ucell]
         vals, thr = filtered_values(st.X[slots], st.e[slots], h, eh)
         su = proved_signs(vals, thr)
         exact_used = np.zeros(len(u), dtype=bool)
         und = np.flatnonzero(su == 0)
         if len(und):
-            label = (l, k, 0, 1)
             for v in und.tolist():
                 self._tick()
                 code = codes[int(ucell[v])]
                 x = self._exact_vertex(code, int(slots[v]))
-                # H = g_1 - g_0 is minus the exact row g_0 - g_1 of the label (l, k, 0, 1)
-                val = self._exact_value(code, label, x, -1)
+                val = self._exact_value(code, cut.label, x, cut.orient)
                 su[v] = (val > 0) - (val < 0)
                 exact_used[v] = True
             vals = filtered_values(st.X[slots], st.e[slots], h, eh)[0]
@@ -447,7 +640,7 @@ class EngineND:
         A_ = np.where(upos, pu[ci], pv[ci])  # the positive end
         B_ = np.where(upos, pv[ci], pu[ci])  # the negative end
         co = eo[ci]
-        # new vertices in the per-cell engine's order: by (positive end, negative end) per piece
+        # new vertices in the reference engine's order: by (positive end, negative end) per piece
         order = np.lexsort((B_, A_, co))
         A_, B_, co = A_[order], B_[order], co[order]
         nc = len(co)
@@ -459,7 +652,7 @@ class EngineND:
         ua, ub = SA[first], SB[first]
         ra, rb = at[ua], at[ub]
         Xn, en_ = crossing_points(vals[ra], vals[rb], thr[ra], thr[rb], st.X[ua], st.X[ub], st.e[ua], st.e[ub])
-        newlab = self.labels.unit(l, k)
+        newlab = cut.bit
         nw, nbit = newlab // 64, np.uint64(1 << (newlab % 64))
         Bn = st.B[ua] & st.B[ub]
         Bn[:, nw] |= nbit
@@ -470,13 +663,12 @@ class EngineND:
         st.B[ns:ns + nn] = Bn
         need = np.flatnonzero(exact_used[ra] | exact_used[rb])
         if len(need):
-            label = (l, k, 0, 1)
             for q in need.tolist():
                 code = codes[int(cells[mp[co[first[q]]]])]
                 xa = self._exact_vertex(code, int(ua[q]))
                 xb = self._exact_vertex(code, int(ub[q]))
-                va = self._exact_value(code, label, xa, -1)
-                vb = self._exact_value(code, label, xb, -1)
+                va = self._exact_value(code, cut.label, xa, cut.orient)
+                vb = self._exact_value(code, cut.label, xb, cut.orient)
                 tt = va / (va - vb)
                 x = tuple(a + tt * (b - a) for a, b in zip(xa, xb))
                 st.set_exact(ns + q, x)
@@ -513,7 +705,7 @@ class EngineND:
         gpos = np.full(len(idx), -1, dtype=np.int64)  # position in idx -> position in gm
         gpos[gm] = np.arange(len(gm))
         out = []
-        for side in (-1, 1):
+        for side in ((1,) if positive_only else (-1, 1)):
             keepm = sg * side >= 0
             kp = gm[keepm]
             ko = om[keepm]
@@ -552,7 +744,7 @@ class EngineND:
             for o in np.unique(zo).tolist():
                 for cs, tot, *_ in out:
                     self._prune_piece(int(cs[o]), int(tot[o]))
-        return haspos, hasneg, (pieces, out[0], out[1])
+        return haspos, hasneg, (pieces, None if positive_only else out[0], out[-1])
 
     def _prune_piece(self, s: int, n: int) -> None:
         """Drop the labels that are not facets of the piece whose vertex list is ``V[s:s + n]``
@@ -594,31 +786,77 @@ class EngineND:
                     state = self._compact(*state, edges=l + 1 < L)
                 codes, vs, vn = state[0], state[1], state[2]
                 return self._records(codes, vs, vn)
-            # farm out the cells of the first layer in contiguous chunks of about equal work:
-            # later layers keep the cells' order, so the chunks' regions, concatenated, are in
-            # the serial order
-            self._stage(0)
+            return self._parallel(executor, state)
+
+    def _parallel(self, executor, state) -> list[RegionRecord]:
+        """The enumeration with the executor's workers; results merged in code order.
+
+        A two-piece first layer is cut here only by its first units, until it has about
+        :data:`SPLIT_PIECES` pieces per task.  A piece's code on the units cut so far is final,
+        and the regions inside it are those whose codes have that prefix; so the pieces sorted
+        by code, taken in contiguous groups, give tasks whose regions are contiguous runs of the
+        serial order.  Each worker resumes the first layer's cuts on its pieces (the same float
+        steps on the same data, hence the same vertices and decisions) and runs the other
+        layers.  Other first layers are cut here and their cells handed on in contiguous
+        chunks (later layers keep the cells' order).  The tasks, :data:`TASKS_PER_WORKER` per
+        worker, are about equal in estimated work and submitted largest first, so a worker
+        that finishes early takes the next one."""
+        workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
+        ntasks = TASKS_PER_WORKER * workers
+        self._stage(0)
+        if self.net.masos[0].num_pieces == 2:
+            jobs, work = self._split_first_layer(state, ntasks)
+        else:
             codes, vs, vn, es, en, M, E = self.layer(0, *state)
-            workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 2
-            # work grows faster than the vertices, but the estimate is rough: a few tasks per
-            # worker let the executor even out what it misses
-            bounds = balanced_chunks(vn.astype(float) ** 2, TASKS_PER_WORKER * workers)
-            futures = [executor.submit(_tail_nd, self.net, self.A_dom, self.b_dom, Offset(codes, a, b - a),
-                                       self._export(vs[a:b], vn[a:b], es[a:b], en[a:b]),
-                                       None if M is None else np.ascontiguousarray(M[a:b]),
-                                       None if E is None else np.ascontiguousarray(E[a:b]))
-                       for a, b in zip(bounds[:-1], bounds[1:])]
-            if self.monitor is not None:
-                self.monitor.stage = f"layers 2 to {L} in {len(futures)} tasks"
-            out_codes, out_starts, out_lens = [], [], []
-            self.st = PolytopeStore(self.D, self.W)  # the first layer's cells are no longer needed
-            for fut in futures:
-                sub_codes, sub = wait_result(fut, futures, self.monitor, self.lower)
-                out_codes += sub_codes
-                out_starts.append(self._load(sub))
-                out_lens.append(sub[5])
-                self.lower = max(self.lower, len(out_codes))
-            return self._records(out_codes, np.concatenate(out_starts), np.concatenate(out_lens))
+            work = vn.astype(float) ** 2
+            bounds = balanced_chunks(work, ntasks)
+            jobs = [("cells", Offset(codes, a, b - a), self._export(vs[a:b], vn[a:b], es[a:b], en[a:b]),
+                     None if M is None else np.ascontiguousarray(M[a:b]), None if E is None else np.ascontiguousarray(E[a:b]))
+                    for a, b in zip(bounds[:-1], bounds[1:])]
+            work = [float(work[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:])]
+        futures: list = [None] * len(jobs)
+        for i in sorted(range(len(jobs)), key=lambda i: -work[i]):
+            futures[i] = executor.submit(_tail_nd, self.net, self.A_dom, self.b_dom, jobs[i])
+        if self.monitor is not None:
+            self.monitor.stage = f"in {len(futures)} tasks"
+        out_codes, out_starts, out_lens = [], [], []
+        self.st = PolytopeStore(self.D, self.W)  # the first layer's pieces are no longer needed
+        for fut in futures:
+            sub_codes, sub = wait_result(fut, futures, self.monitor, self.lower)
+            out_codes += sub_codes
+            out_starts.append(self._load(sub))
+            out_lens.append(sub[5])
+            self.lower = max(self.lower, len(out_codes))
+        return self._records(out_codes, np.concatenate(out_starts), np.concatenate(out_lens))
+
+    def _split_first_layer(self, state, ntasks: int) -> tuple[list, list]:
+        """Cut the root by the first units of a two-piece first layer until there are about
+        :data:`SPLIT_PIECES` pieces per task; the resume jobs of contiguous groups of the
+        pieces in code order, and their estimated work."""
+        codes, vs, vn, es, en, M, E = state
+        lc = self._begin(0, codes, vs, vn, es, en, M, E)
+        pieces = lc.pieces
+        j = 0
+        while j < len(lc.units) and int(pieces.alive[:pieces.n].sum()) < SPLIT_PIECES * ntasks:
+            self._two_piece_units(lc, lc.units[j:j + 1])
+            j += 1
+        rest = lc.units[j:]
+        live = np.flatnonzero(pieces.alive[:pieces.n])
+        live = live[np.lexsort(pieces.code[live].T[::-1])]
+        # work grows about as (units that may still cut the piece) ^ D
+        cutting = np.zeros(len(live))
+        for k in rest:
+            cut = _Cut(lc.H[:, k], lc.EH[:, k], (0, k, 0, 1), -1, 0)
+            cutting += self._box(cut, pieces, live) == 0
+        work = (1.0 + cutting) ** self.D
+        bounds = balanced_chunks(work, ntasks)
+        f = pieces.f
+        jobs = []
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            g = live[a:b]
+            jobs.append(("resume", pieces.code[g], self._export(f["vs"][g], f["vn"][g], f["es"][g], f["en"][g]),
+                         lc.signs, M, E, rest))
+        return jobs, [float(work[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:])]
 
     def _stage(self, l: int) -> None:
         if self.monitor is not None:
@@ -705,13 +943,22 @@ class EngineND:
         return Geom(st.X[slots], st.e[slots], Fb[:, cols].copy(), labels, [st.exact.get(i) for i in slots.tolist()])
 
 
-def _tail_nd(net: Network, A_dom, b_dom, codes, pieces, M, E):
-    """Worker: run layers 1 .. L-1 on some cells of the first layer; return codes and polytopes."""
+def _tail_nd(net: Network, A_dom, b_dom, job: tuple):
+    """Worker: finish the first layer's cuts on some of its pieces (``"resume"``) or take some
+    of its cells (``"cells"``), run the other layers; return codes and polytopes."""
     with np.errstate(all="ignore"):
         eng = EngineND(net, A_dom, b_dom)
-        vs, es, en = eng._restore(pieces)
-        state = (codes, vs, pieces[5], es, en, M, E)
         L = len(net.masos)
+        if job[0] == "resume":
+            _, rows, pieces, signs, M, E, units = job
+            vs, es, en = eng._restore(pieces)
+            lc = eng._begin(0, [()], vs, pieces[5], es, en, M, E, rows=rows, ball=signs)
+            eng._two_piece_units(lc, units)
+            state = eng._compact(*eng._finish(lc), edges=L > 1)
+        else:
+            _, codes, pieces, M, E = job
+            vs, es, en = eng._restore(pieces)
+            state = (codes, vs, pieces[5], es, en, M, E)
         for l in range(1, L):
             state = eng._compact(*eng.layer(l, *state), edges=l + 1 < L)
         return state[0].all(), eng._export(state[1], state[2])

@@ -3,8 +3,8 @@
 A :class:`Geom` is a convex polytope as float vertices (with error bounds and, once
 computed, exact coordinates) and vertex-facet incidences; each facet has a label, ``("d", i)``
 for a domain row or ``(l, k, r, s)`` for the hyperplane ``g_r = g_s`` of unit ``k`` of layer
-``l``.  :class:`RegionRecord` (and its lazy form) is a final region; :class:`Cell` a cell of
-the first ``level`` layers with the float map of the next layer's input.
+``l``.  :class:`RegionRecord` (and its lazy form) is a final region; :func:`prune` drops the
+labels that are not facets.
 """
 
 from __future__ import annotations
@@ -74,17 +74,6 @@ class LazyRecord(RegionRecord):
         return self._geom
 
 
-class Cell:
-    __slots__ = ("level", "code", "geom", "M", "E")
-
-    def __init__(self, level: int, code: tuple, geom: Geom, M: np.ndarray, E: np.ndarray) -> None:
-        self.level = level
-        self.code = code
-        self.geom = geom
-        self.M = M  # float augmented map of the layer-`level` input, (n_l, D + 1)
-        self.E = E
-
-
 def lazy_records(codes: Any, build: Any, starts: np.ndarray, lens: np.ndarray) -> list[LazyRecord]:
     """One :class:`LazyRecord` per region (``build(start, length)`` gives its Geom).  The cyclic
     garbage collector is paused meanwhile: tens of thousands of new objects (none of them
@@ -97,3 +86,22 @@ def lazy_records(codes: Any, build: Any, starts: np.ndarray, lens: np.ndarray) -
     finally:
         if paused:
             gc.enable()
+
+
+def prune(geom: Geom, D: int) -> Geom:
+    """Drop labels that are not facets: fewer than D vertices, or a vertex set inside another's."""
+    F = geom.F
+    size = F.sum(axis=0)
+    keep = size >= D
+    if D >= 4 and keep.sum() > 1:
+        Fi = F[:, keep].astype(np.int32)
+        inter = Fi.T @ Fi
+        sz = size[keep]
+        sub = (inter == sz[:, None]) & (sz[None, :] > sz[:, None])
+        inner = sub.any(axis=1)
+        idx = np.flatnonzero(keep)
+        keep[idx[inner]] = False
+    if keep.all():
+        return geom
+    cols = np.flatnonzero(keep)
+    return Geom(geom.X, geom.e, F[:, cols], [geom.labels[j] for j in cols], geom.exact)

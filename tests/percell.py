@@ -1,9 +1,13 @@
-"""The per-cell engine: depth first over cells, any dimension, any number of pieces.
+"""The per-cell engine, kept as a reference for the tests: depth first over cells, any
+dimension, any number of pieces.
 
 Each cell is cut by its layer's units one at a time (units of three or more pieces by the
-part of the cell where each piece is the arg-max); the regions stream out in code order in
-small memory, which :func:`exactmaso.iter_regions` uses.  The batched engines
-(:mod:`.batch2d`, :mod:`.batchnd`) do the same mathematics for all cells of a layer at once.
+part of the cell where each piece is the arg-max), in code order.  This was the library's
+engine for nets the batched engines did not serve; now :mod:`exactmaso.engine.batch2d` and
+:mod:`exactmaso.engine.batchnd` serve every network, and the tests check that they give this
+engine's regions, codes, order, facet labels and vertices.  It shares the float filter and
+the exact kernel with them; its cut is its own (one cell at a time), an independent check of
+theirs.
 """
 
 from __future__ import annotations
@@ -12,12 +16,23 @@ from typing import Iterator
 
 import numpy as np
 
-from ..maso import Network
-from ..numbers import nearest_float, to_float_array
-from .cells import Cell, Geom, Label, RegionRecord
-from .driver import Monitor
-from .filter import SAFETY, TINY, U, all_pieces, crossing_points, float_layers, gamma, proved_signs
-from .kernel import Exact, domain_vertices
+from exactmaso.maso import Network
+from exactmaso.numbers import nearest_float, to_float_array
+from exactmaso.engine.cells import Geom, Label, RegionRecord, prune
+from exactmaso.engine.driver import Monitor
+from exactmaso.engine.filter import SAFETY, TINY, U, all_pieces, crossing_points, float_layers, gamma, proved_signs
+from exactmaso.engine.kernel import Exact, domain_vertices
+
+
+class Cell:
+    __slots__ = ("level", "code", "geom", "M", "E")
+
+    def __init__(self, level: int, code: tuple, geom: Geom, M: np.ndarray, E: np.ndarray) -> None:
+        self.level = level
+        self.code = code
+        self.geom = geom
+        self.M = M  # float augmented map of the layer-`level` input, (n_l, D + 1)
+        self.E = E
 
 
 class Engine:
@@ -297,22 +312,3 @@ class Engine:
                 yield RegionRecord(c.code, c.geom, c.M, c.E)
                 continue
             stack.append(self.children(c))
-
-
-def prune(geom: Geom, D: int) -> Geom:
-    """Drop labels that are not facets: fewer than D vertices, or a vertex set inside another's."""
-    F = geom.F
-    size = F.sum(axis=0)
-    keep = size >= D
-    if D >= 4 and keep.sum() > 1:
-        Fi = F[:, keep].astype(np.int32)
-        inter = Fi.T @ Fi
-        sz = size[keep]
-        sub = (inter == sz[:, None]) & (sz[None, :] > sz[:, None])
-        inner = sub.any(axis=1)
-        idx = np.flatnonzero(keep)
-        keep[idx[inner]] = False
-    if keep.all():
-        return geom
-    cols = np.flatnonzero(keep)
-    return Geom(geom.X, geom.e, F[:, cols], [geom.labels[j] for j in cols], geom.exact)
