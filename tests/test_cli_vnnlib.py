@@ -3,9 +3,11 @@ counterexample / timeout), the result file, the certificate and one-line errors.
 
 from __future__ import annotations
 
+import itertools
 import json
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 import exactmaso as em
@@ -67,17 +69,47 @@ def test_violated_prints_an_exact_counterexample(model, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("violated\n")
 
 
+def _hard_property(tmp_path) -> tuple[str, str]:
+    """A model and a property that holds, by 1/1000, and that no bound at the root decides.
+
+    ``y0 = sum_k |w_k . x + b_k|`` over 36 generic hyperplanes in 9 dimensions (each ``|z|`` as
+    ``relu(z) + relu(-z)``) and ``y1 = M + 1/1000``, on the box ``[-1, 1]^9``; the unsafe set
+    is ``y0 >= y1``.  ``y0`` is convex, so its maximum ``M`` is at one of the 512 corners,
+    computed here exactly.  A linear bound of ``|z|`` on an interval is its chord, far above
+    ``|z|`` wherever a hyperplane crosses the box: at the root ``y0 - y1`` is bounded by about
+    300 where it must be below 0, and branch and bound runs for minutes (over 4, when this was
+    written) before its bounds close.  The weights are sevenths and the biases odd elevenths,
+    so that no bound of a halved box is within rounding of 0 (a tie, which a time-out bounds
+    again exactly: slowly, for many open boxes).
+    """
+    d, k = 9, 36
+    rng = np.random.default_rng(0)
+    w7 = rng.integers(-20, 21, size=(k, d))  # w = w7 / 7
+    b11 = rng.choice([-9, -7, -5, -3, -1, 1, 3, 5, 7, 9], size=k)  # b = b11 / 11
+    corners = np.array(list(itertools.product([-1, 1], repeat=d)))
+    M = Fraction(int(np.abs(corners @ (11 * w7).T + 7 * b11).sum(axis=1).max()), 77)  # 77 z is an integer
+    W = [[Fraction(int(v), 7) for v in row] for row in w7]
+    b = [Fraction(int(v), 11) for v in b11]
+    net = em.mlp([W + [[-v for v in row] for row in W], [[1] * (2 * k), [0] * (2 * k)]],
+                 [b + [-v for v in b], [0, M + Fraction(1, 1000)]])
+    model = tmp_path / "abs.json"
+    net.save(model)
+    lines = [f"(declare-const X_{i} Real)" for i in range(d)] + ["(declare-const Y_0 Real)", "(declare-const Y_1 Real)"]
+    for i in range(d):
+        lines += [f"(assert (>= X_{i} -1.0))", f"(assert (<= X_{i} 1.0))"]
+    lines.append("(assert (>= Y_0 Y_1))")
+    prop = tmp_path / "abs.vnnlib"
+    prop.write_text("\n".join(lines) + "\n")
+    return str(model), str(prop)
+
+
 def test_timeout_is_a_verdict_with_exit_3(tmp_path, capsys):
-    net = em.mlp([[[1, -1], [1, 1], [-1, 1]], [[1, 1, 1], [0, 0, 0]]], [[0, 0, 0], [0, 1]])
-    path = tmp_path / "net.json"
-    net.save(path)
-    prop = _prop(tmp_path, "1.0", "(assert (>= Y_0 Y_1))")
-    out = tmp_path / "result.txt"
-    status = main(["vnnlib", str(path), prop, "--timeout", "1e-9", "--out", str(out)])
-    if status == 0:  # decided before the first node's clock check: nothing to assert about timeouts
-        pytest.skip("decided at the root")
+    model, prop = _hard_property(tmp_path)
+    out, cert = tmp_path / "result.txt", tmp_path / "cert.json"
+    status = main(["vnnlib", model, prop, "--timeout", "0.5", "--out", str(out), "--certificate", str(cert)])
     assert status == 3 and out.read_text() == "timeout\n"
-    assert "timeout" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("timeout: ")
+    assert not cert.exists()  # nothing was proven: no certificate
 
 
 @pytest.mark.parametrize("args, message", [
