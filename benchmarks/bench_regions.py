@@ -130,6 +130,8 @@ def _child(conn, name: str, method: str, time_limit: float | None, verify: bool,
         else:
             import exactmaso as em
 
+            if verify:  # part.verify()'s module is imported before its clock, like the package
+                import exactmaso.verify  # noqa: F401
             dom = em.Box([-1] * D, [1] * D)
             pool = None
             if workers:

@@ -56,12 +56,16 @@ cell map and facet is computed once, however many regions share it):
   widest inner dimension of a product), all cells of a block of regions in one BLAS product
   per prime, and the rows a claim needs (facet rows, affine maps) are recovered by the
   Chinese remainder theorem from enough primes to exceed twice a proven bound on their
-  magnitude.  The deepest levels, where cells outnumber the rows needed there (the affine
-  maps' level always, below a hidden layer), are not composed: each row needed there is
-  carried down as a vector (``Z u = [M | mden e] (P^T u)``, ``M`` a selection of the level
-  above) to the deepest composed level; the same integers, associated the other way round.
+  magnitude (a bound per level: shallow rows need fewer primes than the maps).  The deepest
+  levels, where cells outnumber the rows needed there (the affine maps' level always, below
+  a hidden layer), are not composed: each row needed there is carried down as a vector
+  (``Z u = [M | mden e] (P^T u)``, ``M`` a selection of the level above) to the deepest
+  composed level; the same integers, associated the other way round.
 - *Vertices* are homogeneous integers ``(n_1, .., n_D, d)``, gcd 1, ``d > 0``; rows are
-  primitive integers.  Signs of a row at a vertex are integer dot products.
+  primitive integers.  Signs of a row at a vertex are integer dot products, but for two
+  kinds that need none: the D rows an engine vertex is solved from (here, by Cramer's rule)
+  are zero there by construction, and a unit's row is positive where the forward pass below
+  proves the chosen piece strictly above the other.
 - *Code at the vertices.*  At a vertex ``v`` the pieces along ``w`` equal the network's own
   forward pass at ``v`` as long as the earlier layers' chosen pieces are maxima there (by
   induction on the layers), so one forward pass per distinct vertex serves every region that
@@ -86,15 +90,19 @@ cell map and facet is computed once, however many regions share it):
 - *Volume.*  Signed cones from the origin over the facets, ``vol P = sum_F sign(c_F)
   vol conv(0, F)``, each facet triangulated by pulling (apexes: the lowest vertex of each
   face); the cones of a facet shared by two regions cancel in the sum over the regions.
+  From 3-D on the long integers are FLINT's (GMP).  The sum is compared with the domain's
+  volume unreduced: numerators and denominators added in a tree, without gcds.
 """
 
 from __future__ import annotations
 
+import gc
 import math
+import operator
 import sys
 import time
 from fractions import Fraction
-from itertools import combinations
+from itertools import accumulate, combinations
 from typing import TYPE_CHECKING, Any, Sequence
 
 import flint
@@ -424,14 +432,18 @@ class _Cascade:
         for lay in layers[:-1]:
             self.mden.append(self.mden[-1] * lay.den)
         self.zden = [lay.den * md for lay, md in zip(layers, self.mden)]  # denominators of Z per level
-        bound, bm = 0, 1
+        level_bound, bm = [], 1
         for lay, md in zip(layers, self.mden):
             bz = lay.rowsum * max(bm, md)  # |Z| <= (row sum of |P|) max(|M|, mden)
-            bound, bm = max(bound, bz), bz
-        self.bound = 2 * bound  # differences of two pieces, and the selected pieces
+            level_bound.append(2 * bz)  # differences of two pieces, and the selected pieces
+            bm = bz
+        self.bound = max(level_bound)
         widest = max(max(lay.din, len(lay.nz_rows)) + 1 for lay in layers)  # inner dimensions, both ways
         h = math.isqrt((1 << 52) // (widest + 1))
         self.primes = _primes_above_bound(2 * h - 3, 2 * self.bound)
+        # the rows of level l are recovered from the first primes whose product exceeds twice their bound
+        modulus = list(accumulate(self.primes, operator.mul))
+        self.level_primes = [next(k + 1 for k, M in enumerate(modulus) if M > 2 * b) for b in level_bound]
         # layers whose choice is a 0/1 mask of the columns (ReLU-like: piece 0 zero, piece 1 row k)
         self.masked = [lay.R == 2 and len(lay.nz_rows) == lay.K and (lay.nz[0::2] < 0).all()
                        and (lay.nz[1::2] == np.arange(lay.K)).all() for lay in layers]
@@ -512,7 +524,8 @@ class _Cascade:
                     for lev in np.unique(wl).tolist():
                         res[lev][ws[wl == lev]] = y[wl == lev]
             progress.tick("maps", r1, n)
-        out = [_crt(r.reshape(-1, npr), self.primes).reshape(r.shape[:2]) for r in res]
+        out = [_crt(r[:, :, :k].reshape(-1, k), self.primes[:k]).reshape(r.shape[:2])
+               for r, k in zip(res, self.level_primes)]
         k = len(diffs[L - 1][0])
         return out[:L - 1] + [out[L - 1][:k]], out[L - 1][k:].reshape(n, K_out, D + 1)
 
@@ -946,6 +959,19 @@ class _Checker:
 
     # -- the run ---------------------------------------------------------------------------
     def run(self, graph: bool = True, progress: bool = False) -> None:
+        """The checks, with the cyclic garbage collector paused: the checker makes hundreds of
+        thousands of objects that live until it ends (Fractions, tuples, rows), which would
+        otherwise set off collections that walk the whole heap again and again (a sixth of the
+        time on 30,000 regions); none of them is garbage in a cycle."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self.run_checks(graph, progress)
+        finally:
+            if paused:
+                gc.enable()
+
+    def run_checks(self, graph: bool, progress: bool) -> None:
         regs = list(self.part)
         self.regs = regs
         self.caches = [_cache(reg) for reg in regs]  # what each region reports (its cache), and its record
@@ -981,10 +1007,11 @@ class _Checker:
         self.check_complete()
         self.check_point_codes()
         self.check_affine()
-        total = self.volumes()
+        num, den = _tree_sum(self.volumes())
         self.store()
         dom_volume = self.domain_volume()
-        if total != dom_volume:
+        if num * dom_volume.denominator != dom_volume.numerator * den:
+            total = Fraction(int(num), int(den))
             self.fail(f"the regions' volumes sum to {total}; the domain's volume is {dom_volume}")
 
     # -- codes and the code tree ----------------------------------------------------------
@@ -1232,6 +1259,7 @@ class _Checker:
         claimed: dict[int, list] = {}  # region -> its reported vertices as Homs
         records: list[tuple[int, np.ndarray]] = []  # regions whose vertices are solved here, and their incidences
         self.derived = np.zeros(n, dtype=bool)
+        self.cramer = (np.zeros(0, dtype=np.int64), np.zeros((0, D), dtype=np.int64))  # see solve_vertices
         counts = np.zeros(n, dtype=np.int64)
         m = np.diff(self.f_start)
         nfac = m.tolist()
@@ -1296,7 +1324,8 @@ class _Checker:
         """Solve the proposed vertices of engine regions: D of the facets each lies on (the
         first independent ones in label order, like the engine), by Cramer's rule in integers,
         once per distinct set of hyperplanes.  Returns (incidences, distinct points, the point
-        of each incidence)."""
+        of each incidence).  Records the incidences solved from their first D facets and those
+        facets (``self.cramer``): the rows are zero there by construction."""
         D = self.D
         order = np.lexsort((s_fac, s_q, s_reg))
         s_reg, s_q, s_fac = s_reg[order], s_q[order], s_fac[order]
@@ -1335,6 +1364,10 @@ class _Checker:
                 i = int(s_reg[brk[c]])
                 self.fail(f"region {i}: vertex {int(s_q[brk[c]])} is not a vertex of the region (its tight rows have "
                           f"rank < {D})")
+        solved = np.zeros(len(brk), dtype=bool)
+        solved[cand] = True
+        solved[retry] = False
+        self.cramer = (inc[solved], first[solved])
         return inc, homs, which
 
     # -- points ---------------------------------------------------------------------------
@@ -1559,11 +1592,14 @@ class _Checker:
         positive where the float forward pass proves the chosen piece strictly above the
         others (the row is that difference along the code, so this holds where the code check
         of :meth:`check_code_at_vertices`, which runs next and fails otherwise, holds at the
-        earlier layers); otherwise (and for domain rows) it is evaluated exactly."""
+        earlier layers); the D rows a vertex was solved from here (:meth:`solve_vertices`) are
+        zero there by Cramer's rule (a determinant with a repeated row); every other sign (and
+        every domain row's) is evaluated exactly."""
         m = np.diff(self.f_start)
         nvert = np.diff(self.i_start)
         per = m * nvert
         P = int(per.sum())
+        self.p_start = np.cumsum(per) - per  # each region's first pair
         # pairs (incidence, facet) region by region: vertex-major
         reg_of = np.repeat(np.arange(len(self.regs)), per)
         loc = np.arange(P) - np.repeat(np.cumsum(per) - per, per)
@@ -1575,11 +1611,17 @@ class _Checker:
         if len(u):
             st = self.pair_status(self.i_vid[p_inc[u]], self.f_col[p_fac[u]], self.f_c[p_fac[u]])
             sign[u[st == 1]] = 1
-        need = np.flatnonzero(sign == 0)
+        zero = np.zeros(P, dtype=bool)
+        c_inc, c_fac = self.cramer
+        if len(c_inc):
+            c_reg = self.i_reg[c_inc]
+            at = self.p_start[c_reg] + (c_inc - self.i_start[c_reg]) * m[c_reg]
+            zero[(at[:, None] + c_fac - self.f_start[c_reg][:, None]).ravel()] = True
+            sign[zero] = 0
+        need = np.flatnonzero((sign == 0) & ~zero)
         if len(need):
             sign[need] = _sign(_dot(self.f_row[p_fac[need]], self.Vobj[self.i_vid[p_inc[need]]]))
         self.p_inc, self.p_fac, self.p_sign = p_inc, p_fac, sign
-        self.p_start = np.cumsum(per) - per  # each region's first pair
         self.progress.tick("facets", len(self.regs), len(self.regs))
 
     def check_vertices_and_facets(self) -> None:
@@ -1786,14 +1828,14 @@ class _Checker:
             ) or not all(_frac_equal(b[o], int(M[o, D]), den) for o in range(M.shape[0])):
                 self.fail(f"region {i}: its affine map is not the network's map on its code")
 
-    def volumes(self) -> Fraction:
-        """Each region's exact volume, checked against what it reports; returns their sum."""
+    def volumes(self) -> list:
+        """Each region's exact volume, checked against what it reports; returns rationals
+        whose sum is the sum of the volumes."""
         regs = self.regs
         if self.D == 1:
-            vols = [self.region_volume(i) for i in range(len(regs))]
-            total = _exact_sum(vols, Fraction(0))
+            vols = terms = [self.region_volume(i) for i in range(len(regs))]
         else:
-            vols, total = self.polytope_volumes()
+            vols, terms = self.polytope_volumes()
         self.new_volume: dict[int, Fraction] = {}
         for i, (cache, vol) in enumerate(zip(self.caches, vols)):
             claimed = cache.get("volume") if cache is not None else None
@@ -1802,9 +1844,9 @@ class _Checker:
             elif claimed != vol:
                 self.fail(f"region {i}: its volume is {claimed}; its vertices span volume {vol}")
         self.progress.tick("volumes", len(regs), len(regs))
-        return total
+        return terms
 
-    def polytope_volumes(self) -> tuple[list[Fraction], Fraction]:
+    def polytope_volumes(self) -> tuple[list[Fraction], list]:
         """Volumes in D >= 2 as signed cones from the origin over the facets:
         ``vol P = sum_F sign(c_F) vol conv(0, F)`` over the facets ``a . x + c >= 0`` (the origin
         is on the inner side of F when ``c_F > 0``), ``vol conv(0, F)`` by a pulling
@@ -1815,7 +1857,8 @@ class _Checker:
 
         The sum: the two sides of a shared facet have opposite ``c_F``, so their cones cancel
         and the regions' volumes add up to the other facets' cones (on the domain's boundary,
-        or shared in part), plus the volumes done one by one."""
+        or shared in part), plus the volumes done one by one: returns the volumes and those
+        terms."""
         D, n = self.D, len(self.regs)
         m = np.diff(self.f_start)
         simple_inc = self.t_cnt == D
@@ -1837,10 +1880,12 @@ class _Checker:
             key = np.concatenate([self.f_hid[fs][:, None], np.where(vv == BIG, -1, vv)], axis=1)
             first, inv = _unique_rows(key)
             rep = fs[first]  # one facet of each distinct facet
+            # the long products and quotients in FLINT (GMP) from 3-D on; in 2-D they are short
+            self.Vz = self.Vobj if D == 2 else _fmpz_array(self.Vobj)
             K, LF = self.edge_cones(rep) if D == 2 else self.facet_cones(rep, simple)
             # each region: vol * D! * L = sum_F sign(c_F) K_F (L / L_F), L the product of its vertices' d
             sg = np.sign(self.f_row[fs][:, D].astype(object)).astype(np.int64)
-            L = _products(self.Vobj[self.i_vid, D], self.i_start)
+            L = _products(self.Vz[self.i_vid, D], self.i_start)
             regs_f = self.f_reg[fs]
             starts = np.flatnonzero(np.r_[True, regs_f[1:] != regs_f[:-1]])
             tot = np.add.reduceat(sg.astype(object) * K[inv] * (L[regs_f] // LF[inv]), starts)
@@ -1850,15 +1895,14 @@ class _Checker:
             # the sum: per distinct facet, the signs of its sides (opposite sides cancel)
             net = np.zeros(len(rep), dtype=np.int64)
             np.add.at(net, inv, sg)
-            parts += [flint.fmpq(int(net[k]) * int(K[k]), fact * int(LF[k])) for k in np.flatnonzero(net).tolist()]
-        total = _exact_sum(parts, flint.fmpq(0))  # FLINT: fast gcds of long numbers
-        return vols, Fraction(int(total.p), int(total.q))
+            parts += [flint.fmpq(int(net[k]) * K[k], fact * LF[k]) for k in np.flatnonzero(net).tolist()]
+        return vols, parts
 
     def edge_cones(self, facets: np.ndarray) -> tuple:
         """For edges ``(x_a, y_a, d_a)``, ``(x_b, y_b, d_b)`` of polygons: the triangle with the
         origin has area ``K / (2 L)``, ``K = |x_a y_b - x_b y_a|``, ``L = d_a d_b``."""
-        a = self.Vobj[self.i_vid[self.fv_inc[self.fv_start[facets]]]]
-        b = self.Vobj[self.i_vid[self.fv_inc[self.fv_start[facets] + 1]]]
+        a = self.Vz[self.i_vid[self.fv_inc[self.fv_start[facets]]]]
+        b = self.Vz[self.i_vid[self.fv_inc[self.fv_start[facets] + 1]]]
         return np.abs(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]), a[:, 2] * b[:, 2]
 
     def facet_cones(self, facets: np.ndarray, simple: np.ndarray) -> tuple:
@@ -1912,13 +1956,13 @@ class _Checker:
         last = np.argmax(mem, axis=1)
         pos = np.stack(chain + [last], axis=1)  # (simplices, D)
         vid = padv[reg[:, None], pos]
-        P = self.Vobj[vid]  # (simplices, D, D + 1)
+        P = self.Vz[vid]  # (simplices, D, D + 1)
         det = np.abs(self.cone_dets(vid))  # the simplex with the origin: D! d_1 .. d_D times its volume
         dprod = np.ones(len(vid), dtype=object)
         for k in range(D):
             dprod = dprod * P[:, k, D]
         # per facet: L_F, then N_F = sum |det| L_F / prod d
-        LF = _products(self.Vobj[self.i_vid[self.fv_inc], D], self.fv_start)[facets]
+        LF = _products(self.Vz[self.i_vid[self.fv_inc], D], self.fv_start)[facets]
         order = np.argsort(owner, kind="stable")
         contrib = det[order] * (LF[owner[order]] // dprod[order])
         starts = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])
@@ -1931,7 +1975,7 @@ class _Checker:
         vertex pairs (an edge ends many of them), so in 3-D and 4-D the 2 x 2 minors of each
         distinct pair are computed once and each determinant is a Laplace sum of their products."""
         D = self.D
-        N = self.Vobj[:, :D]
+        N = self.Vz[:, :D]
         if D not in (3, 4):
             return _dets(N[vid])
         cols = list(combinations(range(D), 2))
@@ -2151,6 +2195,14 @@ def _products(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return out
 
 
+def _fmpz_array(values: np.ndarray) -> np.ndarray:
+    """An object array of Python ints as the same integers in FLINT (``flint.fmpz``): products
+    and quotients of numbers of thousands of bits are several times faster in GMP."""
+    out = np.empty(values.shape, dtype=object)
+    out.flat[:] = [flint.fmpz(v) for v in values.ravel().tolist()]
+    return out
+
+
 def _segment_any(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """For a bool matrix, whether each segment of rows (``starts``: their first rows) has a
     True in each column: one bitwise-or reduction over 8 columns a word."""
@@ -2212,14 +2264,18 @@ def _frac_equal(v: Any, num: int, den: int) -> bool:
     return Fraction(v) == Fraction(num, den)
 
 
-def _exact_sum(values: Sequence, zero: Any) -> Any:
-    """An exact sum, pairwise (neighbours first, so that shared denominators cancel early)."""
-    vals = list(values)
-    if not vals:
-        return zero
-    while len(vals) > 1:
-        vals = [vals[k] + vals[k + 1] if k + 1 < len(vals) else vals[k] for k in range(0, len(vals), 2)]
-    return vals[0]
+def _tree_sum(values: Sequence) -> tuple[Any, Any]:
+    """The sum of rationals (Fractions or FLINT's) as a numerator and a positive denominator,
+    not in lowest terms: added in pairs, neighbours first, without gcds (FLINT integers; a gcd
+    of numbers of thousands of bits costs far more than their product, and the sum is only
+    compared with another rational)."""
+    pairs = [(flint.fmpz(v.numerator), flint.fmpz(v.denominator)) for v in values]
+    if not pairs:
+        return flint.fmpz(0), flint.fmpz(1)
+    while len(pairs) > 1:
+        merged = [(a * d + c * b, b * d) for (a, b), (c, d) in zip(pairs[0::2], pairs[1::2])]
+        pairs = merged + pairs[len(merged) * 2:]
+    return pairs[0]
 
 
 def verify_partition(part: "Partition", *, graph: bool = True, progress: bool = False) -> None:

@@ -10,6 +10,7 @@ pass).  Degenerate networks come from tests/test_regions_degenerate.py.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from fractions import Fraction as F
@@ -204,6 +205,59 @@ def test_every_cascade_depth_recovers_the_same_rows(net, monkeypatch):
         aff = model.affine_map(code=r.code)
         assert [[F(int(v), den) for v in row] for row in ck.affine_rows[i]] == \
             [list(aff.A[o]) + [aff.b[o]] for o in range(aff.A.shape[0])]
+
+
+def test_each_level_is_recovered_from_enough_primes(monkeypatch):
+    """The rows of each level come from the first primes whose product exceeds twice their
+    bound; shallow levels need fewer than the affine maps, and the bound holds."""
+    rng = np.random.default_rng(8)
+    sizes = [(2, 5), (5, 4), (4, 4), (4, 3)]
+    model = em.mlp([rng.normal(size=(b, a)) for a, b in sizes], [rng.normal(size=b) for _, b in sizes])
+    ck = _checker_through_rows(em.regions(model, em.Box([-1, -1], [1, 1])))
+    cas = ck.cascade
+    ks = cas.level_primes
+    assert ks[0] < ks[-1] <= len(cas.primes)
+    for rows, k in zip(ck.diff_rows[:-1] + [np.concatenate([ck.diff_rows[-1].ravel(), ck.affine_rows.ravel()])], ks):
+        if rows.size:
+            assert math.prod(cas.primes[:k]) > 2 * max(abs(int(v)) for v in rows.ravel().tolist())
+
+
+@pytest.mark.parametrize("case", ["relu 2-D", "relu 3-D", "abs 4-D"] + list(CASES))
+def test_tight_signs_are_the_exact_signs(case):
+    """Every sign of a facet row at a vertex of its region (the float forward pass's, the zeros
+    of the rows a vertex was solved from, the exact ones) is the sign of the exact value."""
+    if case in CASES:
+        weights, biases, (lo, hi), _, _ = CASES[case]
+        net, dom = make_net(weights, biases), em.Box(lo, hi)
+    else:
+        act, D = case.split(" ")[0], int(case.split(" ")[1][0])
+        net, dom = _random_net(D * 7 + len(act), D, act), em.Box([-1] * D, [1] * D)
+    ck = V._Checker(em.regions(net, dom))
+    ck.run()
+    exact = V._sign(V._dot(ck.f_row[ck.p_fac], ck.Vobj[ck.i_vid[ck.p_inc]]))
+    assert (ck.p_sign == exact).all()
+    if case not in CASES:
+        assert len(ck.cramer[0])  # the zeros by construction were used
+
+
+def test_garbage_collector_as_it_was():
+    net = _random_net(3, 2, "relu")
+    dom = em.Box([-1, -1], [1, 1])
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        em.regions(net, dom).verify()
+        assert gc.isenabled()
+        part = em.regions(net, dom)
+        part[0]._cache["volume"] = F(7)
+        with pytest.raises(em.CertificateError):
+            part.verify()
+        assert gc.isenabled()
+        gc.disable()
+        em.regions(net, dom).verify()
+        assert not gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_vertex_floats_bound_their_error():
