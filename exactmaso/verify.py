@@ -440,10 +440,10 @@ class _Cascade:
         self.bound = max(level_bound)
         widest = max(max(lay.din, len(lay.nz_rows)) + 1 for lay in layers)  # inner dimensions, both ways
         h = math.isqrt((1 << 52) // (widest + 1))
-        self.primes = _primes_above_bound(2 * h - 3, 2 * self.bound)
+        self.primes = _primes_above_bound(2 * h - 3, max(1, 2 * self.bound))  # one at least (all rows 0)
         # the rows of level l are recovered from the first primes whose product exceeds twice their bound
-        modulus = list(accumulate(self.primes, operator.mul))
-        self.level_primes = [next(k + 1 for k, M in enumerate(modulus) if M > 2 * b) for b in level_bound]
+        modulus = list(accumulate(self.primes, operator.mul, initial=1))  # modulus[k]: of the first k primes
+        self.level_primes = [max(1, next(k for k, M in enumerate(modulus) if M > 2 * b)) for b in level_bound]
         # layers whose choice is a 0/1 mask of the columns (ReLU-like: piece 0 zero, piece 1 row k)
         self.masked = [lay.R == 2 and len(lay.nz_rows) == lay.K and (lay.nz[0::2] < 0).all()
                        and (lay.nz[1::2] == np.arange(lay.K)).all() for lay in layers]
