@@ -214,22 +214,22 @@ class _LayerCut:
 
 class _Pieces:
     """The pieces (polytopes) of one layer's cutting, in growable flat arrays: their ranges
-    in the store (``vs``, ``vn``, ``es``, ``en``), float boxes (``lo``, ``hi``, ``er``), cell,
-    code row of this layer and whether they are live.  They start as the cells."""
+    in the store (``vs``, ``vn``, ``es``, ``en``), cell, code row of this layer and whether
+    they are live, and their float boxes (``lo``, ``hi``, ``er``: built when a unit first
+    asks, ``boxed``).  They start as the cells."""
 
-    FIELDS = ("vs", "vn", "es", "en", "lo", "hi", "er")
+    FIELDS = ("vs", "vn", "es", "en")
 
-    def __init__(self, vs, vn, es, en, boxes, K: int, cells=None) -> None:
+    def __init__(self, vs, vn, es, en, K: int, D: int, cells=None) -> None:
         C = len(vs)
-        D = boxes[0].shape[1]
         cap = max(16, 2 * C)
         self.f = {
             "vs": np.empty(cap, dtype=np.int64), "vn": np.empty(cap, dtype=np.int64),
             "es": np.empty(cap, dtype=np.int64), "en": np.empty(cap, dtype=np.int64),
             "lo": np.empty((cap, D)), "hi": np.empty((cap, D)), "er": np.empty(cap),
-            "cell": np.empty(cap, dtype=np.int64),
+            "boxed": np.zeros(cap, dtype=bool), "cell": np.empty(cap, dtype=np.int64),
         }
-        for name, v in zip(self.FIELDS, (vs, vn, es, en) + tuple(boxes)):
+        for name, v in zip(self.FIELDS, (vs, vn, es, en)):
             self.f[name][:C] = v
         self.f["cell"][:C] = np.arange(C) if cells is None else cells
         self.code = np.zeros((cap, K), dtype=np.int8)
@@ -259,6 +259,7 @@ class _Pieces:
             self.f[name][n0:n0 + 2 * m:2] = neg[j]
             self.f[name][n0 + 1:n0 + 2 * m:2] = pos[j]
         new = np.arange(n0, n0 + 2 * m)
+        self.f["boxed"][new] = False
         self.f["cell"][new] = np.repeat(self.f["cell"][parents], 2)
         self.code[new] = np.repeat(self.code[parents], 2, axis=0)
         return new
@@ -270,6 +271,7 @@ class _Pieces:
         new = np.arange(n0, n0 + m)
         for j, name in enumerate(self.FIELDS):
             self.f[name][new] = child[j]
+        self.f["boxed"][new] = False
         self.f["cell"][new] = self.f["cell"][parents]
         self.code[new] = self.code[parents]
         return new
@@ -279,7 +281,7 @@ class _Pieces:
         m = len(src)
         n0 = self._grow(m)
         new = np.arange(n0, n0 + m)
-        for name in self.FIELDS:
+        for name in self.FIELDS + ("lo", "hi", "er", "boxed"):
             self.f[name][new] = self.f[name][src]
         self.f["cell"][new] = self.f["cell"][origin]
         self.code[new] = self.code[origin]
@@ -428,7 +430,7 @@ class EngineND:
         seg = excl(vn)
         idx = st.V[ranges(vs, vn)]
         Xv, ev = st.X[idx], st.e[idx]
-        cut = _LayerCut(l, codes, G, _Pieces(vs, vn, es, en, _boxes(Xv, ev, seg), K, cells=None if rows is None else 0))
+        cut = _LayerCut(l, codes, G, _Pieces(vs, vn, es, en, K, self.D, cells=None if rows is None else 0))
         if ball is None:
             # the cells' centres and L1 radii: the ball test decides most (cell, unit) pairs
             ctr = np.add.reduceat(Xv, seg, axis=0) / vn[:, None]
@@ -569,6 +571,13 @@ class EngineND:
 
     def _box(self, cut: "_Cut", pieces: "_Pieces", cand: np.ndarray) -> np.ndarray:
         f = pieces.f
+        need = cand[~f["boxed"][cand]]
+        if len(need):
+            st = self.st
+            vn = f["vn"][need]
+            idx = st.V[ranges(f["vs"][need], vn)]
+            f["lo"][need], f["hi"][need], f["er"][need] = _boxes(st.X[idx], st.e[idx], excl(vn))
+            f["boxed"][need] = True
         cc = f["cell"][cand]
         return _box_signs(cut.H[cc], cut.EH[cc], f["lo"][cand], f["hi"][cand], f["er"][cand])
 
@@ -702,8 +711,6 @@ class EngineND:
         qeo = qo[QI]
         nnew = np.bincount(co, minlength=m)
         rank_new = np.arange(nc) - excl(nnew)[co]
-        gpos = np.full(len(idx), -1, dtype=np.int64)  # position in idx -> position in gm
-        gpos[gm] = np.arange(len(gm))
         out = []
         for side in ((1,) if positive_only else (-1, 1)):
             keepm = sg * side >= 0
@@ -736,9 +743,7 @@ class EngineND:
             eord = np.argsort(allo, kind="stable")
             ecount = np.bincount(allo, minlength=m)
             e0 = st.add_edges(allu[eord], allv[eord])
-            cs = v0 + cs
-            out.append((cs, tot, e0 + excl(ecount), ecount)
-                       + _boxes(st.X[lists], st.e[lists], excl(tot)))
+            out.append((v0 + cs, tot, e0 + excl(ecount), ecount))
         # -- labels that stop being facets (only possible where a vertex lies on the cut) ----
         if len(zo):
             for o in np.unique(zo).tolist():
