@@ -72,9 +72,12 @@ SLOPE_REFRESH = 2  # an open node whose lower slopes come from this many generat
 SLOPE_LIFE = 2  # slopes are inherited by this many generations below the node whose LP gave them
 SLOPE_UNITS = 25  # only nodes with at most this many undecided units solve a triangle LP (more: slower on ACAS Xu)
 REGION_CAP = 64  # a node is decided by the linear regions of its box only if it has at most this many
+REGION_SAMPLES = 4 * REGION_CAP  # random points whose float patterns can show a box has more regions than that
 REGION_TEXT = 1 << 16  # and they take at most this many characters of certificate (they list their vertices)
 ATTAIN_STREAK = 3  # generations of boxes attaining the best value before one is decided by its regions
 EXACT_DEPTH = 40  # a node this deep that the bounds leave open is decided by its regions (when they are few)
+STOP_SECONDS = 0.1  # a search stopped by a limit bounds boxes on a tie exactly this long (and one box more)
+PROBE_CHUNK = 8192  # points valued at a time by the probe (its deadline is checked between them)
 
 
 class _Node:
@@ -125,17 +128,18 @@ class _Node:
         self.block = None if parent is None else parent.block
         self.partition = None  # a regions leaf's regions, as certificate data
 
-    def tree(self) -> dict:
-        """The certificate's tree below this node (built without recursion: trees get deep).
+    def tree(self, cut: frozenset = frozenset()) -> dict:
+        """The certificate's tree below this node (built without recursion: trees get deep),
+        the nodes whose ids are in ``cut`` written as bound leaves (their subtrees left out).
         A node's lower slopes are written only if a leaf takes them (see :meth:`slope_users`)."""
-        used = self.slope_users()
+        used = self.slope_users(cut)
         root: dict = {}
         stack = [(self, root)]
         while stack:
             node, out = stack.pop()
             if node.alpha_here and id(node) in used:
                 out["alpha"] = node.alpha_json()
-            if node.kind in ("split", "branch"):
+            if node.kind in ("split", "branch") and id(node) not in cut:
                 if node.kind == "split":
                     j, t = node.split
                     out["split"] = [j, checker.format_q(t)]
@@ -147,18 +151,19 @@ class _Node:
             out.update(node.leaf_json())
         return root
 
-    def slope_users(self) -> set[int]:
+    def slope_users(self, cut: frozenset = frozenset()) -> set[int]:
         """The ids of the nodes below this one (itself included) whose lower slopes some leaf
         takes: a bound leaf with ``use_alpha`` takes those of the nearest node at or above it
-        that gives them.  The others' slopes are never read by the checker (a split, branch,
-        empty or regions node below them either does not use slopes or has nearer ones)."""
+        that gives them (the nodes in ``cut`` are leaves).  The others' slopes are never read
+        by the checker (a split, branch, empty or regions node below them either does not use
+        slopes or has nearer ones)."""
         used: set[int] = set()
         stack = [(self, None)]
         while stack:
             node, owner = stack.pop()
             if node.alpha_here:
                 owner = id(node)
-            if node.kind in ("split", "branch"):
+            if node.kind in ("split", "branch") and id(node) not in cut:
                 stack.extend((kid, owner) for kid in node.children)
             elif node.use_alpha and node.kind not in ("empty", "regions") and owner is not None:
                 used.add(owner)
@@ -213,6 +218,7 @@ class _Search:
         self.target = target  # decide "maximum < target" only: close what is below it, stop at a value >= it
         self.reach_strictly = reach_strictly  # or "maximum <= target": close what is at most it, stop above it
         self.start = time.perf_counter()
+        self.deadline = None if time_limit is None else self.start + time_limit
         self.last_report = self.start
         self.root = _Node(list(lo), list(hi), {}, None)
         self.best: tuple[Fraction, tuple] | None = None
@@ -487,14 +493,18 @@ class _Search:
         now = time.perf_counter()
         if self.max_nodes is not None and self.nodes > self.max_nodes:
             self.stop(f"max_nodes={self.max_nodes} reached")
-        if self.time_limit is not None and now - self.start > self.time_limit:
-            self.stop(f"time_limit={self.given_limit:g} s reached")
+        self.check_time(now)
         if self.progress and now - self.last_report > 0.5:
             self.last_report = now
             top = -self.heap[0][0] if self.heap else float("nan")
             sys.stderr.write(f"\rexactmaso prove: {self.nodes} nodes, best {self.best_float():.9g}, "
                              f"bound {max(top, self.best_float()):.9g}, {len(self.heap)} open ({now - self.start:.1f} s)   ")
             sys.stderr.flush()
+
+    def check_time(self, now: float | None = None) -> None:
+        """Stop (LimitError) once the time limit has passed."""
+        if self.deadline is not None and (time.perf_counter() if now is None else now) > self.deadline:
+            self.stop(f"time_limit={self.given_limit:g} s reached")
 
     def close_line(self) -> None:
         if self.progress:
@@ -762,12 +772,19 @@ class _Search:
         phases are not needed): the maximum over their vertices is the exact maximum over the
         box, offered as a value, so the node closes with it.  False (and the node is left as
         it was) when the box has more than ``REGION_CAP`` regions, or their certificate data
-        would take more than ``REGION_TEXT`` characters (many dimensions, long vertices)."""
+        would take more than ``REGION_TEXT`` characters (many dimensions, long vertices), or the
+        time limit comes first."""
         from ..regions import regions
 
         S = checker.ClaimSet(node.lo, node.hi, self.domain_rows)
+        remaining = None if self.deadline is None else self.deadline - time.perf_counter()
+        if remaining is not None and remaining <= 0:
+            return False  # (the search stops at the next node)
+        if not self.rows and _many_patterns(self.fm, node.flo, node.fhi, REGION_CAP):
+            node.block = (count, node.depth)  # (an attempt would fail, after a long enumeration)
+            return False
         try:
-            part = regions(self.net, checker.set_polytope(S), max_regions=REGION_CAP)
+            part = regions(self.net, checker.set_polytope(S), max_regions=REGION_CAP, time_limit=remaining)
         except (LimitError, ExactMasoError, ValueError, ArithmeticError):
             part = None  # too many regions, or a box the rows cut to less than full dimension
         vertices, text = [], 0
@@ -813,7 +830,7 @@ class _Search:
     def probe(self) -> None:
         """Offer the best points of an uphill float search (:func:`probe_points`)."""
         for x in probe_points(self.fm, self.F_float, self.root.lo, self.root.hi, samples=PROBE_SAMPLES,
-                              rounds=PROBE_ROUNDS):
+                              rounds=PROBE_ROUNDS, deadline=self.deadline):
             self.offer(x)
 
     def run(self) -> Maximum:
@@ -822,7 +839,8 @@ class _Search:
         return self.result()
 
     def begin(self) -> None:
-        """Probe for good points and bound the root."""
+        """Probe for good points (until the time limit) and bound the root (whatever the time:
+        a stopped search's interval needs the root's bound; the first node checks the limit)."""
         self.probe()
         batch = self.bound_many([self.root])
         self.mix(batch, [self.root])
@@ -921,38 +939,109 @@ class _Search:
         return self.target is not None and self.best is not None and self.reached()
 
     def stop(self, why: str) -> None:
-        """Raise LimitError with an interval proven to hold the maximum (rigorous bounds; the
-        open nodes on a tie bounded by the checker's exact computation)."""
+        """Raise LimitError with an interval proven to hold the maximum: from the best value to
+        :meth:`proven_upper` (which bounds boxes on a tie exactly for at most ``STOP_SECONDS``,
+        and one box more, before it settles for a wider bound proven already)."""
         self.close_line()
         lower = self.best[0] if self.best is not None else None
-        open_ = [n for _, _, n in self.heap if n.kind == "open"]
-        open_ += [n for n in getattr(self, "current", []) if n.kind == "open"]
-        tops, unbounded = [], False
-        for n in open_:
-            if n.tie:
-                v = self.exact_value(n)
-            elif np.isfinite(n.ub):
-                v = Fraction(float(n.ub))
-            else:
-                v, unbounded = None, True
-            if v is not None:
-                tops.append(v)
+        top, cut = self.proven_upper(time.perf_counter() + STOP_SECONDS)
+        if top == np.inf:
+            upper = None
+        elif top == -np.inf:  # nothing left open
+            upper = lower
+        else:
+            upper = top if lower is None else max(lower, top)
         if lower is None:
-            upper = None if unbounded or not tops else max(tops)
             raise LimitError(f"{why} after {self.nodes} nodes; no point of the domain reached yet",
                              count=self.nodes, lower=None, upper=upper)
-        upper = None if unbounded else max([lower] + tops)
         exc = LimitError(f"{why} after {self.nodes} nodes; the maximum lies in [{float(lower):.9g}, "
                          f"{float(upper) if upper is not None else float('inf'):.9g}] (both ends proven)",
                          count=self.nodes, lower=lower, upper=upper)
-        # what is proven so far: the tree with its open nodes as leaves bounded by ``upper``
-        exc.partial = Maximum(lower, self.best[1], self.root.tree(), self.nodes, time.perf_counter() - self.start)
+        # what is proven so far: the tree, cut where proven_upper says, with its open nodes as
+        # leaves bounded by ``upper``
+        exc.partial = Maximum(lower, self.best[1], self.root.tree(frozenset(cut)), self.nodes,
+                              time.perf_counter() - self.start)
         raise exc
+
+    def proven_upper(self, deadline: float) -> tuple[Any, set[int]]:
+        """A bound of the maximum over the open nodes (and, under a target, the closed ones),
+        proven in the checker's terms too, and the ids of the inner nodes at which the tree is
+        cut (written as leaves) for its leaves to prove it.  Returns ``(bound, cut)``: the
+        bound a Fraction, ``inf`` (not bounded) or ``-inf`` (nothing open).
+
+        Each node has its own bound (:meth:`own_bound`; on a tie, the checker's exact bound of
+        the node as a leaf, computed on demand).  A node's box lies in its ancestors', so the
+        least own bound on the path from the root to a node bounds it: the tree is opened from
+        the root, the node of the largest such bound first, until that node is a leaf (no
+        deeper bound lowers the answer) or an exact bound would be needed after ``deadline``.
+        The answer is the largest least bound over the nodes reached; an inner node is cut
+        where its own bound is at most what its subtree reached proves (the largest least
+        bound is ``min(own, max over the children)`` applied from the leaves up)."""
+        values: dict[int, Any] = {}
+        own = {id(self.root): self.own_bound(self.root, values)}
+        heap = [(-own[id(self.root)], 0, self.root)] if own[id(self.root)] > -np.inf else []
+        opened: list[_Node] = []  # parents before their children
+        count = itertools.count(1)
+        while heap:
+            node = heap[0][2]
+            if node.kind not in ("split", "branch"):
+                break  # a leaf has the largest bound: nothing deeper lowers the answer
+            if time.perf_counter() >= deadline and any(self.costly(ch, values) for ch in node.children):
+                break
+            least = -heapq.heappop(heap)[0]
+            opened.append(node)
+            for ch in node.children:
+                v = own[id(ch)] = self.own_bound(ch, values)
+                if min(least, v) > -np.inf:
+                    heapq.heappush(heap, (-min(least, v), next(count), ch))
+        # the cut, from the leaves up: best(n) = min(own(n), max over n's children of best(child))
+        # (by the distributive law, the largest least bound the loop above reached)
+        best: dict[int, Any] = {}
+        cut: set[int] = set()
+        for node in reversed(opened):
+            below = max((best.get(id(ch), own[id(ch)]) for ch in node.children), default=-np.inf)
+            if own[id(node)] <= below:
+                cut.add(id(node))
+                best[id(node)] = own[id(node)]
+            else:
+                best[id(node)] = below
+        done = {id(n) for n in opened}
+        reached = [ch for n in opened for ch in n.children] if done else [self.root]
+        cut.update(id(n) for n in reached if n.kind in ("split", "branch") and id(n) not in done)  # leaves now
+        return best.get(id(self.root), own[id(self.root)]), cut
+
+    def own_bound(self, node: _Node, values: dict) -> Any:
+        """What a node of the tree is proven to stay below, in the checker's terms when it is
+        written as a leaf: ``-inf`` for a closed leaf of a pure maximisation (at most the best
+        value) and for an empty branch; under a target, a closed leaf's exact value or float
+        bound, or the target (a tie closes only below it, exactly); an open or inner node's
+        rigorous float bound, or on a tie (or refused) its exact bound as a leaf (cached in
+        ``values``); ``inf`` where there is none."""
+        if node.kind in ("bound", "empty", "regions"):
+            if self.target is None or node.kind == "empty":
+                return -np.inf
+            if node.value is not None:
+                return node.value
+            return self.target if node.tie else Fraction(float(node.ub))
+        if node.ub is None or node.ub == np.inf or np.isnan(node.ub):
+            return np.inf
+        if self.costly(node, values) or id(node) in values:
+            if id(node) not in values:
+                values[id(node)] = self.exact_value(node)
+            v = values[id(node)]
+            return -np.inf if v is None else v
+        return Fraction(float(node.ub)) if node.ub > -np.inf else -np.inf
+
+    def costly(self, node: _Node, values: dict) -> bool:
+        """Whether :meth:`own_bound` would compute the node's exact bound (on a tie, or
+        refused: the float bound is not the checker's), not cached in ``values`` yet."""
+        return (node.kind in ("open", "split", "branch") and (node.tie or node.refused is not None)
+                and node.ub is not None and id(node) not in values)
 
 
 def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Sequence[Fraction], *,
                  samples: int = PROBE_SAMPLES, rounds: int = PROBE_ROUNDS, offers: int = PROBE_OFFERS,
-                 seed: int = 0) -> list[list[Fraction]]:
+                 seed: int = 0, deadline: float | None = None) -> list[list[Fraction]]:
     """Points of the box worth an exact value.  Many random points (at most ``PROBE_FLOATS``
     coordinates in all, so fewer in many dimensions) and, in few dimensions, the corners are
     valued by the float network's ``min_i c_i . f + d_i``; the best ``PROBE_POLISH`` are polished
@@ -960,7 +1049,9 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
     tries a step up and down each coordinate, keeps what gains, and halves its steps when
     nothing does (maxima often sit on the box's faces, where this stays).  Returns the best
     ``offers`` of them as exact points clipped to the exact box.  A guide only: whoever uses a
-    point values it exactly."""
+    point values it exactly.  Past ``deadline`` (a ``time.perf_counter()`` value) it values no
+    more points (checked every ``PROBE_CHUNK`` points and every polishing round) and returns
+    the best of those valued."""
     flo, fhi = to_float_array(np.array(lo, dtype=object)), to_float_array(np.array(hi, dtype=object))
     D = len(flo)
     if not (np.isfinite(flo).all() and np.isfinite(fhi).all()):
@@ -968,7 +1059,10 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
     rng = np.random.default_rng(seed)
     width = fhi - flo
     samples = min(samples, max(256, PROBE_FLOATS // max(D, 1)))  # (in many dimensions, fewer)
-    chunk = max(256, (1 << 21) // max(D, 1))
+    chunk = min(PROBE_CHUNK, max(256, (1 << 21) // max(D, 1)))
+
+    def late() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
 
     def value(X):
         v = _float_objective(fm, F_float, X)
@@ -978,11 +1072,20 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
     if D <= 10:
         corners = (np.arange(1 << D)[:, None] >> np.arange(D)) & 1
         X = np.vstack([X, np.where(corners, fhi, flo)])
-    vals = np.concatenate([value(X[i:i + chunk]) for i in range(0, len(X), chunk)])
+    parts = []
+    for i in range(0, len(X), chunk):
+        if late():
+            break
+        parts.append(value(X[i:i + chunk]))
+    if not parts:
+        return []
+    vals = np.concatenate(parts)
     top = np.argsort(-vals)[:PROBE_POLISH]
     P, pv = X[top].copy(), vals[top]
     step = np.tile(PROBE_STEP * width, (len(P), 1))
     for _ in range(rounds if D <= PROBE_POLISH_DIMS else 0):  # (2 D passes a round)
+        if late():
+            break
         gained = np.zeros(len(P), dtype=bool)
         for j in range(D):
             if not width[j] > 0:
@@ -1001,6 +1104,32 @@ def probe_points(fm: FloatModel, F_float: tuple, lo: Sequence[Fraction], hi: Seq
             break
         out.append([min(max(Fraction(float(v)), a), b) for v, a, b in zip(P[i], lo, hi)])
     return out
+
+
+def _many_patterns(fm: FloatModel, lo: np.ndarray, hi: np.ndarray, cap: int, *, seed: int = 0) -> bool:
+    """Whether ``REGION_SAMPLES`` random points of the box show more than ``cap`` activation
+    patterns of the float network (each unit's top piece; a point within rounding of a tie
+    between two pieces is not counted): points of distinct patterns lie in distinct linear
+    regions, so the box has more than ``cap`` of them.  A guide only, which skips regions
+    attempts bound to fail (an enumeration that can take seconds before it hits its cap)."""
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        return False
+    rng = np.random.default_rng(seed)
+    z = lo + (hi - lo) * rng.random((REGION_SAMPLES, len(lo)))
+    sure = np.ones(len(z), dtype=bool)
+    codes = []
+    with np.errstate(all="ignore"):
+        for L in fm.layers:
+            P = (z @ L.flat.A.T + L.flat.b).reshape(len(z), L.K, L.R)
+            if L.R > 1:
+                top = np.sort(P, axis=2)
+                gap = top[..., -1] - top[..., -2]
+                sure &= (gap > 1e-6 * (1.0 + np.abs(top[..., -1]))).all(axis=1)
+                codes.append(np.argmax(P, axis=2))
+            z = P.max(axis=2)
+    if not codes or not sure.any():
+        return False
+    return len(np.unique(np.concatenate(codes, axis=1)[sure], axis=0)) > cap
 
 
 def _float_objective(fm: FloatModel, F_float: tuple, X: np.ndarray) -> np.ndarray:

@@ -97,9 +97,12 @@ def check_spec(net: Network, spec: Spec, time_limit: float | None = None, *, max
         if F:
             cf, ec = float_and_error([c for c, _ in F])
             df, ed = float_and_error([d for _, d in F])
-            for x in probe_points(fm, (cf, ec, df, ed), S.lo, S.hi, samples=SPEC_PROBE_SAMPLES):
+            for x in probe_points(fm, (cf, ec, df, ed), S.lo, S.hi, samples=SPEC_PROBE_SAMPLES, deadline=deadline):
                 if case.is_unsafe(x, net(x)):
                     return _violated(net, spec, cases, k, x, 0, start)
+            if deadline is not None and time.perf_counter() > deadline:
+                raise LimitError(f"check_spec: time_limit={time_limit:g} s reached while sampling case {k} of "
+                                 f"{len(spec.cases)} for a counterexample (0 proven)", count=0, lower=None, upper=None)
     # then branch and bound on every case, the cases taking turns (a slice of time each), so
     # that a violated case is not kept waiting behind a hard one that holds
     searches = []
