@@ -27,8 +27,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .engine.batch2d import enumerate_2d, supports as supports_2d
-from .engine.batchnd import enumerate_nd
+from .engine.batch2d import Engine2D, enumerate_2d, supports as supports_2d
+from .engine.batchnd import EngineND, enumerate_nd
 from .engine.cells import RegionRecord
 from .engine.driver import Monitor
 from .errors import CertificateError, DomainError, ShapeError
@@ -315,13 +315,18 @@ def _records(
 ) -> Iterator[tuple[RegionRecord, Any]]:
     A, b = _check_net_dom(net, dom)
     monitor = Monitor(max_regions=max_regions, time_limit=time_limit, progress=progress)
-    recs, engine = _batched(net, A, b, monitor, executor)
-    monitor.stage = "regions"
+    if executor is not None:
+        recs, engine = _batched(net, A, b, monitor, executor)
+        runs: Iterator[list[RegionRecord]] = iter([recs])
+    else:  # in runs of the first layer's cells: the regions of one run are held at once
+        engine = (Engine2D if supports_2d(net) else EngineND)(net, A, b, monitor)
+        runs = engine.stream()
     count = 0
-    for rec in recs:
-        count += 1
-        monitor.tick(count)
-        yield rec, engine
+    for recs in runs:
+        for rec in recs:
+            count += 1
+            monitor.tick(count)
+            yield rec, engine
     monitor.show(count, final=True)
 
 
@@ -345,11 +350,12 @@ def iter_regions(
 ) -> Iterator[Region]:
     """Stream the regions of ``net`` on ``dom`` in the order of :func:`regions`.
 
-    Regions come attached to a growing :class:`Partition`, so their exact methods work (each
-    region's geometry is built when it is reached).  The engines finish each layer for all
-    cells at once, so the first region arrives when the cutting is done; limits
-    (``max_regions``, ``time_limit``) are checked at every cut, and progress is reported
-    while the layers run.
+    Regions come attached to a growing :class:`Partition`, so their exact methods work.
+    Without an executor they come in runs: the first layer is cut for the whole domain, then
+    the later layers for one run of its cells at a time, so the first region arrives after the
+    first layer and one run, and a run's data can be dropped once its regions are (as
+    :func:`count_regions` does).  Limits (``max_regions``, ``time_limit``) are checked at every
+    cut, and progress is reported while the layers run.
     """
     part: Partition | None = None
     for rec, engine in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
@@ -400,8 +406,9 @@ def count_regions(
     max_regions: int | None = None,
     time_limit: float | None = None,
 ) -> int:
-    """The number of regions of ``net`` on ``dom`` (no region's geometry is built); options
-    as in :func:`regions`."""
+    """The number of regions of ``net`` on ``dom``; options as in :func:`regions`.  Without an
+    executor it keeps only the first layer's cells and one run of regions at a time (see
+    :func:`iter_regions`), so it counts more regions than :func:`regions` could hold."""
     n = 0
     for _ in _records(net, dom, executor=executor, progress=progress, max_regions=max_regions, time_limit=time_limit):
         n += 1

@@ -12,6 +12,7 @@ unit-major, (units, cells, 3), which is what the GEMM of a layer produces.
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 import threading
@@ -23,7 +24,7 @@ import numpy as np
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
 from .cells import Geom, LazyRecord, RegionRecord
-from .driver import balanced_chunks, wait_result
+from .driver import balanced_chunks, runs, wait_result
 from .filter import (SAFETY, TINY, U, all_pieces, crossing_points, filtered_values, float_layers, gamma, piece_rows,
                      proved_signs, side_flags)
 from .kernel import Exact, domain_vertices
@@ -144,6 +145,7 @@ MAP_FLOATS = 1 << 21  # a layer's float maps are built for at most this many flo
 TASKS_PER_WORKER = 2  # with workers: tasks per worker (a worker that finishes early takes the next)
 PAIR_CHUNK = 1 << 14  # (cell, unit) pairs whose pieces are compared at the cells' vertices at once
 SPLIT_PIECES = 16  # with workers: pieces of the first layer per task before the tasks are handed on
+STREAM_VERTICES = 1 << 16  # stream(): first-layer cells per run, by their summed vertex counts
 
 
 class _Selected:
@@ -987,6 +989,34 @@ class Engine2D:
         codes, starts, lens, maps = self.layer(0, *state)
         chunks, starts, lens = self._depth_first(codes, starts, lens, maps, progress=True)
         return self._records(merge_levels(codes, chunks), starts, lens)
+
+    def stream(self) -> Iterator[list[RegionRecord]]:
+        """The regions in order, in runs: the first layer cuts the whole domain, then the later
+        layers run on consecutive runs of its cells (about :data:`STREAM_VERTICES` vertices
+        each), each run's polygons in a store of its own that lives as long as its records.
+        The runs, concatenated, are :meth:`run`'s regions; what is held at once is the first
+        layer and one run's regions."""
+        L = len(self.net.masos)
+        with np.errstate(all="ignore"):
+            state = self._root()
+            self._stage(0)
+            codes, starts, lens, maps = self.layer(0, *state)
+        if L == 1:
+            yield self._records(codes, starts, lens)
+            return
+        for a, b in runs(lens, STREAM_VERTICES):
+            sub = copy.copy(self)  # the same network, kernel and filter; a store of its own
+            sub.store = PolygonStore()
+            X, e, lab, exact, n = self._export(starts[a:b], lens[a:b])
+            s0 = sub.store.append(X, e, lab, exact)
+            sub.lower = b - a
+            sub.done = self.done + len(lens) - b  # each cell not yet cut holds a region
+            base = Offset(codes, a, b - a)
+            with np.errstate(all="ignore"):
+                chunks, out_starts, out_lens = sub._depth_first(base, s0 + excl(n), n,
+                                                                None if maps is None else maps.window(a, b), progress=True)
+            self.done += len(out_lens)
+            yield sub._records(merge_levels(base, chunks), out_starts, out_lens)
 
     def _parallel(self, executor, codes, starts: np.ndarray, lens: np.ndarray, maps) -> list[RegionRecord]:
         """The enumeration with the executor's workers; results merged in code order.

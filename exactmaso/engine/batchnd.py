@@ -44,14 +44,16 @@ labels (in the same order), the same vertices (in the same order) and incidences
 
 from __future__ import annotations
 
+import copy
 import os
+from typing import Iterator
 
 import numpy as np
 
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
 from .cells import Geom, LazyRecord, RegionRecord, lazy_records, prune
-from .driver import balanced_chunks, wait_result
+from .driver import balanced_chunks, runs, wait_result
 from .filter import SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs, side_flags
 from .kernel import Exact, domain_vertices
 from .stores import LevelCodes, Offset, PolytopeStore, excl, Labels, popcount, ranges, unpack
@@ -63,19 +65,13 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 CUT_VERTICES = 1 << 18  # vertices of the pieces one call of the cut handles at most
 TASKS_PER_WORKER = 4  # tasks per worker process (contiguous runs of first-layer pieces or cells)
 SPLIT_PIECES = 8  # pieces per task the first layer is cut into before the workers take over
+STREAM_VERTICES = 1 << 16  # stream(): first-layer cells per run, by their summed vertex counts
 
 
 def _chunks(items: np.ndarray, sizes: np.ndarray, limit: int) -> list[np.ndarray]:
-    """``items`` in consecutive runs whose ``sizes`` add up to at most ``limit`` (a run holds at
-    least one item)."""
-    if not len(items) or int(sizes.sum()) <= limit:
-        return [items]
-    total = np.cumsum(sizes)
-    cuts = [0]
-    while cuts[-1] < len(items):
-        base = total[cuts[-1] - 1] if cuts[-1] else 0
-        cuts.append(max(cuts[-1] + 1, int(np.searchsorted(total, base + limit, side="right"))))
-    return [items[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+    """``items`` in consecutive runs whose ``sizes`` add up to at most ``limit`` (a run holds
+    at least one item)."""
+    return [items[a:b] for a, b in runs(sizes, limit)]
 
 
 def supports(net: Network) -> bool:
@@ -293,7 +289,8 @@ class EngineND:
         self.net = net
         self.D = net.input_dim
         self.monitor = monitor  # ticked with a lower bound on the number of regions; may raise
-        self.lower = 1  # that lower bound
+        self.lower = 1  # that lower bound (for the cells being worked)
+        self.done = 0  # regions of the runs already finished (stream())
         self.exact = Exact(net, A_dom, b_dom)
         self.A_dom, self.b_dom = A_dom, b_dom
         self.labels = Labels(net, A_dom.shape[0])
@@ -314,7 +311,7 @@ class EngineND:
 
     def _tick(self) -> None:
         if self.monitor is not None:
-            self.monitor.tick(self.lower)
+            self.monitor.tick(self.done + self.lower)
 
     # -- exact fallback -------------------------------------------------------------------
     def _exact_vertex(self, code: tuple, slot: int) -> tuple:
@@ -862,6 +859,35 @@ class EngineND:
             jobs.append(("resume", pieces.code[g], self._export(f["vs"][g], f["vn"][g], f["es"][g], f["en"][g]),
                          lc.signs, M, E, rest))
         return jobs, [float(work[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def stream(self) -> Iterator[list[RegionRecord]]:
+        """The regions in order, in runs: the first layer cuts the whole domain, then the later
+        layers run on consecutive runs of its cells (about :data:`STREAM_VERTICES` vertices
+        each), each run in a store of its own that lives as long as its records.  Later layers
+        keep the cells' order, so the runs, concatenated, are :meth:`run`'s regions; what is
+        held at once is the first layer and one run's regions."""
+        L = len(self.net.masos)
+        with np.errstate(all="ignore"):
+            state = self._root()
+            self._stage(0)
+            state = self._compact(*self.layer(0, *state), edges=L > 1)
+        codes, vs, vn, es, en, M, E = state
+        if L == 1:
+            yield self._records(codes, vs, vn)
+            return
+        for a, b in runs(vn, STREAM_VERTICES):
+            sub = copy.copy(self)  # the same network, kernel and filter; a store of its own
+            with np.errstate(all="ignore"):
+                cells = sub._restore(self._export(vs[a:b], vn[a:b], es[a:b], en[a:b]))
+                sub.lower = b - a
+                sub.done = self.done + len(vn) - b  # each cell not yet cut holds a region
+                run = (Offset(codes, a, b - a), cells[0], vn[a:b], cells[1], cells[2],
+                       None if M is None else M[a:b], None if E is None else E[a:b])
+                for l in range(1, L):
+                    sub._stage(l)
+                    run = sub._compact(*sub.layer(l, *run), edges=l + 1 < L)
+            self.done += len(run[2])
+            yield sub._records(run[0], run[1], run[2])
 
     def _stage(self, l: int) -> None:
         if self.monitor is not None:

@@ -1,5 +1,5 @@
 """Running an enumeration: limits and progress (:class:`Monitor`), waiting on workers,
-and splitting work into balanced contiguous chunks."""
+and splitting work into contiguous chunks (balanced, or bounded in size)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,20 @@ def balanced_chunks(work: np.ndarray, n: int) -> np.ndarray:
         return np.array([0], dtype=np.int64)
     cuts = np.searchsorted(total, total[-1] * np.arange(1, n) / n, side="right")
     return np.unique(np.concatenate([[0], np.clip(cuts, 1, len(work) - 1) if len(work) > 1 else [], [len(work)]])).astype(np.int64)
+
+
+def runs(sizes: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """Bounds ``(a, b)`` of consecutive runs of items whose ``sizes`` add up to at most
+    ``limit`` (a run holds at least one item), covering all of them."""
+    n = len(sizes)
+    if not n or int(sizes.sum()) <= limit:
+        return [(0, n)]
+    total = np.cumsum(sizes)
+    cuts = [0]
+    while cuts[-1] < n:
+        base = total[cuts[-1] - 1] if cuts[-1] else 0
+        cuts.append(max(cuts[-1] + 1, int(np.searchsorted(total, base + limit, side="right"))))
+    return list(zip(cuts[:-1], cuts[1:]))
 
 
 def wait_result(fut: Any, futures: Sequence[Any], monitor: "Monitor | None", regions: int) -> Any:
