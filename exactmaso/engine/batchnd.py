@@ -63,8 +63,8 @@ __all__ = ["supports", "enumerate_nd", "EngineND"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 CUT_VERTICES = 1 << 18  # vertices of the pieces one call of the cut handles at most
-TASKS_PER_WORKER = 4  # tasks per worker process (contiguous runs of first-layer pieces or cells)
-SPLIT_PIECES = 8  # pieces per task the first layer is cut into before the workers take over
+TASKS_PER_WORKER = 8  # tasks per worker process (contiguous runs of first-layer pieces or cells)
+SPLIT_PIECES = 32  # pieces per task the first layer is cut into before the workers take over
 STREAM_VERTICES = 1 << 16  # stream(): first-layer cells per run, by their summed vertex counts
 
 
