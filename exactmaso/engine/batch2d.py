@@ -24,7 +24,7 @@ import numpy as np
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
 from .cells import Geom, LazyRecord, RegionRecord
-from .driver import balanced_chunks, runs, wait_result
+from .driver import balanced_chunks, runs, wait_result, warm_allocator
 from .filter import (SAFETY, TINY, U, all_pieces, crossing_points, filtered_values, float_layers, gamma, piece_rows,
                      proved_signs, side_flags)
 from .kernel import Exact, domain_vertices
@@ -335,6 +335,7 @@ class Engine2D:
     """
 
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> None:
+        warm_allocator()  # (see there: the cuts' temporaries reuse the heap)
         self.net = net
         self.monitor = monitor  # ticked with a lower bound on the number of regions; may raise
         self.lower = 1  # that lower bound (for the chunk of cells being worked, see _depth_first)

@@ -53,7 +53,7 @@ import numpy as np
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
 from .cells import Geom, LazyRecord, RegionRecord, lazy_records, prune
-from .driver import balanced_chunks, runs, wait_result
+from .driver import balanced_chunks, runs, wait_result, warm_allocator
 from .filter import SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs, side_flags
 from .kernel import Exact, domain_vertices
 from .stores import LevelCodes, Offset, PolytopeStore, excl, Labels, popcount, ranges, unpack
@@ -286,6 +286,7 @@ class _Pieces:
 
 class EngineND:
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> None:
+        warm_allocator()  # (see there: the cuts' temporaries reuse the heap)
         self.net = net
         self.D = net.input_dim
         self.monitor = monitor  # ticked with a lower bound on the number of regions; may raise
