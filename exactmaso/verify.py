@@ -621,7 +621,9 @@ def _forward_statuses(X: np.ndarray, E: np.ndarray, layers: list[_Layer]) -> tup
     ``X`` is within ``E`` (entrywise) of the exact points.  A layer's pieces
     ``g = A h + b`` are computed in floats from a float ``h`` within ``e`` of the exact input;
     then ``|g - g*| <= (gamma + u') |A| |h| + gamma |b| + (1 + u') |A| e + u' |b| + TINY``,
-    with ``u' = U / (1 - U)`` covering the rounding of the exact weights to floats, and the
+    with ``u' = U / (1 - U)`` covering the rounding of the exact weights to floats, plus
+    ``TINY (|h|_1 + |e|_1 + 1)`` for weights below the normal range (each within ``TINY`` of its
+    float, which is 0 below 2^-1075: with inputs near 1e300 that term decides), and the
     unit's output (the maximum of its pieces) is within the largest of its pieces' bounds.
     The bound is evaluated in floats as ``|A| ((gamma + u') |h| + (1 + u') e) + ..``: sums of
     non-negative products, so its own rounding is a relative ``gamma_(n + 2)``, far inside
@@ -645,6 +647,8 @@ def _forward_statuses(X: np.ndarray, E: np.ndarray, layers: list[_Layer]) -> tup
         gam = _gamma(lay.din + 2)
         err = ((gam + u1) * np.abs(H) + (1 + u1) * Eh) @ absA.T  # both terms in one product
         err += (gam + u1) * np.abs(b)
+        # a weight below the normal range is only within TINY of its float (0 for |a| < 2^-1075)
+        err += TINY * (np.abs(H).sum(axis=1) + Eh.sum(axis=1) + 1)[:, None]
         err *= SAFETY
         err += TINY
         finite = np.isfinite(g) & np.isfinite(err)

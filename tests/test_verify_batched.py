@@ -324,3 +324,18 @@ def test_a_network_whose_rows_are_all_zero_verifies(D):
     part = em.regions(net, em.Box([-1] * D, [1] * D))
     assert len(part) == 1 and part[0].volume() == 2 ** D
     part.verify()
+
+
+def test_weights_below_the_float_range_are_not_taken_for_zero():
+    """Layer 1's slopes (1e-420) round to the float 0 while its inputs reach 1e300: their
+    products (1e-120) decide the arg-max, so the checker's float forward pass must leave those
+    signs to exact arithmetic (it once proved piece 0 larger at x = 1, where piece 1 is the
+    maximum, and rejected a correct partition; found by scripts/crosscheck.py, seed 42006574)."""
+    big, tiny, b = F(10) ** 300, F(1, 10 ** 420), F(1, 10 ** 121)
+    first = em.MASO([[[0], [big]]], [[0, 0]])  # h = relu(1e300 x)
+    second = em.MASO([[[0], [tiny], [0]]], [[0, -5 * b, -b]])  # 0, 1e-420 h - 5e-121, -1e-121
+    net = em.Network.from_masos([first, second, em.MASO([[[1]]], [[0]])])
+    part = em.regions(net, em.Box([-1], [1]))
+    assert [(r.vertices().min(), r.vertices().max()) for r in part] == [(-1, 0), (0, F(1, 2)), (F(1, 2), 1)]
+    assert [r.code[1] for r in part] == [(0,), (0,), (1,)]
+    part.verify()
