@@ -117,3 +117,25 @@ def test_workers_give_the_serial_partition(monkeypatch, kind, split, per_worker)
         assert a._rec.geom.labels == b._rec.geom.labels
         assert a.vertices().tolist() == b.vertices().tolist()
     par.verify()
+
+
+@pytest.mark.parametrize("D, seed, ties", [(6, 0, False), (7, 1, False), (6, 2, True)])
+def test_cut_faces_found_by_sorting_are_those_of_the_pairwise_scan(monkeypatch, D, seed, ties):
+    """Big cut faces whose vertices are all simple get their edges by sorting label sets
+    (``_simple_face_edges``), the others by the pairwise scan; with the sorting turned on for
+    every face, and off, the records are the same (nets in 6-7 D; with ``ties`` the hidden
+    units come in pairs with one hyperplane, so many vertices are not simple)."""
+    rng = np.random.default_rng(seed)
+    W = rng.integers(-3, 4, size=(7, D))
+    b = rng.integers(-2, 3, size=7)
+    if ties:
+        W, b = np.vstack([W, -W]), np.concatenate([b, -b])
+    first = em.MASO([[[0] * D, w.tolist()] for w in W], [[0, int(c)] for c in b])
+    net = em.Network.from_masos([first, em.MASO([[[1] * len(W)]], [[0]])])
+    A, b_ = _check_net_dom(net, em.Box([-1] * D, [1] * D))
+    runs = []
+    for threshold in (0, 10 ** 9):  # always sort where it may; never sort
+        monkeypatch.setattr(batchnd, "HASH_PAIRS", threshold)
+        recs, eng = batchnd.enumerate_nd(net, A, b_)
+        runs.append([(r.code, tuple(r.geom.labels), r.geom.F.tobytes()) for r in recs])
+    assert len(runs[0]) > 20 and runs[0] == runs[1]

@@ -80,7 +80,7 @@ def supports(net: Network) -> bool:
     return net.input_dim != 2
 
 
-def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
+def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int, newlab: int | None = None):
     """Edges of the cut faces: pairs (i, j) of cut-face items (grouped by piece ``qo``, sorted).
 
     Two vertices of a cut face are adjacent iff they share >= D - 1 labels and no third vertex
@@ -93,7 +93,36 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
     that contains both, and at a simple vertex the face of D - 1 of its facets is an edge: F is
     that edge, whose only vertices are its two ends.  In general position every vertex is
     simple, so the search runs only on degenerate pieces.
+
+    Big faces (many pairs per vertex: high dimensions) whose vertices are all simple go to
+    :func:`_simple_face_edges` (``newlab``: the cut's label), which finds the same pairs by
+    sorting instead of scanning all pairs.
     """
+    nq = len(qo)
+    if nq < 2:
+        return _EMPTY, _EMPTY
+    qn = np.bincount(qo, minlength=m)
+    if newlab is not None and int((qn * (qn - 1) // 2).sum()) > HASH_PAIRS * nq * (D - 1):
+        # the pieces whose face vertices are all simple by sorting, the others pairwise
+        degenerate = np.zeros(m, dtype=bool)
+        degenerate[qo[popcount(QB.reshape(nq, -1)) != D]] = True
+        good = ~degenerate[qo]
+        gi = np.flatnonzero(good)
+        fast = _simple_face_edges(QB[gi], qo[gi], newlab, D) if len(gi) else None
+        if fast is not None:
+            bi = np.flatnonzero(~good)
+            I, J = gi[fast[0]], gi[fast[1]]
+            if len(bi):
+                I2, J2 = _pairwise_face_edges(QB[bi], qo[bi], m, D)
+                I, J = np.concatenate([I, bi[I2]]), np.concatenate([J, bi[J2]])
+                order = np.argsort(I * nq + J)
+                I, J = I[order], J[order]
+            return I, J
+    return _pairwise_face_edges(QB, qo, m, D)
+
+
+def _pairwise_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
+    """:func:`_cut_face_edges` by scanning all pairs of each piece's face vertices."""
     nq = len(qo)
     if nq < 2:
         return _EMPTY, _EMPTY
@@ -131,6 +160,54 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
     # the pairs in the order of the all-pairs scan: by first item, then second
     I, J = np.concatenate([I_sure, I[keep]]), np.concatenate([J_sure, J[keep]])
     order = np.lexsort((J, I))
+    return I[order], J[order]
+
+
+HASH_PAIRS = 4  # _cut_face_edges sorts instead of scanning when pairs exceed this many per key
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _simple_face_edges(QB: np.ndarray, qo: np.ndarray, newlab: int, D: int):
+    """The edges :func:`_cut_face_edges` finds, where every face vertex is simple; None where
+    one is not.
+
+    Two simple face vertices are adjacent iff they share D - 1 labels, the cut's and D - 2
+    others (see :func:`_cut_face_edges`): iff dropping one of its other labels from each
+    leaves the same set.  So the pairs are the items whose keys (piece, labels less one of
+    the others) are equal, found by sorting a hash of the keys.  A run of two equal hashes is
+    checked exactly; a run of three or more (a hash collision, or three vertices on one
+    edge, which simple vertices exclude) sends the call back to the pairwise scan.
+    """
+    n, W = QB.shape
+    if not (popcount(QB) == D).all():
+        return None
+    x = QB.copy()
+    x[:, newlab // 64] &= ~np.uint64(1 << (newlab % 64))
+    keys = np.empty((D - 1, n, W), dtype=np.uint64)
+    rows = np.arange(n)
+    for j in range(D - 1):  # drop each other label in turn: the lowest one left
+        w = np.argmax(x != 0, axis=1)
+        xw = x[rows, w]
+        low = xw & (~xw + np.uint64(1))
+        keys[j] = QB
+        keys[j, rows, w] ^= low
+        x[rows, w] = xw ^ low
+    keys = keys.reshape((D - 1) * n, W)
+    item = np.tile(rows, D - 1)
+    h = qo[item].astype(np.uint64) * (_MIX << np.uint64(1) | np.uint64(1))
+    for w in range(W):
+        h = (h ^ keys[:, w]) * _MIX
+    order = np.argsort(h)
+    h = h[order]
+    same = h[1:] == h[:-1]
+    if (same[1:] & same[:-1]).any():
+        return None
+    at = np.flatnonzero(same)
+    a, b = order[at], order[at + 1]
+    ok = (keys[a] == keys[b]).all(axis=1) & (qo[item[a]] == qo[item[b]])
+    a, b = item[a[ok]], item[b[ok]]
+    I, J = np.minimum(a, b), np.maximum(a, b)
+    order = np.argsort(I * n + J)  # the order of the pairwise scan: by first item, then second
     return I[order], J[order]
 
 
@@ -704,7 +781,7 @@ class EngineND:
         qsrc = np.concatenate([zp, -1 - np.arange(nc)])  # >= 0: position in idx; < 0: new vertex
         qord = np.argsort(qo, kind="stable")
         QB, qo, qsrc = QB[qord], qo[qord], qsrc[qord]
-        QI, QJ = _cut_face_edges(QB, qo, m, D)
+        QI, QJ = _cut_face_edges(QB, qo, m, D, newlab)
         q_old = qsrc >= 0
         qeo = qo[QI]
         nnew = np.bincount(co, minlength=m)
