@@ -374,7 +374,9 @@ def _sweep_2d(part: "Partition", lo_side: list, hi_side: list, line: tuple[int, 
     def span(item):
         t = item[3][:, j]
         o = np.argsort(t)
-        return t[o[0]], t[o[1]], item[2][o[0]], item[2][o[1]], float(item[4].max())
+        # (whether the floats prove which end is the low one: each is within its bound)
+        sure = bool(t[o[1]] - t[o[0]] > 2 * (item[4][o[0]] + item[4][o[1]]) + 1e-300)
+        return t[o[0]], t[o[1]], item[2][o[0]], item[2][o[1]], float(item[4].max()), sure
     SA = [span(it) for it in A]
     SB = [span(it) for it in B]
     order_b = sorted(range(len(B)), key=lambda q: SB[q][0])
@@ -382,10 +384,10 @@ def _sweep_2d(part: "Partition", lo_side: list, hi_side: list, line: tuple[int, 
     emax = 2 * max(max(s_[4] for s_ in SA), max(s_[4] for s_ in SB)) + 1e-300
     import bisect
     out = []
-    for p_, (a_lo, a_hi, a_vlo, a_vhi, ea) in enumerate(SA):
+    for p_, (a_lo, a_hi, a_vlo, a_vhi, ea, a_sure) in enumerate(SA):
         stop = bisect.bisect_right(lows_b, a_hi + 2 * emax)
         for q in order_b[:stop]:
-            b_lo, b_hi, b_vlo, b_vhi, eb = SB[q]
+            b_lo, b_hi, b_vlo, b_vhi, eb, b_sure = SB[q]
             if b_hi < a_lo - 2 * emax:
                 continue
             gap = min(a_hi, b_hi) - max(a_lo, b_lo)
@@ -396,12 +398,13 @@ def _sweep_2d(part: "Partition", lo_side: list, hi_side: list, line: tuple[int, 
                 continue
             if gap < -err:
                 continue
-            # the inner endpoints: the larger low end and the smaller high end (if floats
-            # misorder two ends, the two chosen points are still ends of the two segments:
-            # they are one point only where the segments touch end to end)
+            # the inner endpoints: the larger low end and the smaller high end; where the
+            # floats prove each segment's low end, and the two inner ends are one point, the
+            # segments touch end to end (a segment whose ends the floats misorder could give
+            # its high end as "low" and share it with the other's high end: exactly then)
             lo_pt = (a, a_vlo) if a_lo >= b_lo else (b, b_vlo)
             hi_pt = (a, a_vhi) if a_hi <= b_hi else (b, b_vhi)
-            if _vertex_key(part[lo_pt[0][0]], lo_pt[1]) == _vertex_key(part[hi_pt[0][0]], hi_pt[1]):
+            if a_sure and b_sure and _vertex_key(part[lo_pt[0][0]], lo_pt[1]) == _vertex_key(part[hi_pt[0][0]], hi_pt[1]):
                 continue  # the same point: they touch, the overlap has length zero
             if _overlap_2d(part, a, b, j) is not None:
                 out.append((a, b))

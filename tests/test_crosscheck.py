@@ -32,3 +32,14 @@ def test_fold_matches_the_constructors():
             case = cc.make_case(seed, fam)
             net = cc.build_net(case)
             assert cc.layers_of_net(net) == [([[list(p) for p in u] for u in A], [list(u) for u in B]) for A, B in case.layers], case.describe()
+
+
+@pytest.mark.parametrize("seed", [41000862, 42006574, 43006151])
+def test_cases_the_long_run_found(seed):
+    """Cases scripts/crosscheck.py failed on: an all-zero net verify() raised on (41000862);
+    slopes below the float range that verify()'s float forward pass took for zero (42006574);
+    a 2-D facet whose float ends were misordered, so the adjacency recovery took a shared
+    segment for a touching point (43006151)."""
+    case = cc.make_case(seed)
+    mismatches, _ = cc.check_case(case, time_limit=30, case_timeout=60)
+    assert not mismatches, case.describe() + "\n" + "\n".join(map(str, mismatches))
