@@ -163,6 +163,7 @@ def _pairwise_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
     return I[order], J[order]
 
 
+BOX_SHARE, BOX_REST = 0.1, 4  # a box test deciding under this share of the pieces rests this many units
 HASH_PAIRS = 4  # _cut_face_edges sorts instead of scanning when pairs exceed this many per key
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -548,13 +549,21 @@ class EngineND:
         l, codes, pieces = lc.l, lc.codes, lc.pieces
         f = pieces.f
         maybe = lc.signs == 0
+        skip = 0  # units left to cut without the box test (it decided too few lately)
         for k in units:
             self._tick()
             cut = _Cut(lc.H[:, k], lc.EH[:, k], (l, k, 0, 1), -1, self.labels.unit(l, k))
             cand_all = np.flatnonzero(pieces.alive[:pieces.n] & maybe[f["cell"][:pieces.n], k])
-            box = self._box(cut, pieces, cand_all)
-            pieces.code[cand_all[box > 0], k] = 1
-            cand_all = cand_all[box == 0]
+            if skip:
+                skip -= 1
+            else:
+                # (in many dimensions a polytope's box is loose and building it costs more than
+                # the vertex signs it saves: where it decides few pieces it rests a few units)
+                box = self._box(cut, pieces, cand_all)
+                pieces.code[cand_all[box > 0], k] = 1
+                if (box != 0).sum() < BOX_SHARE * len(cand_all):
+                    skip = BOX_REST
+                cand_all = cand_all[box == 0]
             # in chunks of at most CUT_VERTICES vertices: the cut's temporaries stay small
             # (the pieces are cut independently; the final sort by code fixes the order)
             for cand in _chunks(cand_all, f["vn"][cand_all], CUT_VERTICES):
