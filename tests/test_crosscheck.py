@@ -34,12 +34,14 @@ def test_fold_matches_the_constructors():
             assert cc.layers_of_net(net) == [([[list(p) for p in u] for u in A], [list(u) for u in B]) for A, B in case.layers], case.describe()
 
 
-@pytest.mark.parametrize("seed", [41000862, 42006574, 43006151])
+@pytest.mark.parametrize("seed", [41000862, 42006574, 43006151, 45005618])
 def test_cases_the_long_run_found(seed):
     """Cases scripts/crosscheck.py failed on: an all-zero net verify() raised on (41000862);
     slopes below the float range that verify()'s float forward pass took for zero (42006574);
     a 2-D facet whose float ends were misordered, so the adjacency recovery took a shared
-    segment for a touching point (43006151)."""
+    segment for a touching point (43006151); a 2-D layer of three-piece units that are all
+    zero after a ReLU layer, where the pooled-input selection indexed an empty matrix
+    (45005618)."""
     case = cc.make_case(seed)
     mismatches, _ = cc.check_case(case, time_limit=30, case_timeout=60)
     assert not mismatches, case.describe() + "\n" + "\n".join(map(str, mismatches))

@@ -798,7 +798,8 @@ class Engine2D:
             P.eliminate_zeros()
             n = P.shape[1] - 1
             nnz = np.diff(P.indptr)
-            first = np.where(nnz > 0, P.indices[np.minimum(P.indptr[:-1], max(len(P.indices) - 1, 0))], n)
+            # (every piece zero: nothing is read, nothing selected)
+            first = np.where(nnz > 0, P.indices[np.minimum(P.indptr[:-1], len(P.indices) - 1)], n) if P.nnz else np.full(len(nnz), n)
             picks = (nnz == 1) & (first < n)
             sel = np.where(picks, first, -1)
             sel[picks] = np.where(relu[first[picks]], first[picks], -1)
