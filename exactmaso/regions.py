@@ -27,8 +27,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .engine.batch2d import Engine2D, enumerate_2d, supports as supports_2d
-from .engine.batchnd import EngineND, enumerate_nd
+from .engine.batch2d import Engine2D, supports as supports_2d
+from .engine.batchnd import EngineND
 from .engine.cells import RegionRecord
 from .engine.driver import Monitor
 from .errors import CertificateError, DomainError, ShapeError
@@ -315,12 +315,9 @@ def _records(
 ) -> Iterator[tuple[RegionRecord, Any]]:
     A, b = _check_net_dom(net, dom)
     monitor = Monitor(max_regions=max_regions, time_limit=time_limit, progress=progress)
-    if executor is not None:
-        recs, engine = _batched(net, A, b, monitor, executor)
-        runs: Iterator[list[RegionRecord]] = iter([recs])
-    else:  # in runs of the first layer's cells: the regions of one run are held at once
-        engine = (Engine2D if supports_2d(net) else EngineND)(net, A, b, monitor)
-        runs = engine.stream()
+    engine = _engine(net, A, b, monitor)
+    # without workers, in runs of the first layer's cells: the regions of one run are held at once
+    runs: Iterator[list[RegionRecord]] = iter([engine.run(executor)]) if executor is not None else engine.stream()
     count = 0
     for recs in runs:
         for rec in recs:
@@ -330,13 +327,17 @@ def _records(
     monitor.show(count, final=True)
 
 
+def _engine(net: Network, A: np.ndarray, b: np.ndarray, monitor: Monitor) -> Engine2D | EngineND:
+    """The batched engine for the net's input dimension (its ``exact`` kernel and domain serve
+    the regions' exact methods)."""
+    return (Engine2D if supports_2d(net) else EngineND)(net, A, b, monitor)  # N-D: every other dimension
+
+
 def _batched(net: Network, A: np.ndarray, b: np.ndarray, monitor: Monitor,
-             executor: Executor | None) -> tuple[list[RegionRecord], Any]:
-    """All records at once, and the engine that made them (its ``exact`` kernel and domain
-    serve the regions' exact methods)."""
-    if supports_2d(net):
-        return enumerate_2d(net, A, b, monitor, executor)
-    return enumerate_nd(net, A, b, monitor, executor)  # every other dimension
+             executor: Executor | None) -> tuple[list[RegionRecord], Engine2D | EngineND]:
+    """All records at once, and the engine that made them."""
+    engine = _engine(net, A, b, monitor)
+    return engine.run(executor), engine
 
 
 def iter_regions(

@@ -169,8 +169,8 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _simple_face_edges(QB: np.ndarray, qo: np.ndarray, newlab: int, D: int):
-    """The edges :func:`_cut_face_edges` finds, where every face vertex is simple; None where
-    one is not.
+    """The edges :func:`_cut_face_edges` finds, for face vertices that are all simple (the
+    caller's choice), or None (see below).
 
     Two simple face vertices are adjacent iff they share D - 1 labels, the cut's and D - 2
     others (see :func:`_cut_face_edges`): iff dropping one of its other labels from each
@@ -180,8 +180,6 @@ def _simple_face_edges(QB: np.ndarray, qo: np.ndarray, newlab: int, D: int):
     edge, which simple vertices exclude) sends the call back to the pairwise scan.
     """
     n, W = QB.shape
-    if not (popcount(QB) == D).all():
-        return None
     x = QB.copy()
     x[:, newlab // 64] &= ~np.uint64(1 << (newlab % 64))
     keys = np.empty((D - 1, n, W), dtype=np.uint64)
@@ -502,13 +500,13 @@ class EngineND:
             G = [(np.zeros_like(G1[0]), np.zeros_like(G1[1])), G1]
         else:
             G = [product(P) for P in self.P[l]]  # per piece: float maps (C, K, D + 1), bounds (C, K)
-        st = self.st
-        seg = excl(vn)
-        idx = st.V[ranges(vs, vn)]
-        Xv, ev = st.X[idx], st.e[idx]
         cut = _LayerCut(l, codes, G, _Pieces(vs, vn, es, en, K, self.D, cells=None if rows is None else 0))
         if ball is None:
             # the cells' centres and L1 radii: the ball test decides most (cell, unit) pairs
+            st = self.st
+            seg = excl(vn)
+            idx = st.V[ranges(vs, vn)]
+            Xv, ev = st.X[idx], st.e[idx]
             ctr = np.add.reduceat(Xv, seg, axis=0) / vn[:, None]
             rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, vn, axis=0)).sum(axis=1) + self.D * ev, seg) * (1 + gamma(2 * self.D + 4))
             cut.ball = (lambda H, EH: _ball_signs(H, EH, ctr, rho))
@@ -866,16 +864,20 @@ class EngineND:
             state = self._root()
             L = len(self.net.masos)
             if executor is None or L < 2:
-                for l in range(L):
-                    self._stage(l)
-                    state = self.layer(l, *state)
-                    # the store keeps only the live pieces (a split copies a piece's vertices
-                    # into both children; the parent's are garbage), edges only while a later
-                    # layer cuts
-                    state = self._compact(*state, edges=l + 1 < L)
-                codes, vs, vn = state[0], state[1], state[2]
+                codes, vs, vn = self._layers(state)[:3]
                 return self._records(codes, vs, vn)
             return self._parallel(executor, state)
+
+    def _layers(self, state, first: int = 0, stop: int | None = None):
+        """Layers ``first`` .. ``stop - 1`` (by default all from ``first`` on) on ``state``.
+        After each the store keeps only the live pieces (a split copies a piece's vertices
+        into both children; the parent's are garbage), and their edges only while a later
+        layer cuts."""
+        L = len(self.net.masos)
+        for l in range(first, L if stop is None else stop):
+            self._stage(l)
+            state = self._compact(*self.layer(l, *state), edges=l + 1 < L)
+        return state
 
     def _parallel(self, executor, state) -> list[RegionRecord]:
         """The enumeration with the executor's workers; results merged in code order.
@@ -955,9 +957,7 @@ class EngineND:
         held at once is the first layer and one run's regions."""
         L = len(self.net.masos)
         with np.errstate(all="ignore"):
-            state = self._root()
-            self._stage(0)
-            state = self._compact(*self.layer(0, *state), edges=L > 1)
+            state = self._layers(self._root(), 0, 1)
         codes, vs, vn, es, en, M, E = state
         if L == 1:
             yield self._records(codes, vs, vn)
@@ -968,11 +968,8 @@ class EngineND:
                 cells = sub._restore(self._export(vs[a:b], vn[a:b], es[a:b], en[a:b]))
                 sub.lower = b - a
                 sub.done = self.done + len(vn) - b  # each cell not yet cut holds a region
-                run = (Offset(codes, a, b - a), cells[0], vn[a:b], cells[1], cells[2],
-                       None if M is None else M[a:b], None if E is None else E[a:b])
-                for l in range(1, L):
-                    sub._stage(l)
-                    run = sub._compact(*sub.layer(l, *run), edges=l + 1 < L)
+                run = sub._layers((Offset(codes, a, b - a), cells[0], vn[a:b], cells[1], cells[2],
+                                   None if M is None else M[a:b], None if E is None else E[a:b]), 1)
             self.done += len(run[2])
             yield sub._records(run[0], run[1], run[2])
 
@@ -1077,8 +1074,7 @@ def _tail_nd(net: Network, A_dom, b_dom, job: tuple):
             _, codes, pieces, M, E = job
             vs, es, en = eng._restore(pieces)
             state = (codes, vs, pieces[5], es, en, M, E)
-        for l in range(1, L):
-            state = eng._compact(*eng.layer(l, *state), edges=l + 1 < L)
+        state = eng._layers(state, 1)
         return state[0].all(), eng._export(state[1], state[2])
 
 
