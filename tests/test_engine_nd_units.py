@@ -17,20 +17,13 @@ import exactmaso as em
 from exactmaso.engine import batchnd
 from exactmaso.regions import _check_net_dom
 from percell import Engine as PerCell
+from test_regions_units import relu_then_pool_net
 
 
 def _relu(rng, w, n, scale):
     A = rng.integers(-scale, scale + 1, size=(w, n)).tolist()
     B = rng.integers(-scale, scale + 1, size=w).tolist()
     return em.MASO([[[0] * n, a] for a in A], [[0, b] for b in B])
-
-
-def _pool(rng, w, pool):
-    rows = []
-    for _ in range(max(1, w // pool)):
-        sel = rng.choice(w, size=min(pool, w), replace=False)
-        rows.append([[int(j == s) for j in range(w)] for s in sel])
-    return em.MASO(rows, [[0] * len(r) for r in rows]), len(rows)
 
 
 def _net(kind: str, D: int, seed: int) -> em.Network:
@@ -44,11 +37,7 @@ def _net(kind: str, D: int, seed: int) -> em.Network:
         masos.append(_relu(rng, 3, K, scale))
         n = 3
     elif kind == "relu-pool":  # pooled ReLU outputs: exactly zero pieces that tie
-        n = D
-        for w in (6, 6):
-            masos.append(_relu(rng, w, n, scale))
-            m, n = _pool(rng, w, 3)
-            masos.append(m)
+        return relu_then_pool_net(rng, (6, 6), 3, scale, dim=D)
     else:  # maxout with float weights: general position
         K, R = int(rng.integers(2, 4)), int(rng.integers(3, 6))
         masos.append(em.MASO(rng.standard_normal((K, R, D)).round(3).tolist(), rng.standard_normal((K, R)).round(3).tolist()))

@@ -125,10 +125,11 @@ def test_identical_pieces_tie_to_the_lowest_index():
     assert sorted(r.code[0][0] for r in part) == [0, 1]
 
 
-def relu_then_pool_net(rng, widths, pool, scale):
+def relu_then_pool_net(rng, widths, pool, scale, dim=2):
     """ReLU layers each followed by a max over ``pool`` of its outputs (pieces: single outputs,
-    so where ReLUs are off several pieces are exactly zero and tie), small integer weights."""
-    masos, n = [], 2
+    so where ReLUs are off several pieces are exactly zero and tie), small integer weights, on
+    ``dim`` inputs."""
+    masos, n = [], dim
     for w in widths:
         A = rng.integers(-scale, scale + 1, size=(w, n)).tolist()
         B = rng.integers(-scale, scale + 1, size=w).tolist()

@@ -10,12 +10,7 @@ import pytest
 import exactmaso as em
 from exactmaso.engine import batch2d, batchnd
 from exactmaso.engine.driver import Monitor
-
-
-def _relu_net(sizes, seed):
-    rng = np.random.default_rng(seed)
-    return em.mlp([rng.normal(size=(m, n)) / np.sqrt(n) for n, m in zip(sizes, sizes[1:])],
-                  [0.5 * rng.normal(size=m) for m in sizes[1:]])
+from test_engine2d_extra import relu_net
 
 
 def _maxout_net(D, seed):
@@ -26,9 +21,9 @@ def _maxout_net(D, seed):
 
 
 NETS = {
-    "relu-2d": (lambda: _relu_net([2, 12, 10, 8, 1], 1), 2),
-    "relu-3d": (lambda: _relu_net([3, 10, 8, 1], 2), 3),
-    "relu-1d": (lambda: _relu_net([1, 6, 6, 1], 3), 1),
+    "relu-2d": (lambda: relu_net([2, 12, 10, 8, 1], 1), 2),
+    "relu-3d": (lambda: relu_net([3, 10, 8, 1], 2), 3),
+    "relu-1d": (lambda: relu_net([1, 6, 6, 1], 3), 1),
     "maxout-2d": (lambda: _maxout_net(2, 4), 2),
     "maxout-3d": (lambda: _maxout_net(3, 5), 3),
 }
