@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -69,6 +70,37 @@ def test_violated_prints_an_exact_counterexample(model, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("violated\n")
 
 
+def abs_sum_net(W: list, b: list, margin: Fraction) -> tuple[em.Network, Fraction]:
+    """``y0 = sum_k |w_k . x + b_k|`` (each ``|z|`` as ``relu(z) + relu(-z)``) and
+    ``y1 = M + margin``, ``M`` the maximum of ``y0`` on ``[-1, 1]^d``: ``y0`` is convex, so it
+    is the largest value at the ``2^d`` corners, computed exactly in integers (the rows scaled
+    by their common denominator).  Returns the network and ``M``."""
+    d, k = len(W[0]), len(W)
+    den = math.lcm(*(Fraction(v).denominator for v in [*itertools.chain(*W), *b]))
+    Wi = np.array([[int(Fraction(v) * den) for v in row] for row in W])
+    bi = np.array([int(Fraction(v) * den) for v in b])
+    corners = np.array(list(itertools.product([-1, 1], repeat=d)))
+    M = Fraction(int(np.abs(corners @ Wi.T + bi).sum(axis=1).max()), den)
+    net = em.mlp([W + [[-v for v in row] for row in W], [[1] * (2 * k), [0] * (2 * k)]],
+                 [b + [-v for v in b], [0, M + margin]])
+    return net, M
+
+
+def abs_sum_files(tmp_path, net: em.Network) -> tuple[str, str]:
+    """The model file and the property ``y0 >= y1`` on ``[-1, 1]^d`` (unsafe: never, when the
+    net is :func:`abs_sum_net`'s with a positive margin)."""
+    d = net.input_dim
+    model = tmp_path / "abs.json"
+    net.save(model)
+    lines = [f"(declare-const X_{i} Real)" for i in range(d)] + ["(declare-const Y_0 Real)", "(declare-const Y_1 Real)"]
+    for i in range(d):
+        lines += [f"(assert (>= X_{i} -1.0))", f"(assert (<= X_{i} 1.0))"]
+    lines.append("(assert (>= Y_0 Y_1))")
+    prop = tmp_path / "abs.vnnlib"
+    prop.write_text("\n".join(lines) + "\n")
+    return str(model), str(prop)
+
+
 def _hard_property(tmp_path) -> tuple[str, str]:
     """A model and a property that holds, by 1/1000, and that no bound at the root decides.
 
@@ -86,21 +118,9 @@ def _hard_property(tmp_path) -> tuple[str, str]:
     rng = np.random.default_rng(0)
     w7 = rng.integers(-20, 21, size=(k, d))  # w = w7 / 7
     b11 = rng.choice([-9, -7, -5, -3, -1, 1, 3, 5, 7, 9], size=k)  # b = b11 / 11
-    corners = np.array(list(itertools.product([-1, 1], repeat=d)))
-    M = Fraction(int(np.abs(corners @ (11 * w7).T + 7 * b11).sum(axis=1).max()), 77)  # 77 z is an integer
     W = [[Fraction(int(v), 7) for v in row] for row in w7]
     b = [Fraction(int(v), 11) for v in b11]
-    net = em.mlp([W + [[-v for v in row] for row in W], [[1] * (2 * k), [0] * (2 * k)]],
-                 [b + [-v for v in b], [0, M + Fraction(1, 1000)]])
-    model = tmp_path / "abs.json"
-    net.save(model)
-    lines = [f"(declare-const X_{i} Real)" for i in range(d)] + ["(declare-const Y_0 Real)", "(declare-const Y_1 Real)"]
-    for i in range(d):
-        lines += [f"(assert (>= X_{i} -1.0))", f"(assert (<= X_{i} 1.0))"]
-    lines.append("(assert (>= Y_0 Y_1))")
-    prop = tmp_path / "abs.vnnlib"
-    prop.write_text("\n".join(lines) + "\n")
-    return str(model), str(prop)
+    return abs_sum_files(tmp_path, abs_sum_net(W, b, Fraction(1, 1000))[0])
 
 
 def test_timeout_is_a_verdict_with_exit_3(tmp_path, capsys):

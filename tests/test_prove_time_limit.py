@@ -18,6 +18,7 @@ import pytest
 
 import exactmaso as em
 from exactmaso.cli import main
+from test_cli_vnnlib import abs_sum_files, abs_sum_net
 
 SLACK = 3.0  # seconds past the limit (a loaded CI machine; the point is to catch 10x overruns)
 
@@ -28,30 +29,14 @@ def _tie_net():
     w = rng.integers(-20, 21, size=(k, d))
     b11 = rng.choice([-9, -7, -5, -3, -1, 1, 3, 5, 7, 9], size=k)  # b = b11 / 11
     b11[0] = 0  # a hyperplane through the origin, the centre of the box
-    corners = np.array(list(itertools.product([-1, 1], repeat=d)))
-    M = Fraction(int(np.abs(corners @ (11 * w).T + b11).sum(axis=1).max()), 11)
     W = [[Fraction(int(v)) for v in row] for row in w]
     b = [Fraction(int(v), 11) for v in b11]
-    net = em.mlp([W + [[-v for v in row] for row in W], [[1] * (2 * k), [0] * (2 * k)]],
-                 [b + [-v for v in b], [0, M + Fraction(1, 1000)]])
-    return net, M
+    return abs_sum_net(W, b, Fraction(1, 1000))
 
 
 @pytest.fixture(scope="module")
 def tie_net():
     return _tie_net()
-
-
-def _property(tmp_path, net):
-    model = tmp_path / "abs.json"
-    net.save(model)
-    lines = [f"(declare-const X_{i} Real)" for i in range(9)] + ["(declare-const Y_0 Real)", "(declare-const Y_1 Real)"]
-    for i in range(9):
-        lines += [f"(assert (>= X_{i} -1.0))", f"(assert (<= X_{i} 1.0))"]
-    lines.append("(assert (>= Y_0 Y_1))")
-    prop = tmp_path / "abs.vnnlib"
-    prop.write_text("\n".join(lines) + "\n")
-    return str(model), str(prop)
 
 
 def test_the_maximum_is_at_a_corner(tie_net):
@@ -64,7 +49,7 @@ def test_the_maximum_is_at_a_corner(tie_net):
 @pytest.mark.parametrize("limit", [0.02, 1.0, 2.0])
 def test_check_spec_keeps_its_time_limit_and_its_interval_holds_the_maximum(tie_net, tmp_path, limit):
     net, M = tie_net
-    spec = em.prove.load_vnnlib(_property(tmp_path, net)[1], net)
+    spec = em.prove.load_vnnlib(abs_sum_files(tmp_path, net)[1], net)
     start = time.perf_counter()
     with pytest.raises(em.LimitError) as info:
         em.prove.check_spec(net, spec, time_limit=limit)
@@ -77,7 +62,7 @@ def test_check_spec_keeps_its_time_limit_and_its_interval_holds_the_maximum(tie_
 
 @pytest.mark.parametrize("limit", ["1", "2"])
 def test_the_cli_answers_timeout_within_its_limit(tie_net, tmp_path, capsys, limit):
-    model, prop = _property(tmp_path, tie_net[0])
+    model, prop = abs_sum_files(tmp_path, tie_net[0])
     out = tmp_path / "result.txt"
     start = time.perf_counter()
     assert main(["vnnlib", model, prop, "--timeout", limit, "--out", str(out)]) == 3
