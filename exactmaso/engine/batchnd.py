@@ -21,8 +21,10 @@ must be the same for every piece listing it: where a cut would change it for one
 piece only (a vertex on the cut gets the new label; a label stops being a facet), that piece gets
 a copy of the slot.  In general position a vertex lies in up to 2^D pieces, so the store holds
 far fewer vertices than the pieces list (N8, 5-D: 66,886 slots for 1,028,746 list entries;
-the complex has 58,763 vertices).  Each piece also keeps the float box of its vertices, which
-decides most units that do not cut it without touching its vertices.
+the complex has 58,763 vertices).  Most units that do not cut a polytope are decided without
+touching its vertices, by the float box of its vertices or of a polytope that holds it: a
+layer first tests every (cell, unit) on the cell's L1 ball and box at once, and where a layer
+has a single cell (the first one) each piece gets its own box.
 
 Cutting a piece by the hyperplane of unit ``k``: the signs at its vertices are decided by a
 float filter with a rigorous error bound, or exactly (:class:`~exactmaso.engine.kernel.Exact`) when
@@ -133,20 +135,21 @@ def _pairwise_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
     if not len(I):
         return _EMPTY, _EMPTY
     J = ranges(np.arange(nq) + 1, after)
+    # (few pairs share D - 1 labels: they are picked out once, their common labels kept
+    # only where a vertex is not simple)
     if QB.shape[1] == 1:
-        QB = QB[:, 0]
-        common = QB[I] & QB[J]
-        ok = np.bitwise_count(common) >= D - 1
+        Q1 = QB[:, 0]
+        ok = np.flatnonzero(np.bitwise_count(Q1[I] & Q1[J]) >= D - 1)
     else:
-        common = QB[I] & QB[J]
-        ok = popcount(common) >= D - 1
-    I, J, common = I[ok], J[ok], common[ok]
+        ok = np.flatnonzero(popcount(QB[I] & QB[J]) >= D - 1)
+    I, J = I[ok], J[ok]
     simple = popcount(QB.reshape(nq, -1)) == D
     sure = simple[I] & simple[J]
     if sure.all():
         return I, J
     I_sure, J_sure = I[sure], J[sure]
-    I, J, common = I[~sure], J[~sure], common[~sure]
+    I, J = I[~sure], J[~sure]
+    common = QB[I] & QB[J]
     g = qo[I]
     gl = qn[g]
     rp = np.repeat(np.arange(len(I)), gl)
@@ -243,6 +246,16 @@ def _box_signs(h: np.ndarray, eh: np.ndarray, lo: np.ndarray, hi: np.ndarray, er
     return out
 
 
+def _cell_signs(H, EH, ctr, rho, lo, hi, er) -> np.ndarray:
+    """(C, K) signs the ball test proves (:func:`_ball_signs`), and where it cannot tell,
+    those the box test proves (:func:`_box_signs`, cell ``c``'s box ``lo[c], hi[c], er[c]``)."""
+    s = _ball_signs(H, EH, ctr, rho)
+    c, k = np.nonzero(s == 0)
+    if len(c):
+        s[c, k] = _box_signs(H[c, k], EH[c, k], lo[c], hi[c], er[c])
+    return s
+
+
 def _ball_signs(H: np.ndarray, EH: np.ndarray, ctr: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """(C, K) +1 / -1 where the exact row whose float is ``H[c, k]`` (entries within
     ``EH[c, k]``) is proved positive / negative on the L1 ball of radius ``rho[c]`` around
@@ -287,12 +300,15 @@ class _LayerCut:
 class _Pieces:
     """The pieces (polytopes) of one layer's cutting, in growable flat arrays: their ranges
     in the store (``vs``, ``vn``, ``es``, ``en``), cell, code row of this layer and whether
-    they are live, and their float boxes (``lo``, ``hi``, ``er``: built when a unit first
-    asks, ``boxed``).  They start as the cells."""
+    they are live, and float boxes that hold them (``lo``, ``hi``, ``er``; ``boxed``).  They
+    start as the cells.  With ``inherit`` a piece's children take its box (a child lies in
+    its parent, so in its box): the pieces keep their cell's box, which the layer's cell test
+    has used for every unit already.  Otherwise (one cell) a piece's own box is built when a
+    unit first asks."""
 
     FIELDS = ("vs", "vn", "es", "en")
 
-    def __init__(self, vs, vn, es, en, K: int, D: int, cells=None) -> None:
+    def __init__(self, vs, vn, es, en, K: int, D: int, cells=None, inherit: bool = False) -> None:
         C = len(vs)
         cap = max(16, 2 * C)
         self.f = {
@@ -308,6 +324,14 @@ class _Pieces:
         self.alive = np.zeros(cap, dtype=bool)
         self.alive[:C] = True
         self.n = C
+        self.inherit = inherit
+
+    def _boxes_from(self, new: np.ndarray, parents: np.ndarray) -> None:
+        if self.inherit:
+            for name in ("lo", "hi", "er", "boxed"):
+                self.f[name][new] = self.f[name][parents]
+        else:
+            self.f["boxed"][new] = False
 
     def _grow(self, m: int) -> int:
         n = self.n
@@ -331,7 +355,7 @@ class _Pieces:
             self.f[name][n0:n0 + 2 * m:2] = neg[j]
             self.f[name][n0 + 1:n0 + 2 * m:2] = pos[j]
         new = np.arange(n0, n0 + 2 * m)
-        self.f["boxed"][new] = False
+        self._boxes_from(new, np.repeat(parents, 2))
         self.f["cell"][new] = np.repeat(self.f["cell"][parents], 2)
         self.code[new] = np.repeat(self.code[parents], 2, axis=0)
         return new
@@ -343,7 +367,7 @@ class _Pieces:
         new = np.arange(n0, n0 + m)
         for j, name in enumerate(self.FIELDS):
             self.f[name][new] = child[j]
-        self.f["boxed"][new] = False
+        self._boxes_from(new, parents)
         self.f["cell"][new] = self.f["cell"][parents]
         self.code[new] = self.code[parents]
         return new
@@ -500,16 +524,23 @@ class EngineND:
             G = [(np.zeros_like(G1[0]), np.zeros_like(G1[1])), G1]
         else:
             G = [product(P) for P in self.P[l]]  # per piece: float maps (C, K, D + 1), bounds (C, K)
-        cut = _LayerCut(l, codes, G, _Pieces(vs, vn, es, en, K, self.D, cells=None if rows is None else 0))
+        C = len(codes)
+        pieces = _Pieces(vs, vn, es, en, K, self.D, cells=None if rows is None else 0, inherit=rows is None and C > 1)
+        cut = _LayerCut(l, codes, G, pieces)
         if ball is None:
-            # the cells' centres and L1 radii: the ball test decides most (cell, unit) pairs
+            # the cells' centres and L1 radii, and their boxes: the ball test decides most
+            # (cell, unit) pairs, the box test many of the others
             st = self.st
             seg = excl(vn)
             idx = st.V[ranges(vs, vn)]
             Xv, ev = st.X[idx], st.e[idx]
             ctr = np.add.reduceat(Xv, seg, axis=0) / vn[:, None]
             rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, vn, axis=0)).sum(axis=1) + self.D * ev, seg) * (1 + gamma(2 * self.D + 4))
-            cut.ball = (lambda H, EH: _ball_signs(H, EH, ctr, rho))
+            f = pieces.f
+            lo, hi, er = f["lo"][:C], f["hi"][:C], f["er"][:C]
+            lo[:], hi[:], er[:] = _boxes(Xv, ev, seg)
+            f["boxed"][:C] = True
+            cut.ball = (lambda H, EH: _cell_signs(H, EH, ctr, rho, lo.copy(), hi.copy(), er.copy()))
         if R == 2:
             cut.H, cut.EH = G[1] if self.Pd[l] is None else product(self.Pd[l])  # ReLU: the cut rows are piece 1
             cut.signs = cut.ball(cut.H, cut.EH) if ball is None else ball
@@ -554,7 +585,7 @@ class EngineND:
             cand_all = np.flatnonzero(pieces.alive[:pieces.n] & maybe[f["cell"][:pieces.n], k])
             if skip:
                 skip -= 1
-            else:
+            elif not pieces.inherit:  # (inherited boxes are the cells', which lc.signs used)
                 # (in many dimensions a polytope's box is loose and building it costs more than
                 # the vertex signs it saves: where it decides few pieces it rests a few units)
                 box = self._box(cut, pieces, cand_all)
@@ -625,7 +656,8 @@ class EngineND:
                     sign = 1 if r == lo else -1  # + means piece r wins
                     cut = _Cut(H[:, k] * sign, EH[:, k], (l, k, lo, hi), sign, self.labels.pair(l, k, lo, hi))
                     cs = sg[f["cell"][cur], k] * sign
-                    cs[cs == 0] = self._box(cut, pieces, cur[cs == 0])
+                    if not pieces.inherit:  # (inherited boxes are the cells', which sg used)
+                        cs[cs == 0] = self._box(cut, pieces, cur[cs == 0])
                     keep = cs > 0
                     new_cur, new_origin = [cur[keep]], [origin[keep]]
                     und = np.flatnonzero(cs == 0)
@@ -793,6 +825,11 @@ class EngineND:
         qeo = qo[QI]
         nnew = np.bincount(co, minlength=m)
         rank_new = np.arange(nc) - excl(nnew)[co]
+        lo_e, hi_e = np.minimum(su_, sv_), np.maximum(su_, sv_)  # an edge's end signs, low and high
+        off_face = hi_e != lo_e
+        off_face |= lo_e != 0  # (an edge with both ends on the cut lies in the cut face)
+        nface = np.bincount(qeo, minlength=m)
+        face_rank = np.arange(len(QI)) - excl(nface)[qeo]
         out = []
         for side in ((1,) if positive_only else (-1, 1)):
             keepm = sg * side >= 0
@@ -810,22 +847,28 @@ class EngineND:
             v0 = st.add_lists(lists)
             posmap = np.full(len(idx), -1, dtype=np.int64)
             posmap[kp] = rank_old
-            # old edges with no end on the other side, except those inside the cut face
-            emask = (su_ * side >= 0) & (sv_ * side >= 0) & ((su_ != 0) | (sv_ != 0))
-            ou, ov, oo = posmap[pu[emask]], posmap[pv[emask]], eo[emask]
-            # half edges: (this side's end, new vertex)
-            hu = posmap[A_ if side > 0 else B_]
-            # edges of the cut face
+            # the children's edges, each child's in a run: its old edges with no end on the
+            # other side (but those inside the cut face), then its half edges (this side's end,
+            # new vertex), then the edges of the cut face
+            ew = np.flatnonzero((lo_e >= 0) & off_face if side > 0 else (hi_e <= 0) & off_face)
+            oo = eo[ew]
+            ekept = np.bincount(oo, minlength=m)
+            ecount = ekept + nnew + nface
+            es0 = st.reserve_edges(int(ecount.sum())) + excl(ecount)
+            Eu, Ev = st.Eu, st.Ev
+            at_e = (es0 - excl(ekept))[oo] + np.arange(len(ew))
+            Eu[at_e] = posmap[pu[ew]]
+            Ev[at_e] = posmap[pv[ew]]
+            at_e = (es0 + ekept)[co] + rank_new
+            Eu[at_e] = posmap[A_ if side > 0 else B_]
+            Ev[at_e] = local_new
             qloc = np.empty(len(qsrc), dtype=np.int64)
             qloc[q_old] = posmap[qsrc[q_old]]
             qloc[~q_old] = local_new[-1 - qsrc[~q_old]]
-            allu = np.concatenate([ou, hu, qloc[QI]])
-            allv = np.concatenate([ov, local_new, qloc[QJ]])
-            allo = np.concatenate([oo, co, qeo])
-            eord = np.argsort(allo, kind="stable")
-            ecount = np.bincount(allo, minlength=m)
-            e0 = st.add_edges(allu[eord], allv[eord])
-            out.append((v0 + cs, tot, e0 + excl(ecount), ecount))
+            at_e = (es0 + ekept + nnew)[qeo] + face_rank
+            Eu[at_e] = qloc[QI]
+            Ev[at_e] = qloc[QJ]
+            out.append((v0 + cs, tot, es0, ecount))
         # -- labels that stop being facets (only possible where a vertex lies on the cut) ----
         if len(zo):
             for o in np.unique(zo).tolist():

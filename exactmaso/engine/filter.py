@@ -36,14 +36,24 @@ def filtered_values(X: np.ndarray, e: np.ndarray, h: np.ndarray, eh: np.ndarray)
     """
     D = X.shape[1]
     hx = h[:, :D]
-    vals = np.einsum("ij,ij->i", X, hx) + h[:, D]
+    vals = np.einsum("ij,ij->i", X, hx)
+    vals += h[:, D]
     ax = np.abs(X)
     ah = np.abs(hx)
-    thr = (
-        eh * (ax.sum(axis=1) + 1 + D * e)
-        + e * (ah.sum(axis=1) + D * eh)
-        + gamma(D + 2) * (np.einsum("ij,ij->i", ax, ah) + np.abs(h[:, D]))
-    ) * SAFETY + TINY
+    one = np.ones(D)  # (row sums as products: numpy's small-axis sums are slow; SAFETY covers any order)
+    thr = ax @ one
+    thr += 1 + D * e
+    thr *= eh
+    t2 = ah @ one
+    t2 += D * eh
+    t2 *= e
+    thr += t2
+    t3 = np.einsum("ij,ij->i", ax, ah)
+    t3 += np.abs(h[:, D])
+    t3 *= gamma(D + 2)
+    thr += t3
+    thr *= SAFETY
+    thr += TINY
     return vals, thr
 
 

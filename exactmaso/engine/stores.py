@@ -270,12 +270,16 @@ class PolytopeStore:
 
     def add_edges(self, u: np.ndarray, v: np.ndarray) -> int:
         """Append edges (positions in their polytope's vertex list); the first one's index."""
-        m = len(u)
+        s = self.reserve_edges(len(u))
+        self.Eu[s:self.ne] = u
+        self.Ev[s:self.ne] = v
+        return s
+
+    def reserve_edges(self, m: int) -> int:
+        """Room for ``m`` more edges (the caller fills ``Eu``, ``Ev`` there); the first one's index."""
         need = self.ne + m
         grow(self, ("Eu", "Ev"), self.ne, need)
         s = self.ne
-        self.Eu[s:need] = u
-        self.Ev[s:need] = v
         self.ne = need
         return s
 
