@@ -763,8 +763,9 @@ class EngineND:
         A_ = np.where(upos, pu[ci], pv[ci])  # the positive end
         B_ = np.where(upos, pv[ci], pu[ci])  # the negative end
         co = eo[ci]
-        # new vertices in the reference engine's order: by (positive end, negative end) per piece
-        order = np.lexsort((B_, A_, co))
+        # new vertices in the reference engine's order: by (positive end, negative end) per
+        # piece, which is by (positive end, negative end) as the pieces' positions are in order
+        order = np.argsort(A_ * len(idx) + B_)
         A_, B_, co = A_[order], B_[order], co[order]
         nc = len(co)
         # -- the new vertices, once per distinct crossing edge (a pair of slots): pieces that
@@ -915,11 +916,11 @@ class EngineND:
         """Layers ``first`` .. ``stop - 1`` (by default all from ``first`` on) on ``state``.
         After each the store keeps only the live pieces (a split copies a piece's vertices
         into both children; the parent's are garbage), and their edges only while a later
-        layer cuts."""
+        layer cuts (a layer of units of two or more pieces)."""
         L = len(self.net.masos)
         for l in range(first, L if stop is None else stop):
             self._stage(l)
-            state = self._compact(*self.layer(l, *state), edges=l + 1 < L)
+            state = self._compact(*self.layer(l, *state), edges=self._need_next(l))
         return state
 
     def _parallel(self, executor, state) -> list[RegionRecord]:
@@ -1106,13 +1107,12 @@ def _tail_nd(net: Network, A_dom, b_dom, job: tuple):
     of its cells (``"cells"``), run the other layers; return codes and polytopes."""
     with np.errstate(all="ignore"):
         eng = EngineND(net, A_dom, b_dom)
-        L = len(net.masos)
         if job[0] == "resume":
             _, rows, pieces, signs, M, E, units = job
             vs, es, en = eng._restore(pieces)
             lc = eng._begin(0, [()], vs, pieces[5], es, en, M, E, rows=rows, ball=signs)
             eng._two_piece_units(lc, units)
-            state = eng._compact(*eng._finish(lc), edges=L > 1)
+            state = eng._compact(*eng._finish(lc), edges=eng._need_next(0))
         else:
             _, codes, pieces, M, E = job
             vs, es, en = eng._restore(pieces)

@@ -111,7 +111,7 @@ def excl(counts: np.ndarray) -> np.ndarray:
     """Exclusive cumulative sum: the start of each segment of the given lengths."""
     out = np.zeros(len(counts), dtype=np.int64)
     if len(counts) > 1:
-        np.cumsum(counts[:-1], out=out[1:])
+        counts[:-1].cumsum(out=out[1:])  # (the method: called thousands of times per enumeration)
     return out
 
 
@@ -120,8 +120,9 @@ def ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     total = int(lens.sum())
     if total == 0:
         return np.zeros(0, dtype=np.int64)
-    offs = np.repeat(starts - excl(lens), lens)
-    return np.arange(total) + offs
+    offs = (starts - excl(lens)).repeat(lens)
+    offs += np.arange(total)
+    return offs
 
 
 class Labels:
