@@ -288,7 +288,11 @@ class PolytopeStore:
 def popcount(B: np.ndarray) -> np.ndarray:
     if B.shape[1] == 1:
         return np.bitwise_count(B[:, 0]).astype(np.int64)
-    return np.bitwise_count(B).sum(axis=1, dtype=np.int64)
+    counts = np.bitwise_count(B).astype(np.int64)
+    out = counts[:, 0].copy()
+    for j in range(1, B.shape[1]):  # (a column at a time: see filter.row_sum)
+        out += counts[:, j]
+    return out
 
 
 def unpack(B: np.ndarray) -> np.ndarray:
