@@ -97,19 +97,21 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int, newlab: int 
     that edge, whose only vertices are its two ends.  In general position every vertex is
     simple, so the search runs only on degenerate pieces.
 
-    Big faces (many pairs per vertex: high dimensions) whose vertices are all simple go to
-    :func:`_simple_face_edges` (``newlab``: the cut's label), which finds the same pairs by
-    sorting instead of scanning all pairs.
+    Big faces (more than :data:`HASH_PAIRS` pairs per vertex and label left to drop: high
+    dimensions) whose vertices are all simple go to :func:`_simple_face_edges` (``newlab``: the
+    cut's label), which finds the same pairs by sorting instead of scanning all pairs.
     """
     nq = len(qo)
     if nq < 2:
         return _EMPTY, _EMPTY
     qn = np.bincount(qo, minlength=m)
-    if newlab is not None and int((qn * (qn - 1) // 2).sum()) > HASH_PAIRS * nq * (D - 1):
-        # the pieces whose face vertices are all simple by sorting, the others pairwise
-        degenerate = np.zeros(m, dtype=bool)
-        degenerate[qo[popcount(QB.reshape(nq, -1)) != D]] = True
-        good = ~degenerate[qo]
+    # a face's pairs per vertex against the keys sorting makes per vertex
+    big = (qn - 1) > 2 * HASH_PAIRS * (D - 1) if newlab is not None else None
+    if big is not None and big.any():
+        # the big faces whose vertices are all simple by sorting, the others pairwise
+        sort = big.copy()
+        sort[qo[popcount(QB.reshape(nq, -1)) != D]] = False
+        good = sort[qo]
         gi = np.flatnonzero(good)
         fast = _simple_face_edges(QB[gi], qo[gi], newlab, D) if len(gi) else None
         if fast is not None:
@@ -189,6 +191,12 @@ def _simple_face_edges(QB: np.ndarray, qo: np.ndarray, newlab: int, D: int):
     keys = np.empty((D - 1, n, W), dtype=np.uint64)
     rows = np.arange(n)
     for j in range(D - 1):  # drop each other label in turn: the lowest one left
+        if W == 1:
+            xw = x[:, 0]
+            low = xw & (~xw + np.uint64(1))
+            keys[j, :, 0] = QB[:, 0] ^ low
+            xw ^= low
+            continue
         w = np.argmax(x != 0, axis=1)
         xw = x[rows, w]
         low = xw & (~xw + np.uint64(1))
@@ -207,7 +215,9 @@ def _simple_face_edges(QB: np.ndarray, qo: np.ndarray, newlab: int, D: int):
         return None
     at = np.flatnonzero(same)
     a, b = order[at], order[at + 1]
-    ok = (keys[a] == keys[b]).all(axis=1) & (qo[item[a]] == qo[item[b]])
+    ok = qo[item[a]] == qo[item[b]]
+    for w in range(W):  # (a word at a time: see filter.row_max)
+        ok &= keys[a, w] == keys[b, w]
     a, b = item[a[ok]], item[b[ok]]
     I, J = np.minimum(a, b), np.maximum(a, b)
     order = np.argsort(I * n + J)  # the order of the pairwise scan: by first item, then second
