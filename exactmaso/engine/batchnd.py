@@ -59,7 +59,7 @@ from .driver import balanced_chunks, runs, wait_result, warm_allocator
 from .filter import (SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs, row_max,
                      row_sum, side_flags)
 from .kernel import Exact, domain_vertices
-from .stores import LevelCodes, Offset, PolytopeStore, excl, Labels, popcount, ranges, unpack
+from .stores import LevelCodes, Offset, PolytopeStore, excl, Labels, popcount, ranges, true_at, unpack
 
 
 __all__ = ["supports", "enumerate_nd", "EngineND"]
@@ -112,10 +112,10 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int, newlab: int 
         sort = big.copy()
         sort[qo[popcount(QB.reshape(nq, -1)) != D]] = False
         good = sort[qo]
-        gi = np.flatnonzero(good)
+        gi = true_at(good)
         fast = _simple_face_edges(QB[gi], qo[gi], newlab, D) if len(gi) else None
         if fast is not None:
-            bi = np.flatnonzero(~good)
+            bi = true_at(~good)
             I, J = gi[fast[0]], gi[fast[1]]
             if len(bi):
                 I2, J2 = _pairwise_face_edges(QB[bi], qo[bi], m, D)
@@ -134,7 +134,7 @@ def _pairwise_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
     qn = np.bincount(qo, minlength=m)
     qs = excl(qn)
     after = qs[qo] + qn[qo] - np.arange(nq) - 1
-    I = np.repeat(np.arange(nq), after)
+    I = np.arange(nq).repeat(after)
     if not len(I):
         return _EMPTY, _EMPTY
     J = ranges(np.arange(nq) + 1, after)
@@ -142,9 +142,9 @@ def _pairwise_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
     # only where a vertex is not simple)
     if QB.shape[1] == 1:
         Q1 = QB[:, 0]
-        ok = np.flatnonzero(np.bitwise_count(Q1[I] & Q1[J]) >= D - 1)
+        ok = true_at(np.bitwise_count(Q1[I] & Q1[J]) >= D - 1)
     else:
-        ok = np.flatnonzero(popcount(QB[I] & QB[J]) >= D - 1)
+        ok = true_at(popcount(QB[I] & QB[J]) >= D - 1)
     I, J = I[ok], J[ok]
     simple = popcount(QB.reshape(nq, -1)) == D
     sure = simple[I] & simple[J]
@@ -213,7 +213,7 @@ def _simple_face_edges(QB: np.ndarray, qo: np.ndarray, newlab: int, D: int):
     same = h[1:] == h[:-1]
     if (same[1:] & same[:-1]).any():
         return None
-    at = np.flatnonzero(same)
+    at = true_at(same)
     a, b = order[at], order[at + 1]
     ok = qo[item[a]] == qo[item[b]]
     for w in range(W):  # (a word at a time: see filter.row_max)
@@ -342,11 +342,10 @@ class _Pieces:
         if n + m > len(self.alive):
             cap = max(n + m, 2 * len(self.alive))
             for name in self.f:
-                self.f[name] = np.resize(self.f[name], (cap,) + self.f[name].shape[1:])
-            self.code = np.resize(self.code, (cap, self.code.shape[1]))
-            alive = np.zeros(cap, dtype=bool)
-            alive[:n] = self.alive[:n]
-            self.alive = alive
+                self.f[name] = _grown(self.f[name], n, cap)
+            self.code = _grown(self.code, n, cap)
+            self.alive = _grown(self.alive, n, cap)
+            self.alive[n:] = False
         self.n = n + m
         return n
 
@@ -360,8 +359,8 @@ class _Pieces:
             self.f[name][n0 + 1:n0 + 2 * m:2] = pos[j]
         new = np.arange(n0, n0 + 2 * m)
         self.f["boxed"][new] = False
-        self.f["cell"][new] = np.repeat(self.f["cell"][parents], 2)
-        self.code[new] = np.repeat(self.code[parents], 2, axis=0)
+        self.f["cell"][new] = self.f["cell"][parents].repeat(2)
+        self.code[new] = self.code[parents].repeat(2, axis=0)
         return new
 
     def add(self, parents: np.ndarray, child: tuple) -> np.ndarray:
@@ -388,6 +387,13 @@ class _Pieces:
         return new
 
 
+def _grown(a: np.ndarray, n: int, cap: int) -> np.ndarray:
+    """A new array of ``cap`` rows like ``a``, its first ``n`` rows copied (the rest unset)."""
+    out = np.empty((cap,) + a.shape[1:], dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
+
+
 class EngineND:
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None) -> None:
         warm_allocator()  # (see there: the cuts' temporaries reuse the heap)
@@ -412,7 +418,7 @@ class EngineND:
 
     # -- labels ----------------------------------------------------------------------------
     def _bits_labels(self, bits: np.ndarray) -> list[int]:
-        return np.flatnonzero(unpack(bits.reshape(1, -1))[0]).tolist()
+        return true_at(unpack(bits.reshape(1, -1))[0]).tolist()
 
     def _tick(self) -> None:
         if self.monitor is not None:
@@ -455,7 +461,7 @@ class EngineND:
         st.B[s:s + n] = 0
         for j, lab in enumerate(geom.labels):
             i = lab[1]
-            rows = np.flatnonzero(geom.F[:, j])
+            rows = true_at(geom.F[:, j])
             st.B[s + rows, i // 64] |= np.uint64(1 << (i % 64))
         for i, x in enumerate(verts):
             st.set_exact(s + i, tuple(x))
@@ -548,7 +554,7 @@ class EngineND:
         if R == 2:
             cut.H, cut.EH = G[1] if self.Pd[l] is None else product(self.Pd[l])  # ReLU: the cut rows are piece 1
             cut.signs = cut.ball(cut.H, cut.EH) if ball is None else ball
-            cut.units = np.flatnonzero((cut.signs == 0).any(axis=0)).tolist()
+            cut.units = true_at((cut.signs == 0).any(axis=0)).tolist()
             if rows is None:
                 cut.pieces.code[:len(codes)] = cut.signs > 0
         if rows is not None:
@@ -558,7 +564,7 @@ class EngineND:
     def _finish(self, cut: "_LayerCut"):
         """The next level's cells, in code order, once every unit of the layer has cut."""
         pieces, K = cut.pieces, cut.pieces.code.shape[1]
-        alive = np.flatnonzero(pieces.alive[:pieces.n])
+        alive = true_at(pieces.alive[:pieces.n])
         cells = pieces.f["cell"][alive]
         pc = pieces.code[alive]
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
@@ -586,7 +592,7 @@ class EngineND:
         for k in units:
             self._tick()
             cut = _Cut(lc.H[:, k], lc.EH[:, k], (l, k, 0, 1), -1, self.labels.unit(l, k))
-            cand_all = np.flatnonzero(pieces.alive[:pieces.n] & maybe[f["cell"][:pieces.n], k])
+            cand_all = true_at(pieces.alive[:pieces.n] & maybe[f["cell"][:pieces.n], k])
             if skip:
                 skip -= 1
             elif not pieces.cell_boxes:  # (else lc.signs has the box tests)
@@ -641,7 +647,7 @@ class EngineND:
                         sg = pair[min(r, s_), max(r, s_)][2][:, k]
                         wins &= (sg > 0) if r < s_ else (sg < 0)
                 decided[wins & (decided < 0)] = r
-            live = np.flatnonzero(pieces.alive[:pieces.n])
+            live = true_at(pieces.alive[:pieces.n])
             lcell = f["cell"][live]
             fixed = decided[lcell] >= 0
             pieces.code[live[fixed], k] = decided[lcell[fixed]]
@@ -664,7 +670,7 @@ class EngineND:
                         cs[cs == 0] = self._box(cut, pieces, cur[cs == 0])
                     keep = cs > 0
                     new_cur, new_origin = [cur[keep]], [origin[keep]]
-                    und = np.flatnonzero(cs == 0)
+                    und = true_at(cs == 0)
                     for ch in _chunks(und, f["vn"][cur[und]], CUT_VERTICES):
                         cand = cur[ch]
                         haspos, hasneg, children = self._cut(cut, codes, cand, f, positive_only=True)
@@ -700,7 +706,7 @@ class EngineND:
         return _box_signs(cut.H[cc], cut.EH[cc], f["lo"][cand], f["hi"][cand], f["er"][cand])
 
     def _progress(self, pieces: "_Pieces") -> None:
-        alive = np.flatnonzero(pieces.alive[:pieces.n])
+        alive = true_at(pieces.alive[:pieces.n])
         self.lower = max(self.lower, len(alive))
         self._tick()
         self._collect(pieces.f, alive)
@@ -716,13 +722,13 @@ class EngineND:
         vn = p["vn"][cand]
         idx = st.V[ranges(vs, vn)]  # the pieces' vertex slots, piece by piece
         seg = excl(vn)
-        owner = np.repeat(np.arange(len(cand)), vn)
+        owner = np.arange(len(cand)).repeat(vn)
         cells = p["cell"][cand]
         # -- signs, once per distinct slot: H is the unit's difference of pieces, a continuous
         # function of the input, so a vertex has one value whichever cell's map gives it -----
         at = np.empty(st.n, dtype=np.int64)
         at[idx] = np.arange(len(idx))
-        u = np.flatnonzero(at[idx] == np.arange(len(idx)))  # one position per distinct slot
+        u = true_at(at[idx] == np.arange(len(idx)))  # one position per distinct slot
         slots = idx[u]
         at[slots] = np.arange(len(u))  # slot -> its row in the per-slot arrays below
         ucell = cells[owner[u]]
@@ -731,7 +737,7 @@ class EngineND:
         vals, thr = filtered_values(st.X[slots], st.e[slots], h, eh)
         su = proved_signs(vals, thr)
         exact_used = np.zeros(len(u), dtype=bool)
-        und = np.flatnonzero(su == 0)
+        und = true_at(su == 0)
         if len(und):
             for v in und.tolist():
                 self._tick()
@@ -747,29 +753,29 @@ class EngineND:
         if not mixed.any():
             return haspos, hasneg, None
         # -- split the mixed pieces ------------------------------------------------------------
-        mp = np.flatnonzero(mixed)
+        mp = true_at(mixed)
         m = len(mp)
         pieces = cand[mp]
         mvn = vn[mp]
         mseg = seg[mp]
         gm = ranges(mseg, mvn)  # positions (in idx order) of the vertices of mixed pieces
-        om = np.repeat(np.arange(m), mvn)
+        om = np.arange(m).repeat(mvn)
         sg = s[gm]
         # edges of the mixed pieces, as positions in idx
         eidx = ranges(p["es"][pieces], p["en"][pieces])
-        eo = np.repeat(np.arange(m), p["en"][pieces])
+        eo = np.arange(m).repeat(p["en"][pieces])
         off = mseg[eo]
         pu = st.Eu[eidx] + off  # int64, as off is
         pv = st.Ev[eidx] + off
         su_, sv_ = s[pu], s[pv]
-        ci = np.flatnonzero(su_ * sv_ < 0)
+        ci = true_at(su_ * sv_ < 0)
         upos = su_[ci] > 0
         A_ = np.where(upos, pu[ci], pv[ci])  # the positive end
         B_ = np.where(upos, pv[ci], pu[ci])  # the negative end
         co = eo[ci]
         # new vertices in the reference engine's order: by (positive end, negative end) per
         # piece, which is by (positive end, negative end) as the pieces' positions are in order
-        order = np.argsort(A_ * len(idx) + B_)
+        order = (A_ * len(idx) + B_).argsort()
         A_, B_, co = A_[order], B_[order], co[order]
         nc = len(co)
         # -- the new vertices, once per distinct crossing edge (a pair of slots): pieces that
@@ -789,7 +795,7 @@ class EngineND:
         st.X[ns:ns + nn] = Xn
         st.e[ns:ns + nn] = en_
         st.B[ns:ns + nn] = Bn
-        need = np.flatnonzero(exact_used[ra] | exact_used[rb])
+        need = true_at(exact_used[ra] | exact_used[rb])
         if len(need):
             for q in need.tolist():
                 code = codes[int(cells[mp[co[first[q]]]])]
@@ -823,7 +829,7 @@ class EngineND:
         QB = np.concatenate([st.B[pos_slot[zmask]], st.B[slot_new]])
         qo = np.concatenate([zo, co])
         qsrc = np.concatenate([zp, -1 - np.arange(nc)])  # >= 0: position in idx; < 0: new vertex
-        qord = np.argsort(qo, kind="stable")
+        qord = qo.argsort(kind="stable")
         QB, qo, qsrc = QB[qord], qo[qord], qsrc[qord]
         QI, QJ = _cut_face_edges(QB, qo, m, D, newlab)
         q_old = qsrc >= 0
@@ -855,7 +861,7 @@ class EngineND:
             # the children's edges, each child's in a run: its old edges with no end on the
             # other side (but those inside the cut face), then its half edges (this side's end,
             # new vertex), then the edges of the cut face
-            ew = np.flatnonzero((lo_e >= 0) & off_face if side > 0 else (hi_e <= 0) & off_face)
+            ew = true_at((lo_e >= 0) & off_face if side > 0 else (hi_e <= 0) & off_face)
             oo = eo[ew]
             ekept = np.bincount(oo, minlength=m)
             ecount = ekept + nnew + nface
@@ -888,7 +894,7 @@ class EngineND:
         D = self.D
         slots = st.V[s:s + n]
         Fb = unpack(st.B[slots])
-        cols = np.flatnonzero(Fb.any(axis=0))
+        cols = true_at(Fb.any(axis=0))
         F = Fb[:, cols]
         g = prune(Geom(None, None, F, list(range(len(cols))), None), D)
         if len(g.labels) == len(cols):
@@ -897,7 +903,7 @@ class EngineND:
         mask = np.zeros(st.B.shape[1], dtype=np.uint64)
         for j in cols[dropped].tolist():
             mask[j // 64] |= np.uint64(1 << (j % 64))
-        hit = np.flatnonzero((st.B[slots] & mask).any(axis=1))
+        hit = true_at((st.B[slots] & mask).any(axis=1))
         src = slots[hit]
         c0 = st.reserve(len(hit))
         new = np.arange(c0, c0 + len(hit))
@@ -980,7 +986,7 @@ class EngineND:
             self._two_piece_units(lc, lc.units[j:j + 1])
             j += 1
         rest = lc.units[j:]
-        live = np.flatnonzero(pieces.alive[:pieces.n])
+        live = true_at(pieces.alive[:pieces.n])
         live = live[np.lexsort(pieces.code[live].T[::-1])]
         # work grows about as (units that may still cut the piece) ^ D
         cutting = np.zeros(len(live))
@@ -1036,7 +1042,7 @@ class EngineND:
         slots = st.V[ranges(vs, vn)]
         keep = np.zeros(st.n, dtype=bool)
         keep[slots] = True
-        used = np.flatnonzero(keep)  # in slot order: the vertices keep their relative order
+        used = true_at(keep)  # in slot order: the vertices keep their relative order
         new = np.empty(st.n, dtype=np.int64)
         new[used] = np.arange(len(used))
         out = [st.X[used], st.e[used], st.B[used], st.exact_at(used), new[slots], vn]
@@ -1101,7 +1107,7 @@ class EngineND:
         st = self.st
         slots = st.V[s:s + n]
         Fb = unpack(st.B[slots])
-        cols = np.flatnonzero(Fb.any(axis=0))
+        cols = true_at(Fb.any(axis=0))
         labels = [self.labels.decode(int(j)) for j in cols]
         return Geom(st.X[slots], st.e[slots], Fb[:, cols].copy(), labels, [st.exact.get(i) for i in slots.tolist()])
 

@@ -115,6 +115,12 @@ def excl(counts: np.ndarray) -> np.ndarray:
     return out
 
 
+def true_at(mask: np.ndarray) -> np.ndarray:
+    """The indices where a 1-D mask is true (``np.flatnonzero`` without its reshaping, which
+    costs more than the search on the engine's small arrays)."""
+    return mask.nonzero()[0]
+
+
 def ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Concatenation of arange(s, s + n) for each (s, n)."""
     total = int(lens.sum())
