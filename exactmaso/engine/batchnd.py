@@ -120,7 +120,7 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int, newlab: int 
             if len(bi):
                 I2, J2 = _pairwise_face_edges(QB[bi], qo[bi], m, D)
                 I, J = np.concatenate([I, bi[I2]]), np.concatenate([J, bi[J2]])
-                order = np.argsort(I * nq + J)
+                order = (I * nq + J).argsort(kind="stable")  # (two sorted runs: merged)
                 I, J = I[order], J[order]
             return I, J
     return _pairwise_face_edges(QB, qo, m, D)
@@ -385,6 +385,20 @@ class _Pieces:
         self.f["cell"][new] = self.f["cell"][origin]
         self.code[new] = self.code[origin]
         return new
+
+
+def _distinct(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(key, return_index=True, return_inverse=True)``, but ``first`` is the index
+    of some occurrence of each value, not the first: an unstable sort is more than twice as
+    fast, and the callers' keys name one thing wherever they occur."""
+    perm = key.argsort()
+    sk = key[perm]
+    head = np.empty(len(sk), dtype=bool)
+    head[:1] = True
+    np.not_equal(sk[1:], sk[:-1], out=head[1:])
+    inv = np.empty(len(sk), dtype=np.int64)
+    inv[perm] = head.cumsum() - 1
+    return sk[head], perm[head], inv
 
 
 def _grown(a: np.ndarray, n: int, cap: int) -> np.ndarray:
@@ -782,7 +796,7 @@ class EngineND:
         # share an edge share the point where the unit's hyperplane crosses it ----------------
         SA, SB = idx[A_], idx[B_]
         key = SA * st.n + SB
-        ukey, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        ukey, first, inv = _distinct(key)
         ua, ub = SA[first], SB[first]
         ra, rb = at[ua], at[ub]
         Xn, en_ = crossing_points(vals[ra], vals[rb], thr[ra], thr[rb], st.X[ua], st.X[ub], st.e[ua], st.e[ub])
