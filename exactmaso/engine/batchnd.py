@@ -944,7 +944,9 @@ class EngineND:
         L = len(self.net.masos)
         for l in range(first, L if stop is None else stop):
             self._stage(l)
-            state = self._compact(*self.layer(l, *state), edges=self._need_next(l))
+            state = self.layer(l, *state)
+            if self.net.masos[l].num_pieces > 1:  # (an affine layer cuts nothing: no garbage)
+                state = self._compact(*state, edges=self._need_next(l))
         return state
 
     def _parallel(self, executor, state) -> list[RegionRecord]:
