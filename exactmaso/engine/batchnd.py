@@ -59,7 +59,7 @@ from .driver import balanced_chunks, runs, wait_result, warm_allocator
 from .filter import (SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs, row_max,
                      row_sum, side_flags)
 from .kernel import Exact, domain_vertices
-from .stores import LevelCodes, Offset, PolytopeStore, excl, Labels, popcount, ranges, true_at, unpack
+from .stores import LevelCodes, Offset, PolytopeStore, excl, Labels, levels_of, merge_levels, popcount, ranges, true_at, unpack
 
 
 __all__ = ["supports", "enumerate_nd", "EngineND"]
@@ -967,6 +967,7 @@ class EngineND:
         self._stage(0)
         if self.net.masos[0].num_pieces == 2:
             jobs, work = self._split_first_layer(state, ntasks)
+            base, firsts = [()], [0] * len(jobs)  # the tasks' codes start at the root
         else:
             codes, vs, vn, es, en, M, E = self.layer(0, *state)
             work = vn.astype(float) ** 2
@@ -975,20 +976,23 @@ class EngineND:
                      None if M is None else np.ascontiguousarray(M[a:b]), None if E is None else np.ascontiguousarray(E[a:b]))
                     for a, b in zip(bounds[:-1], bounds[1:])]
             work = [float(work[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:])]
+            base, firsts = codes, bounds[:-1].tolist()  # they start at the first layer's cells
         futures: list = [None] * len(jobs)
         for i in sorted(range(len(jobs)), key=lambda i: -work[i]):
             futures[i] = executor.submit(_tail_nd, self.net, self.A_dom, self.b_dom, jobs[i])
         if self.monitor is not None:
             self.monitor.stage = f"in {len(futures)} tasks"
-        out_codes, out_starts, out_lens = [], [], []
+        chunks, out_starts, out_lens = [], [], []
         self.st = PolytopeStore(self.D, self.W)  # the first layer's pieces are no longer needed
-        for fut in futures:
-            sub_codes, sub = wait_result(fut, futures, self.monitor, self.lower)
-            out_codes += sub_codes
+        found = 0
+        for fut, first in zip(futures, firsts):
+            levels, sub = wait_result(fut, futures, self.monitor, self.lower)
+            chunks.append((first, levels))
             out_starts.append(self._load(sub))
             out_lens.append(sub[5])
-            self.lower = max(self.lower, len(out_codes))
-        return self._records(out_codes, np.concatenate(out_starts), np.concatenate(out_lens))
+            found += len(sub[5])
+            self.lower = max(self.lower, found)
+        return self._records(merge_levels(base, chunks), np.concatenate(out_starts), np.concatenate(out_lens))
 
     def _split_first_layer(self, state, ntasks: int) -> tuple[list, list]:
         """Cut the root by the first units of a two-piece first layer until there are about
@@ -1130,7 +1134,8 @@ class EngineND:
 
 def _tail_nd(net: Network, A_dom, b_dom, job: tuple):
     """Worker: finish the first layer's cuts on some of its pieces (``"resume"``) or take some
-    of its cells (``"cells"``), run the other layers; return codes and polytopes."""
+    of its cells (``"cells"``), run the other layers; return the levels of the codes below the
+    task's base (the root, or the first layer's cells) and the polytopes."""
     with np.errstate(all="ignore"):
         eng = EngineND(net, A_dom, b_dom)
         if job[0] == "resume":
@@ -1144,7 +1149,8 @@ def _tail_nd(net: Network, A_dom, b_dom, job: tuple):
             vs, es, en = eng._restore(pieces)
             state = (codes, vs, pieces[5], es, en, M, E)
         state = eng._layers(state, 1)
-        return state[0].all(), eng._export(state[1], state[2])
+        depth = len(net.masos) - (job[0] == "cells")
+        return levels_of(state[0], depth), eng._export(state[1], state[2])
 
 
 def enumerate_nd(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None,

@@ -190,6 +190,17 @@ class Labels:
         return col[l] + k, a, b
 
 
+def levels_of(codes: "LevelCodes", depth: int) -> list:
+    """The last ``depth`` levels of a chain of codes as ``(parent index, rows)``, first first:
+    what a worker returns of its codes (arrays, which cross processes far faster than the
+    codes' tuples), for :func:`merge_levels`."""
+    levels = []
+    for _ in range(depth):
+        levels.append((codes.parent_index, codes.rows))
+        codes = codes.parent
+    return levels[::-1]
+
+
 def merge_levels(base: "LevelCodes", chunks: list) -> "LevelCodes":
     """The codes of the chunks' cells as one chain of levels over ``base`` (the first layer's
     cells); ``chunks`` are ``(first base cell, levels)`` in order, the levels of a chunk indexing
