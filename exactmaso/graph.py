@@ -160,7 +160,9 @@ def _facet_table(part: "Partition", offsets: np.ndarray) -> tuple[np.ndarray, ..
     piece p, piece q), from the engine's flat stores where it has them."""
     eng = part._engine
     table = getattr(eng, "facet_table", None)
-    got = table([r._rec for r in part]) if table is not None else None
+    # (the engine's own records when the partition holds them all: no Region objects made)
+    recs = part._recs if len(part._recs) == len(part) else [r._rec for r in part]
+    got = table(recs) if table is not None else None
     if got is not None:
         reg, lab = got
         keep = lab >= eng.labels.m

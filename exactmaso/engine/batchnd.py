@@ -48,13 +48,13 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
-from .cells import Geom, LazyRecord, RegionRecord, lazy_records, prune
+from .cells import Geom, LazyRecord, LazyRecords, RegionRecord, prune
 from .driver import balanced_chunks, runs, wait_result, warm_allocator
 from .filter import (SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs, row_max,
                      row_sum, side_flags)
@@ -927,7 +927,7 @@ class EngineND:
         st.V[s + hit] = new
 
     # -- driver ----------------------------------------------------------------------------
-    def run(self, executor=None) -> list[RegionRecord]:
+    def run(self, executor=None) -> Sequence[RegionRecord]:
         with np.errstate(all="ignore"):  # non-finite floats are undecided, never errors
             state = self._root()
             L = len(self.net.masos)
@@ -949,7 +949,7 @@ class EngineND:
                 state = self._compact(*state, edges=self._need_next(l))
         return state
 
-    def _parallel(self, executor, state) -> list[RegionRecord]:
+    def _parallel(self, executor, state) -> Sequence[RegionRecord]:
         """The enumeration with the executor's workers; results merged in code order.
 
         A two-piece first layer is cut here only by its first units, until it has about
@@ -1023,7 +1023,7 @@ class EngineND:
                          lc.signs, M, E, rest))
         return jobs, [float(work[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:])]
 
-    def stream(self) -> Iterator[list[RegionRecord]]:
+    def stream(self) -> Iterator[Sequence[RegionRecord]]:
         """The regions in order, in runs: the first layer cuts the whole domain, then the later
         layers run on consecutive runs of its cells (about :data:`STREAM_VERTICES` vertices
         each), each run in a store of its own that lives as long as its records.  Later layers
@@ -1051,8 +1051,8 @@ class EngineND:
         if self.monitor is not None:
             self.monitor.stage = f"layer {l + 1} of {len(self.net.masos)}"
 
-    def _records(self, codes, vs, vn) -> list[RegionRecord]:
-        return lazy_records(codes, self._geom_of, vs, vn)
+    def _records(self, codes, vs, vn) -> LazyRecords:
+        return LazyRecords(codes, self._geom_of, vs, vn)
 
     def _export(self, vs: np.ndarray, vn: np.ndarray, es: np.ndarray | None = None, en: np.ndarray | None = None):
         """The pieces, compact, for another engine of the same network and domain: the distinct
@@ -1113,10 +1113,13 @@ class EngineND:
     def facet_table(self, recs: list) -> tuple[np.ndarray, np.ndarray] | None:
         """(region, integer label) of every facet of every region (the union of its vertices'
         facet bits), read off the store; None unless every record is one of this engine's."""
-        if not all(isinstance(r, LazyRecord) and r._build == self._geom_of for r in recs):
+        if isinstance(recs, LazyRecords) and recs.build == self._geom_of:
+            starts, lens = recs.starts, recs.lens
+        elif all(isinstance(r, LazyRecord) and r._build == self._geom_of for r in recs):
+            starts = np.array([r._args[0] for r in recs], dtype=np.int64)
+            lens = np.array([r._args[1] for r in recs], dtype=np.int64)
+        else:
             return None
-        starts = np.array([r._args[0] for r in recs], dtype=np.int64)
-        lens = np.array([r._args[1] for r in recs], dtype=np.int64)
         st = self.st
         per = np.bitwise_or.reduceat(st.B[st.V[ranges(starts, lens)]], excl(lens), axis=0)
         reg, lab = np.nonzero(unpack(per))
@@ -1154,6 +1157,6 @@ def _tail_nd(net: Network, A_dom, b_dom, job: tuple):
 
 
 def enumerate_nd(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None,
-                 executor=None) -> tuple[list[RegionRecord], EngineND]:
+                 executor=None) -> tuple[Sequence[RegionRecord], EngineND]:
     eng = EngineND(net, A_dom, b_dom, monitor)
     return eng.run(executor), eng

@@ -10,6 +10,7 @@ labels that are not facets.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,18 +75,56 @@ class LazyRecord(RegionRecord):
         return self._geom
 
 
-def lazy_records(codes: Any, build: Any, starts: np.ndarray, lens: np.ndarray) -> list[LazyRecord]:
-    """One :class:`LazyRecord` per region (``build(start, length)`` gives its Geom).  The cyclic
-    garbage collector is paused meanwhile: tens of thousands of new objects (none of them
-    garbage) would otherwise set off collections that walk the whole heap, which took most of
-    this time."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return [LazyRecord(codes, c, build, s, n) for c, (s, n) in enumerate(zip(starts.tolist(), lens.tolist()))]
-    finally:
-        if paused:
-            gc.enable()
+class LazyRecords(Sequence):
+    """The records of an engine's regions, made when first asked for: record ``c`` is a
+    :class:`LazyRecord` of code ``codes[c]`` whose Geom is ``build(starts[c], lens[c])``.  A
+    partition that is counted, or read in part, makes few of them; one read whole makes them
+    all in one pass once a quarter have been asked for one by one."""
+
+    def __init__(self, codes: Any, build: Any, starts: np.ndarray, lens: np.ndarray) -> None:
+        self.codes, self.build = codes, build
+        self.starts, self.lens = starts, lens
+        self._made: list = [None] * len(lens)
+        self._count = 0  # records made one by one
+        self._all = False
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    def __getitem__(self, c):  # type: ignore[override]
+        if isinstance(c, slice):
+            return [self[i] for i in range(*c.indices(len(self)))]
+        r = self._made[c]  # (an IndexError as a list's)
+        if r is None:
+            self._count += 1
+            if self._count > max(256, len(self._made) // 4):
+                self._make_all()
+                return self._made[c]
+            c = range(len(self._made))[c]
+            r = self._made[c] = LazyRecord(self.codes, c, self.build, int(self.starts[c]), int(self.lens[c]))
+        return r
+
+    def __iter__(self) -> Iterator[LazyRecord]:
+        self._make_all()
+        return iter(self._made)
+
+    def _make_all(self) -> None:
+        """Every record not yet made, in one pass, with the cyclic garbage collector paused:
+        tens of thousands of new objects (none of them garbage) would otherwise set off
+        collections that walk the whole heap, which took most of this time."""
+        if self._all:
+            return
+        self._all = True
+        made, codes, build = self._made, self.codes, self.build
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            for c, (s, n) in enumerate(zip(self.starts.tolist(), self.lens.tolist())):
+                if made[c] is None:
+                    made[c] = LazyRecord(codes, c, build, s, n)
+        finally:
+            if paused:
+                gc.enable()
 
 
 def prune(geom: Geom, D: int) -> Geom:
