@@ -1,0 +1,175 @@
+"""The faster paths of verify(): each gives what the plain path gave, and the domain check.
+
+- ``_lowest_terms`` / ``_fraction`` build the Fractions verify() stores without normalising
+  them again: they must be exactly ``Fraction(n, d)`` (same numerator and denominator).
+- ``_nonzero2`` is ``np.nonzero`` of a 2-D mask, through flat indices.
+- ``_crt`` forms its limbs in one float64 product (exact: every sum below 2**53).
+- Every vertex must lie in the domain, whether or not its region's facets name the domain's
+  rows: a region may not stick out of the domain, even when a missing region makes up its
+  volume (found with ``graph=False``, which the sum of the volumes alone did not catch).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+
+import exactmaso as em
+from exactmaso import verify as V
+from exactmaso.engine.cells import Geom, RegionRecord
+from exactmaso.verify import verify_partition
+
+
+# -- Fractions in lowest terms, in bulk ----------------------------------------------------
+@pytest.mark.parametrize("den", [1, 2, 1 << 300, 3, 12, 6 * 10 ** 40 + 1])
+def test_lowest_terms_is_fraction(den):
+    rng = random.Random(den)
+    nums = [rng.randrange(-(1 << 400), 1 << 400) for _ in range(300)] + [0, 1, -1, den, -den, 3 * den, den << 5]
+    for dens in (den, [den] * len(nums), [rng.randrange(1, 1 << 200) for _ in nums],
+                 [1 << rng.randrange(0, 500) for _ in nums]):
+        got = V._lowest_terms(nums, dens)
+        ds = dens if isinstance(dens, list) else [dens] * len(nums)
+        want = [F(n, d) for n, d in zip(nums, ds)]
+        assert [(g.numerator, g.denominator) for g in got] == [(w.numerator, w.denominator) for w in want]
+        assert all(type(g) is F and g == w and hash(g) == hash(w) for g, w in zip(got, want))
+
+
+def test_fractions_of_homogeneous_points():
+    pts = [(3, -6, 4), (0, 5, 1), (7, 9, 12), (-8, 0, 16)]
+    assert V._fractions(pts, 2).tolist() == [[F(n, p[2]) for n in p[:2]] for p in pts]
+    assert V._fractions([], 3).shape == (0, 3)
+
+
+def _coprime(v: F) -> bool:
+    return type(v) is F and v.denominator > 0 and math.gcd(v.numerator, v.denominator) == 1
+
+
+@pytest.mark.parametrize("D", [2, 3])
+def test_stored_values_are_fractions_in_lowest_terms(D):
+    rng = np.random.default_rng(7)
+    net = em.mlp([rng.normal(size=(6, D)), rng.normal(size=(5, 6)), rng.normal(size=(1, 5))],
+                 [rng.normal(size=6), rng.normal(size=5), [0.0]])
+    part = em.regions(net, em.Box([-1] * D, [1] * D))
+    part.verify()
+    for r in part:
+        c = r._cache
+        values = [v for row in c["rows"] for v in row] + list(np.ravel(c["vertices"])) + list(c["point"])
+        values += list(np.ravel(c["affine"].A)) + list(np.ravel(c["affine"].b)) + [c["volume"]]
+        assert all(_coprime(v) for v in values), r.index
+
+
+# -- the other helpers ---------------------------------------------------------------------
+def test_nonzero2_is_nonzero():
+    rng = np.random.default_rng(1)
+    for shape in [(0, 3), (5, 0), (1, 1), (40, 17), (300, 64)]:
+        m = rng.random(shape) < 0.1
+        a, b = V._nonzero2(m)
+        c, d = np.nonzero(m)
+        assert a.tolist() == c.tolist() and b.tolist() == d.tolist()
+
+
+def test_crt_at_the_ends_of_the_range():
+    primes = V._primes_above_bound(2 * math.isqrt((1 << 52) // 3) - 3, 1 << 2000)
+    M = math.prod(primes)
+    vals = [M // 2, -(M // 2), M // 2 - 1, 0, 1, -1, (1 << 1999) + 12345, -(1 << 1999)]
+    assert V._crt(V._residues(np.array(vals, dtype=object), primes), primes).tolist() == vals
+
+
+# -- regions inside the domain -------------------------------------------------------------
+def _sticking_out():
+    """A 1-D partition of [-1, 1] whose region [0, 1] was stretched to [0, 3/2] (its facet on
+    the domain's row replaced by a unit's row at 3/2) and whose region [-1, -1/2] was dropped:
+    codes, rows, vertices and points are all right, and the volumes still sum to 2."""
+    net = em.mlp([[[1], [1], [1]], [[1, 1, 1]]], [[0, F(-3, 2), F(1, 2)], [0]])
+    part = em.regions(net, em.Box([-1], [1]))
+    assert [r.volume() for r in part] == [F(1, 2), F(1, 2), F(1)]
+    assert part[2].facet_labels == [("d", 0), (0, 0, 0, 1)]
+    a, b = part._regions[1], part._regions[2]
+    F_ = np.array([[True, False], [False, True]])
+    b._rec = RegionRecord(b.code, Geom(np.array([[1.5], [0.0]]), np.zeros(2), F_, [(0, 1, 0, 1), (0, 0, 0, 1)],
+                                       [None, None]), None, None)
+    for r in (a, b):
+        r._cache.clear()
+    a.index, b.index = 0, 1
+    part._regions[:] = [a, b]
+    part._graph = None
+    return part
+
+
+def test_region_sticking_out_of_the_domain_is_rejected_without_the_graph():
+    with pytest.raises(em.CertificateError, match=r"region 1: vertex 0 lies outside the domain"):
+        verify_partition(_sticking_out(), graph=False)
+
+
+def test_region_sticking_out_of_the_domain_is_rejected():
+    with pytest.raises(em.CertificateError, match=r"region 1: vertex 0 lies outside the domain"):
+        _sticking_out().verify()
+
+
+@pytest.mark.parametrize("D", [2, 3])
+def test_vertex_on_the_domain_boundary_is_inside(D):
+    """Vertices on the domain's boundary (value exactly 0, which the floats cannot tell) pass
+    by the exact check; the domain here is a polytope with rows the regions do not all name."""
+    net = em.mlp([np.eye(D), np.ones((1, D))], [np.zeros(D), [0.0]])
+    A = np.vstack([np.eye(D), -np.eye(D), np.ones((1, D))])
+    b = np.concatenate([np.ones(D), np.ones(D), [D]])  # the last row is redundant: x_1 + .. + x_D <= D
+    part = em.regions(net, em.Polytope(A, b))
+    part.verify()
+    assert sum(r.volume() for r in part) == 2 ** D
+
+
+# -- the products of carried rows by mask differences --------------------------------------
+def _rows(part, monkeypatch, depth, shared, block):
+    monkeypatch.setattr(V._Cascade, "depth", lambda self, carried: depth)
+    monkeypatch.setattr(V._Cascade, "SHARED", shared)
+    monkeypatch.setattr(V._Cascade, "BLOCK", block)
+    ck = V._Checker(part)
+    ck.regs = list(part)
+    ck.caches, ck.recs = [V._cache(r) for r in ck.regs], [V._record(r) for r in ck.regs]
+    ck.progress = V._Progress(False, len(ck.regs))
+    for stage in ("read_codes", "read_cells", "read_facets", "exact_rows"):
+        getattr(ck, stage)()
+    return ck
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_products_by_mask_differences_are_the_products(outputs, monkeypatch):
+    """Carried rows multiplied by differences of consecutive masks (every depth, several
+    blocks, one vector or several per block) give the rows of the plain matrix products,
+    which are the network's affine maps."""
+    rng = np.random.default_rng(11)
+    sizes = [(2, 10), (10, 10), (10, 10), (10, outputs)]
+    net = em.mlp([rng.normal(size=(b, a)) for a, b in sizes], [rng.normal(size=b) for _, b in sizes])
+    part = em.regions(net, em.Box([-2, -2], [2, 2]))
+    assert len(part) > 60
+    L = len(net.masos)
+    for depth in range(L):
+        plain = _rows(part, monkeypatch, depth, 10 ** 9, 32)
+        for shared, block in ((2, 32), (16, 256), (2, 7)):
+            got = _rows(part, monkeypatch, depth, shared, block)
+            assert all((a == b).all() for a, b in zip(got.diff_rows, plain.diff_rows))
+            assert (got.affine_rows == plain.affine_rows).all()
+    den = got.cascade.zden[-1]
+    for i, r in enumerate(part):
+        aff = net.affine_map(code=r.code)
+        assert [[F(int(v), den) for v in row] for row in got.affine_rows[i]] == \
+            [list(aff.A[o]) + [aff.b[o]] for o in range(outputs)]
+
+
+def test_masks_far_apart_take_the_plain_product():
+    """Rows whose masks change in more than an eighth of their entries are multiplied plainly."""
+    rng = np.random.default_rng(2)
+    primes = np.array(V._primes_above_bound(1 << 23, 1 << 60), dtype=np.int64)
+    pf = primes.astype(np.float64)[:, None, None]
+    mod = (pf, 1.0 / pf)
+    P = V._balanced(rng.integers(0, primes[:, None, None], size=(len(primes), 9, 4)), primes[:, None, None])
+    v = V._balanced(rng.integers(0, primes[:, None], size=(len(primes), 9)), primes[:, None])
+    for masks in (rng.random((20, 9)) < 0.5, np.repeat(rng.random((1, 9)) < 0.5, 20, axis=0)):
+        w = v[:, None, :] * masks[None].astype(np.float64)
+        got = V._carried_product(w, P, [(np.arange(20), v, masks)], mod)
+        want = np.matmul(w, P)
+        assert ((got - want) % pf == 0).all()
