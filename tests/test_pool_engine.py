@@ -1,8 +1,8 @@
 """Max-pooling and maxout units (three or more pieces) on the batched 2-D engine.
 
 The engine's multi-piece path (``Engine2D._layer_multi``) skips clips whose outcome the float
-filter proves at a cell's or a piece's vertices (a piece below another everywhere, a clip
-that keeps its copy whole, a unique arg-max).  These tests check that the skips change
+filter proves over a cell's or a piece's ball or at its vertices (a piece below another
+everywhere, a clip that keeps its copy whole, a unique arg-max).  These tests check that the skips change
 nothing: the same records (codes, order, facet labels, exact vertices in their order) as with
 every skip turned off, the regions of the depth-first per-cell engine, and exact partitions
 of the box (tests/oracle.py: every region's interior point has the region's code, exact
@@ -49,8 +49,9 @@ def per_cell(net, lo, hi):
 
 
 def no_skips(monkeypatch):
-    """Turn off every skip that rests on the pieces' signs at vertices: nothing is proved."""
-    monkeypatch.setattr(batch2d, "_pair_signs", lambda st, starts, lens, Gc, Ec, poss:
+    """Turn off every skip that rests on the pieces' signs (over balls or at vertices): nothing
+    is proved."""
+    monkeypatch.setattr(batch2d, "_pair_signs", lambda st, starts, lens, Gc, Ec, poss, known=None, balls=None:
                         np.zeros((Gc.shape[0], Gc.shape[1], Gc.shape[1]), dtype=bool))
 
 
@@ -161,3 +162,32 @@ def test_the_benchmark_net_on_a_small_box(monkeypatch):
     assert len(got) > 50
     assert every_clip == got
     assert 2 * with_skips < without
+
+
+@pytest.mark.parametrize("kind,seed,chunked", [("pool", 0, False), ("pool", 1, False), ("conv", 0, False),
+                                               ("conv", 1, False), ("pool", 1, True), ("conv", 1, True)])
+def test_pooled_piece_maps_are_the_products(kind, seed, chunked, monkeypatch):
+    """The max-pooling pieces' maps as a table and an index (``_pool_products``) are the
+    floats and bounds of the product of the pieces with the built maps (``_products``), also
+    when the layer before hands its maps on in several chunks (a chunk per cell)."""
+    if chunked:
+        monkeypatch.setattr(batch2d, "MAP_FLOATS", 1)
+    net = make(kind, seed)
+    A, b = _check_net_dom(net, em.Box([-1, -1], [1, 1]))
+    eng = batch2d.Engine2D(net, A, b)
+    state, parts = eng._root(), []
+    with np.errstate(all="ignore"):
+        for l, m in enumerate(net.masos[:-1]):
+            if m.num_pieces > 2 and l and net.masos[l - 1].num_pieces == 2:
+                maps = state[3]
+                pm = eng._pool_products(l, maps)
+                assert pm is not None
+                [(G, EG)] = eng._products(l, maps, [eng._sparse_pieces(l)])
+                K, R, C = pm.shape
+                i = pm.at(np.arange(K)[:, None, None], np.arange(R)[None, :, None], np.arange(C)[None, None, :])
+                assert np.array_equal(pm.T[i], G.reshape(K, R, C, 3))
+                assert np.array_equal(pm.E[i], EG.reshape(K, R, C))
+                assert np.array_equal(pm.B, batch2d._abs_max3(pm.T))
+                parts.append(len(maps.parts))
+            state = eng.layer(l, *state)
+    assert parts and (max(parts) > 1) == chunked

@@ -65,13 +65,12 @@ def _abs_max3(G: np.ndarray) -> np.ndarray:
     return np.maximum(out, np.abs(G[..., 2]), out=out)
 
 
-def _grid_bounds(G: np.ndarray, EG: np.ndarray, ctr: np.ndarray, rho: np.ndarray):
-    """``hm - slack``, ``hm + slack`` of :func:`_ball_test` for the rows ``G`` (..., C, 3)
-    (errors ``EG``) over the cells' balls (``ctr`` (C, 2), ``rho`` (C,)), and
-    ``_abs_max3(G)``: the same operations in the same order (the same floats), in a few
-    buffers instead of a temporary per operation (the grid of every unit, piece and cell
-    of a layer is large)."""
-    H0, H1, H2 = G[..., 0], G[..., 1], G[..., 2]
+def _grid_bounds(H0: np.ndarray, H1: np.ndarray, H2: np.ndarray, EG: np.ndarray, ctr: np.ndarray,
+                 rho: np.ndarray, out: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``hm - slack``, ``hm + slack`` of :func:`_ball_test`, into ``out``, for the rows
+    ``(H0, H1, H2)`` (..., C) (errors ``EG``) over the cells' balls (``ctr`` (C, 2), ``rho``
+    (C,)), and the rows' largest |entry|: the same operations in the same order (the same
+    floats), in a few buffers instead of a temporary per operation."""
     c0, c1 = ctr[:, 0], ctr[:, 1]
     ac0, ac1 = np.abs(c0), np.abs(c1)
     a0, a1 = np.abs(H0), np.abs(H1)
@@ -81,11 +80,10 @@ def _grid_bounds(G: np.ndarray, EG: np.ndarray, ctr: np.ndarray, rho: np.ndarray
     np.abs(H2, out=t)
     s += t
     s *= _G3
-    big = np.maximum(a0, a1)
-    np.maximum(big, t, out=t)  # t: the largest |entry|
-    big, t = t, np.multiply(EG, ac0 + ac1 + 1)
-    t += s
     np.maximum(a0, a1, out=a0)
+    big = np.maximum(a0, t)
+    np.multiply(EG, ac0 + ac1 + 1, out=t)
+    t += s
     a0 += EG
     a0 *= rho
     t += a0
@@ -95,17 +93,23 @@ def _grid_bounds(G: np.ndarray, EG: np.ndarray, ctr: np.ndarray, rho: np.ndarray
     np.multiply(H1, c1, out=s)
     a1 += s
     a1 += H2  # a1: hm
-    np.subtract(a1, t, out=s)
-    a1 += t
-    return s, a1, big
+    np.subtract(a1, t, out=out[0])
+    np.add(a1, t, out=out[1])
+    return out[0], out[1], big
 
 
 def _pair_signs(store: PolygonStore, starts: np.ndarray, lens: np.ndarray, Gc: np.ndarray, Ec: np.ndarray,
-                poss: np.ndarray) -> np.ndarray:
-    """``above[i, r, s]``: ``g_r > g_s`` proved at every vertex of piece ``i`` (store range
+                poss: np.ndarray, known: "np.ndarray | None" = None,
+                balls: "tuple[np.ndarray, np.ndarray] | None" = None) -> np.ndarray:
+    """``above[i, r, s]``: ``g_r > g_s`` proved on all of piece ``i`` (store range
     ``starts[i], lens[i]``), for the pieces ``Gc[i]`` (R, 3) of one unit on it, each entry
     within ``Ec[i]`` (R,) of the exact one; only pairs of pieces that both may win
-    (``poss[i]``) are compared, the others are left False (nothing proved).
+    (``poss[i]``) are compared, the others are left False (nothing proved).  ``known``
+    (n, R, R), when given, holds signs proved on a polygon that contains the piece (its
+    cell): they hold on the piece too, are kept, and their pairs are not compared again.
+    With the pieces' ``balls`` (centres (n, 2), L1 radii (n,), see :meth:`Engine2D._balls`)
+    a pair is first tried with :func:`_ball_test` over the piece's ball, which holds the
+    piece, and only the pairs that it leaves undecided are evaluated at the vertices.
 
     The rows are the float differences ``g_r - g_s`` (error ``E_r + E_s`` plus the rounding
     of the subtraction, as :meth:`Engine2D._layer_multi` bounds its cut rows), evaluated
@@ -114,38 +118,118 @@ def _pair_signs(store: PolygonStore, starts: np.ndarray, lens: np.ndarray, Gc: n
     with a positive sign at every vertex of a convex polygon is positive on all of it;
     nothing non-finite proves anything."""
     n, R = Ec.shape
-    above = np.zeros((n, R, R), dtype=bool)
-    a, b = np.triu_indices(R, 1)
-    pi, pp = np.nonzero(poss[:, a] & poss[:, b])  # the pairs compared: (piece, pair)
+    a, b = _pairs(R)
+    if known is None:
+        above = np.zeros((n, R, R), dtype=bool)
+        pi, pp = np.nonzero(poss[:, a] & poss[:, b])  # the pairs compared: (piece, pair)
+    else:
+        above = known.copy()
+        pi, pp = np.nonzero(poss[:, a] & poss[:, b] & ~(known[:, a, b] | known[:, b, a]))
     if not len(pi):
         return above
     ra, rb = a[pp], b[pp]
     h = Gc[pi, ra] - Gc[pi, rb]  # (pairs, 3)
     eh = Ec[pi, ra] + Ec[pi, rb] + U * _abs_max3(h)
+    if balls is not None:
+        ctr, rho = balls
+        hm, slack = _ball_test(h[:, 0], h[:, 1], h[:, 2], eh, ctr[pi, 0], ctr[pi, 1], rho[pi])
+        up, down = hm > slack, hm < -slack
+        above[pi[up], ra[up], rb[up]] = True
+        above[pi[down], rb[down], ra[down]] = True
+        rest = np.flatnonzero(~(up | down))
+        if not len(rest):
+            return above
+        pi, ra, rb, h, eh = pi[rest], ra[rest], rb[rest], h[rest], eh[rest]
     pl = lens[pi]
     seg = excl(pl)
-    owner = np.repeat(np.arange(len(pi)), pl)
     idx = ranges(starts[pi], pl)
     X, e = store.X[idx], store.e[idx]
-    h, eh = h[owner], eh[owner]
-    h0, h1, h2 = h[:, 0], h[:, 1], h[:, 2]
+    h0, h1, h2 = (np.repeat(h[:, j], pl) for j in range(3))  # each pair's row at each of its vertices
+    eh = np.repeat(eh, pl)
     x0, x1 = X[:, 0], X[:, 1]
-    vals = h0 * x0 + h1 * x1 + h2
+    vals = h0 * x0
+    vals += h1 * x1
+    vals += h2
     a0, a1 = np.abs(h0), np.abs(h1)
     ax0, ax1 = np.abs(x0), np.abs(x1)
-    thr = (eh * (ax0 + ax1 + 1 + 2 * e) + e * (a0 + a1 + 2 * eh)
-           + _G3 * (ax0 * a0 + ax1 * a1 + np.abs(h2))) * SAFETY + TINY
+    # the bound, term by term in place: (eh (|x0| + |x1| + 1 + 2 e) + e (|h0| + |h1| + 2 eh)
+    # + gamma (|x0| |h0| + |x1| |h1| + |h2|)) SAFETY + TINY
+    thr = ax0 + ax1
+    thr += 1
+    thr += 2 * e
+    thr *= eh
+    t = a0 + a1
+    t += 2 * eh
+    t *= e
+    thr += t
+    np.multiply(ax0, a0, out=t)
+    ax1 *= a1
+    t += ax1
+    t += np.abs(h2)
+    t *= _G3
+    thr += t
+    thr *= SAFETY
+    thr += TINY
     above[pi, ra, rb] = np.logical_and.reduceat((vals > thr) & (vals < np.inf), seg)
-    above[pi, rb, ra] = np.logical_and.reduceat((vals < -thr) & (vals > -np.inf), seg)
+    np.negative(thr, out=thr)
+    above[pi, rb, ra] = np.logical_and.reduceat((vals < thr) & (vals > -np.inf), seg)
     return above
+
+
+_PAIRS: dict = {}
+
+
+def _pairs(R: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``a < b`` of R pieces (``np.triu_indices(R, 1)``, kept)."""
+    hit = _PAIRS.get(R)
+    if hit is None:
+        hit = _PAIRS[R] = np.triu_indices(R, 1)
+    return hit
 
 
 MAP_BYTES = 1 << 27  # layers 1 .. L-1 run depth first over chunks of first-layer cells whose maps may take this much
 MAP_FLOATS = 1 << 21  # a layer's float maps are built for at most this many floats' worth of cells at once
 TASKS_PER_WORKER = 2  # with workers: tasks per worker (a worker that finishes early takes the next)
+GRID_BLOCK = 1 << 15  # (unit, piece, cell) entries of a multi-piece layer bounded at once
 PAIR_CHUNK = 1 << 14  # (cell, unit) pairs whose pieces are compared at the cells' vertices at once
 SPLIT_PIECES = 16  # with workers: pieces of the first layer per task before the tasks are handed on
 STREAM_VERTICES = 1 << 16  # stream(): first-layer cells per run, by their summed vertex counts
+
+
+class _PieceMaps:
+    """The float maps of the pieces of a layer's units on its cells, as rows of a table:
+    piece ``r`` of unit ``k`` on cell ``c`` has the map ``T[i]`` (3,), the error bound
+    ``E[i]`` and the largest |entry| ``B[i]``, ``i = index[k, r, c]``.  A max-pooling piece
+    reads one unit of the layer before, so its map is that unit's map on the parent cell,
+    scaled, or zero: the table holds those few rows and ``index`` (K, R, C) picks them.  With
+    ``index`` None the table holds every piece on every cell, ``i = (k R + r) C + c``."""
+
+    def __init__(self, T: np.ndarray, E: np.ndarray, B: np.ndarray, index: "np.ndarray | None",
+                 shape: tuple[int, int, int]) -> None:
+        self.T, self.E, self.B, self.index, self.shape = T, E, B, index, shape
+        # the table's columns, contiguous, for the ball test (see grid)
+        self._cols = None if index is None else [np.ascontiguousarray(T[:, j]) for j in range(3)] + [E]
+
+    def at(self, k, r, c):
+        """The table rows of pieces ``r`` of units ``k`` on cells ``c`` (arrays broadcast)."""
+        _, R, C = self.shape
+        flat = (k * R + r) * C + c
+        return flat if self.index is None else np.take(self.index.reshape(-1), flat)
+
+    def rows(self, k: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every piece of units ``k`` on cells ``c``: maps (n, R, 3) and error bounds (n, R)."""
+        i = self.at(k[:, None], np.arange(self.shape[1]), c[:, None])
+        return self.T[i], self.E[i]
+
+    def grid(self, a: int, b: int) -> list[np.ndarray]:
+        """The three entries and the error bound of every piece of units ``a .. b - 1`` on
+        every cell, (b - a, R, C) each, contiguous (the ball test runs on them)."""
+        if self.index is None:
+            _, R, C = self.shape
+            rows = slice(a * R * C, b * R * C)
+            return [np.ascontiguousarray(self.T[rows, j]).reshape(b - a, R, C) for j in range(3)] + [
+                self.E[rows].reshape(b - a, R, C)]
+        return [np.take(x, self.index[a:b]) for x in self._cols]
 
 
 class _Selected:
@@ -153,12 +237,13 @@ class _Selected:
     output map is the map of its selected piece on the parent cell, so the chunk keeps only
     the parent cells' piece maps and the children's codes, not ``K x cells x 3`` floats.
 
-    ``G`` holds the pieces' maps on the parent cells, (K, R, parents, 3) (``EG`` their error
-    bounds and ``big`` their largest |entry|, (K, R, parents)); for a ReLU layer ``G`` is
-    piece 1 alone, (K, parents, 3), piece 0 being exactly zero."""
+    For a ReLU layer ``G`` is piece 1 on the parent cells alone, (K, parents, 3) (``EG``
+    its error bounds and ``big`` its largest |entry|, (K, parents)), piece 0 being exactly
+    zero; for other layers ``G`` is the :class:`_PieceMaps` of the pieces on the parent
+    cells (``EG``, ``big`` None)."""
 
-    def __init__(self, G: np.ndarray, EG: np.ndarray, big: np.ndarray, cells: np.ndarray, pc: np.ndarray,
-                 relu: bool) -> None:
+    def __init__(self, G: "np.ndarray | _PieceMaps", EG: "np.ndarray | None", big: "np.ndarray | None",
+                 cells: np.ndarray, pc: np.ndarray, relu: bool) -> None:
         self.G, self.EG, self.big, self.cells, self.pc, self.relu = G, EG, big, cells, pc, relu
         self.n = len(cells)
 
@@ -182,11 +267,16 @@ class _Selected:
             np.multiply(self.big[:, cells], on, out=rmx[:K])
         else:  # np.take into the output: several times faster than fancy indexing, for the
             # large maps a max-pooling layer hands on
-            R, C = self.G.shape[1], self.G.shape[2]
-            pick = (np.arange(K)[:, None] * R + code) * C + cells[None, :]  # flat (unit, piece, cell)
-            np.take(self.G.reshape(-1, 3), pick, axis=0, out=M[:K], mode="clip")  # valid indices
-            np.take(self.EG.reshape(-1), pick, out=Er[:K], mode="clip")
-            np.take(self.big.reshape(-1), pick, out=rmx[:K], mode="clip")
+            pm = self.G
+            pick = code.astype(np.int64)  # the table rows (unit, cell), in place: (k R + code) C + cell
+            pick += (np.arange(K) * pm.shape[1])[:, None]
+            pick *= pm.shape[2]
+            pick += cells[None, :]
+            if pm.index is not None:
+                pick = np.take(pm.index.reshape(-1), pick, mode="clip")  # valid indices
+            np.take(pm.T, pick, axis=0, out=M[:K], mode="clip")  # valid indices
+            np.take(pm.E, pick, out=Er[:K], mode="clip")
+            np.take(pm.B, pick, out=rmx[:K], mode="clip")
         rmx[:K] += Er[:K]
         return M, Er, rmx
 
@@ -559,8 +649,10 @@ class Engine2D:
             if G0 is None:  # ReLU: piece 0 is exactly zero
                 out_maps = _Selected(G1, EG1, _abs_max3(G1), cells, pc, relu=True)
             else:
-                G = np.stack([G0, G1], axis=1)
-                out_maps = _Selected(G, np.stack([EG0, EG1], axis=1), _abs_max3(G), cells, pc, relu=False)
+                G = np.stack([G0, G1], axis=1)  # (K, 2, C, 3)
+                pm = _PieceMaps(G.reshape(-1, 3), np.stack([EG0, EG1], axis=1).reshape(-1), _abs_max3(G).reshape(-1),
+                                None, G.shape[:3])
+                out_maps = _Selected(pm, None, None, cells, pc, relu=False)
         return new_codes, pieces.start[alive], pieces.len[alive], out_maps
 
     def _layer_multi(self, l: int, codes: list, starts: np.ndarray, lens: np.ndarray, maps: "_Maps"):
@@ -574,8 +666,10 @@ class Engine2D:
         another piece, by the ball test) are never copied nor clipped against: where ``r``
         wins it is above them.
 
-        Before the copies are made, every pair of the unit's pieces is evaluated at the
-        piece's vertices with the float filter (:func:`_pair_signs`).  A proved sign at every
+        Before the copies are made, every pair of the unit's pieces is compared on the piece
+        with the float filter (:func:`_pair_signs`: over the piece's ball, else at its
+        vertices; a pair proved on the cell is not compared again on its pieces).  A sign
+        proved over a ball that holds the piece holds on all of it; a proved sign at every
         vertex is the exact sign there, and an affine function positive at every vertex of a
         convex polygon is positive on all of it, so:
 
@@ -591,43 +685,43 @@ class Engine2D:
         Each of these skips a clip whose exact outcome is known, so the regions, their
         vertex lists and labels are those of running every clip.  The clips left are done in
         rounds, each copy clipped by its next beater (increasing ``s``, as above) in one
-        batched :meth:`_clip` per round, at most ``R - 1`` rounds per step.
+        batched :meth:`_cut` (positive side only) per round, at most ``R - 1`` rounds per step.
+
+        The pieces' float maps on the cells are a :class:`_PieceMaps` (for max-pooling a small
+        table and an index, :meth:`_pool_products`), and which pieces may win on which cells
+        comes from their bounds over the cells' balls (:meth:`_piece_bounds`).
         """
         net = self.net
         m = net.masos[l]
         K, R = m.num_units, m.num_pieces
         C = len(codes)
         st = self.store
-        prods = self._pool_products(l, maps)
-        [(G, EG)] = prods if prods is not None else self._products(l, maps, [self._sparse_pieces(l)])
-        G, EG = G.reshape(K, R, C, 3), EG.reshape(K, R, C)
+        pm = self._pool_products(l, maps)
+        if pm is None:
+            [(G, EG)] = self._products(l, maps, [self._sparse_pieces(l)])
+            G = G.reshape(-1, 3)
+            pm = _PieceMaps(G, EG.reshape(-1), _abs_max3(G), None, (K, R, C))
         ctr, rho = self._balls(starts, lens)
-        lo_b, hi_b, big = _grid_bounds(G, EG, ctr, rho)  # (K, R, C)
-        # r may win somewhere on the cell unless it is surely below some piece (NaN: may win)
-        possible = ~(hi_b < lo_b.max(axis=1, keepdims=True))
-        # a piece that is exactly zero (a float row of zeros with a zero error bound: e.g. the
-        # output of a ReLU that is off on the cell) loses every tie to a lower zero piece
-        zero = (EG == 0) & (big == 0)
-        possible &= ~(zero & (np.cumsum(zero, axis=1) > 1))
-        # a piece that is >= 0 everywhere (max-pooling of ReLU outputs) and surely not zero on
-        # the cell is > 0 on all of it but a line: a zero piece wins nowhere full-dimensional
+        lo_b, hi_b, zero, positive, possible = self._piece_bounds(l, pm, ctr, rho)  # (K, R, C)
         nonneg = self.nonneg[l][:, :, None]  # (K, R, 1)
-        positive = nonneg & (big > EG)
-        possible &= ~(zero & positive.any(axis=1, keepdims=True))
         only = possible.sum(axis=1) == 1  # (K, C): one piece wins on the whole cell
         base = np.argmax(possible, axis=1).T.astype(np.int8)  # (C, K): that piece, where only
-        # the cells' vertices decide most of the rest: the pieces that may win on the cell
-        # (not proved below another at every vertex), one of them alone: the unit's code
+        # the cells decide most of the rest: the pieces that may win on the cell (not proved
+        # below another over its ball or at every vertex), one of them alone: the unit's code
         winners = possible.copy()
         mk, mc = np.nonzero(~only)
+        cell_above = np.empty((len(mk), R, R), dtype=bool)  # the signs on the cells, for their pieces
         for a in range(0, len(mk), PAIR_CHUNK):
             k_, c_ = mk[a:a + PAIR_CHUNK], mc[a:a + PAIR_CHUNK]
             pk = possible[k_, :, c_]
-            w = pk & ~_pair_signs(st, starts[c_], lens[c_], G[k_, :, c_], EG[k_, :, c_], pk).any(axis=1)
+            cell_above[a:a + PAIR_CHUNK] = _pair_signs(st, starts[c_], lens[c_], *pm.rows(k_, c_), pk,
+                                                       balls=(ctr[c_], rho[c_]))
+            w = pk & ~cell_above[a:a + PAIR_CHUNK].any(axis=1)
             winners[k_, :, c_] = w
             one = w.sum(axis=1) == 1
             only[k_[one], c_[one]] = True
             base[c_[one], k_[one]] = np.argmax(w[one], axis=1)
+        cell_key = mk * C + mc  # increasing
         ar_R = np.arange(R)
         sel = self._selections(l)
         # the live pieces; every piece ever made has an id, its parent's id, unit and winner
@@ -644,7 +738,9 @@ class Engine2D:
                 continue
             kc, cc = at[cand], lv_cell[cand]
             poss = possible[kc, :, cc]  # (pieces, R)
-            above = _pair_signs(st, lv_start[cand], lv_len[cand], G[kc, :, cc], EG[kc, :, cc], poss)
+            known = cell_above[np.searchsorted(cell_key, kc * C + cc)]
+            above = _pair_signs(st, lv_start[cand], lv_len[cand], *pm.rows(kc, cc), poss, known,
+                                (lv_ctr[cand], lv_rho[cand]))
             win = winners[kc, :, cc] & ~above.any(axis=1)  # not proved below another piece on the piece
             ci, cr = np.nonzero(win)  # the copies: (piece, r), r increasing per piece
             ck, ccell = kc[ci], cc[ci]
@@ -667,8 +763,8 @@ class Engine2D:
                 s_q = np.argmax(has[q], axis=1)  # each copy's next beater, in increasing order
                 beat[q, s_q] = False
                 r_q, k_q, cell_q = cr[q], ck[q], ccell[q]
-                g_r, g_s = G[k_q, r_q, cell_q], G[k_q, s_q, cell_q]
-                e_r, e_s = EG[k_q, r_q, cell_q], EG[k_q, s_q, cell_q]
+                i_r, i_s = pm.at(k_q, r_q, cell_q), pm.at(k_q, s_q, cell_q)
+                g_r, g_s, e_r, e_s = pm.T[i_r], pm.T[i_s], pm.E[i_r], pm.E[i_s]
                 # pieces equal exactly (equal floats, zero error bounds): a tie on the whole copy
                 same = (e_r == 0) & (e_s == 0) & (g_r == g_s).all(axis=1)
                 if same.any():
@@ -728,20 +824,54 @@ class Engine2D:
         new_codes = LevelCodes(codes, cells, pc)
         out_maps = None
         if l + 1 < len(net.masos) and net.masos[l + 1].num_pieces > 1:
-            out_maps = _Selected(G, EG, big, cells, pc, relu=False)
+            out_maps = _Selected(pm, None, None, cells, pc, relu=False)
             if K * R * C > (K + 1) * len(cells):  # the children's maps are the smaller: build them
                 out_maps = out_maps.build(0, out_maps.n)
         return new_codes, lv_start[order], lv_len[order], out_maps
 
-    def _pool_products(self, l: int, maps: "_Maps") -> "list | None":
-        """:meth:`_products` of a layer whose every piece reads one input with one weight
+    def _piece_bounds(self, l: int, pm: "_PieceMaps", ctr: np.ndarray, rho: np.ndarray):
+        """For every unit, piece and cell of a multi-piece layer l (``pm``), (K, R, C) each: the
+        piece's bounds over the cell's ball (:func:`_grid_bounds`), whether it is exactly
+        zero, whether it is surely positive but on a line, and whether it may win somewhere on
+        the cell (see :meth:`_layer_multi`).  Computed :data:`GRID_BLOCK` entries at a time,
+        so that the temporaries stay in cache."""
+        K, R, C = pm.shape
+        lo, hi = np.empty((K, R, C)), np.empty((K, R, C))
+        zero, positive, possible = (np.empty((K, R, C), dtype=bool) for _ in range(3))
+        nonneg = self.nonneg[l][:, :, None]  # (K, R, 1)
+        step = max(1, GRID_BLOCK // (R * C))
+        for a in range(0, K, step):
+            b = min(K, a + step)
+            H0, H1, H2, EG = pm.grid(a, b)
+            lo_, hi_, big = _grid_bounds(H0, H1, H2, EG, ctr, rho, out=(lo[a:b], hi[a:b]))
+            # r may win somewhere on the cell unless it is surely below some piece (NaN: may win)
+            may = np.less(hi_, lo_.max(axis=1, keepdims=True), out=possible[a:b])
+            np.logical_not(may, out=may)
+            # a piece that is exactly zero (a float row of zeros with a zero error bound: e.g.
+            # the output of a ReLU that is off on the cell) loses every tie to a lower zero piece
+            z = np.equal(EG, 0, out=zero[a:b])
+            z &= big == 0
+            seen = z[:, 0].copy()  # a zero piece before r
+            for r in range(1, R):
+                may[:, r] &= ~(z[:, r] & seen)
+                seen |= z[:, r]
+            # a piece that is >= 0 everywhere (max-pooling of ReLU outputs) and surely not zero
+            # on the cell is > 0 on all of it but a line: a zero piece wins nowhere full-dimensional
+            pos = np.greater(big, EG, out=positive[a:b])
+            pos &= nonneg[a:b]
+            may &= ~(z & pos.any(axis=1, keepdims=True))
+        return lo, hi, zero, positive, possible
+
+    def _pool_products(self, l: int, maps: "_Maps") -> "_PieceMaps | None":
+        """The :class:`_PieceMaps` of a layer whose every piece reads one input with one weight
         and no offset (max-pooling), from the maps of a ReLU layer before it (chunks of
         :class:`_Selected`), without building those maps: each piece's map is its weight
         times the selected unit's map on the parent cell where that unit is on, zero where
-        it is off.  The same floats as the product of the selection rows with the built
-        maps (one product per entry, once rounded, and no sum), and the same bounds (the
-        terms of :meth:`_products` with one entry per row; no entry below the normal
-        range).  None where this does not apply: :meth:`_products` then runs."""
+        it is off, so the table holds each piece on each parent cell, then one zero row.  The
+        same floats as the product of the selection rows with the built maps (one product per
+        entry, once rounded, and no sum), and the same bounds (the terms of :meth:`_products`
+        with one entry per row; no entry below the normal range).  None where this does not
+        apply: :meth:`_products` then runs."""
         cache = self.__dict__.setdefault("_pool_picks", {})
         if l not in cache:
             from scipy.sparse import csr_matrix
@@ -760,23 +890,31 @@ class Engine2D:
                     and part.EG.max(initial=0.0) < 1e300):
                 return None  # rowmax sums that might overflow: let _products handle them
         idx, coef = pick
+        KR = len(idx)
         gam = gamma(parts[0].G.shape[0] + 3)
         acoef = np.abs(coef)[:, None]
-        Gs, Es = [], []
+        Ts, Es, rows, offset = [], [], [], 0
         for part in parts:
-            cells = part.cells
-            on = part.pc[:, idx].T.astype(bool)  # (K R, cells): the selected unit is on
-            G = np.empty((len(idx), len(cells), 3))
-            np.take(part.G[idx], cells, axis=1, out=G, mode="clip")  # (K R, cells, 3); valid indices
-            G *= np.where(on, coef[:, None], 0.0)[:, :, None]
-            G += 0.0  # no negative zeros (the product with the built maps has none)
-            Er = np.take(part.EG[idx], cells, axis=1) * on
-            rmx = np.take(part.big[idx], cells, axis=1) * on + Er
-            Gs.append(G)
-            Es.append((acoef * Er) * (1 + 2 * U) + gam * (acoef * rmx))
-        if len(parts) == 1:
-            return [(Gs[0], Es[0])]
-        return [(np.concatenate(Gs, axis=1), np.concatenate(Es, axis=1))]
+            P = part.G.shape[1]
+            T = part.G[idx] * coef[:, None, None]  # (K R, P, 3): the pieces on the parent cells
+            T += 0.0  # no negative zeros (the product with the built maps has none)
+            Er = part.EG[idx]
+            rmx = part.big[idx] + Er
+            Ts.append(T.reshape(-1, 3))
+            Es.append(((acoef * Er) * (1 + 2 * U) + gam * (acoef * rmx)).reshape(-1))
+            rows.append(offset + np.arange(KR)[:, None] * P + part.cells[None, :])  # (K R, cells)
+            offset += KR * P
+        on = np.concatenate([part.pc[:, idx].T for part in parts], axis=1).astype(bool)  # the selected unit is on
+        index = np.concatenate(rows, axis=1) if len(rows) > 1 else rows[0]
+        zero_row = offset  # where the selected unit is off: (row - zero_row) * on + zero_row, in place
+        index -= zero_row
+        index *= on
+        index += zero_row
+        T = np.concatenate(Ts + [np.zeros((1, 3))])
+        E = np.concatenate(Es + [np.zeros(1)])
+        K = self.net.masos[l].num_units
+        shape = (K, KR // K, index.shape[1])
+        return _PieceMaps(T, E, _abs_max3(T), index.reshape(shape), shape)
 
     def _selections(self, l: int) -> "np.ndarray | None":
         """For a layer l of three or more pieces after a layer of ReLU-like units (two pieces,
@@ -947,8 +1085,9 @@ class Engine2D:
             slots = np.flatnonzero(mask)  # slot 2j: vertex j; slot 2j + 1: the crossing after it
             src_kind = slots & 1
             src_pos = slots >> 1
-            count = np.add.reduceat(mask.reshape(-1, 2).sum(1), mseg) if len(gi) else np.zeros(0, int)
-            is_v = src_kind == 0
+            count = np.add.reduceat(mask, 2 * mseg, dtype=np.int64)  # slots kept per piece
+            is_v = np.flatnonzero(src_kind == 0)  # (positions, not a mask: faster to assign through)
+            is_c = np.flatnonzero(src_kind)
             Xo = np.empty((len(src_pos), 2))
             eo = np.empty(len(src_pos))
             lo = np.empty(len(src_pos), dtype=np.int64)
@@ -956,10 +1095,10 @@ class Engine2D:
             pv = src_pos[is_v]
             Xo[is_v], eo[is_v], lo[is_v] = X[gi[pv]], e[gi[pv]], lv[pv]
             exo[is_v] = st.exact[idx[gi[pv]]]
-            pc_ = src_pos[~is_v]
+            pc_ = src_pos[is_c]
             q = slot_of_cross[pc_]
-            Xo[~is_v], eo[~is_v], lo[~is_v] = Xn[q], en[q], lc[pc_]
-            exo[~is_v] = exn[q]
+            Xo[is_c], eo[is_c], lo[is_c] = Xn[q], en[q], lc[pc_]
+            exo[is_c] = exn[q]
             s0 = st.append(Xo, eo, lo, exo)
             starts_out = s0 + excl(count)
             out.append((starts_out, count))
