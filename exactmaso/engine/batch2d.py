@@ -13,22 +13,21 @@ unit-major, (units, cells, 3), which is what the GEMM of a layer produces.
 from __future__ import annotations
 
 import copy
-import gc
 import os
 import threading
 import uuid
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
-from .cells import Geom, LazyRecord, RegionRecord
+from .cells import Geom, LazyRecord, LazyRecords, RegionRecord
 from .driver import balanced_chunks, runs, wait_result, warm_allocator
 from .filter import (SAFETY, TINY, U, all_pieces, crossing_points, filtered_values, float_layers, gamma, piece_rows,
                      proved_signs, side_flags)
 from .kernel import Exact, domain_vertices
-from .stores import PolygonStore, excl, Labels, LevelCodes, merge_levels, Offset, ranges
+from .stores import PolygonStore, excl, Labels, LevelCodes, levels_of, merge_levels, Offset, ranges
 
 
 __all__ = ["supports", "enumerate_2d", "Engine2D"]
@@ -1111,7 +1110,7 @@ class Engine2D:
         return self._exact_vertex(code, int(idx[v]), prev)
 
     # -- driver ----------------------------------------------------------------------------
-    def run(self, executor=None) -> list[RegionRecord]:
+    def run(self, executor=None) -> Sequence[RegionRecord]:
         with np.errstate(all="ignore"):  # non-finite floats are undecided, never errors
             return self._run(executor)
 
@@ -1119,7 +1118,7 @@ class Engine2D:
         if self.monitor is not None:
             self.monitor.stage = f"layer {l + 1} of {len(self.net.masos)}"
 
-    def _run(self, executor) -> list[RegionRecord]:
+    def _run(self, executor) -> Sequence[RegionRecord]:
         state = self._root()
         self._stage(0)
         if len(self.net.masos) < 2:
@@ -1131,7 +1130,7 @@ class Engine2D:
         chunks, starts, lens = self._depth_first(codes, starts, lens, maps, progress=True)
         return self._records(merge_levels(codes, chunks), starts, lens)
 
-    def stream(self) -> Iterator[list[RegionRecord]]:
+    def stream(self) -> Iterator[Sequence[RegionRecord]]:
         """The regions in order, in runs: the first layer cuts the whole domain, then the later
         layers run on consecutive runs of its cells (about :data:`STREAM_VERTICES` vertices
         each), each run's polygons in a store of its own that lives as long as its records.
@@ -1159,7 +1158,7 @@ class Engine2D:
             self.done += len(out_lens)
             yield sub._records(merge_levels(base, chunks), out_starts, out_lens)
 
-    def _parallel(self, executor, codes, starts: np.ndarray, lens: np.ndarray, maps) -> list[RegionRecord]:
+    def _parallel(self, executor, codes, starts: np.ndarray, lens: np.ndarray, maps) -> Sequence[RegionRecord]:
         """The enumeration with the executor's workers; results merged in code order.
 
         A two-piece first layer is cut here only until it has :data:`SPLIT_PIECES` pieces per
@@ -1221,14 +1220,14 @@ class Engine2D:
             self._advance(cuts)
             codes, starts, lens, part = self._finish(cuts)
             maps = _Maps([part]) if part is not None else None
-            first = _levels(codes, 1)
+            first = levels_of(codes, 1)
         else:
             rows, (X, e, lab, exact, n), maps = args
             codes = LevelCodes([()], np.zeros(len(rows), dtype=np.int64), rows)
             starts, lens = self.store.append(X, e, lab, exact) + excl(n), n
             first = []
         chunks, starts, lens = self._depth_first(codes, starts, lens, maps)
-        return first + _levels(merge_levels(codes, chunks), len(self.net.masos) - 1), self._export(starts, lens)
+        return first + levels_of(merge_levels(codes, chunks), len(self.net.masos) - 1), self._export(starts, lens)
 
     def _depth_first(self, codes, starts: np.ndarray, lens: np.ndarray, maps, progress: bool = False):
         """Layers 1 .. L-1 on cells of the first layer, in this process: the results of chunks
@@ -1251,7 +1250,7 @@ class Engine2D:
                 if progress and C <= step:
                     self._stage(l)
                 state = self.layer(l, *state)
-            chunks.append((a, _levels(state[0], len(self.net.masos) - 1)))
+            chunks.append((a, levels_of(state[0], len(self.net.masos) - 1)))
             out_starts.append(state[1])
             out_lens.append(state[2])
             self.done += len(state[2])
@@ -1263,25 +1262,19 @@ class Engine2D:
         st = self.store
         return st.X[idx], st.e[idx], st.lab[idx], st.exact[idx], lens
 
-    def _records(self, codes, starts, lens) -> list[RegionRecord]:
-        """One lazy record per region.  The cyclic garbage collector is paused meanwhile: tens
-        of thousands of new objects (none of them garbage) would otherwise set off collections
-        that walk the whole heap, which took most of this time."""
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            return [LazyRecord(codes, c, self._geom_of, s, n) for c, (s, n) in enumerate(zip(starts.tolist(), lens.tolist()))]
-        finally:
-            if paused:
-                gc.enable()
+    def _records(self, codes, starts, lens) -> LazyRecords:
+        return LazyRecords(codes, self._geom_of, starts, lens)
 
     def facet_table(self, recs: list) -> tuple[np.ndarray, np.ndarray] | None:
         """(region, integer label) of every edge of every region's polygon, read off the store;
         None unless every record is one of this engine's."""
-        if not all(isinstance(r, LazyRecord) and r._build == self._geom_of for r in recs):
+        if isinstance(recs, LazyRecords) and recs.build == self._geom_of:
+            starts, lens = recs.starts, recs.lens
+        elif all(isinstance(r, LazyRecord) and r._build == self._geom_of for r in recs):
+            starts = np.array([r._args[0] for r in recs], dtype=np.int64)
+            lens = np.array([r._args[1] for r in recs], dtype=np.int64)
+        else:
             return None
-        starts = np.array([r._args[0] for r in recs], dtype=np.int64)
-        lens = np.array([r._args[1] for r in recs], dtype=np.int64)
         return np.repeat(np.arange(len(recs)), lens), self.store.lab[ranges(starts, lens)]
 
     def _geom_of(self, s: int, n: int) -> Geom:
@@ -1327,15 +1320,6 @@ def _task(token: str, net: Network, A_dom, b_dom, job: tuple):
         return eng._job(*job)
 
 
-def _levels(codes: LevelCodes, depth: int) -> list:
-    """The last ``depth`` levels of a chain of codes as ``(parent index, rows)``, first first."""
-    levels = []
-    for _ in range(depth):
-        levels.append((codes.parent_index, codes.rows))
-        codes = codes.parent
-    return levels[::-1]
-
-
-def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None, executor=None) -> tuple[list[RegionRecord], Engine2D]:
+def enumerate_2d(net: Network, A_dom: np.ndarray, b_dom: np.ndarray, monitor=None, executor=None) -> tuple[Sequence[RegionRecord], Engine2D]:
     eng = Engine2D(net, A_dom, b_dom, monitor)
     return eng.run(executor), eng
