@@ -113,12 +113,12 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int, newlab: int 
         sort[qo[popcount(QB.reshape(nq, -1)) != D]] = False
         good = sort[qo]
         gi = true_at(good)
-        fast = _simple_face_edges(QB[gi], qo[gi], newlab, D) if len(gi) else None
+        fast = _simple_face_edges(QB.take(gi, axis=0), qo[gi], newlab, D) if len(gi) else None
         if fast is not None:
             bi = true_at(~good)
             I, J = gi[fast[0]], gi[fast[1]]
             if len(bi):
-                I2, J2 = _pairwise_face_edges(QB[bi], qo[bi], m, D)
+                I2, J2 = _pairwise_face_edges(QB.take(bi, axis=0), qo[bi], m, D)
                 I, J = np.concatenate([I, bi[I2]]), np.concatenate([J, bi[J2]])
                 order = (I * nq + J).argsort(kind="stable")  # (two sorted runs: merged)
                 I, J = I[order], J[order]
@@ -144,7 +144,7 @@ def _pairwise_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
         Q1 = QB[:, 0]
         ok = true_at(np.bitwise_count(Q1[I] & Q1[J]) >= D - 1)
     else:
-        ok = true_at(popcount(QB[I] & QB[J]) >= D - 1)
+        ok = true_at(popcount(QB.take(I, axis=0) & QB.take(J, axis=0)) >= D - 1)
     I, J = I[ok], J[ok]
     simple = popcount(QB.reshape(nq, -1)) == D
     sure = simple[I] & simple[J]
@@ -152,13 +152,13 @@ def _pairwise_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
         return I, J
     I_sure, J_sure = I[sure], J[sure]
     I, J = I[~sure], J[~sure]
-    common = QB[I] & QB[J]
+    common = QB.take(I, axis=0) & QB.take(J, axis=0)
     g = qo[I]
     gl = qn[g]
     rp = np.repeat(np.arange(len(I)), gl)
     Wq = ranges(qs[g], gl)
     cr = common[rp]
-    holds = (QB[Wq] & cr) == cr
+    holds = (QB.take(Wq, axis=0) & cr) == cr
     if holds.ndim > 1:
         holds = holds.all(axis=1)
     holders = np.bincount(rp[holds], minlength=len(I))
@@ -354,37 +354,37 @@ class _Pieces:
         and code; their indices."""
         m = len(parents)
         n0 = self._grow(2 * m)
+        new = slice(n0, n0 + 2 * m)  # (the new rows are contiguous: slices, and rows by take)
         for j, name in enumerate(self.FIELDS):
             self.f[name][n0:n0 + 2 * m:2] = neg[j]
             self.f[name][n0 + 1:n0 + 2 * m:2] = pos[j]
-        new = np.arange(n0, n0 + 2 * m)
         self.f["boxed"][new] = False
         self.f["cell"][new] = self.f["cell"][parents].repeat(2)
-        self.code[new] = self.code[parents].repeat(2, axis=0)
-        return new
+        self.code[new] = self.code.take(parents, axis=0).repeat(2, axis=0)
+        return np.arange(n0, n0 + 2 * m)
 
     def add(self, parents: np.ndarray, child: tuple) -> np.ndarray:
         """Append one child per parent (not live), with the parent's cell and code."""
         m = len(parents)
         n0 = self._grow(m)
-        new = np.arange(n0, n0 + m)
+        new = slice(n0, n0 + m)
         for j, name in enumerate(self.FIELDS):
             self.f[name][new] = child[j]
         self.f["boxed"][new] = False
         self.f["cell"][new] = self.f["cell"][parents]
-        self.code[new] = self.code[parents]
-        return new
+        self.code[new] = self.code.take(parents, axis=0)
+        return np.arange(n0, n0 + m)
 
     def copy(self, src: np.ndarray, origin: np.ndarray) -> np.ndarray:
         """Append copies of the pieces ``src`` (not live) with the cell and code of ``origin``."""
         m = len(src)
         n0 = self._grow(m)
-        new = np.arange(n0, n0 + m)
+        new = slice(n0, n0 + m)
         for name in self.FIELDS + ("lo", "hi", "er", "boxed"):
-            self.f[name][new] = self.f[name][src]
+            self.f[name][new] = self.f[name].take(src, axis=0)
         self.f["cell"][new] = self.f["cell"][origin]
-        self.code[new] = self.code[origin]
-        return new
+        self.code[new] = self.code.take(origin, axis=0)
+        return np.arange(n0, n0 + m)
 
 
 def _distinct(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -557,9 +557,11 @@ class EngineND:
             st = self.st
             seg = excl(vn)
             idx = st.V[ranges(vs, vn)]
-            Xv, ev = st.X[idx], st.e[idx]
+            Xv, ev = st.X.take(idx, axis=0), st.e[idx]
             ctr = np.add.reduceat(Xv, seg, axis=0) / vn[:, None]
-            rho = np.maximum.reduceat(row_sum(np.abs(Xv - np.repeat(ctr, vn, axis=0))) + self.D * ev, seg) * (1 + gamma(2 * self.D + 4))
+            off = ctr.take(np.arange(C).repeat(vn), axis=0)  # (take: row gathers by fancy indexing are slower)
+            np.subtract(Xv, off, out=off)
+            rho = np.maximum.reduceat(row_sum(np.abs(off, out=off)) + self.D * ev, seg) * (1 + gamma(2 * self.D + 4))
             f = pieces.f
             lo, hi, er = f["lo"][:C], f["hi"][:C], f["er"][:C]
             lo[:], hi[:], er[:] = _boxes(Xv, ev, seg)
@@ -580,16 +582,17 @@ class EngineND:
         pieces, K = cut.pieces, cut.pieces.code.shape[1]
         alive = true_at(pieces.alive[:pieces.n])
         cells = pieces.f["cell"][alive]
-        pc = pieces.code[alive]
+        pc = pieces.code.take(alive, axis=0)
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
         new_codes = LevelCodes(cut.codes, cells, pc)  # tuples only when asked for
         if self._need_next(cut.l):
             Gs = np.stack([g for g, _ in cut.G])  # (R, C, K, D + 1)
             EGs = np.stack([eg for _, eg in cut.G])
-            units = np.arange(K)
-            Mn = Gs[pc, cells[:, None], units]
-            En = EGs[pc, cells[:, None], units]
+            R_, C_ = Gs.shape[:2]
+            flat = (pc.astype(np.int64) * C_ + cells[:, None]) * K + np.arange(K)  # [pc, cell, unit], flat
+            Mn = Gs.reshape(R_ * C_ * K, -1).take(flat, axis=0)
+            En = EGs.reshape(-1).take(flat)
         else:
             Mn = En = None
         f = pieces.f
@@ -605,7 +608,7 @@ class EngineND:
         skip = 0  # units left to cut without the box test (it decided too few lately)
         for k in units:
             self._tick()
-            cut = _Cut(lc.H[:, k], lc.EH[:, k], (l, k, 0, 1), -1, self.labels.unit(l, k))
+            cut = _Cut(np.ascontiguousarray(lc.H[:, k]), lc.EH[:, k], (l, k, 0, 1), -1, self.labels.unit(l, k))
             cand_all = true_at(pieces.alive[:pieces.n] & maybe[f["cell"][:pieces.n], k])
             if skip:
                 skip -= 1
@@ -714,10 +717,10 @@ class EngineND:
             st = self.st
             vn = f["vn"][need]
             idx = st.V[ranges(f["vs"][need], vn)]
-            f["lo"][need], f["hi"][need], f["er"][need] = _boxes(st.X[idx], st.e[idx], excl(vn))
+            f["lo"][need], f["hi"][need], f["er"][need] = _boxes(st.X.take(idx, axis=0), st.e[idx], excl(vn))
             f["boxed"][need] = True
         cc = f["cell"][cand]
-        return _box_signs(cut.H[cc], cut.EH[cc], f["lo"][cand], f["hi"][cand], f["er"][cand])
+        return _box_signs(cut.H.take(cc, axis=0), cut.EH[cc], f["lo"].take(cand, axis=0), f["hi"].take(cand, axis=0), f["er"][cand])
 
     def _progress(self, pieces: "_Pieces") -> None:
         alive = true_at(pieces.alive[:pieces.n])
@@ -746,9 +749,10 @@ class EngineND:
         slots = idx[u]
         at[slots] = np.arange(len(u))  # slot -> its row in the per-slot arrays below
         ucell = cells[owner[u]]
-        h = cut.H[ucell]
+        h = cut.H.take(ucell, axis=0)  # (take: row gathers by fancy indexing are several times slower)
         eh = cut.EH[ucell]
-        vals, thr = filtered_values(st.X[slots], st.e[slots], h, eh)
+        Xs = st.X.take(slots, axis=0)
+        vals, thr = filtered_values(Xs, st.e[slots], h, eh)
         su = proved_signs(vals, thr)
         exact_used = np.zeros(len(u), dtype=bool)
         und = true_at(su == 0)
@@ -760,7 +764,7 @@ class EngineND:
                 val = self._exact_value(code, cut.label, x, cut.orient)
                 su[v] = (val > 0) - (val < 0)
                 exact_used[v] = True
-            vals = filtered_values(st.X[slots], st.e[slots], h, eh)[0]
+            vals = filtered_values(st.X.take(slots, axis=0), st.e[slots], h, eh)[0]
         row = at[idx]  # position -> per-slot row
         s = su[row]
         haspos, hasneg, mixed = side_flags(s, seg)
@@ -799,10 +803,10 @@ class EngineND:
         ukey, first, inv = _distinct(key)
         ua, ub = SA[first], SB[first]
         ra, rb = at[ua], at[ub]
-        Xn, en_ = crossing_points(vals[ra], vals[rb], thr[ra], thr[rb], st.X[ua], st.X[ub], st.e[ua], st.e[ub])
+        Xn, en_ = crossing_points(vals[ra], vals[rb], thr[ra], thr[rb], st.X.take(ua, axis=0), st.X.take(ub, axis=0), st.e[ua], st.e[ub])
         newlab = cut.bit
         nw, nbit = newlab // 64, np.uint64(1 << (newlab % 64))
-        Bn = st.B[ua] & st.B[ub]
+        Bn = st.B.take(ua, axis=0) & st.B.take(ub, axis=0)
         Bn[:, nw] |= nbit
         nn = len(ukey)
         ns = st.reserve(nn)
@@ -833,18 +837,18 @@ class EngineND:
             zs, zinv = np.unique(idx[zp], return_inverse=True)
             nz = len(zs)
             z0 = st.reserve(nz)
-            st.X[z0:z0 + nz] = st.X[zs]
+            st.X[z0:z0 + nz] = st.X.take(zs, axis=0)
             st.e[z0:z0 + nz] = st.e[zs]
-            st.B[z0:z0 + nz] = st.B[zs]
+            st.B[z0:z0 + nz] = st.B.take(zs, axis=0)
             st.B[z0:z0 + nz, nw] |= nbit
             st.copy_exact(zs, np.arange(z0, z0 + nz))
             pos_slot[zmask] = z0 + zinv
         # -- the cut face: zero vertices and new vertices; its edges ---------------------------
-        QB = np.concatenate([st.B[pos_slot[zmask]], st.B[slot_new]])
+        QB = np.concatenate([st.B.take(pos_slot[zmask], axis=0), st.B.take(slot_new, axis=0)])
         qo = np.concatenate([zo, co])
         qsrc = np.concatenate([zp, -1 - np.arange(nc)])  # >= 0: position in idx; < 0: new vertex
         qord = qo.argsort(kind="stable")
-        QB, qo, qsrc = QB[qord], qo[qord], qsrc[qord]
+        QB, qo, qsrc = QB.take(qord, axis=0), qo[qord], qsrc[qord]
         QI, QJ = _cut_face_edges(QB, qo, m, D, newlab)
         q_old = qsrc >= 0
         qeo = qo[QI]
@@ -1065,7 +1069,7 @@ class EngineND:
         used = true_at(keep)  # in slot order: the vertices keep their relative order
         new = np.empty(st.n, dtype=np.int64)
         new[used] = np.arange(len(used))
-        out = [st.X[used], st.e[used], st.B[used], st.exact_at(used), new[slots], vn]
+        out = [st.X.take(used, axis=0), st.e[used], st.B.take(used, axis=0), st.exact_at(used), new[slots], vn]
         if es is not None:
             ei = ranges(es, en)
             out.append((st.Eu[ei], st.Ev[ei], en))
@@ -1121,7 +1125,7 @@ class EngineND:
         else:
             return None
         st = self.st
-        per = np.bitwise_or.reduceat(st.B[st.V[ranges(starts, lens)]], excl(lens), axis=0)
+        per = np.bitwise_or.reduceat(st.B.take(st.V[ranges(starts, lens)], axis=0), excl(lens), axis=0)
         reg, lab = np.nonzero(unpack(per))
         return reg, lab
 
