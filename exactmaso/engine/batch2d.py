@@ -142,7 +142,7 @@ def _pair_signs(store: PolygonStore, starts: np.ndarray, lens: np.ndarray, Gc: n
     pl = lens[pi]
     seg = excl(pl)
     idx = ranges(starts[pi], pl)
-    X, e = store.X[idx], store.e[idx]
+    X, e = store.X.take(idx, axis=0), store.e[idx]  # (take: row gathers by fancy indexing are slower)
     h0, h1, h2 = (np.repeat(h[:, j], pl) for j in range(3))  # each pair's row at each of its vertices
     eh = np.repeat(eh, pl)
     x0, x1 = X[:, 0], X[:, 1]
@@ -218,7 +218,7 @@ class _PieceMaps:
     def rows(self, k: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every piece of units ``k`` on cells ``c``: maps (n, R, 3) and error bounds (n, R)."""
         i = self.at(k[:, None], np.arange(self.shape[1]), c[:, None])
-        return self.T[i], self.E[i]
+        return self.T.take(i, axis=0), self.E.take(i)
 
     def grid(self, a: int, b: int) -> list[np.ndarray]:
         """The three entries and the error bound of every piece of units ``a .. b - 1`` on
@@ -620,7 +620,7 @@ class Engine2D:
                     mp, pos_s, pos_n, neg_s, neg_n = children
                     split_p, ks = cand[mp], kc[mp]
                     # negative child keeps code 0 at its unit, positive child gets 1: (neg, pos) per split
-                    newcodes = np.repeat(pieces.code[split_p], 2, axis=0)
+                    newcodes = pieces.code.take(split_p, axis=0).repeat(2, axis=0)
                     pair = np.arange(len(split_p))
                     newcodes[2 * pair, ks] = 0
                     newcodes[2 * pair + 1, ks] = 1
@@ -638,7 +638,7 @@ class Engine2D:
         l, net, pieces = cuts.l, self.net, cuts.pieces
         K = net.masos[l].num_units
         alive = np.flatnonzero(pieces.alive[:pieces.n])
-        cells, pc = pieces.cell[alive], pieces.code[alive]
+        cells, pc = pieces.cell[alive], pieces.code.take(alive, axis=0)
         order = np.lexsort(tuple(pc[:, j] for j in range(K - 1, -1, -1)) + (cells,))
         alive, cells, pc = alive[order], cells[order], pc[order]
         new_codes = LevelCodes(cuts.codes, cells, pc)
@@ -763,7 +763,7 @@ class Engine2D:
                 beat[q, s_q] = False
                 r_q, k_q, cell_q = cr[q], ck[q], ccell[q]
                 i_r, i_s = pm.at(k_q, r_q, cell_q), pm.at(k_q, s_q, cell_q)
-                g_r, g_s, e_r, e_s = pm.T[i_r], pm.T[i_s], pm.E[i_r], pm.E[i_s]
+                g_r, g_s, e_r, e_s = pm.T.take(i_r, axis=0), pm.T.take(i_s, axis=0), pm.E[i_r], pm.E[i_s]
                 # pieces equal exactly (equal floats, zero error bounds): a tie on the whole copy
                 same = (e_r == 0) & (e_s == 0) & (g_r == g_s).all(axis=1)
                 if same.any():
@@ -983,7 +983,7 @@ class Engine2D:
         """Centre (mean of the float vertices) and an L1 radius holding every exact vertex."""
         seg = excl(lens)
         idx = ranges(starts, lens)
-        Xv, ev = self.store.X[idx], self.store.e[idx]
+        Xv, ev = self.store.X.take(idx, axis=0), self.store.e[idx]
         ctr = np.add.reduceat(Xv, seg, axis=0) / lens[:, None]
         rho = np.maximum.reduceat(np.abs(Xv - np.repeat(ctr, lens, axis=0)).sum(axis=1) + 2 * ev, seg) * (1 + 4 * U)
         return ctr, rho
@@ -1007,7 +1007,7 @@ class Engine2D:
         cells = p_cell[cand]
         h = hrow[owner]
         eh = ehrow[owner]
-        X, e = st.X[idx], st.e[idx]
+        X, e = st.X.take(idx, axis=0), st.e[idx]
         vals, thr = filtered_values(X, e, h, eh)
         s = proved_signs(vals, thr)
         exact_used = np.zeros(len(idx), dtype=bool)
@@ -1025,7 +1025,7 @@ class Engine2D:
                 val = self._exact_value(code, tuple(lab[o].tolist()), x, int(orient[o]))
                 s[v] = (val > 0) - (val < 0)
                 exact_used[v] = True
-            X, e = st.X[idx], st.e[idx]
+            X, e = st.X.take(idx, axis=0), st.e[idx]
             vals = filtered_values(X, e, h, eh)[0]
         if not len(idx):
             z = np.zeros(0, dtype=bool)
@@ -1260,7 +1260,7 @@ class Engine2D:
     def _export(self, starts: np.ndarray, lens: np.ndarray):
         idx = ranges(starts, lens)
         st = self.store
-        return st.X[idx], st.e[idx], st.lab[idx], st.exact[idx], lens
+        return st.X.take(idx, axis=0), st.e[idx], st.lab[idx], st.exact[idx], lens
 
     def _records(self, codes, starts, lens) -> LazyRecords:
         return LazyRecords(codes, self._geom_of, starts, lens)
