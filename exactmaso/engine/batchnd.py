@@ -84,7 +84,8 @@ def supports(net: Network) -> bool:
 
 
 def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int, newlab: int | None = None):
-    """Edges of the cut faces: pairs (i, j) of cut-face items (grouped by piece ``qo``, sorted).
+    """Edges of the cut faces: pairs (i, j), i < j, of cut-face items (grouped by piece ``qo``,
+    in increasing order of pieces).
 
     Two vertices of a cut face are adjacent iff they share >= D - 1 labels and no third vertex
     of the face holds all the labels they share (the combinatorial test; the face's vertices
@@ -120,7 +121,7 @@ def _cut_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int, newlab: int 
             if len(bi):
                 I2, J2 = _pairwise_face_edges(QB.take(bi, axis=0), qo[bi], m, D)
                 I, J = np.concatenate([I, bi[I2]]), np.concatenate([J, bi[J2]])
-                order = (I * nq + J).argsort(kind="stable")  # (two sorted runs: merged)
+                order = qo[I].argsort(kind="stable")  # (two runs in piece order: merged)
                 I, J = I[order], J[order]
             return I, J
     return _pairwise_face_edges(QB, qo, m, D)
@@ -181,9 +182,11 @@ def _simple_face_edges(QB: np.ndarray, qo: np.ndarray, newlab: int, D: int):
     Two simple face vertices are adjacent iff they share D - 1 labels, the cut's and D - 2
     others (see :func:`_cut_face_edges`): iff dropping one of its other labels from each
     leaves the same set.  So the pairs are the items whose keys (piece, labels less one of
-    the others) are equal, found by sorting a hash of the keys.  A run of two equal hashes is
-    checked exactly; a run of three or more (a hash collision, or three vertices on one
-    edge, which simple vertices exclude) sends the call back to the pairwise scan.
+    the others) are equal, found by sorting them as the piece (high bits, exactly) and a
+    hash of the label set (low bits): the pairs come in piece order.  A run of two equal
+    sort keys is checked exactly; a run of three or more (a hash collision, or three
+    vertices on one edge, which simple vertices exclude) sends the call back to the pairwise
+    scan.
     """
     n, W = QB.shape
     x = QB.copy()
@@ -205,23 +208,25 @@ def _simple_face_edges(QB: np.ndarray, qo: np.ndarray, newlab: int, D: int):
         x[rows, w] = xw ^ low
     keys = keys.reshape((D - 1) * n, W)
     item = np.tile(rows, D - 1)
-    h = qo[item].astype(np.uint64) * (_MIX << np.uint64(1) | np.uint64(1))
-    for w in range(W):
-        h = (h ^ keys[:, w]) * _MIX
-    order = np.argsort(h)
+    h = keys[:, 0] * _MIX
+    for w in range(1, W):
+        h ^= keys[:, w]
+        h *= _MIX
+    pb = np.uint64(max(1, int(qo[-1]).bit_length()))  # bits of the piece numbers (qo is sorted)
+    h >>= pb
+    h |= qo.astype(np.uint64).take(item) << (np.uint64(64) - pb)
+    order = h.argsort()
     h = h[order]
     same = h[1:] == h[:-1]
     if (same[1:] & same[:-1]).any():
         return None
     at = true_at(same)
     a, b = order[at], order[at + 1]
-    ok = qo[item[a]] == qo[item[b]]
-    for w in range(W):  # (a word at a time: see filter.row_max)
+    ok = keys[a, 0] == keys[b, 0]  # (the piece is the same: equal high bits)
+    for w in range(1, W):  # (a word at a time: see filter.row_max)
         ok &= keys[a, w] == keys[b, w]
     a, b = item[a[ok]], item[b[ok]]
-    I, J = np.minimum(a, b), np.maximum(a, b)
-    order = np.argsort(I * n + J)  # the order of the pairwise scan: by first item, then second
-    return I[order], J[order]
+    return np.minimum(a, b), np.maximum(a, b)
 
 
 def _boxes(X: np.ndarray, e: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
