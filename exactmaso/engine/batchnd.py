@@ -171,7 +171,7 @@ def _pairwise_face_edges(QB: np.ndarray, qo: np.ndarray, m: int, D: int):
 
 
 BOX_SHARE, BOX_REST = 0.1, 4  # a box test deciding under this share of the pieces rests this many units
-HASH_PAIRS = 4  # _cut_face_edges sorts instead of scanning when pairs exceed this many per key
+HASH_PAIRS = 8  # _cut_face_edges sorts a face instead of scanning when its pairs exceed this many per key
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
