@@ -611,6 +611,7 @@ class EngineND:
         f = pieces.f
         maybe = lc.signs == 0
         skip = 0  # units left to cut without the box test (it decided too few lately)
+        last = lc.units[-1] if lc.units and not self._need_next(l) else None  # its children need no edges
         for k in units:
             self._tick()
             cut = _Cut(np.ascontiguousarray(lc.H[:, k]), lc.EH[:, k], (l, k, 0, 1), -1, self.labels.unit(l, k))
@@ -628,7 +629,7 @@ class EngineND:
             # in chunks of at most CUT_VERTICES vertices: the cut's temporaries stay small
             # (the pieces are cut independently; the final sort by code fixes the order)
             for cand in _chunks(cand_all, f["vn"][cand_all], CUT_VERTICES):
-                haspos, hasneg, children = self._cut(cut, codes, cand, f)
+                haspos, hasneg, children = self._cut(cut, codes, cand, f, edges=k != last)
                 pieces.code[cand[haspos & ~hasneg], k] = 1
                 if children is None:
                     continue
@@ -734,10 +735,11 @@ class EngineND:
         self._collect(pieces.f, alive)
 
     # -- signs and splits -----------------------------------------------------------------
-    def _cut(self, cut: "_Cut", codes, cand, p, positive_only: bool = False):
+    def _cut(self, cut: "_Cut", codes, cand, p, positive_only: bool = False, edges: bool = True):
         """Cut the pieces ``cand`` by ``cut``'s hyperplane: per piece whether some vertex is
         strictly positive / negative, and for the pieces it crosses the children (negative
-        side, positive side; only the positive one with ``positive_only``, a clip)."""
+        side, positive side; only the positive one with ``positive_only``, a clip), without
+        edges if not ``edges`` (the last cut of the last layer that cuts)."""
         D = self.D
         st = self.st
         vs = p["vs"][cand]
@@ -854,7 +856,7 @@ class EngineND:
         qsrc = np.concatenate([zp, -1 - np.arange(nc)])  # >= 0: position in idx; < 0: new vertex
         qord = qo.argsort(kind="stable")
         QB, qo, qsrc = QB.take(qord, axis=0), qo[qord], qsrc[qord]
-        QI, QJ = _cut_face_edges(QB, qo, m, D, newlab)
+        QI, QJ = _cut_face_edges(QB, qo, m, D, newlab) if edges else (_EMPTY, _EMPTY)
         q_old = qsrc >= 0
         qeo = qo[QI]
         nnew = np.bincount(co, minlength=m)
@@ -881,6 +883,10 @@ class EngineND:
             v0 = st.add_lists(lists)
             posmap = np.full(len(idx), -1, dtype=np.int64)
             posmap[kp] = rank_old
+            if not edges:
+                none = np.zeros(m, dtype=np.int64)
+                out.append((v0 + cs, tot, none, none))
+                continue
             # the children's edges, each child's in a run: its old edges with no end on the
             # other side (but those inside the cut face), then its half edges (this side's end,
             # new vertex), then the edges of the cut face
