@@ -604,14 +604,20 @@ class EngineND:
         return new_codes, f["vs"][alive], f["vn"][alive], f["es"][alive], f["en"][alive], Mn, En
 
     def _two_piece_units(self, lc: "_LayerCut", units: list) -> None:
-        """Cut the pieces by the given units of a layer of two-piece units, unit by unit (each
-        piece keeps the float box of its vertices: a unit whose hyperplane misses the box is
-        decided for the whole piece without touching its vertices)."""
+        """Cut the pieces by the given units of a layer of two-piece units, unit by unit (a unit
+        whose hyperplane misses a box that holds a piece, its cell's or its own, is decided
+        for the whole piece without touching its vertices)."""
         l, codes, pieces = lc.l, lc.codes, lc.pieces
         f = pieces.f
         maybe = lc.signs == 0
         skip = 0  # units left to cut without the box test (it decided too few lately)
-        last = lc.units[-1] if lc.units and not self._need_next(l) else None  # its children need no edges
+        # in the last layer that cuts, a piece's children need edges only while a later unit
+        # may cut its cell: the position in lc.units of the last unit that may, per cell
+        lastpos = None
+        if lc.units and not self._need_next(l):
+            M = maybe[:, lc.units]
+            lastpos = np.where(M.any(axis=1), M.shape[1] - 1 - np.argmax(M[:, ::-1], axis=1), -1)
+            at_unit = {k: j for j, k in enumerate(lc.units)}
         for k in units:
             self._tick()
             cut = _Cut(np.ascontiguousarray(lc.H[:, k]), lc.EH[:, k], (l, k, 0, 1), -1, self.labels.unit(l, k))
@@ -629,7 +635,8 @@ class EngineND:
             # in chunks of at most CUT_VERTICES vertices: the cut's temporaries stay small
             # (the pieces are cut independently; the final sort by code fixes the order)
             for cand in _chunks(cand_all, f["vn"][cand_all], CUT_VERTICES):
-                haspos, hasneg, children = self._cut(cut, codes, cand, f, edges=k != last)
+                need = None if lastpos is None else lastpos[f["cell"][cand]] > at_unit[k]
+                haspos, hasneg, children = self._cut(cut, codes, cand, f, edges=need)
                 pieces.code[cand[haspos & ~hasneg], k] = 1
                 if children is None:
                     continue
@@ -735,11 +742,12 @@ class EngineND:
         self._collect(pieces.f, alive)
 
     # -- signs and splits -----------------------------------------------------------------
-    def _cut(self, cut: "_Cut", codes, cand, p, positive_only: bool = False, edges: bool = True):
+    def _cut(self, cut: "_Cut", codes, cand, p, positive_only: bool = False, edges=None):
         """Cut the pieces ``cand`` by ``cut``'s hyperplane: per piece whether some vertex is
         strictly positive / negative, and for the pieces it crosses the children (negative
-        side, positive side; only the positive one with ``positive_only``, a clip), without
-        edges if not ``edges`` (the last cut of the last layer that cuts)."""
+        side, positive side; only the positive one with ``positive_only``, a clip).  With
+        ``edges`` (bool per piece) only the children of those pieces get edges (the others
+        are cut no more)."""
         D = self.D
         st = self.st
         vs = p["vs"][cand]
@@ -856,7 +864,13 @@ class EngineND:
         qsrc = np.concatenate([zp, -1 - np.arange(nc)])  # >= 0: position in idx; < 0: new vertex
         qord = qo.argsort(kind="stable")
         QB, qo, qsrc = QB.take(qord, axis=0), qo[qord], qsrc[qord]
-        QI, QJ = _cut_face_edges(QB, qo, m, D, newlab) if edges else (_EMPTY, _EMPTY)
+        need = None if edges is None else edges[mp]  # per mixed piece: its children get edges
+        if need is None:
+            QI, QJ = _cut_face_edges(QB, qo, m, D, newlab)
+        else:
+            qs_ = true_at(need[qo])  # (the face items of those pieces, still in piece order)
+            QI, QJ = _cut_face_edges(QB.take(qs_, axis=0), qo[qs_], m, D, newlab)
+            QI, QJ = qs_[QI], qs_[QJ]
         q_old = qsrc >= 0
         qeo = qo[QI]
         nnew = np.bincount(co, minlength=m)
@@ -883,29 +897,34 @@ class EngineND:
             v0 = st.add_lists(lists)
             posmap = np.full(len(idx), -1, dtype=np.int64)
             posmap[kp] = rank_old
-            if not edges:
-                none = np.zeros(m, dtype=np.int64)
-                out.append((v0 + cs, tot, none, none))
-                continue
             # the children's edges, each child's in a run: its old edges with no end on the
             # other side (but those inside the cut face), then its half edges (this side's end,
             # new vertex), then the edges of the cut face
-            ew = true_at((lo_e >= 0) & off_face if side > 0 else (hi_e <= 0) & off_face)
+            keep_e = (lo_e >= 0) & off_face if side > 0 else (hi_e <= 0) & off_face
+            if need is not None:
+                keep_e &= need[eo]
+            ew = true_at(keep_e)
             oo = eo[ew]
             ekept = np.bincount(oo, minlength=m)
-            ecount = ekept + nnew + nface
+            nhalf = nnew if need is None else nnew * need
+            ecount = ekept + nhalf + nface
             es0 = st.reserve_edges(int(ecount.sum())) + excl(ecount)
             Eu, Ev = st.Eu, st.Ev
             at_e = (es0 - excl(ekept))[oo] + np.arange(len(ew))
             Eu[at_e] = posmap[pu[ew]]
             Ev[at_e] = posmap[pv[ew]]
-            at_e = (es0 + ekept)[co] + rank_new
-            Eu[at_e] = posmap[A_ if side > 0 else B_]
-            Ev[at_e] = local_new
+            half = posmap[A_ if side > 0 else B_]
+            if need is None:
+                at_e = (es0 + ekept)[co] + rank_new
+                Eu[at_e], Ev[at_e] = half, local_new
+            else:
+                hs = true_at(need[co])
+                at_e = (es0 + ekept)[co[hs]] + rank_new[hs]
+                Eu[at_e], Ev[at_e] = half[hs], local_new[hs]
             qloc = np.empty(len(qsrc), dtype=np.int64)
             qloc[q_old] = posmap[qsrc[q_old]]
             qloc[~q_old] = local_new[-1 - qsrc[~q_old]]
-            at_e = (es0 + ekept + nnew)[qeo] + face_rank
+            at_e = (es0 + ekept + nhalf)[qeo] + face_rank
             Eu[at_e] = qloc[QI]
             Ev[at_e] = qloc[QJ]
             out.append((v0 + cs, tot, es0, ecount))
