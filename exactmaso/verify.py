@@ -94,7 +94,9 @@ cell map and facet is computed once, however many regions share it):
   lower-indexed piece at some vertex, which is what is checked.
 - *Completeness* at a vertex on exactly D independent rows (the usual case) is combinatorial:
   each of its D edges (D - 1 rows staying tight) must hold another listed vertex, which then
-  is the edge's end; other vertices follow every extreme ray exactly, as above.
+  is the edge's end (two simple vertices of a region closing one edge meet when their edges'
+  row sets are sorted; an edge left open is looked up among all the region's vertices);
+  other vertices follow every extreme ray exactly, as above.
 - *Volume.*  Signed cones from the origin over the facets, ``vol P = sum_F sign(c_F)
   vol conv(0, F)``, each facet triangulated by pulling (apexes: the lowest vertex of each
   face); the cones of a facet shared by two regions cancel in the sum over the regions.
@@ -154,6 +156,34 @@ def _dyadic_hom(x: Sequence[float]) -> Hom:
     pairs = [v.as_integer_ratio() for v in x]
     d = max(q for _, q in pairs)
     return tuple(p * (d // q) for p, q in pairs) + (d,)
+
+
+def _dyadic_homs(X: np.ndarray) -> list[Hom]:
+    """:func:`_dyadic_hom` of each row of a finite float64 array ``(N, D)``, in bulk: each
+    float is ``M 2**e`` with ``|M| < 2**53`` an integer (``frexp``, exact), ``M`` odd once its
+    trailing zeros move into ``e``; over ``d = 2**K``, ``K`` the largest ``-e`` (or 0), the
+    numerators are ``M 2**(e + K)``: the same integers as :func:`_dyadic_hom`."""
+    N, D = X.shape
+    m, e = np.frexp(X)
+    M = (m * 2.0 ** 53).astype(np.int64)  # exact: a float's significand has 53 bits
+    nz = M != 0
+    low = M & -M  # the lowest set bit (0 for M = 0)
+    tz = np.frexp(low.astype(np.float64))[1].astype(np.int64) - 1  # its position (exact: a power of 2)
+    ex = np.where(nz, e.astype(np.int64) - 53 + tz, np.iinfo(np.int32).max)  # a zero: no constraint on K
+    K = np.zeros(N, dtype=np.int64)
+    for j in range(D):  # the largest -e per row (a loop over the few columns is faster than max(axis=1))
+        np.maximum(K, -ex[:, j], out=K)
+    odd = np.where(nz, M >> np.where(nz, tz, 0), 0)
+    shift = np.where(nz, ex + K[:, None], 0)
+    small = K <= 62  # rows whose integers fit in int64: |odd| < 2**53 shifted by at most 9 bits
+    for j in range(D):
+        small &= shift[:, j] <= 9
+    H = np.empty((N, D + 1), dtype=object)
+    H[small] = np.concatenate([odd[small] << shift[small], np.left_shift(1, K[small])[:, None]], axis=1).astype(object)
+    big = ~small
+    H[big, :D] = odd[big].astype(object) << shift[big].astype(object)
+    H[big, D] = np.ones(int(big.sum()), dtype=object) << K[big].astype(object)
+    return list(map(tuple, H.tolist()))
 
 
 def _primitive(ints: Sequence[int]) -> tuple[int, ...]:
@@ -255,9 +285,42 @@ def _null_vectors(rows: np.ndarray) -> np.ndarray:
     if D == 1:
         out[:, 0], out[:, 1] = rows[:, 0, 1], -rows[:, 0, 0]
         return out
+    if D in (3, 4):  # Laplace along the first rows, their 2 x 2 minors shared by the D + 1 determinants
+        for j, det in enumerate(_shared_minor_dets(rows)):
+            out[:, j] = det if j % 2 == 0 else -det
+        return out
     for j in range(D + 1):
         det = _dets(np.delete(rows, j, axis=2))
         out[:, j] = det if j % 2 == 0 else -det
+    return out
+
+
+def _shared_minor_dets(rows: np.ndarray) -> list[np.ndarray]:
+    """For a stack ``(N, D, D + 1)`` of integer matrices, D = 3 or 4: the determinants of the
+    D + 1 square matrices left by deleting column ``j`` (``j = 0 .. D``).  Expanded along the
+    first row (D = 3) or the first two rows (D = 4) with the 2 x 2 minors of the last two rows
+    (and of the first two), each computed once for all D + 1 of them."""
+    D = rows.shape[1]
+    cols = [rows[:, :, c] for c in range(D + 1)]  # (N, D) each
+
+    def minors(r0: int) -> dict:
+        return {(p, q): cols[p][:, r0] * cols[q][:, r0 + 1] - cols[q][:, r0] * cols[p][:, r0 + 1]
+                for p, q in combinations(range(D + 1), 2)}
+
+    bot = minors(D - 2)
+    top = minors(0) if D == 4 else None
+    out = []
+    for j in range(D + 1):
+        c = [t for t in range(D + 1) if t != j]
+        if D == 3:  # r0 . (the signed minors of rows 1, 2)
+            det = cols[c[0]][:, 0] * bot[c[1], c[2]] - cols[c[1]][:, 0] * bot[c[0], c[2]] + cols[c[2]][:, 0] * bot[c[0], c[1]]
+        else:  # sum over column pairs (p, q) of rows 0, 1: sign (-1)**(p + q + 1), the complementary minor
+            det = 0
+            for p, q in combinations(range(4), 2):
+                rest = tuple(c[t] for t in range(4) if t not in (p, q))
+                term = top[c[p], c[q]] * bot[rest]
+                det = det + term if (p + q) % 2 else det - term
+        out.append(det)
     return out
 
 
@@ -1227,8 +1290,9 @@ class _Checker:
             if len(idx):
                 key = np.stack([self.cell[l][self.f_reg[idx]], lay.nz[self.f_k[idx] * lay.R + self.f_r[idx]],
                                 lay.nz[self.f_k[idx] * lay.R + self.f_s[idx]]], axis=1)
-                uk, inv = np.unique(key, axis=0, return_inverse=True)
-                self.f_req[idx] = inv.ravel()
+                first, inv = _unique_rows(key)
+                uk = key[first]
+                self.f_req[idx] = inv
                 diffs.append((uk[:, 0], uk[:, 1], uk[:, 2]))
             else:
                 diffs.append((np.zeros(0, dtype=np.int64),) * 3)
@@ -1255,7 +1319,7 @@ class _Checker:
         sign = np.where(self.f_unit, self.f_sign, 1)
         T = np.array(table, dtype=object).reshape(len(table), D + 1)
         self.f_rid, self.f_orient = rid, sign
-        self.f_row = T[rid] * sign[:, None]  # (facets, D + 1): primitive, oriented like the region
+        self.f_row = T.take(rid, axis=0) * sign[:, None]  # (facets, D + 1): primitive, oriented like the region
         self.f_hid = t_hid[rid]
         self.f_ori = t_ori[rid] * sign
         dom_side = {(t_hid[t], t_ori[t]) for t in range(len(self.dom_int))}
@@ -1429,7 +1493,7 @@ class _Checker:
             firsts, inv = _unique_rows(np.sort(self.f_hid[first[cand]], axis=1))
             rows = np.empty((len(firsts), D, D + 1), dtype=object)
             for j in range(D):
-                rows[:, j, :] = self.f_row[first[cand[firsts], j]]
+                rows[:, j, :] = self.f_row.take(first[cand[firsts], j], axis=0)
             homs = _normalised_homs(_null_vectors(rows))
             which[cand] = inv
         dead = np.array([h is None for h in homs], dtype=bool)
@@ -1478,10 +1542,14 @@ class _Checker:
         if self.new_points:
             counts = np.diff(self.i_start)
             with np.errstate(all="ignore"):
-                mean = np.add.reduceat(self.X[self.i_vid], self.i_start[:-1], axis=0) / counts[:, None]
+                mean = np.add.reduceat(self.X.take(self.i_vid, axis=0), self.i_start[:-1], axis=0) / counts[:, None]
             finite = np.isfinite(mean).all(axis=1)
-            for i in self.new_points:
-                self.points[i] = _dyadic_hom(mean[i].tolist()) if finite[i] else self.positive_combination(i)
+            todo = np.array(self.new_points, dtype=np.int64)
+            good = todo[finite[todo]]
+            for i, h in zip(good.tolist(), _dyadic_homs(mean.take(good, axis=0))):
+                self.points[i] = h
+            for i in todo[~finite[todo]].tolist():
+                self.points[i] = self.positive_combination(i)
         vals = self.point_values()
         bad = np.flatnonzero(vals <= 0)
         new = set(self.new_points)
@@ -1505,7 +1573,7 @@ class _Checker:
         P = np.empty((len(self.regs), self.D + 1), dtype=object)
         for i, h in enumerate(self.points):
             P[i] = h
-        return _dot(self.f_row, P[self.f_reg])
+        return _dot(self.f_row, P.take(self.f_reg, axis=0))
 
     # -- the code at the vertices -----------------------------------------------------------
     def float_statuses(self) -> None:
@@ -1535,7 +1603,7 @@ class _Checker:
         out = np.empty((len(vids), int(self.uoff[-1])), dtype=np.int8)
         tc = self.two_cols
         if len(tc):
-            sgn = 2 * self.Cmat[regions][:, tc].astype(np.int8) - 1
+            sgn = 2 * self.Cmat.take(regions, axis=0)[:, tc].astype(np.int8) - 1
             out[:, tc] = self.two[vids] * sgn
         for l, arr in self.many.items():
             a, b = int(self.uoff[l]), int(self.uoff[l + 1])
@@ -1705,7 +1773,7 @@ class _Checker:
             sign[zero] = 0
         need = np.flatnonzero((sign == 0) & ~zero)
         if len(need):
-            sign[need] = _sign(_dot(self.f_row[p_fac[need]], self.Vobj[self.i_vid[p_inc[need]]]))
+            sign[need] = _sign(_dot(self.f_row.take(p_fac[need], axis=0), self.Vobj.take(self.i_vid[p_inc[need]], axis=0)))
         self.p_inc, self.p_fac, self.p_sign = p_inc, p_fac, sign
         self.progress.tick("facets", len(self.regs), len(self.regs))
 
@@ -1735,7 +1803,7 @@ class _Checker:
         uniq, inv = _unique_rows(np.sort(self.f_hid[firsts], axis=1))
         normals = np.empty((len(uniq), D, D), dtype=object)
         for j in range(D):
-            normals[:, j, :] = self.f_row[firsts[uniq, j]][:, :D]
+            normals[:, j, :] = self.f_row.take(firsts[uniq, j], axis=0)[:, :D]
         ok = (_dets(normals) != 0)[inv]
         for inc in np.flatnonzero(~ok).tolist():
             facs = t_fac[tstart[inc]:tstart[inc + 1]].tolist()
@@ -1778,7 +1846,7 @@ class _Checker:
         inc_sorted, fstart = self.fv_inc, self.fv_start
         pts = np.empty((len(facets), D, D + 1), dtype=object)
         for j in range(D):
-            pts[:, j, :] = self.Vobj[self.i_vid[inc_sorted[fstart[facets] + j]]]
+            pts[:, j, :] = self.Vobj.take(self.i_vid[inc_sorted[fstart[facets] + j]], axis=0)
         ok = (_null_vectors(pts) != 0).any(axis=1) if len(facets) else np.zeros(0, dtype=bool)
         for f in facets[~ok].tolist():
             S = [self.V[self.i_vid[q]] for q in inc_sorted[fstart[f]:fstart[f + 1]].tolist()]
@@ -1822,17 +1890,27 @@ class _Checker:
         col = np.arange(len(self.i_reg)) - self.i_start[self.i_reg]
         pad[self.i_reg, col] = masks
         sinc = np.flatnonzero(simple)
-        step = max(1, (1 << 22) // max(1, D * width))
-        for a in range(0, len(sinc), step):
-            inc = sinc[a:a + step]
-            bits = np.stack([np.left_shift(np.uint64(1), local[tstart[inc] + j]) for j in range(D)], axis=1)
-            S = masks[inc][:, None] ^ bits  # (inc, D): the D - 1 rows of each edge
-            other = pad[self.i_reg[inc]]  # (inc, width)
-            hit = (other[:, None, :] & S[:, :, None]) == S[:, :, None]
-            hit[np.arange(len(inc)), :, col[inc]] = False  # not the vertex itself
-            found = hit.any(axis=2).all(axis=1)
+        # an edge's D - 1 rows (a simple vertex's mask less one row) that another simple vertex of
+        # the region also drops one row to reach: that vertex ends the edge (found by sorting)
+        bits = np.stack([np.left_shift(np.uint64(1), local[tstart[sinc] + j]) for j in range(D)], axis=1)
+        S = (masks[sinc][:, None] ^ bits).ravel()  # (simple vertex, row dropped), flat
+        reg = np.repeat(self.i_reg[sinc], D)
+        order = np.lexsort((S, reg))
+        twin = (reg[order][1:] == reg[order][:-1]) & (S[order][1:] == S[order][:-1])
+        matched = np.zeros(len(S), dtype=bool)
+        matched[order[1:][twin]] = True
+        matched[order[:-1][twin]] = True
+        # the others: any vertex of the region (simple or not) holding the edge's rows
+        rest = np.flatnonzero(~matched)
+        step = max(1, (1 << 22) // max(1, width))
+        for a in range(0, len(rest), step):
+            e = rest[a:a + step]
+            inc, Se = sinc[e // D], S[e]
+            hit = (pad.take(self.i_reg[inc], axis=0) & Se[:, None]) == Se[:, None]  # (edges, width)
+            hit[np.arange(len(inc)), col[inc]] = False  # not the vertex itself
+            found = hit.any(axis=1)
             if not found.all():
-                q = int(inc[np.flatnonzero(~found)[0]])
+                q = int(inc[~found].min())
                 i = int(self.i_reg[q])
                 self.fail(f"region {i}: the vertex list is incomplete: an edge from vertex {q - self.i_start[i]} "
                           "ends at a vertex not listed")
@@ -1895,7 +1973,7 @@ class _Checker:
             open_.append((v + a, t))
         v = np.concatenate([o[0] for o in open_])
         t = np.concatenate([o[1] for o in open_])
-        bad = np.flatnonzero(_dot(rows[t], self.Vobj[v]) < 0) if len(v) else np.zeros(0, dtype=np.int64)
+        bad = np.flatnonzero(_dot(rows.take(t, axis=0), self.Vobj.take(v, axis=0)) < 0) if len(v) else np.zeros(0, dtype=np.int64)
         if len(bad):
             inc = int(np.flatnonzero(self.i_vid == v[bad[0]])[0])
             i = int(self.i_reg[inc])
@@ -1940,10 +2018,11 @@ class _Checker:
 
     def volumes(self) -> list:
         """Each region's exact volume, checked against what it reports; returns rationals
-        whose sum is the sum of the volumes."""
+        (pairs of integers: numerator, positive denominator) whose sum is the sum of the volumes."""
         regs = self.regs
         if self.D == 1:
-            vols = terms = [self.region_volume(i) for i in range(len(regs))]
+            vols = [self.region_volume(i) for i in range(len(regs))]
+            terms = [(v.numerator, v.denominator) for v in vols]
         else:
             vols, terms = self.polytope_volumes()
         self.new_volume: dict[int, Fraction] = {}
@@ -1956,7 +2035,7 @@ class _Checker:
         self.progress.tick("volumes", len(regs), len(regs))
         return terms
 
-    def polytope_volumes(self) -> tuple[list[Fraction], list]:
+    def polytope_volumes(self) -> tuple[list[Fraction], list[tuple]]:
         """Volumes in D >= 2 as signed cones from the origin over the facets:
         ``vol P = sum_F sign(c_F) vol conv(0, F)`` over the facets ``a . x + c >= 0`` (the origin
         is on the inner side of F when ``c_F > 0``), ``vol conv(0, F)`` by a pulling
@@ -1977,7 +2056,7 @@ class _Checker:
         rest = np.flatnonzero(~simple).tolist()
         for i in rest:
             vols[i] = self.region_volume(i)
-        parts = [flint.fmpq(v.numerator, v.denominator) for v in (vols[i] for i in rest)]
+        parts = [(vols[i].numerator, vols[i].denominator) for i in rest]
         if simple.any():
             # distinct facets of simple regions (same hyperplane, same vertices)
             fs = np.flatnonzero(simple[self.f_reg])
@@ -1994,8 +2073,8 @@ class _Checker:
             self.Vz = self.Vobj if D == 2 else _fmpz_array(self.Vobj)
             K, LF = self.edge_cones(rep) if D == 2 else self.facet_cones(rep, simple)
             # each region: vol * D! * L = sum_F sign(c_F) K_F (L / L_F), L the product of its vertices' d
-            sg = np.sign(self.f_row[fs][:, D].astype(object)).astype(np.int64)
-            L = _products(self.Vz[self.i_vid, D], self.i_start)
+            sg = np.sign(self.f_row[:, D].take(fs).astype(object)).astype(np.int64)
+            L = _products(self.Vz[:, D].take(self.i_vid), self.i_start)
             regs_f = self.f_reg[fs]
             starts = np.flatnonzero(np.r_[True, regs_f[1:] != regs_f[:-1]])
             tot = np.add.reduceat(sg.astype(object) * K[inv] * (L[regs_f] // LF[inv]), starts)
@@ -2006,14 +2085,14 @@ class _Checker:
             # the sum: per distinct facet, the signs of its sides (opposite sides cancel)
             net = np.zeros(len(rep), dtype=np.int64)
             np.add.at(net, inv, sg)
-            parts += [flint.fmpq(int(net[k]) * K[k], fact * LF[k]) for k in np.flatnonzero(net).tolist()]
+            parts += [(int(net[k]) * K[k], fact * LF[k]) for k in np.flatnonzero(net).tolist()]  # not reduced
         return vols, parts
 
     def edge_cones(self, facets: np.ndarray) -> tuple:
         """For edges ``(x_a, y_a, d_a)``, ``(x_b, y_b, d_b)`` of polygons: the triangle with the
         origin has area ``K / (2 L)``, ``K = |x_a y_b - x_b y_a|``, ``L = d_a d_b``."""
-        a = self.Vz[self.i_vid[self.fv_inc[self.fv_start[facets]]]]
-        b = self.Vz[self.i_vid[self.fv_inc[self.fv_start[facets] + 1]]]
+        a = self.Vz.take(self.i_vid[self.fv_inc[self.fv_start[facets]]], axis=0)
+        b = self.Vz.take(self.i_vid[self.fv_inc[self.fv_start[facets] + 1]], axis=0)
         return np.abs(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]), a[:, 2] * b[:, 2]
 
     def facet_cones(self, facets: np.ndarray, simple: np.ndarray) -> tuple:
@@ -2038,8 +2117,8 @@ class _Checker:
         loc = facets - self.f_start[reg]
         M = np.left_shift(np.uint64(1), loc.astype(np.uint64))
         owner = np.arange(len(facets))
-        mem = (padm[reg] & M[:, None]) == M[:, None]
-        chain = [np.argmin(np.where(mem, padv[reg], BIG), axis=1)]  # apex positions, level by level
+        mem = (padm.take(reg, axis=0) & M[:, None]) == M[:, None]
+        chain = [np.argmin(np.where(mem, padv.take(reg, axis=0), BIG), axis=1)]  # apex positions, level by level
         mmax = int(m.max())
         for _ in range(D - 2):  # down to the edges
             outs = []
@@ -2051,29 +2130,30 @@ class _Checker:
                 bit = np.left_shift(np.uint64(1), g)[None, :]
                 sub = Mm[:, None] | bit  # (faces, mmax)
                 valid = (np.arange(mmax)[None, :] < m[r][:, None]) & ((Mm[:, None] & bit) == 0)
-                mm = (padm[r][:, None, :] & sub[:, :, None]) == sub[:, :, None]  # (faces, mmax, W)
+                mm = (padm.take(r, axis=0)[:, None, :] & sub[:, :, None]) == sub[:, :, None]  # (faces, mmax, W)
                 apex_in = mm[np.arange(len(r)), :, ch[-1]]
                 ok = valid & mm.any(axis=2) & ~apex_in
                 fi, gi = _nonzero2(ok)
-                new_apex = np.argmin(np.where(mm[fi, gi], padv[r[fi]], BIG), axis=1)
+                held = mm.reshape(len(r) * mmax, W).take(fi * mmax + gi, axis=0)  # mm[fi, gi]
+                new_apex = np.argmin(np.where(held, padv.take(r[fi], axis=0), BIG), axis=1)
                 outs.append((r[fi], sub[fi, gi], ow[fi], [c_[fi] for c_ in ch] + [new_apex]))
             reg = np.concatenate([o[0] for o in outs])
             M = np.concatenate([o[1] for o in outs])
             owner = np.concatenate([o[2] for o in outs])
             chain = [np.concatenate([o[3][k] for o in outs]) for k in range(len(chain) + 1)]
         # edges: the vertex other than the apex closes each simplex
-        mem = (padm[reg] & M[:, None]) == M[:, None]
+        mem = (padm.take(reg, axis=0) & M[:, None]) == M[:, None]
         mem[np.arange(len(reg)), chain[-1]] = False
         last = np.argmax(mem, axis=1)
         pos = np.stack(chain + [last], axis=1)  # (simplices, D)
-        vid = padv[reg[:, None], pos]
-        P = self.Vz[vid]  # (simplices, D, D + 1)
+        vid = padv.ravel().take(reg[:, None] * padv.shape[1] + pos)
         det = np.abs(self.cone_dets(vid))  # the simplex with the origin: D! d_1 .. d_D times its volume
-        dprod = np.ones(len(vid), dtype=object)
-        for k in range(D):
-            dprod = dprod * P[:, k, D]
+        dz = self.Vz[:, D]
+        dprod = dz.take(vid[:, 0])
+        for k in range(1, D):
+            dprod = dprod * dz.take(vid[:, k])
         # per facet: L_F, then N_F = sum |det| L_F / prod d
-        LF = _products(self.Vz[self.i_vid[self.fv_inc], D], self.fv_start)[facets]
+        LF = _products(self.Vz[:, D].take(self.i_vid[self.fv_inc]), self.fv_start)[facets]
         order = np.argsort(owner, kind="stable")
         contrib = det[order] * (LF[owner[order]] // dprod[order])
         starts = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])
@@ -2093,12 +2173,12 @@ class _Checker:
 
         def minors(a: np.ndarray, b: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
             first, inv = _unique_rows(np.stack([a, b], axis=1))
-            u, v = N[a[first]], N[b[first]]
+            u, v = N.take(a[first], axis=0), N.take(b[first], axis=0)
             return [u[:, p] * v[:, q] - u[:, q] * v[:, p] for p, q in cols], inv
 
         if D == 3:  # along the first row: its entries times the minors of the other two
             m, inv = minors(vid[:, 1], vid[:, 2])
-            x = N[vid[:, 0]]
+            x = N.take(vid[:, 0], axis=0)
             return x[:, 0] * m[2][inv] - x[:, 1] * m[1][inv] + x[:, 2] * m[0][inv]
         top, ti = minors(vid[:, 0], vid[:, 1])
         bot, bi = minors(vid[:, 2], vid[:, 3])
@@ -2180,7 +2260,7 @@ class _Checker:
         diff_e, diff_c = [], []
         step = max(1, (1 << 22) // max(1, self.Cmat.shape[1]))
         for a in range(0, nE, step):
-            e, c = _nonzero2(self.Cmat[ei[a:a + step]] != self.Cmat[ej[a:a + step]])
+            e, c = _nonzero2(self.Cmat.take(ei[a:a + step], axis=0) != self.Cmat.take(ej[a:a + step], axis=0))
             diff_e.append(e + a)
             diff_c.append(c)
         diff_c = np.concatenate(diff_c) if diff_c else np.zeros(0, dtype=np.int64)
@@ -2240,9 +2320,23 @@ class _Checker:
         out = cnt[fi] == cnt[fj]
         if self.D == 2:
             a = np.sort(self.i_vid[self.fv_inc.reshape(-1, 2)], axis=1)
-            return out & (a[fi] == a[fj]).all(axis=1)
-        for t in np.flatnonzero(out).tolist():
-            out[t] = self.vertex_set(int(fi[t])) == self.vertex_set(int(fj[t]))
+            return out & (a[:, 0].take(fi) == a[:, 0].take(fj)) & (a[:, 1].take(fi) == a[:, 1].take(fj))
+        width = int(cnt.max()) if len(cnt) else 0
+        if len(cnt) * width > 1 << 24:  # (a few very wide facets) one by one
+            for t in np.flatnonzero(out).tolist():
+                out[t] = self.vertex_set(int(fi[t])) == self.vertex_set(int(fj[t]))
+            return out
+        # each facet's vertex ids sorted, padded with -1 (a region lists a vertex once, so equal
+        # rows are equal sets)
+        at = np.minimum(self.fv_start[:-1, None] + np.arange(width)[None, :], max(len(self.fv_inc) - 1, 0))
+        held = np.arange(width)[None, :] < cnt[:, None]
+        ids = np.sort(np.where(held, self.i_vid[self.fv_inc[at]], np.iinfo(np.int64).max), axis=1)
+        cand = np.flatnonzero(out)
+        a, b = ids.take(fi[cand], axis=0), ids.take(fj[cand], axis=0)
+        eq = np.ones(len(cand), dtype=bool)
+        for j in range(width):  # a loop over the columns: faster than all(axis=1)
+            eq &= a[:, j] == b[:, j]
+        out[cand] = eq
         return out
 
     def vertex_set(self, f: int) -> frozenset:
@@ -2377,6 +2471,15 @@ def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a = np.ascontiguousarray(a if a.dtype == np.uint8 else a.astype(np.int64))
     if a.shape[0] == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if a.dtype == np.int64:  # columns of small range: one int64 key per row (mixed radix), sorted far faster
+        lo, hi = a.min(axis=0).tolist(), a.max(axis=0).tolist()
+        spans = [h - l + 1 for l, h in zip(lo, hi)]
+        if math.prod(spans) < 2 ** 62:
+            key = a[:, 0] - lo[0]
+            for j in range(1, a.shape[1]):
+                key = key * spans[j] + (a[:, j] - lo[j])  # below the product of the spans: exact
+            _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+            return first.astype(np.int64), inv.ravel().astype(np.int64)
     v = a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel()
     _, first, inv = np.unique(v, return_index=True, return_inverse=True)
     return first.astype(np.int64), inv.ravel().astype(np.int64)
@@ -2410,12 +2513,13 @@ def _frac_equal(v: Any, num: int, den: int) -> bool:
     return Fraction(v) == Fraction(num, den)
 
 
-def _tree_sum(values: Sequence) -> tuple[Any, Any]:
-    """The sum of rationals (Fractions or FLINT's) as a numerator and a positive denominator,
+def _tree_sum(values: Sequence[tuple]) -> tuple[Any, Any]:
+    """The sum of rationals (pairs of integers: a numerator, a positive denominator, not
+    necessarily in lowest terms) as a numerator and a positive denominator,
     not in lowest terms: added in pairs, neighbours first, without gcds (FLINT integers; a gcd
     of numbers of thousands of bits costs far more than their product, and the sum is only
     compared with another rational)."""
-    pairs = [(flint.fmpz(v.numerator), flint.fmpz(v.denominator)) for v in values]
+    pairs = [(flint.fmpz(n), flint.fmpz(d)) for n, d in values]
     if not pairs:
         return flint.fmpz(0), flint.fmpz(1)
     while len(pairs) > 1:

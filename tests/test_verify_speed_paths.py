@@ -7,6 +7,9 @@
 - Every vertex must lie in the domain, whether or not its region's facets name the domain's
   rows: a region may not stick out of the domain, even when a missing region makes up its
   volume (found with ``graph=False``, which the sum of the volumes alone did not catch).
+- ``_dyadic_homs``, ``_null_vectors`` (shared 2 x 2 minors in 3-D and 4-D) and ``_unique_rows``
+  (one int64 key per row) give what the one-by-one forms give; completeness pairs a simple
+  vertex's edges by sorting and looks the rest up among all vertices (a pyramid's apex).
 """
 
 from __future__ import annotations
@@ -173,3 +176,75 @@ def test_masks_far_apart_take_the_plain_product():
         got = V._carried_product(w, P, [(np.arange(20), v, masks)], mod)
         want = np.matmul(w, P)
         assert ((got - want) % pf == 0).all()
+
+
+# -- points, null vectors and distinct rows in bulk ----------------------------------------
+def test_dyadic_homs_are_dyadic_hom():
+    """The bulk form gives each row's ``_dyadic_hom`` (the same Python ints): zeros, signs,
+    subnormals, very different magnitudes in one row (the numerators beyond int64)."""
+    rng = np.random.default_rng(3)
+    X = np.concatenate([rng.uniform(-1, 1, (300, 3)),
+                        rng.uniform(-1, 1, (300, 3)) * 10.0 ** rng.integers(-320, 300, (300, 3)),
+                        [[0.0, 0.0, 0.0], [5e-324, -5e-324, -0.0], [1.0, -2.0, 0.5], [2.0 ** 1023, 2.0 ** -1074, 3.0]]])
+    X[rng.random(X.shape) < 0.1] = 0.0
+    got = V._dyadic_homs(X)
+    assert got == [V._dyadic_hom(r) for r in X.tolist()]
+    assert all(type(v) is int for h in got for v in h)
+    assert V._dyadic_homs(np.zeros((0, 2))) == []
+
+
+@pytest.mark.parametrize("D", [2, 3, 4, 5])
+def test_null_vectors_are_the_signed_minors(D):
+    rng = random.Random(D)
+    rows = [[[rng.randint(-2 ** 90, 2 ** 90) for _ in range(D + 1)] for _ in range(D)] for _ in range(40)]
+    rows[0][-1] = list(rows[0][0])  # dependent rows: the zero vector
+    rows[1] = [[rng.randint(-3, 3) for _ in range(D + 1)] for _ in range(D)]
+    got = V._null_vectors(np.array(rows, dtype=object))
+    for g, r in zip(got.tolist(), rows):
+        want = [(-1) ** j * V._det([[x[c] for c in range(D + 1) if c != j] for x in r]) for j in range(D + 1)]
+        assert g == want
+        assert all(type(v) is int for v in g)
+    assert not any(got[0])
+
+
+@pytest.mark.parametrize("span", [3, 10 ** 6, 2 ** 40, 2 ** 62])
+def test_unique_rows_one_key_and_bytes(span):
+    """Small ranges take one int64 key per row, others the rows' bytes: either way ``first``
+    is each distinct row's first occurrence and ``inv`` maps every row to its own."""
+    rng = np.random.default_rng(span % 1000)
+    a = rng.integers(-span, span, (2000, 3), dtype=np.int64)
+    a[1000:] = a[:1000]  # repeats
+    first, inv = V._unique_rows(a)
+    assert (a[first][inv] == a).all()
+    assert len(first) == len(np.unique(a, axis=0))
+    assert all(int(f) == int(np.flatnonzero((a == a[f]).all(axis=1))[0]) for f in first[:50])
+
+
+# -- completeness: edges matched by sorting, the rest against every vertex ------------------
+def _cube(D):
+    net = em.mlp([np.eye(D), np.ones((1, D))], [np.full(D, 5.0), [0.0]])  # one region: the box
+    return em.regions(net, em.Box([-1] * D, [1] * D))
+
+
+@pytest.mark.parametrize("D", [3, 4])
+def test_vertex_list_missing_a_vertex_is_rejected(D):
+    part = _cube(D)
+    reg = next(iter(part))
+    reg._cache["vertices"] = reg.vertices()[1:]
+    with pytest.raises(em.CertificateError, match=r"region 0: the vertex list is incomplete"):
+        part.verify()
+
+
+def test_edge_ending_at_a_vertex_on_more_rows():
+    """A square pyramid: the edges up from the base end at the apex, on four rows (not simple),
+    which the sort by edges does not pair; the check against every vertex finds it."""
+    A = np.array([[0, 0, -1], [1, 0, 1], [-1, 0, 1], [0, 1, 1], [0, -1, 1]], dtype=float)
+    net = em.mlp([np.eye(3), np.ones((1, 3))], [np.full(3, 5.0), [0.0]])
+    part = em.regions(net, em.Polytope(A, np.array([0, 1, 1, 1, 1.0])))
+    part.verify()
+    assert sum(r.volume() for r in part) == F(4, 3)
+    part = em.regions(net, em.Polytope(A, np.array([0, 1, 1, 1, 1.0])))
+    reg = next(iter(part))
+    reg._cache["vertices"] = reg.vertices()[1:]  # a base vertex
+    with pytest.raises(em.CertificateError):
+        part.verify()
