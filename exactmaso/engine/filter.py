@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..maso import Network
+from ..numbers import SparseIntMatrix
 
 
 U = 2.0 ** -53  # unit round-off of float64
@@ -133,22 +134,66 @@ class FloatLayer:
 
 
 _NORMAL = 2.0 ** -1022
+_EXACT = 2 ** 53  # integers below this in magnitude are float64s exactly
 
 
-def _scaled_floats(rows: list, shifts: list, den: int) -> tuple[np.ndarray, bool]:
-    """Nearest floats of ``rows[i][j] * 2**shifts[i][j] / den`` and whether any underflowed."""
-    ints = np.array(rows, dtype=object)
+def _int_floats(ints: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Floats of Python ints (a 1-D object array): the nearest float64 of each, the mask of the
+    exact ones (``|v| < 2**53``) and whether every entry is within the float range (entries
+    beyond it are 0 in the floats, and not exact)."""
+    try:
+        f = ints.astype(np.float64)
+    except OverflowError:  # some integer beyond the float range
+        small = (ints < _EXACT) & (ints > -_EXACT)
+        f = np.zeros(len(ints))
+        f[small] = ints[small].astype(np.float64)
+        return f, small, False
+    return f, np.abs(f) < _EXACT, True
+
+
+def _bit_lengths(ints: np.ndarray, f: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """``v.bit_length()`` of each Python int (an object array, its floats and exact mask from
+    :func:`_int_floats`): the binary exponent of the exact floats, Python for the rest."""
+    bits = np.frexp(f)[1].astype(np.int64)
+    big = np.flatnonzero(~small)
+    if len(big):
+        bits[big] = [int(v).bit_length() for v in ints[big].tolist()]
+    return bits
+
+
+def _rounded_quotients(ints: np.ndarray, f: np.ndarray, small: np.ndarray, shifts: np.ndarray, den: int) -> np.ndarray:
+    """Correctly rounded floats of ``ints[i] * 2**shifts[i] / den``.
+
+    For exact floats of ``v`` and ``den`` the division rounds once, and scaling by a power of
+    two is exact while the result stays normal; the rest (big integers or denominators, results
+    near or below the normal range or beyond the float range) are divided in Python."""
+    F = np.zeros(len(ints))
+    rest = np.ones(len(ints), dtype=bool)
+    if den < _EXACT:
+        with np.errstate(over="ignore", under="ignore"):
+            G = np.ldexp(f / float(den), shifts)
+        aG = np.abs(G)
+        ok = small & (((aG > _NORMAL) & (aG < np.inf)) | (f == 0))
+        F[ok] = G[ok]
+        rest = ~ok
+    idx = np.flatnonzero(rest)
+    if len(idx):
+        F[idx] = [(v << t) / den if t >= 0 else v / (den << -t)
+                  for v, t in zip(ints[idx].tolist(), shifts[idx].tolist())]
+    return F
+
+
+def _scaled_floats(ints: np.ndarray, shifts: np.ndarray, den: int) -> tuple[np.ndarray, bool]:
+    """Nearest floats of ``ints[i] * 2**shifts[i] / den`` (a 1-D object array of Python ints and
+    int64 shifts) and whether any non-zero one underflowed."""
+    f, small, finite = _int_floats(ints)
     e = den.bit_length() - 1
-    F = None
-    if den == 1 << e:
-        try:  # float(int) rounds once and ldexp is exact down to the normal range
-            F = np.ldexp(ints.astype(np.float64), np.array(shifts, dtype=np.int64) - e)
-        except OverflowError:  # an integer beyond the float range: one entry at a time
-            F = None
-    if F is None:  # correctly rounded integer division, one entry at a time
-        F = np.array([[(v << t) / den if t >= 0 else v / (den << -t) for v, t in zip(row, sh)]
-                      for row, sh in zip(rows, shifts)], dtype=np.float64)
-    return F, bool(((ints != 0) & (np.abs(F) < _NORMAL)).any())
+    if den == 1 << e and finite:  # float(int) rounds once and ldexp is exact down to the normal range
+        F = np.ldexp(f, shifts - e)
+    else:  # correctly rounded integer division
+        F = _rounded_quotients(ints, f, small, shifts, den)
+    nonzero = f != 0 if finite else ints != 0
+    return F, bool((nonzero & (np.abs(F) < _NORMAL)).any())
 
 
 SPARSE_FLOATS = 1 << 22  # a sparse layer whose dense float copy would exceed this stays sparse
@@ -157,39 +202,59 @@ SPARSE_FLOATS = 1 << 22  # a sparse layer whose dense float copy would exceed th
 def float_layers(net: Network) -> list[FloatLayer]:
     """The float filter's copy of every layer (see :class:`FloatLayer`)."""
     out = []
-    t_in = [0] * net.input_dim  # exponents of the current layer's input coordinates
+    t_in = np.zeros(net.input_dim, dtype=np.int64)  # exponents of the current layer's input coordinates
     for m in net.masos:
         K, R, n = m.num_units, m.num_pieces, m.input_dim
-        if m.is_sparse and K * R * (n + 1) > SPARSE_FLOATS:
-            fl = _sparse_float_layer(m, np.array(t_in, dtype=np.int64))
-            out.append(fl)
-            t_in = fl.scale.tolist()
-            continue
-        rows, den = m._int_pieces()
-        dbits = den.bit_length()
-        t_out = []
-        shifts = []
-        for k in range(K):
-            big = None
-            for r in range(R):
-                row = rows[k * R + r]
-                for j, v in enumerate(row):
-                    if v:
-                        b = v.bit_length() + (t_in[j] if j < n else 0)
-                        big = b if big is None or b > big else big
-            t = 0 if big is None else big - dbits
-            t_out.append(t)
-            sh = [tj - t for tj in t_in] + [-t]
-            shifts.extend([sh] * R)
-        P, under = _scaled_floats(rows, shifts, den)
-        cut = None
-        if R == 2 and any(any(rows[2 * k]) for k in range(K)):
-            diff = [[q - p for p, q in zip(rows[2 * k], rows[2 * k + 1])] for k in range(K)]
-            cut, under_c = _scaled_floats(diff, shifts[::2], den)
-            under = under or under_c
-        out.append(FloatLayer(P.reshape(K, R, n + 1), cut, 2.0 ** -1074 if under else 0.0, np.array(t_out)))
-        t_in = t_out
+        fl = _float_layer(m, t_in, dense=not (m.is_sparse and K * R * (n + 1) > SPARSE_FLOATS))
+        out.append(fl)
+        t_in = fl.scale
     return out
+
+
+def _exact_entries(m: Any) -> SparseIntMatrix:
+    """The layer's augmented pieces as exact sparse integer rows over the denominator of
+    ``m._int_pieces()`` for a dense layer (the cached sparse copy when it has that one)."""
+    S = m.pieces_sparse_int()
+    if not m.is_sparse:
+        rows, den = m._int_pieces()
+        if S.den != den:
+            S = SparseIntMatrix.from_ints(rows, den)
+    return S
+
+
+def _float_layer(m: Any, t_in: np.ndarray, dense: bool) -> FloatLayer:
+    """:class:`FloatLayer` of one layer whose input coordinates carry the exponents ``t_in``,
+    computed on the non-zero entries; ``pieces`` (and ``cut``) dense, or as ``scipy.sparse``
+    CSR matrices of shape (K R, n + 1) (and (K, n + 1))."""
+    K, R, n = m.num_units, m.num_pieces, m.input_dim
+    S = _exact_entries(m)
+    t_col = np.concatenate((t_in, [0]))  # the offsets are not rescaled
+    f, small, _ = _int_floats(S.data)
+    bits = _bit_lengths(S.data, f, small) + t_col[S.indices]
+    none = np.iinfo(np.int64).min
+    big = np.full(K, none, dtype=np.int64)
+    np.maximum.at(big, S.row_of_entries() // R, bits)
+    t_out = np.where(big == none, 0, big - S.den.bit_length())
+
+    def scaled(M: SparseIntMatrix, units: np.ndarray) -> tuple[Any, bool]:
+        F, under = _scaled_floats(M.data, t_col[M.indices] - t_out[units], M.den)
+        if dense:
+            A = np.zeros(M.shape)
+            A[M.row_of_entries(), M.indices] = F
+            return A, under
+        import scipy.sparse
+
+        return scipy.sparse.csr_matrix((F, M.indices.copy(), M.indptr.copy()), shape=M.shape), under
+
+    P, under = scaled(S, S.row_of_entries() // R)
+    if dense:
+        P = P.reshape(K, R, n + 1)
+    cut = None
+    if R == 2 and (S.row_lengths()[0::2] > 0).any():
+        Dm = S.rows(np.arange(1, K * R, 2)) - S.rows(np.arange(0, K * R, 2))
+        cut, under_c = scaled(Dm, Dm.row_of_entries())
+        under = under or under_c
+    return FloatLayer(P, cut, 2.0 ** -1074 if under else 0.0, t_out)
 
 
 def piece_rows(fl: FloatLayer, r: int) -> Any:
@@ -206,35 +271,6 @@ def all_pieces(fl: FloatLayer) -> Any:
         K, R, n1 = fl.pieces.shape
         return fl.pieces.reshape(K * R, n1)
     return fl.pieces
-
-
-def _sparse_float_layer(m: Any, t_in: np.ndarray) -> FloatLayer:
-    """:class:`FloatLayer` of a large sparse layer: the same rescaling, entry by entry, with
-    ``pieces`` (and ``cut``) as ``scipy.sparse`` CSR matrices of shape (K R, n + 1)."""
-    import scipy.sparse
-
-    K, R, n = m.num_units, m.num_pieces, m.input_dim
-    S = m.pieces_sparse_int()
-    den = S.den
-    rowid = S.row_of_entries()
-    tcol = np.where(S.indices < n, t_in[np.minimum(S.indices, n - 1)], 0)
-    bits = np.fromiter((v.bit_length() for v in S.data), dtype=np.int64, count=len(S.data)) + tcol
-    big = np.full(K, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(big, rowid // R, bits)
-    t_out = np.where(big == np.iinfo(np.int64).min, 0, big - den.bit_length())
-
-    def scaled(M: Any, units: np.ndarray) -> tuple[Any, bool]:
-        cols = np.where(M.indices < n, t_in[np.minimum(M.indices, n - 1)], 0) - t_out[units]
-        F, under = _scaled_floats([list(M.data)], [cols.tolist()], M.den)
-        return scipy.sparse.csr_matrix((F[0], M.indices.copy(), M.indptr.copy()), shape=M.shape), under
-
-    P, under = scaled(S, rowid // R)
-    cut = None
-    if R == 2 and (S.row_lengths()[0::2] > 0).any():
-        Dm = S.rows(np.arange(1, K * R, 2)) - S.rows(np.arange(0, K * R, 2))
-        cut, under_c = scaled(Dm, Dm.row_of_entries())
-        under = under or under_c
-    return FloatLayer(P, cut, 2.0 ** -1074 if under else 0.0, t_out)
 
 
 def crossing_points(ha, hb, da, db, Xa, Xb, ea, eb) -> tuple[np.ndarray, np.ndarray]:

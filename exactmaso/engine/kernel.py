@@ -31,6 +31,7 @@ class Exact:
 
     CACHE = 8192  # cells whose exact rows are kept (enumeration order keeps hits local)
     CACHE_ROWS = 1 << 18  # and at most this many rows of exact maps and products in all
+    ROWS_DENSITY = 32  # layers with fewer non-zeros than 1 / this of their entries compose single rows
 
     def __init__(self, net: Network, A_dom: np.ndarray, b_dom: np.ndarray) -> None:
         self.net = net
@@ -42,6 +43,7 @@ class Exact:
         self._rows: dict[tuple, tuple[Fraction, ...]] = {}
         self._int_rows: dict[tuple, tuple[int, ...]] = {}
         self._weight: dict[int, int] = {}  # rows held by each cache of maps or products
+        self._by_rows: dict[int, bool] = {}  # per layer: whether it composes single rows
 
     def _remember(self, cache: dict, key: tuple, value: Any) -> None:
         """Keep ``value``; when the cache is full, forget its older half.  Caches of maps and
@@ -68,11 +70,7 @@ class Exact:
             else:
                 R = self.net.masos[len(prefix) - 1].num_pieces
                 idx = [k * R + c for k, c in enumerate(prefix[-1])]
-                if self.net.masos[len(prefix) - 1].is_sparse:
-                    sel, den = self._sparse_rows(prefix[:-1], idx)
-                else:
-                    rows, den = self.pieces_at(prefix[:-1])
-                    sel = [rows[i] for i in idx]
+                sel, den = self._rows_at(prefix[:-1], idx)
                 g = den
                 for row in sel:
                     for v in row:
@@ -86,15 +84,36 @@ class Exact:
             self._remember(self._maps, prefix, hit)
         return hit
 
-    def _sparse_rows(self, prefix: tuple, idx: Sequence[int]) -> tuple[list, int]:
-        """Rows ``idx`` of the pieces of the sparse layer ``len(prefix)`` on the cell ``prefix``,
-        as affine functions of x (integer rows over one denominator): only those rows are
-        composed with the cell's map, never the layer's dense product."""
-        D = self.D
-        P = self.net.masos[len(prefix)].pieces_sparse_int().rows(list(idx))
+    def _rows_at(self, prefix: tuple, idx: Sequence[int]) -> tuple[list, int]:
+        """Rows ``idx`` of the pieces of layer ``len(prefix)`` on the cell ``prefix``, as affine
+        functions of x (the integer rows of :meth:`pieces_at`, over its denominator).
+
+        A layer with few non-zeros (:meth:`_composes_rows`) composes only those rows of its
+        exact sparse pieces with the cell's map, never the layer's whole product; a dense one
+        reads them from the cell's (cached) product, which its other facets share.
+        """
+        l = len(prefix)
+        if not self._composes_rows(l):
+            rows, den = self.pieces_at(prefix)
+            return [rows[i] for i in idx], den
+        P = self.net.masos[l].pieces_sparse_int().rows(list(idx))
         rows, den = self._map_ints(prefix)
-        Z = np.array(rows + [[0] * D + [den]], dtype=object)
+        Z = np.array(rows + [[0] * self.D + [den]], dtype=object)
         return [list(r) for r in P.dot_ints(Z)], P.den * den
+
+    def _composes_rows(self, l: int) -> bool:
+        """Whether layer ``l`` composes single rows (:meth:`_rows_at`): when it is stored sparse
+        or some but at most 1 / :attr:`ROWS_DENSITY` of its entries are non-zero (a max-pool
+        layer's pieces pick one input each), where a whole dense product would mostly multiply
+        zeros."""
+        hit = self._by_rows.get(l)
+        if hit is None:
+            m = self.net.masos[l]
+            K, R, n = m.num_units, m.num_pieces, m.input_dim
+            nnz = m.num_nonzeros
+            hit = m.is_sparse or 0 < nnz and self.ROWS_DENSITY * nnz <= K * R * (n + 1)
+            self._by_rows[l] = hit
+        return hit
 
     def pieces_at(self, prefix: tuple) -> tuple[list, int]:
         """Every piece of layer ``l = len(prefix)`` on the cell ``prefix``, as affine functions of x.
@@ -128,11 +147,7 @@ class Exact:
     def _diff_ints(self, code: tuple, label: Label) -> tuple[list[int], int]:
         l, k, r, s = label
         R = self.net.masos[l].num_pieces
-        if self.net.masos[l].is_sparse:
-            (a, b), den = self._sparse_rows(code[:l], [k * R + r, k * R + s])
-        else:
-            rows, den = self.pieces_at(code[:l])
-            a, b = rows[k * R + r], rows[k * R + s]
+        (a, b), den = self._rows_at(code[:l], [k * R + r, k * R + s])
         return [p - q for p, q in zip(a, b)], den
 
     def row(self, code: tuple, label: Label) -> tuple[Fraction, ...]:
