@@ -127,16 +127,11 @@ def test_vertex_on_the_domain_boundary_is_inside(D):
 
 # -- the products of carried rows by mask differences --------------------------------------
 def _rows(part, monkeypatch, depth, shared, block):
-    monkeypatch.setattr(V._Cascade, "depth", lambda self, carried: depth)
+    from test_verify_batched import _checker_through_rows
+
     monkeypatch.setattr(V._Cascade, "SHARED", shared)
     monkeypatch.setattr(V._Cascade, "BLOCK", block)
-    ck = V._Checker(part)
-    ck.regs = list(part)
-    ck.caches, ck.recs = [V._cache(r) for r in ck.regs], [V._record(r) for r in ck.regs]
-    ck.progress = V._Progress(False, len(ck.regs))
-    for stage in ("read_codes", "read_cells", "read_facets", "exact_rows"):
-        getattr(ck, stage)()
-    return ck
+    return _checker_through_rows(part, depth, monkeypatch)
 
 
 @pytest.mark.parametrize("outputs", [1, 3])

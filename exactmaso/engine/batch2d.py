@@ -22,7 +22,7 @@ import numpy as np
 
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
-from .cells import Geom, LazyRecord, LazyRecords, RegionRecord
+from .cells import Geom, LazyRecords, RegionRecord, record_ranges
 from .driver import balanced_chunks, runs, wait_result, warm_allocator
 from .filter import (SAFETY, TINY, U, all_pieces, crossing_points, filtered_values, float_layers, gamma, piece_rows,
                      proved_signs, side_flags)
@@ -1268,13 +1268,10 @@ class Engine2D:
     def facet_table(self, recs: list) -> tuple[np.ndarray, np.ndarray] | None:
         """(region, integer label) of every edge of every region's polygon, read off the store;
         None unless every record is one of this engine's."""
-        if isinstance(recs, LazyRecords) and recs.build == self._geom_of:
-            starts, lens = recs.starts, recs.lens
-        elif all(isinstance(r, LazyRecord) and r._build == self._geom_of for r in recs):
-            starts = np.array([r._args[0] for r in recs], dtype=np.int64)
-            lens = np.array([r._args[1] for r in recs], dtype=np.int64)
-        else:
+        got = record_ranges(recs, self._geom_of)
+        if got is None:
             return None
+        starts, lens = got
         return np.repeat(np.arange(len(recs)), lens), self.store.lab[ranges(starts, lens)]
 
     def _geom_of(self, s: int, n: int) -> Geom:

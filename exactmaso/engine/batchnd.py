@@ -54,7 +54,7 @@ import numpy as np
 
 from ..maso import Network
 from ..numbers import nearest_float, to_float_array
-from .cells import Geom, LazyRecord, LazyRecords, RegionRecord, prune
+from .cells import Geom, LazyRecords, RegionRecord, prune, record_ranges
 from .driver import balanced_chunks, runs, wait_result, warm_allocator
 from .filter import (SAFETY, TINY, U, crossing_points, filtered_values, float_layers, gamma, piece_rows, proved_signs, row_max,
                      row_sum, side_flags)
@@ -1147,13 +1147,10 @@ class EngineND:
     def facet_table(self, recs: list) -> tuple[np.ndarray, np.ndarray] | None:
         """(region, integer label) of every facet of every region (the union of its vertices'
         facet bits), read off the store; None unless every record is one of this engine's."""
-        if isinstance(recs, LazyRecords) and recs.build == self._geom_of:
-            starts, lens = recs.starts, recs.lens
-        elif all(isinstance(r, LazyRecord) and r._build == self._geom_of for r in recs):
-            starts = np.array([r._args[0] for r in recs], dtype=np.int64)
-            lens = np.array([r._args[1] for r in recs], dtype=np.int64)
-        else:
+        got = record_ranges(recs, self._geom_of)
+        if got is None:
             return None
+        starts, lens = got
         st = self.st
         per = np.bitwise_or.reduceat(st.B.take(st.V[ranges(starts, lens)], axis=0), excl(lens), axis=0)
         reg, lab = np.nonzero(unpack(per))

@@ -127,6 +127,17 @@ class LazyRecords(Sequence):
                 gc.enable()
 
 
+def record_ranges(recs: Any, build: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """The store ranges (starts, lengths) of records that are all ``build``'s (an engine's
+    :class:`LazyRecords`, or a list of its :class:`LazyRecord`), else None."""
+    if isinstance(recs, LazyRecords) and recs.build == build:
+        return recs.starts, recs.lens
+    if all(isinstance(r, LazyRecord) and r._build == build for r in recs):
+        return (np.array([r._args[0] for r in recs], dtype=np.int64),
+                np.array([r._args[1] for r in recs], dtype=np.int64))
+    return None
+
+
 def prune(geom: Geom, D: int) -> Geom:
     """Drop labels that are not facets: fewer than D vertices, or a vertex set inside another's."""
     F = geom.F
