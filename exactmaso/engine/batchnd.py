@@ -567,11 +567,11 @@ class EngineND:
             off = ctr.take(np.arange(C).repeat(vn), axis=0)  # (take: row gathers by fancy indexing are slower)
             np.subtract(Xv, off, out=off)
             rho = np.maximum.reduceat(row_sum(np.abs(off, out=off)) + self.D * ev, seg) * (1 + gamma(2 * self.D + 4))
+            lo, hi, er = _boxes(Xv, ev, seg)  # (arrays of their own: the pieces' rows 0 .. C - 1 are the cells)
             f = pieces.f
-            lo, hi, er = f["lo"][:C], f["hi"][:C], f["er"][:C]
-            lo[:], hi[:], er[:] = _boxes(Xv, ev, seg)
+            f["lo"][:C], f["hi"][:C], f["er"][:C] = lo, hi, er
             f["boxed"][:C] = True
-            cut.ball = (lambda H, EH: _cell_signs(H, EH, ctr, rho, lo.copy(), hi.copy(), er.copy()))
+            cut.ball = (lambda H, EH: _cell_signs(H, EH, ctr, rho, lo, hi, er))
         if R == 2:
             cut.H, cut.EH = G[1] if self.Pd[l] is None else product(self.Pd[l])  # ReLU: the cut rows are piece 1
             cut.signs = cut.ball(cut.H, cut.EH) if ball is None else ball
